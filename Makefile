@@ -1,0 +1,128 @@
+# ACE: a zero-copy message channel between KVM/QEMU hosts and Linux guests.
+#
+#   make              build the user-space core, libace and tools
+#   make test         every test: unit (plain, ASan+UBSan, TSan), fuzz (short)
+#   make test-unit    unit tests only
+#   make bench-core   the core benchmark (host only, no VM)
+#   make fuzz         fuzz the arena validator for FUZZ_SECONDS (default 600)
+#
+# Every output goes under build/.
+
+BUILD       ?= build
+CC          ?= gcc
+CLANG       ?= clang
+CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
+               -Wmissing-prototypes -Werror -pthread
+CFLAGS      ?= -O2
+SAN_CFLAGS  := -O1 -fno-omit-frame-pointer
+
+CORE_SRC    := $(wildcard shared/ace_*.c)
+CORE_HDR    := $(wildcard shared/*.h)
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_NAMES  := $(notdir $(basename $(UNIT_SRC)))
+
+# Sanitizer variants of the unit tests: plain, asan (ASan+UBSan), tsan.
+VARIANTS    := plain asan tsan
+plain_CC    := $(CC)
+plain_FLAGS := $(CFLAGS)
+asan_CC     := $(CLANG)
+asan_FLAGS  := $(SAN_CFLAGS) -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
+tsan_CC     := $(CLANG)
+tsan_FLAGS  := $(SAN_CFLAGS) -fsanitize=thread
+
+UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NAMES)))
+
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE   ?= 20
+
+.PHONY: all core deps test test-unit unit-bins fuzz fuzz-bins bench-core clean
+.DELETE_ON_ERROR:
+
+all: core
+
+core: $(BUILD)/libacecore.a
+
+deps:
+	bash scripts/deps.sh core
+
+$(BUILD)/core/%.o: shared/%.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -fPIC -c $< -o $@
+
+$(BUILD)/libacecore.a: $(patsubst shared/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
+	ar rcs $@ $^
+
+# One rule per variant: test binary = test source + the core, same flags.
+define unit_variant
+$(BUILD)/unit-$(1)/%: tests/unit/%.c tests/unit/ace_test.h $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $$(dir $$@)
+	$$($(1)_CC) $(CFLAGS_BASE) -D_GNU_SOURCE $$($(1)_FLAGS) $$< $(CORE_SRC) -o $$@
+endef
+$(foreach v,$(VARIANTS),$(eval $(call unit_variant,$(v))))
+
+unit-bins: $(UNIT_BINS)
+
+# The test list: name<TAB>timeout<TAB>command.  Sanitizer runs use fewer
+# messages; TSan runs the stress test with both sides in one process, so
+# it sees every access.
+define unit_list
+	for t in $(UNIT_NAMES); do \
+	  printf 'plain/%s\t600\t%s\n' $$t "$(BUILD)/unit-plain/$$t"; \
+	done; \
+	for t in $(UNIT_NAMES); do \
+	  case $$t in \
+	    test_stress) a="-n 200000";; test_wakeup) a="-n 100000";; \
+	    test_hostile) a="-s 2";; *) a="";; esac; \
+	  printf 'asan/%s\t600\t%s %s\n' $$t "$(BUILD)/unit-asan/$$t" "$$a"; \
+	done; \
+	for t in $(UNIT_NAMES); do \
+	  case $$t in \
+	    test_stress) a="--threads -n 50000";; test_wakeup) a="-n 30000";; \
+	    test_hostile) continue;; *) a="";; esac; \
+	  printf 'tsan/%s\t600\t%s %s\n' $$t "$(BUILD)/unit-tsan/$$t" "$$a"; \
+	done
+endef
+
+test-unit: unit-bins
+	@{ $(unit_list); } | tests/run-tests.sh
+
+# ---- fuzzing (clang's libFuzzer) ----
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=all
+FUZZ_CORPUS := $(BUILD)/fuzz/corpus-arena
+
+$(BUILD)/fuzz/fuzz_arena: tests/fuzz/fuzz_arena.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -Wall -Wextra -Werror $(FUZZ_FLAGS) $< $(CORE_SRC) -o $@
+
+$(BUILD)/fuzz/mkseeds: tests/fuzz/mkseeds.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Werror $< -o $@
+
+fuzz-bins: $(BUILD)/fuzz/fuzz_arena $(BUILD)/fuzz/mkseeds
+	@mkdir -p $(FUZZ_CORPUS)
+	@$(BUILD)/fuzz/mkseeds $(FUZZ_CORPUS)
+
+define fuzz_list
+	printf 'fuzz/arena\t%s\t%s\n' $$(($(1) + 60)) \
+	  "$(BUILD)/fuzz/fuzz_arena -max_total_time=$(1) -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 $(FUZZ_CORPUS) tests/fuzz/seeds-arena"
+endef
+
+fuzz: fuzz-bins
+	@{ $(call fuzz_list,$(FUZZ_SECONDS)); } | tests/run-tests.sh
+
+# ---- everything make test runs ----
+test: unit-bins fuzz-bins
+	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); } | tests/run-tests.sh
+
+# ---- benchmarks ----
+$(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O2 -march=native $< $(CORE_SRC) -o $@ -lck
+
+bench-core: $(BUILD)/bench/bench_core
+	$(BUILD)/bench/bench_core --json $(BUILD)/bench/core.json
+
+clean:
+	rm -rf $(BUILD)

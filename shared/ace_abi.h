@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * ace_abi.h - the one description of everything ACE shares.
+ *
+ * Included unchanged by the guest kernel module, the QEMU device, libace,
+ * the tools and the tests.  Nothing else declares a structure that lives in
+ * the arena, in the device's config space, on its queues, on the host peer
+ * socket or in the /dev/ace ioctls.
+ *
+ * Every field is little-endian and fixed-width; every link inside the arena
+ * is a 32-bit byte offset from the arena base (never a pointer), because
+ * each side maps the arena at a different address.  ace_le* marks a word a
+ * peer can write: read it once, check it, then use only the copy.
+ *
+ * The arena (guest RAM, shared by every side; offsets from its base):
+ *
+ *   0x0000 +--------------------------------------------+
+ *          | struct ace_arena_hdr                 4 KiB |  magic, version,
+ *          |   classes[4]: block size, count, base      |  geometry,
+ *          |   free[4]: tagged free-list heads, 1 line  |  free-list heads
+ *          |            each {u32 offset | u32 tag}     |
+ *   mproc_off +-----------------------------------------+
+ *          | struct ace_mproc [nr_mprocs]   256 B each  |  line 0: inbox,
+ *          |                                            |  notify, state;
+ *          |                                            |  line 1: name;
+ *          |                                            |  lines 2-3: counters
+ *   pending_off +---------------------------------------+
+ *          | pending bitmap: u64 [ceil(nr_mprocs / 64)] |  bit n: mproc slot n
+ *          |                                            |  was asked to wake
+ *   classes[0].base +-----------------------------------+  (4 KiB aligned)
+ *          | block | block | ... class 0 (e.g. 256 B)   |
+ *   classes[1].base +-----------------------------------+
+ *          | class 1 (4 KiB) ... class 3 (2 MiB)        |
+ *   size   +--------------------------------------------+
+ *
+ *   a block:  +0  struct ace_msg (32 B): next, len, src, dst, type, owner,
+ *                                        flags, tag
+ *             +32 payload, up to block_size - 32 bytes
+ *
+ * An mproc's inbox is a push list: senders link a message in with one CAS
+ * on `inbox`; the owner takes the whole list with one exchange and reverses
+ * it into FIFO order.  Free lists are Treiber stacks whose 64-bit head
+ * carries a 32-bit ABA tag.  See docs/architecture.md.
+ */
+#ifndef ACE_ABI_H
+#define ACE_ABI_H
+
+#include "ace_compat.h"
+
+/* ------------------------------------------------------------------ */
+/* Identity                                                            */
+/* ------------------------------------------------------------------ */
+
+#define ACE_ARENA_MAGIC		0x31454341u	/* "ACE1" in memory order */
+#define ACE_ABI_MAJOR		1	/* incompatible layout changes */
+#define ACE_ABI_MINOR		0	/* compatible additions */
+#define ACE_ABI_VERSION		((ACE_ABI_MAJOR << 16) | ACE_ABI_MINOR)
+
+/*
+ * Virtio device ID.  The spec defines no private range; 63 (PCI device
+ * 0x1040 + 63 = 0x107f) is the last ID stock Linux's virtio-pci accepts and
+ * the one least likely to be assigned soon.  See docs/device.md.
+ */
+#define VIRTIO_ID_ACE		63
+#define ACE_PCI_VENDOR_ID	0x1af4
+#define ACE_PCI_DEVICE_ID	(0x1040 + VIRTIO_ID_ACE)
+
+/* ------------------------------------------------------------------ */
+/* Geometry limits (checked by ace_arena_init/attach)                  */
+/* ------------------------------------------------------------------ */
+
+#define ACE_HDR_SIZE		4096u
+#define ACE_MAX_CLASSES		4
+#define ACE_MIN_ARENA		(64u << 10)	/* 64 KiB */
+#define ACE_MAX_ARENA		(1u << 30)	/* 1 GiB; offsets are u32 */
+#define ACE_MIN_BLOCK_SHIFT	6		/* 64 B */
+#define ACE_MAX_BLOCK_SHIFT	22		/* 4 MiB */
+#define ACE_MAX_MPROCS		1024u
+#define ACE_DEFAULT_MPROCS	64u
+#define ACE_DEFAULT_ARENA	(16u << 20)	/* 16 MiB */
+#define ACE_MAX_CHUNK		(4u << 20)	/* largest guest chunk */
+#define ACE_MAX_CHUNKS		256u
+#define ACE_NAME_MAX		48		/* bytes including the NUL */
+#define ACE_MAX_PEERS		32u		/* host peers per device */
+
+/* ------------------------------------------------------------------ */
+/* Arena header                                                        */
+/* ------------------------------------------------------------------ */
+
+struct ace_class_desc {
+	ace_le32 block_size;	/* power of two, 64 B .. 4 MiB */
+	ace_le32 nr_blocks;	/* may be 0 */
+	ace_le32 base;		/* offset of block 0, 4 KiB aligned */
+	ace_le32 reserved;
+};
+
+/* Free-list head of one class: alone on its cache line. */
+struct ace_free_head {
+	ace_le64 head;		/* low 32: top block offset (0 = empty),
+				 * high 32: ABA tag, +1 on every change */
+	ace_le64 reserved[7];
+};
+
+struct ace_arena_hdr {
+	ace_le32 magic;			/* 0x000 ACE_ARENA_MAGIC */
+	ace_le16 version_major;		/* 0x004 ACE_ABI_MAJOR */
+	ace_le16 version_minor;		/* 0x006 ACE_ABI_MINOR */
+	ace_le32 size;			/* 0x008 arena bytes */
+	ace_le32 hdr_size;		/* 0x00c ACE_HDR_SIZE */
+	ace_le32 nr_mprocs;		/* 0x010 mproc table slots */
+	ace_le32 mproc_off;		/* 0x014 offset of the table */
+	ace_le32 mproc_size;		/* 0x018 sizeof(struct ace_mproc) */
+	ace_le32 pending_off;		/* 0x01c offset of the pending bitmap */
+	ace_le32 nr_classes;		/* 0x020 1 .. ACE_MAX_CLASSES */
+	ace_le32 flags;			/* 0x024 reserved, 0 */
+	ace_le64 generation;		/* 0x028 bumped at every (re)init */
+	ace_le32 reserved0[4];		/* 0x030 */
+	struct ace_class_desc classes[ACE_MAX_CLASSES];	/* 0x040 */
+	ace_le32 reserved1[32];		/* 0x080 */
+	struct ace_free_head free[ACE_MAX_CLASSES];	/* 0x100 */
+	u8 reserved2[ACE_HDR_SIZE - 0x200];		/* 0x200 */
+};
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Values of ace_msg.flags, the block's state:
+ *   FREE    on its class's free list
+ *   ALLOC   held by `owner` (allocated, or received)
+ *   QUEUED  in flight: pushed to an inbox, not yet taken; `owner` is the
+ *           sender.  Only the receiver (or the close of the destination)
+ *           turns it back into ALLOC, so reclaiming a dead mproc's blocks
+ *           (ALLOC && owner == id) never frees a message in flight.
+ */
+#define ACE_MSG_FREE		0x45455246u	/* "FREE" */
+#define ACE_MSG_ALLOC		0x434f4c41u	/* "ALOC" */
+#define ACE_MSG_QUEUED		0x44455551u	/* "QUED" */
+
+struct ace_msg {
+	ace_le32 next;		/* link: inbox, FIFO or free list; 0 = end */
+	ace_le32 len;		/* payload bytes */
+	ace_le32 src;		/* sender mproc id */
+	ace_le32 dst;		/* destination mproc id */
+	ace_le32 type;		/* user-defined */
+	ace_le32 owner;		/* mproc id holding the block (see flags) */
+	ace_le32 flags;		/* ACE_MSG_FREE / _ALLOC / _QUEUED */
+	ace_le32 tag;		/* user-defined, e.g. a sequence number */
+};
+#define ACE_MSG_HDR		((u32)sizeof(struct ace_msg))
+
+/* ------------------------------------------------------------------ */
+/* mprocs                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An mproc id names one incarnation of a table slot:
+ *   bits  0..11  slot index (< nr_mprocs)
+ *   bits 12..31  generation (1 .. 2^20-1; never 0, so no id is 0)
+ */
+#define ACE_ID_SLOT_BITS	12
+#define ACE_ID_SLOT_MASK	((1u << ACE_ID_SLOT_BITS) - 1)
+#define ACE_ID_GEN_MASK		0xfffffu
+#define ACE_ID(slot, gen)	(((u32)(gen) << ACE_ID_SLOT_BITS) | (u32)(slot))
+#define ACE_ID_SLOT(id)		((id) & ACE_ID_SLOT_MASK)
+#define ACE_ID_GEN(id)		((id) >> ACE_ID_SLOT_BITS)
+
+/* ace_mproc.state: generation << 4 | one of: */
+#define ACE_SLOT_FREE		0u
+#define ACE_SLOT_CLAIMING	1u	/* being set up by its claimer */
+#define ACE_SLOT_ACTIVE		2u
+#define ACE_SLOT_CLOSING	3u	/* being torn down, reclaiming */
+#define ACE_SLOT_STATE(s)	((s) & 0xfu)
+#define ACE_SLOT_GEN(s)		(((s) >> 4) & ACE_ID_GEN_MASK)
+#define ACE_SLOT_WORD(gen, st)	((((u32)(gen) & ACE_ID_GEN_MASK) << 4) | (st))
+
+/* ace_mproc.inbox value of a closed mproc: no push can land on it. */
+#define ACE_INBOX_CLOSED	0xffffffffu
+
+/* ace_mproc.side: who owns the slot: kind | peer index << 8 */
+#define ACE_SIDE_GUEST_KERNEL	1u
+#define ACE_SIDE_GUEST_USER	2u
+#define ACE_SIDE_HOST		3u
+#define ACE_SIDE_KIND(s)	((s) & 0xffu)
+#define ACE_SIDE_PEER(s)	(((s) >> 8) & 0xffu)
+#define ACE_SIDE(kind, peer)	((u32)(kind) | ((u32)(peer) << 8))
+
+/* ace_mproc.mode: the owner's delivery mode (informational for peers) */
+#define ACE_MODE_POLL		0u	/* never armed: senders never notify */
+#define ACE_MODE_INTERRUPT	1u	/* armed whenever it waits */
+#define ACE_MODE_ADAPTIVE	2u	/* polls a while, then arms */
+
+/*
+ * The notify word: written by the owner (ARMED, section depth) and by the
+ * notifying side (DEFERRED, FORCE) with atomic read-modify-writes only.
+ *
+ * A delivery (interrupt, wake-up, callback) is made iff
+ *     ARMED && (depth == 0 || FORCE).
+ *   bits  0..7   ACE section nesting depth
+ *   bit   8      ARMED: the owner waits and wants to be notified
+ *   bit   9      DEFERRED: a notification arrived inside a section
+ *   bit  10      FORCE: the section outlived its time bound; deliver anyway
+ *   bits 16..31  section sequence, +1 at every outermost section begin
+ */
+#define ACE_NOTIFY_DEPTH_MASK	0xffu
+#define ACE_NOTIFY_ARMED	(1u << 8)
+#define ACE_NOTIFY_DEFERRED	(1u << 9)
+#define ACE_NOTIFY_FORCE	(1u << 10)
+#define ACE_NOTIFY_SEQ_SHIFT	16
+#define ACE_NOTIFY_DEPTH(n)	((n) & ACE_NOTIFY_DEPTH_MASK)
+#define ACE_NOTIFY_SEQ(n)	((n) >> ACE_NOTIFY_SEQ_SHIFT)
+
+/* Per-mproc counters.  Informational: nobody trusts them for control. */
+struct ace_mproc_counters {
+	/* written by the owner only */
+	ace_le64 sent;		/* messages this mproc sent */
+	ace_le64 received;	/* messages it took from its inbox */
+	ace_le64 drains;	/* inbox exchanges that found mail */
+	ace_le64 max_batch;	/* largest drain */
+	ace_le64 waits;		/* times it armed to sleep */
+	ace_le64 wakeups;	/* deliveries it was woken by */
+	ace_le64 sections;	/* outermost sections entered */
+	ace_le64 reserved0;
+	/* written by senders and notifiers (atomic adds) */
+	ace_le64 notifies;	/* notifications raised toward it */
+	ace_le64 interrupts;	/* interrupts injected for it */
+	ace_le64 deferrals;	/* sends that found it inside a section */
+	ace_le64 overruns;	/* sections that outlived the time bound */
+	ace_le64 spurious;	/* deliveries that found it not armed */
+	ace_le64 reclaimed;	/* blocks reclaimed when it closed */
+	ace_le64 reserved1[2];
+};
+
+struct ace_mproc {
+	/* line 0: senders CAS inbox, then load notify on the same line */
+	ace_le32 inbox;		/* 0x00 newest pushed message, 0 empty */
+	ace_le32 notify;	/* 0x04 ACE_NOTIFY_* */
+	ace_le32 state;		/* 0x08 ACE_SLOT_WORD(gen, ACE_SLOT_*) */
+	ace_le32 side;		/* 0x0c ACE_SIDE(kind, peer) */
+	ace_le32 mode;		/* 0x10 ACE_MODE_* */
+	ace_le32 pid;		/* 0x14 owner's pid, informational */
+	ace_le32 reserved0[10];	/* 0x18 */
+	/* line 1: identity */
+	char name[ACE_NAME_MAX];	/* 0x40 NUL-terminated */
+	ace_le32 reserved1[4];		/* 0x70 */
+	/* lines 2-3 */
+	struct ace_mproc_counters c;	/* 0x80 */
+};
+
+/* ------------------------------------------------------------------ */
+/* Device: config space, control queue, event queue                    */
+/* ------------------------------------------------------------------ */
+
+/* Feature bits (device-specific bits 0..23).  None yet. */
+
+/* Virtqueues: 0 control, 1 event, then one doorbell queue per host peer. */
+#define ACE_VQ_CTRL		0
+#define ACE_VQ_EVENT		1
+#define ACE_VQ_DOORBELL0	2
+
+struct ace_virtio_config {
+	ace_le32 abi_version;	/* 0x00 ACE_ABI_VERSION of the device */
+	ace_le32 arena_max;	/* 0x04 largest arena the device accepts */
+	ace_le32 max_mprocs;	/* 0x08 largest mproc table */
+	ace_le32 max_peers;	/* 0x0c doorbell queues = host peers */
+	ace_le32 section_ns;	/* 0x10 ACE section time bound */
+	ace_le32 peers_up;	/* 0x14 bitmap of connected peers */
+	ace_le32 reserved[2];	/* 0x18 */
+};
+
+#define ACE_CTRL_ATTACH		1u	/* register the arena's chunks */
+#define ACE_CTRL_DETACH		2u	/* forget the arena */
+#define ACE_CTRL_RESET		3u	/* detach and drop every peer state */
+
+struct ace_chunk {
+	ace_le64 gpa;		/* guest physical address, 4 KiB aligned */
+	ace_le64 len;		/* bytes, 4 KiB multiple, <= ACE_MAX_CHUNK */
+};
+
+/* Driver -> device (device-readable buffer). */
+struct ace_ctrl_cmd {
+	ace_le32 cmd;		/* ACE_CTRL_* */
+	ace_le32 nr_chunks;	/* ATTACH: entries in chunks[] */
+	ace_le32 arena_size;	/* ATTACH: must equal the sum of chunks */
+	ace_le32 reserved;
+	ace_le64 generation;	/* ATTACH: the arena header's generation */
+	struct ace_chunk chunks[];	/* ATTACH only */
+};
+
+/* Device -> driver (device-writable buffer). */
+struct ace_ctrl_status {
+	ace_le32 status;	/* 0 or a positive errno */
+	ace_le32 detail;	/* which chunk / field was refused */
+};
+
+#define ACE_EVT_PENDING		1u	/* scan the pending bitmap */
+#define ACE_EVT_PEER_UP		2u	/* peer index came up */
+#define ACE_EVT_PEER_DOWN	3u	/* peer index went away */
+#define ACE_EVT_BROKEN		4u	/* the device refused the arena */
+
+/* Device -> driver, written into a buffer the driver posted. */
+struct ace_event {
+	ace_le32 type;		/* ACE_EVT_* */
+	ace_le32 peer;		/* peer index, where it applies */
+	ace_le32 arg;
+	ace_le32 reserved;
+};
+
+/* ------------------------------------------------------------------ */
+/* Host peer protocol on the device's UNIX socket                      */
+/* ------------------------------------------------------------------ */
+
+#define ACE_PEER_MAGIC		0x50454341u	/* "ACEP" */
+
+#define ACE_PEER_HELLO		1u	/* dev -> peer, fds: kick, raise */
+#define ACE_PEER_ARENA		2u	/* dev -> peer, fd: guest RAM memfd */
+#define ACE_PEER_DETACH		3u	/* dev -> peer: arena gone */
+#define ACE_PEER_FULL		4u	/* dev -> peer: no free peer slot */
+
+struct ace_peer_msg {
+	ace_le32 magic;		/* ACE_PEER_MAGIC */
+	ace_le32 type;		/* ACE_PEER_* */
+	ace_le32 len;		/* bytes after this header */
+	ace_le32 reserved;
+};
+
+/* ACE_PEER_HELLO body.  fds[0] = kick (guest doorbell, peer reads),
+ * fds[1] = raise (peer writes: "scan the pending bitmap"). */
+struct ace_peer_hello {
+	ace_le32 abi_version;
+	ace_le32 peer;		/* this peer's index */
+	ace_le32 max_peers;
+	ace_le32 section_ns;
+};
+
+/* One piece of the arena inside the guest-RAM fd. */
+struct ace_peer_region {
+	ace_le64 arena_off;	/* where it sits in the arena */
+	ace_le64 fd_off;	/* where it sits in the fd */
+	ace_le64 len;
+};
+
+/* ACE_PEER_ARENA body, followed by nr_regions struct ace_peer_region,
+ * sorted by arena_off, covering [0, arena_size).  fds[0] = guest RAM. */
+struct ace_peer_arena {
+	ace_le32 arena_size;
+	ace_le32 nr_regions;
+	ace_le64 generation;
+};
+
+/* ------------------------------------------------------------------ */
+/* /dev/aceN ioctls                                                    */
+/* ------------------------------------------------------------------ */
+
+/* asm-generic _IOC encoding, spelled out so no kernel header is needed;
+ * tests check it against <sys/ioctl.h>. */
+#define ACE_IOC_NONE		0u
+#define ACE_IOC_WRITE		1u
+#define ACE_IOC_READ		2u
+#define ACE_IOC(dir, nr, size) \
+	(((dir) << 30) | ((u32)(size) << 16) | ((u32)'A' << 8) | (nr))
+
+struct ace_ioc_info {
+	ace_le32 abi_version;
+	ace_le32 arena_size;
+	ace_le32 nr_mprocs;
+	ace_le32 max_peers;
+	ace_le32 section_ns;
+	ace_le32 peers_up;
+	ace_le64 generation;
+};
+
+#define ACE_OPEN_CREATE		1u	/* claim a new named mproc */
+#define ACE_OPEN_LOOKUP		2u	/* find an existing one (no ownership) */
+
+struct ace_ioc_open {
+	char name[ACE_NAME_MAX];
+	ace_le32 flags;		/* ACE_OPEN_* */
+	ace_le32 mode;		/* ACE_MODE_* for CREATE */
+	ace_le32 id;		/* out */
+	ace_le32 reserved;
+};
+
+struct ace_ioc_wait {
+	ace_le32 id;		/* own mproc */
+	ace_le32 reserved;
+	ace_le64 timeout_ns;	/* 0: check only; ~0: forever */
+};
+
+struct ace_ioc_notify {
+	ace_le32 dst;		/* mproc the caller sent to and must wake */
+	ace_le32 reserved;
+};
+
+struct ace_ioc_eventfd {
+	ace_le32 id;		/* own mproc */
+	s32 fd;			/* eventfd, or -1 to unbind */
+};
+
+#define ACE_IOC_INFO	ACE_IOC(ACE_IOC_READ, 0x00, sizeof(struct ace_ioc_info))
+#define ACE_IOC_OPEN	ACE_IOC(ACE_IOC_READ | ACE_IOC_WRITE, 0x01, \
+				sizeof(struct ace_ioc_open))
+#define ACE_IOC_CLOSE	ACE_IOC(ACE_IOC_WRITE, 0x02, sizeof(u32))
+#define ACE_IOC_WAIT	ACE_IOC(ACE_IOC_WRITE, 0x03, sizeof(struct ace_ioc_wait))
+#define ACE_IOC_NOTIFY	ACE_IOC(ACE_IOC_WRITE, 0x04, \
+				sizeof(struct ace_ioc_notify))
+#define ACE_IOC_EVENTFD	ACE_IOC(ACE_IOC_WRITE, 0x05, \
+				sizeof(struct ace_ioc_eventfd))
+
+/* ------------------------------------------------------------------ */
+/* Layout checks                                                       */
+/* ------------------------------------------------------------------ */
+
+#define ACE_OFFSET_CHECK(type, field, off) \
+	ACE_STATIC_ASSERT(__builtin_offsetof(struct type, field) == (off), \
+			  #type "." #field " must be at " #off)
+#define ACE_SIZE_CHECK(type, size) \
+	ACE_STATIC_ASSERT(sizeof(struct type) == (size), \
+			  "struct " #type " must be " #size " bytes")
+
+ACE_SIZE_CHECK(ace_class_desc, 16);
+ACE_SIZE_CHECK(ace_free_head, 64);
+ACE_SIZE_CHECK(ace_arena_hdr, ACE_HDR_SIZE);
+ACE_OFFSET_CHECK(ace_arena_hdr, version_major, 0x004);
+ACE_OFFSET_CHECK(ace_arena_hdr, size, 0x008);
+ACE_OFFSET_CHECK(ace_arena_hdr, nr_mprocs, 0x010);
+ACE_OFFSET_CHECK(ace_arena_hdr, pending_off, 0x01c);
+ACE_OFFSET_CHECK(ace_arena_hdr, nr_classes, 0x020);
+ACE_OFFSET_CHECK(ace_arena_hdr, generation, 0x028);
+ACE_OFFSET_CHECK(ace_arena_hdr, classes, 0x040);
+ACE_OFFSET_CHECK(ace_arena_hdr, free, 0x100);
+ACE_SIZE_CHECK(ace_msg, 32);
+ACE_OFFSET_CHECK(ace_msg, owner, 0x14);
+ACE_OFFSET_CHECK(ace_msg, tag, 0x1c);
+ACE_SIZE_CHECK(ace_mproc_counters, 128);
+ACE_SIZE_CHECK(ace_mproc, 256);
+ACE_OFFSET_CHECK(ace_mproc, notify, 0x04);
+ACE_OFFSET_CHECK(ace_mproc, state, 0x08);
+ACE_OFFSET_CHECK(ace_mproc, name, 0x40);
+ACE_OFFSET_CHECK(ace_mproc, c, 0x80);
+ACE_SIZE_CHECK(ace_virtio_config, 32);
+ACE_SIZE_CHECK(ace_chunk, 16);
+ACE_SIZE_CHECK(ace_ctrl_cmd, 24);
+ACE_SIZE_CHECK(ace_ctrl_status, 8);
+ACE_SIZE_CHECK(ace_event, 16);
+ACE_SIZE_CHECK(ace_peer_msg, 16);
+ACE_SIZE_CHECK(ace_peer_hello, 16);
+ACE_SIZE_CHECK(ace_peer_region, 24);
+ACE_SIZE_CHECK(ace_peer_arena, 16);
+ACE_SIZE_CHECK(ace_ioc_info, 32);
+ACE_SIZE_CHECK(ace_ioc_open, 64);
+ACE_SIZE_CHECK(ace_ioc_wait, 16);
+ACE_SIZE_CHECK(ace_ioc_notify, 8);
+ACE_SIZE_CHECK(ace_ioc_eventfd, 8);
+
+#endif /* ACE_ABI_H */

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * ace_core.h - the operations on an arena, shared by every side.
+ *
+ * The core is freestanding C: the guest module, the QEMU device and libace
+ * compile the same ace_*.c files.  It never allocates, never sleeps and
+ * never blocks: every loop is bounded (by the block count, the slot count
+ * or ACE_CAS_RETRIES), and every word read from the arena is read once,
+ * checked, and used only as the checked copy.
+ *
+ * Errors are negative errno values:
+ *   -EIO       the arena is broken (sticky): a word a peer wrote is out of
+ *              range, misaligned, or a list is cyclic.  ace_arena_why()
+ *              says what was wrong.  Every later call returns -EIO too.
+ *   -EINVAL    the caller passed something wrong (bad size, double free)
+ *   -ENOBUFS   no free block large enough
+ *   -ENOENT    no such mproc (closed, or the generation moved on)
+ *   -EEXIST    an mproc of that name exists
+ *   -ENOSPC    the mproc table is full
+ *   -EAGAIN    a CAS kept failing ACE_CAS_RETRIES times (a peer livelocks it)
+ *   -EOVERFLOW section nesting deeper than 255
+ *
+ * Threading: any number of threads on any side may alloc, free and send
+ * concurrently.  An mproc's receive cursor (struct ace_rx) and its section
+ * and arm calls belong to its one owner thread at a time.
+ */
+#ifndef ACE_CORE_H
+#define ACE_CORE_H
+
+#include "ace_abi.h"
+
+#define ACE_CAS_RETRIES		(1u << 20)
+
+/* The private view of one arena.  Geometry is copied here once, checked,
+ * and never re-read from shared memory (a peer cannot change it later). */
+struct ace_class {
+	u32 base;		/* offset of block 0 */
+	u32 end;		/* base + nr * size */
+	u32 nr;
+	u32 shift;		/* log2(block size) */
+	u32 payload_max;	/* block size - ACE_MSG_HDR */
+};
+
+struct ace_arena {
+	u8 *base;
+	u32 size;
+	u32 nr_mprocs;
+	u32 mproc_off;
+	u32 pending_off;
+	u32 nr_pending_words;
+	u32 nr_classes;
+	u32 total_blocks;
+	u64 generation;
+	struct ace_class cls[ACE_MAX_CLASSES];
+	/* sticky broken state */
+	int broken;
+	const char *why;	/* static string: what was wrong */
+	u32 why_value;		/* the offending value */
+};
+
+/* The owner's private receive cursor: a FIFO list taken from the inbox. */
+struct ace_rx {
+	u32 id;			/* own mproc id */
+	u32 head;		/* next message to deliver, 0 = none */
+	u32 count;		/* messages left on the private list */
+};
+
+/* A received message: the header fields copied and checked once. */
+struct ace_msg_desc {
+	u32 off;		/* block offset; payload at off + ACE_MSG_HDR */
+	u32 len;		/* checked: <= the block's payload size */
+	u32 src;
+	u32 type;
+	u32 tag;
+};
+
+/* Geometry request for ace_arena_init(); block_size[i] == 0 ends it. */
+struct ace_geometry {
+	u32 nr_mprocs;
+	u32 nr_classes;
+	u32 block_size[ACE_MAX_CLASSES];
+	u32 nr_blocks[ACE_MAX_CLASSES];
+};
+
+/* ---- arena: ace_arena.c ---- */
+
+/* Fill `g` with the default classes (256 B, 4 KiB, 64 KiB, 2 MiB) sized
+ * for an arena of `size` bytes.  Returns 0 or -EINVAL. */
+int ace_geometry_default(u32 size, u32 nr_mprocs, struct ace_geometry *g);
+
+/* Format `mem` (size bytes, zeroed or not) as a fresh arena and attach
+ * `a` to it.  Used by the side that owns the memory (the guest driver). */
+int ace_arena_init(struct ace_arena *a, void *mem, u32 size,
+		   const struct ace_geometry *g, u64 generation);
+
+/* Attach to an arena another side formatted: read the header once, check
+ * magic, version, size and every geometry field.  -EIO with
+ * ace_arena_why() on a bad header.  `size` is what the mapping holds. */
+int ace_arena_attach(struct ace_arena *a, void *mem, u32 size);
+
+/* Mark the arena broken (sticky); returns -EIO. */
+int ace_arena_break(struct ace_arena *a, const char *why, u32 value);
+static inline int ace_arena_broken(const struct ace_arena *a)
+{
+	return a->broken;
+}
+static inline const char *ace_arena_why(const struct ace_arena *a)
+{
+	return a->broken ? a->why : "ok";
+}
+
+/* Check that `off` is the start of a block; returns its class index or -1.
+ * Pure function of the private geometry. */
+int ace_block_class(const struct ace_arena *a, u32 off);
+
+static inline void *ace_ptr(const struct ace_arena *a, u32 off)
+{
+	return a->base + off;
+}
+static inline struct ace_msg *ace_msg(const struct ace_arena *a, u32 off)
+{
+	return (struct ace_msg *)(a->base + off);
+}
+static inline void *ace_payload(const struct ace_arena *a, u32 off)
+{
+	return a->base + off + ACE_MSG_HDR;
+}
+static inline struct ace_arena_hdr *ace_hdr(const struct ace_arena *a)
+{
+	return (struct ace_arena_hdr *)a->base;
+}
+static inline struct ace_mproc *ace_mproc_at(const struct ace_arena *a,
+					     u32 slot)
+{
+	return (struct ace_mproc *)(a->base + a->mproc_off) + slot;
+}
+
+/* ---- blocks: ace_pool.c ---- */
+
+/* Allocate a block with room for `len` payload bytes (the smallest class
+ * that fits, else the next larger one with a free block).  The block is
+ * owned by mproc `owner`.  Returns the block offset (> 0) or -ENOBUFS,
+ * -EINVAL (len too large for any class), -EAGAIN, -EIO. */
+s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner);
+
+/* Return a block to its free list.  -EINVAL on a double free or a bad
+ * offset; -EAGAIN, -EIO. */
+int ace_free(struct ace_arena *a, u32 off);
+
+/* Payload capacity of the block at `off` (0 if it is not a block). */
+u32 ace_block_capacity(const struct ace_arena *a, u32 off);
+
+/* Count free blocks of class `c` by walking its list (bounded); for
+ * tests and ace-stat, not for the fast path.  -EIO on a bad list. */
+s64 ace_free_count(struct ace_arena *a, u32 c);
+
+/* ---- mprocs: ace_mproc.c ---- */
+
+/* Claim a free slot under `name` for `side` (ACE_SIDE(...)).  Returns the
+ * new mproc id via *id.  -EINVAL (bad name), -EEXIST, -ENOSPC, -EIO. */
+int ace_mproc_claim(struct ace_arena *a, const char *name, u32 side,
+		    u32 mode, u32 *id);
+
+/* Find an ACTIVE mproc by name.  -ENOENT if none. */
+int ace_mproc_lookup(struct ace_arena *a, const char *name, u32 *id);
+
+/* Check that `id` names an ACTIVE slot of the current generation. */
+int ace_mproc_check(struct ace_arena *a, u32 id);
+
+/* Copy the slot's name, checked and NUL-terminated, into buf[ACE_NAME_MAX].
+ * Returns 0 if the slot is ACTIVE, -ENOENT otherwise. */
+int ace_mproc_name(struct ace_arena *a, u32 slot, char *buf, u32 *id);
+
+/* Close an mproc: refuse new sends, free everything queued in its inbox,
+ * and reclaim every block it held (allocated, received, or still on its
+ * owner's private list).  Any side may close a dead owner's mproc.
+ * Returns the number of blocks freed (>= 0) or -ENOENT, -EIO. */
+s64 ace_mproc_release(struct ace_arena *a, u32 id);
+
+/* Free every block held (ALLOC) by `id`.  Returns blocks freed or -EIO. */
+s64 ace_reclaim_owner(struct ace_arena *a, u32 id);
+
+/* Count blocks by state for ace-stat and tests: held by `id` (or by
+ * anyone if id == 0), and in flight.  Bounded scan.  -EIO if broken. */
+int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,
+		     u32 *free);
+
+/* ---- inbox: ace_inbox.c ---- */
+
+/* Send the block `off` (owned by the caller, `len` payload bytes already
+ * written, type/tag set in its header if wanted) from mproc `src` to `dst`.
+ * Returns 0 when no notification is needed, 1 when the caller must kick
+ * the destination's notifier (its pending bit went 0 -> 1), or -ENOENT
+ * (dst closed: the caller still owns the block), -EINVAL, -EAGAIN, -EIO. */
+int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len);
+
+/* Set up a receive cursor for own mproc `id`. */
+static inline void ace_rx_init(struct ace_rx *rx, u32 id)
+{
+	rx->id = id;
+	rx->head = 0;
+	rx->count = 0;
+}
+
+/* Take the next message, in FIFO order per sender.  Returns 1 with *d
+ * filled, 0 if the inbox is empty, -EIO. */
+int ace_recv(struct ace_arena *a, struct ace_rx *rx, struct ace_msg_desc *d);
+
+/* Take up to n messages.  Returns how many (>= 0) or -EIO. */
+int ace_recv_batch(struct ace_arena *a, struct ace_rx *rx,
+		   struct ace_msg_desc *d, int n);
+
+/* True if a message is waiting (private list or inbox).  One load. */
+int ace_pending_mail(struct ace_arena *a, const struct ace_rx *rx);
+
+/* ---- notify words, sections, pending bits: ace_notify.c ---- */
+
+/* Arm before sleeping: clear own pending bit, set ARMED, full barrier,
+ * re-check the inbox.  Returns 1 if mail is already there (do not sleep;
+ * still armed: call ace_disarm), 0 if it is safe to sleep, -errno. */
+int ace_arm(struct ace_arena *a, const struct ace_rx *rx);
+int ace_disarm(struct ace_arena *a, const struct ace_rx *rx);
+
+/* Enter/leave an ACE section.  Deliveries to an armed mproc inside a
+ * section are deferred.  ace_section_end returns 1 when the outermost
+ * section ends with deliveries deferred (drain the inbox now: no
+ * interrupt will come for them), 0 otherwise, or -errno. */
+int ace_section_begin(struct ace_arena *a, const struct ace_rx *rx);
+int ace_section_end(struct ace_arena *a, const struct ace_rx *rx);
+
+/* Set the pending bit of `slot`; 1 if it went 0 -> 1 (kick the owner's
+ * notifier), 0 if a notification is already on its way. */
+int ace_pending_raise(struct ace_arena *a, u32 slot);
+
+/* Take the pending bits of word `w` that are in `mine` (the slots this
+ * side owns): clears and returns them. */
+u64 ace_pending_take(struct ace_arena *a, u32 w, u64 mine);
+
+/* Read pending word `w` without clearing it. */
+u64 ace_pending_peek(struct ace_arena *a, u32 w);
+
+/* Clear one slot's pending bit. */
+void ace_pending_clear(struct ace_arena *a, u32 slot);
+
+/* What a notifier (the device, or the owner side's interrupt handler)
+ * should do for a slot whose pending bit is set. */
+#define ACE_DELIVER_NONE	0	/* not armed: the owner is running */
+#define ACE_DELIVER_NOW		1	/* armed, outside a section (or forced) */
+#define ACE_DELIVER_DEFER	2	/* armed, inside a section: wait */
+int ace_delivery(struct ace_arena *a, u32 slot, u32 *notify_out);
+
+/* The time bound passed for a deferred delivery: set FORCE if the section
+ * with sequence `seq` is still open.  Returns 1 if forced (deliver now,
+ * overrun counted), 0 if the section already ended. */
+int ace_force(struct ace_arena *a, u32 slot, u32 seq);
+
+/* Counter helpers. */
+static inline void ace_count_own(u64 *ctr, u64 n)
+{
+	/* single writer: a relaxed load and store, no lock prefix */
+	ace_store(ctr, ace_load(ctr, ACE_RELAXED) + n, ACE_RELAXED);
+}
+static inline void ace_count_shared(u64 *ctr, u64 n)
+{
+	ace_fetch_add(ctr, n, ACE_RELAXED);
+}
+
+#endif /* ACE_CORE_H */

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * ace_pool.c - blocks: one tagged Treiber stack per size class.
+ *
+ * The head word is {u32 offset of the top block, u32 tag}.  Every
+ * successful CAS bumps the tag, so a pop that read a stale `next` fails
+ * instead of installing it (ABA needs 2^32 changes inside one pop).
+ *
+ * The `next` of a block on the free list may be rewritten by whoever
+ * popped it meanwhile; it is read once with an atomic load and checked,
+ * and a CAS on an unchanged head is what makes the value trustworthy.
+ *
+ * ace_msg.flags tells free from allocated, swapped with one exchange on
+ * every alloc and free: a double free is refused, and a free list that
+ * hands out an allocated block is a broken arena.
+ */
+#include "ace_core.h"
+
+#define HEAD(off, tag)	((u64)(off) | ((u64)(tag) << 32))
+#define HEAD_OFF(h)	((u32)(h))
+#define HEAD_TAG(h)	((u32)((h) >> 32))
+
+static u64 *free_head(struct ace_arena *a, u32 c)
+{
+	return &ace_hdr(a)->free[c].head;
+}
+
+static int in_class(const struct ace_arena *a, u32 c, u32 off)
+{
+	const struct ace_class *k = &a->cls[c];
+
+	return off >= k->base && off < k->end &&
+	       !((off - k->base) & ((1u << k->shift) - 1));
+}
+
+/* Pop one block of class c: its offset, 0 if the class is empty, -errno. */
+static s64 pop(struct ace_arena *a, u32 c)
+{
+	u64 *head = free_head(a, c);
+	u64 h = ace_load(head, ACE_ACQUIRE);
+	u32 tries;
+
+	for (tries = 0; tries < ACE_CAS_RETRIES; tries++) {
+		u32 off = HEAD_OFF(h), next;
+
+		if (off == 0)
+			return 0;
+		if (!in_class(a, c, off))
+			return ace_arena_break(a, "free-list head is not a block of its class", off);
+		/* Partner: the release CAS in push() that published this
+		 * block's next; a concurrent pop may have changed it since,
+		 * in which case the head moved too and our CAS fails. */
+		next = ace_load(&ace_msg(a, off)->next, ACE_RELAXED);
+		if (next != 0 && !in_class(a, c, next)) {
+			u64 now = ace_load(head, ACE_ACQUIRE);
+
+			if (now == h)
+				return ace_arena_break(a, "free-list link is not a block of its class", next);
+			h = now;
+			continue;
+		}
+		if (ace_cas(head, &h, HEAD(next, HEAD_TAG(h) + 1), ACE_ACQ_REL))
+			return off;
+	}
+	return -EAGAIN;
+}
+
+static int push(struct ace_arena *a, u32 c, u32 off)
+{
+	u64 *head = free_head(a, c);
+	u64 h = ace_load(head, ACE_RELAXED);
+	u32 tries;
+
+	for (tries = 0; tries < ACE_CAS_RETRIES; tries++) {
+		ace_store(&ace_msg(a, off)->next, HEAD_OFF(h), ACE_RELAXED);
+		/* Partner: the acquire load / CAS in pop(). */
+		if (ace_cas(head, &h, HEAD(off, HEAD_TAG(h) + 1), ACE_ACQ_REL))
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner)
+{
+	u32 c, first = a->nr_classes;
+
+	if (ace_unlikely(a->broken))
+		return -EIO;
+	for (c = 0; c < a->nr_classes; c++) {
+		if (len <= a->cls[c].payload_max) {
+			first = c;
+			break;
+		}
+	}
+	if (first == a->nr_classes)
+		return -EINVAL;
+	for (c = first; c < a->nr_classes; c++) {
+		s64 off = pop(a, c);
+		struct ace_msg *m;
+		u32 was;
+
+		if (off == 0)
+			continue;
+		if (off < 0)
+			return off;
+		m = ace_msg(a, (u32)off);
+		was = ACE_MSG_FREE;
+		if (!ace_cas(&m->flags, &was, ACE_MSG_ALLOC, ACE_ACQ_REL))
+			return ace_arena_break(a, "free list handed out a block that was not free", (u32)off);
+		ace_store(&m->next, 0, ACE_RELAXED);
+		ace_store(&m->owner, owner, ACE_RELAXED);
+		m->len = 0;
+		return off;
+	}
+	return -ENOBUFS;
+}
+
+int ace_free(struct ace_arena *a, u32 off)
+{
+	int c;
+	u32 was;
+
+	if (ace_unlikely(a->broken))
+		return -EIO;
+	c = ace_block_class(a, off);
+	if (c < 0)
+		return -EINVAL;
+	/* Only a held block can be freed: a second free, or a free of a
+	 * message in flight, is refused and changes nothing. */
+	was = ACE_MSG_ALLOC;
+	if (!ace_cas(&ace_msg(a, off)->flags, &was, ACE_MSG_FREE, ACE_ACQ_REL))
+		return -EINVAL;
+	ace_store(&ace_msg(a, off)->owner, 0, ACE_RELAXED);
+	return push(a, (u32)c, off);
+}
+
+u32 ace_block_capacity(const struct ace_arena *a, u32 off)
+{
+	int c = ace_block_class(a, off);
+
+	return c < 0 ? 0 : a->cls[c].payload_max;
+}
+
+s64 ace_free_count(struct ace_arena *a, u32 c)
+{
+	u32 off, n = 0;
+
+	if (a->broken)
+		return -EIO;
+	if (c >= a->nr_classes)
+		return -EINVAL;
+	off = HEAD_OFF(ace_load(free_head(a, c), ACE_ACQUIRE));
+	while (off) {
+		if (!in_class(a, c, off))
+			return ace_arena_break(a, "free-list link is not a block of its class", off);
+		if (++n > a->cls[c].nr)
+			return ace_arena_break(a, "free list is cyclic", c);
+		off = ace_load(&ace_msg(a, off)->next, ACE_RELAXED);
+	}
+	return n;
+}

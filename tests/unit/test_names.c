@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/* Named mproc slots: claim, lookup, duplicate names, bad names, a full
+ * table, and generations that make stale ids fail. */
+#include "ace_test.h"
+
+#define SIZE (1u << 20)
+#define NR 8
+
+int main(void)
+{
+	struct ace_arena a;
+	void *mem = ace_test_arena(&a, SIZE, NR);
+	u32 id[NR], x, y, i;
+	char name[64], buf[ACE_NAME_MAX];
+
+	for (i = 0; i < NR; i++) {
+		snprintf(name, sizeof(name), "svc-%u", i);
+		CHECK_EQ(ace_mproc_claim(&a, name, ACE_SIDE(ACE_SIDE_HOST, 2),
+					 ACE_MODE_POLL, &id[i]), 0);
+		CHECK_EQ(ACE_ID_SLOT(id[i]), i);
+		CHECK_EQ(ACE_ID_GEN(id[i]), 1);
+		CHECK_EQ(ace_mproc_check(&a, id[i]), 0);
+	}
+	CHECK_EQ(ace_mproc_claim(&a, "one-more", 1, 0, &x), -ENOSPC);
+	CHECK_EQ(ace_mproc_lookup(&a, "svc-5", &x), 0);
+	CHECK_EQ(x, id[5]);
+	CHECK_EQ(ace_mproc_lookup(&a, "svc-9", &x), -ENOENT);
+	CHECK_EQ(ace_mproc_name(&a, 3, buf, &x), 0);
+	CHECK(!strcmp(buf, "svc-3"));
+	CHECK_EQ(ace_mproc_at(&a, 3)->side, ACE_SIDE(ACE_SIDE_HOST, 2));
+
+	/* a name in use is refused */
+	CHECK_EQ(ace_mproc_release(&a, id[0]), 0);
+	CHECK_EQ(ace_mproc_claim(&a, "svc-1", 1, 0, &x), -EEXIST);
+	/* bad names */
+	CHECK_EQ(ace_mproc_claim(&a, "", 1, 0, &x), -EINVAL);
+	CHECK_EQ(ace_mproc_claim(&a, "has space", 1, 0, &x), -EINVAL);
+	CHECK_EQ(ace_mproc_claim(&a, "tab\there", 1, 0, &x), -EINVAL);
+	memset(name, 'n', sizeof(name));
+	name[ACE_NAME_MAX - 1] = 0;	/* 47 chars: fits */
+	CHECK_EQ(ace_mproc_claim(&a, name, 1, 0, &x), 0);
+	CHECK_EQ(ace_mproc_release(&a, x), 0);
+	name[ACE_NAME_MAX - 1] = 'n';
+	name[ACE_NAME_MAX] = 0;		/* 48 chars: too long */
+	CHECK_EQ(ace_mproc_claim(&a, name, 1, 0, &x), -EINVAL);
+
+	/* generations: slot 0 is reused with a new generation */
+	CHECK_EQ(ace_mproc_check(&a, id[0]), -ENOENT);
+	CHECK_EQ(ace_mproc_claim(&a, "svc-0b", 1, 0, &y), 0);
+	CHECK_EQ(ACE_ID_SLOT(y), 0);
+	CHECK(ACE_ID_GEN(y) > ACE_ID_GEN(id[0]));
+	/* the stale id can neither be sent to nor closed */
+	{
+		s64 off = ace_alloc(&a, 8, id[1]);
+
+		CHECK(off > 0);
+		CHECK_EQ(ace_send(&a, id[1], id[0], (u32)off, 8), -ENOENT);
+		CHECK_EQ(ace_msg(&a, (u32)off)->flags, ACE_MSG_ALLOC);
+		CHECK_EQ(ace_send(&a, id[1], y, (u32)off, 8), 0);
+	}
+	CHECK_EQ(ace_mproc_release(&a, id[0]), -ENOENT);
+	CHECK_EQ(ace_mproc_release(&a, y), 1);	/* reclaims the queued one */
+	CHECK_EQ(ace_mproc_lookup(&a, "svc-0b", &x), -ENOENT);
+	/* out-of-range slots */
+	CHECK_EQ(ace_mproc_check(&a, ACE_ID(NR + 3, 1)), -ENOENT);
+	CHECK_EQ(ace_mproc_name(&a, NR + 3, buf, &x), -ENOENT);
+	CHECK_EQ(ace_arena_broken(&a), 0);
+	munmap(mem, SIZE);
+	return ace_test_done("names");
+}

@@ -61,7 +61,9 @@
  * 0x1040 + 63 = 0x107f) is the last ID stock Linux's virtio-pci accepts and
  * the one least likely to be assigned soon.  See docs/device.md.
  */
+#ifndef VIRTIO_ID_ACE
 #define VIRTIO_ID_ACE		63
+#endif
 #define ACE_PCI_VENDOR_ID	0x1af4
 #define ACE_PCI_DEVICE_ID	(0x1040 + VIRTIO_ID_ACE)
 

@@ -1,0 +1,927 @@
+/*
+ * virtio-ace: a zero-copy message channel between host processes and the
+ * guest, over message pools (the "arena") that the guest keeps in its RAM.
+ *
+ * The device does little on the data path.  It
+ *   - takes the guest's chunk list on the control queue, checks every
+ *     chunk, maps the arena contiguously and validates its header;
+ *   - serves host peers on a UNIX socket (socket=PATH, any number up to
+ *     `peers`) or a chardev (one peer): each gets its index, two eventfds
+ *     and the guest-RAM fd with the arena's (offset, fd offset, length)
+ *     table, so it maps the arena itself;
+ *   - relays guest doorbells (one virtqueue per peer, kicked without
+ *     buffers) to the peer's kick eventfd;
+ *   - on a peer's raise eventfd, scans the pending bitmap and injects an
+ *     interrupt (an event-queue buffer) only for guest mprocs that are
+ *     armed and outside an ACE section; for those inside one it starts the
+ *     section time bound, and forces the delivery when the bound passes;
+ *   - closes a dead peer's mprocs, which reclaims every block they held.
+ *
+ * Every word the guest can write is read once through the ACE core, which
+ * checks it before use; a bad arena is refused or marked broken, never
+ * trusted.  See docs/device.md.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "qemu/host-utils.h"
+#include "qemu/iov.h"
+#include "qemu/main-loop.h"
+#include "qemu/module.h"
+#include "qemu/sockets.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "hw/boards.h"
+#include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
+#include "hw/virtio/virtio.h"
+#include "hw/virtio/virtio-ace.h"
+#include "migration/blocker.h"
+#include "standard-headers/linux/virtio_ids.h"
+#include "trace.h"
+
+#define ACE_CTRL_QUEUE_SIZE     64
+#define ACE_EVENT_QUEUE_SIZE    128
+#define ACE_DOORBELL_QUEUE_SIZE 8
+#define ACE_EVENTS_OWED_MAX     64
+
+/* ------------------------------------------------------------------ */
+/* Events to the guest                                                */
+/* ------------------------------------------------------------------ */
+
+/* Complete one posted event buffer; false if the guest posted none. */
+static bool virtio_ace_push_event(VirtIOAce *s, uint32_t type, uint32_t peer)
+{
+    VirtIODevice *vdev = VIRTIO_DEVICE(s);
+    struct ace_event ev = {
+        .type = cpu_to_le32(type),
+        .peer = cpu_to_le32(peer),
+    };
+    VirtQueueElement *elem;
+
+    if (!(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+        return false;
+    }
+    elem = virtqueue_pop(s->event_vq, sizeof(VirtQueueElement));
+    if (!elem) {
+        return false;
+    }
+    if (iov_size(elem->in_sg, elem->in_num) < sizeof(ev)) {
+        virtio_error(vdev, "virtio-ace: event buffer of %zu bytes, need %zu",
+                     iov_size(elem->in_sg, elem->in_num), sizeof(ev));
+        virtqueue_detach_element(s->event_vq, elem, 0);
+        g_free(elem);
+        return true;
+    }
+    iov_from_buf(elem->in_sg, elem->in_num, 0, &ev, sizeof(ev));
+    virtqueue_push(s->event_vq, elem, sizeof(ev));
+    virtio_notify(vdev, s->event_vq);
+    g_free(elem);
+    return true;
+}
+
+/*
+ * Send an event, or remember it until the guest posts a buffer.  PENDING
+ * events coalesce: one owed PENDING covers any number of raises.
+ */
+static void virtio_ace_event(VirtIOAce *s, uint32_t type, uint32_t peer)
+{
+    int owed = s->events_owed;
+
+    if (type == ACE_EVT_PENDING) {
+        if (s->events_owed_pending || !virtio_ace_push_event(s, type, 0)) {
+            s->events_owed_pending = 1;
+        }
+    } else if (!virtio_ace_push_event(s, type, peer) &&
+               s->events_owed < ACE_EVENTS_OWED_MAX) {
+        /* peer up/down: the guest rereads peers_up from config anyway */
+        s->events_owed++;
+    }
+    trace_virtio_ace_event(type, peer, owed);
+}
+
+static void virtio_ace_handle_event(VirtIODevice *vdev, VirtQueue *vq)
+{
+    VirtIOAce *s = VIRTIO_ACE(vdev);
+
+    /* New buffers: pay what is owed. */
+    if (s->events_owed_pending &&
+        virtio_ace_push_event(s, ACE_EVT_PENDING, 0)) {
+        s->events_owed_pending = 0;
+    }
+    while (s->events_owed &&
+           virtio_ace_push_event(s, ACE_EVT_PEER_UP, ACE_MAX_PEERS)) {
+        s->events_owed--;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Notifications: pending bits, ACE sections, time bounds             */
+/* ------------------------------------------------------------------ */
+
+static void virtio_ace_arm_timer(VirtIOAce *s)
+{
+    int64_t next = INT64_MAX;
+    uint32_t i;
+
+    for (i = 0; i < s->arena.nr_mprocs; i++) {
+        if (s->deferrals[i].deadline_ns && s->deferrals[i].deadline_ns < next) {
+            next = s->deferrals[i].deadline_ns;
+        }
+    }
+    if (next == INT64_MAX) {
+        timer_del(s->section_timer);
+    } else {
+        timer_mod(s->section_timer, next);
+    }
+}
+
+/*
+ * Scan the pending bitmap.  Guest mprocs: interrupt those that may be
+ * interrupted, time those inside a section.  Host mprocs: relay the bit
+ * to the owning peer's kick eventfd (host-to-host sends).
+ */
+static void virtio_ace_scan(VirtIOAce *s, int raiser)
+{
+    struct ace_arena *a = &s->arena;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    int interrupts = 0, relays = 0;
+    uint32_t w, relay_mask = 0;
+
+    if (!s->attached || ace_arena_broken(a)) {
+        return;
+    }
+    for (w = 0; w < a->nr_pending_words; w++) {
+        uint64_t bits = ace_pending_peek(a, w);
+
+        while (bits) {
+            uint32_t slot = w * 64 + ctz64(bits);
+            uint32_t side, n;
+
+            bits &= bits - 1;
+            if (slot >= a->nr_mprocs) {
+                break;
+            }
+            side = qatomic_read(&ace_mproc_at(a, slot)->side);
+            if (ACE_SIDE_KIND(side) == ACE_SIDE_HOST) {
+                if (ACE_SIDE_PEER(side) < s->nr_peers) {
+                    relay_mask |= 1u << ACE_SIDE_PEER(side);
+                }
+                continue;
+            }
+            switch (ace_delivery(a, slot, &n)) {
+            case ACE_DELIVER_NOW:
+                s->deferrals[slot].deadline_ns = 0;
+                ace_count_shared(&ace_mproc_at(a, slot)->c.interrupts, 1);
+                interrupts++;
+                break;
+            case ACE_DELIVER_DEFER:
+                if (!s->deferrals[slot].deadline_ns ||
+                    s->deferrals[slot].seq != ACE_NOTIFY_SEQ(n)) {
+                    s->deferrals[slot].seq = ACE_NOTIFY_SEQ(n);
+                    s->deferrals[slot].deadline_ns = now + s->section_ns;
+                    trace_virtio_ace_defer(slot, ACE_NOTIFY_SEQ(n));
+                }
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    for (w = 0; w < s->nr_peers; w++) {
+        if ((relay_mask & (1u << w)) && s->peers[w].up && (int)w != raiser) {
+            event_notifier_set(&s->peers[w].kick);
+            relays++;
+        }
+    }
+    if (interrupts) {
+        s->stat_interrupts++;
+        virtio_ace_event(s, ACE_EVT_PENDING, 0);
+    }
+    virtio_ace_arm_timer(s);
+    trace_virtio_ace_raise(raiser, interrupts, relays);
+}
+
+/* A section held a delivery past the bound: force it. */
+static void virtio_ace_section_timer(void *opaque)
+{
+    VirtIOAce *s = opaque;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    bool irq = false;
+    uint32_t i;
+
+    if (!s->attached) {
+        return;
+    }
+    for (i = 0; i < s->arena.nr_mprocs; i++) {
+        VirtIOAceDeferral *d = &s->deferrals[i];
+
+        if (!d->deadline_ns || d->deadline_ns > now) {
+            continue;
+        }
+        d->deadline_ns = 0;
+        if (ace_force(&s->arena, i, d->seq)) {
+            ace_count_shared(&ace_mproc_at(&s->arena, i)->c.interrupts, 1);
+            s->stat_overruns++;
+            irq = true;
+            trace_virtio_ace_overrun(i, d->seq);
+        }
+    }
+    if (irq) {
+        s->stat_interrupts++;
+        virtio_ace_event(s, ACE_EVT_PENDING, 0);
+    }
+    virtio_ace_arm_timer(s);
+}
+
+static void virtio_ace_raise(EventNotifier *e)
+{
+    VirtIOAcePeer *p = container_of(e, VirtIOAcePeer, raise);
+
+    if (event_notifier_test_and_clear(e)) {
+        virtio_ace_scan(p->dev, p->index);
+    }
+}
+
+/* A guest doorbell: relay it to the peer (with KVM, an ioeventfd brings
+ * it here without a guest exit to QEMU's vCPU thread). */
+static void virtio_ace_handle_doorbell(VirtIODevice *vdev, VirtQueue *vq)
+{
+    VirtIOAce *s = VIRTIO_ACE(vdev);
+    int peer = virtio_get_queue_index(vq) - ACE_VQ_DOORBELL0;
+
+    if (peer >= 0 && peer < (int)s->nr_peers && s->peers[peer].up) {
+        s->stat_doorbells++;
+        event_notifier_set(&s->peers[peer].kick);
+        trace_virtio_ace_doorbell(peer);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Host peers                                                         */
+/* ------------------------------------------------------------------ */
+
+static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
+                                 const void *body, size_t len,
+                                 int *fds, int nfds)
+{
+    struct ace_peer_msg h = {
+        .magic = cpu_to_le32(ACE_PEER_MAGIC),
+        .type = cpu_to_le32(type),
+        .len = cpu_to_le32(len),
+    };
+    Error *err = NULL;
+
+    if (p->is_chardev) {
+        CharBackend *be = &p->dev->chr;
+        g_autofree uint8_t *buf = g_malloc(sizeof(h) + len);
+
+        memcpy(buf, &h, sizeof(h));
+        memcpy(buf + sizeof(h), body, len);
+        if (nfds && qemu_chr_fe_set_msgfds(be, fds, nfds) < 0) {
+            error_report("virtio-ace: peer %d: cannot pass fds over the chardev",
+                         p->index);
+            return false;
+        }
+        return qemu_chr_fe_write_all(be, buf, sizeof(h) + len) ==
+               (int)(sizeof(h) + len);
+    } else {
+        struct iovec iov[2] = {
+            { .iov_base = &h, .iov_len = sizeof(h) },
+            { .iov_base = (void *)body, .iov_len = len },
+        };
+
+        if (qio_channel_writev_full_all(QIO_CHANNEL(p->sioc), iov,
+                                        len ? 2 : 1, fds, nfds, 0, &err)) {
+            error_report_err(err);
+            return false;
+        }
+        return true;
+    }
+}
+
+static void virtio_ace_peer_send_arena(VirtIOAcePeer *p)
+{
+    VirtIOAce *s = p->dev;
+    size_t len = sizeof(struct ace_peer_arena) +
+                 s->nr_regions * sizeof(struct ace_peer_region);
+    g_autofree uint8_t *buf = g_malloc0(len);
+    struct ace_peer_arena *pa = (struct ace_peer_arena *)buf;
+    int fd = s->ram_fd;
+
+    pa->arena_size = cpu_to_le32(s->map_size);
+    pa->nr_regions = cpu_to_le32(s->nr_regions);
+    pa->generation = cpu_to_le64(s->generation);
+    memcpy(buf + sizeof(*pa), s->regions,
+           s->nr_regions * sizeof(struct ace_peer_region));
+    virtio_ace_peer_send(p, ACE_PEER_ARENA, buf, len, &fd, 1);
+}
+
+static void virtio_ace_update_peers_up(VirtIOAce *s)
+{
+    virtio_notify_config(VIRTIO_DEVICE(s));
+}
+
+/* Close every mproc the peer owned: that reclaims what it held. */
+static int64_t virtio_ace_reclaim_peer(VirtIOAce *s, int index)
+{
+    struct ace_arena *a = &s->arena;
+    int64_t total = 0;
+    uint32_t slot;
+
+    if (!s->attached || ace_arena_broken(a)) {
+        return 0;
+    }
+    for (slot = 0; slot < a->nr_mprocs; slot++) {
+        struct ace_mproc *e = ace_mproc_at(a, slot);
+        uint32_t st = qatomic_read(&e->state);
+        int64_t n;
+
+        if (ACE_SLOT_STATE(st) != ACE_SLOT_ACTIVE ||
+            qatomic_read(&e->side) != ACE_SIDE(ACE_SIDE_HOST, index)) {
+            continue;
+        }
+        n = ace_mproc_release(a, ACE_ID(slot, ACE_SLOT_GEN(st)));
+        if (n > 0) {
+            total += n;
+        }
+    }
+    if (ace_arena_broken(a)) {
+        error_report("virtio-ace: arena broken while reclaiming peer %d: %s "
+                     "(0x%x)", index, ace_arena_why(a), a->why_value);
+    }
+    return total;
+}
+
+static void virtio_ace_peer_down(VirtIOAcePeer *p)
+{
+    VirtIOAce *s = p->dev;
+    int64_t n;
+
+    if (!p->up) {
+        return;
+    }
+    p->up = false;
+    event_notifier_set_handler(&p->raise, NULL);
+    event_notifier_cleanup(&p->raise);
+    event_notifier_cleanup(&p->kick);
+    if (p->watch) {
+        g_source_remove(p->watch);
+        p->watch = 0;
+    }
+    if (p->sioc) {
+        qio_channel_close(QIO_CHANNEL(p->sioc), NULL);
+        object_unref(OBJECT(p->sioc));
+        p->sioc = NULL;
+    }
+    n = virtio_ace_reclaim_peer(s, p->index);
+    trace_virtio_ace_peer_down(p->index, n);
+    virtio_ace_event(s, ACE_EVT_PEER_DOWN, p->index);
+    virtio_ace_update_peers_up(s);
+}
+
+static bool virtio_ace_peer_up(VirtIOAcePeer *p)
+{
+    VirtIOAce *s = p->dev;
+    struct ace_peer_hello hello = {
+        .abi_version = cpu_to_le32(ACE_ABI_VERSION),
+        .peer = cpu_to_le32(p->index),
+        .max_peers = cpu_to_le32(s->nr_peers),
+        .section_ns = cpu_to_le32(s->section_ns),
+    };
+    int fds[2];
+
+    if (event_notifier_init(&p->kick, 0) < 0) {
+        return false;
+    }
+    if (event_notifier_init(&p->raise, 0) < 0) {
+        event_notifier_cleanup(&p->kick);
+        return false;
+    }
+    fds[0] = event_notifier_get_fd(&p->kick);
+    fds[1] = event_notifier_get_fd(&p->raise);
+    p->up = true;
+    if (!virtio_ace_peer_send(p, ACE_PEER_HELLO, &hello, sizeof(hello),
+                              fds, 2)) {
+        virtio_ace_peer_down(p);
+        return false;
+    }
+    event_notifier_set_handler(&p->raise, virtio_ace_raise);
+    if (s->attached) {
+        virtio_ace_peer_send_arena(p);
+    }
+    trace_virtio_ace_peer_up(p->index);
+    virtio_ace_event(s, ACE_EVT_PEER_UP, p->index);
+    virtio_ace_update_peers_up(s);
+    return true;
+}
+
+static gboolean virtio_ace_peer_io(QIOChannel *ioc, GIOCondition cond,
+                                   gpointer opaque)
+{
+    VirtIOAcePeer *p = opaque;
+    char buf[64];
+    ssize_t n;
+
+    /* Peers send nothing in this ABI version: data is discarded, EOF or
+     * an error means the peer is gone. */
+    n = recv(p->sioc->fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
+        return G_SOURCE_CONTINUE;
+    }
+    p->watch = 0;
+    virtio_ace_peer_down(p);
+    return G_SOURCE_REMOVE;
+}
+
+static void virtio_ace_accept(QIONetListener *listener,
+                              QIOChannelSocket *sioc, gpointer opaque)
+{
+    VirtIOAce *s = opaque;
+    uint32_t i;
+
+    /* Peer 0 is kept for chardev= when one is given. */
+    for (i = qemu_chr_fe_backend_connected(&s->chr) ? 1 : 0;
+         i < s->nr_peers; i++) {
+        if (!s->peers[i].up) {
+            break;
+        }
+    }
+    if (i == s->nr_peers) {
+        VirtIOAcePeer tmp = { .dev = s, .index = -1, .sioc = sioc };
+
+        warn_report("virtio-ace: all %u peer slots busy; refusing a peer",
+                    s->nr_peers);
+        virtio_ace_peer_send(&tmp, ACE_PEER_FULL, NULL, 0, NULL, 0);
+        qio_channel_close(QIO_CHANNEL(sioc), NULL);
+        return;
+    }
+    s->peers[i].sioc = sioc;
+    object_ref(OBJECT(sioc));
+    s->peers[i].is_chardev = false;
+    if (!virtio_ace_peer_up(&s->peers[i])) {
+        if (s->peers[i].sioc) {
+            object_unref(OBJECT(s->peers[i].sioc));
+            s->peers[i].sioc = NULL;
+        }
+        return;
+    }
+    s->peers[i].watch = qio_channel_add_watch(QIO_CHANNEL(sioc),
+                                              G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                              virtio_ace_peer_io,
+                                              &s->peers[i], NULL);
+}
+
+static int virtio_ace_chr_can_read(void *opaque)
+{
+    return 64;
+}
+
+static void virtio_ace_chr_read(void *opaque, const uint8_t *buf, int size)
+{
+    /* Peers send nothing in this ABI version. */
+}
+
+static void virtio_ace_chr_event(void *opaque, QEMUChrEvent event)
+{
+    VirtIOAce *s = opaque;
+    VirtIOAcePeer *p = &s->peers[0];
+
+    if (event == CHR_EVENT_OPENED && !p->up) {
+        p->is_chardev = true;
+        virtio_ace_peer_up(p);
+    } else if (event == CHR_EVENT_CLOSED) {
+        virtio_ace_peer_down(p);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The arena                                                          */
+/* ------------------------------------------------------------------ */
+
+static void virtio_ace_detach(VirtIOAce *s, const char *why)
+{
+    uint32_t i;
+
+    if (!s->attached) {
+        return;
+    }
+    for (i = 0; i < s->nr_peers; i++) {
+        if (s->peers[i].up) {
+            virtio_ace_peer_send(&s->peers[i], ACE_PEER_DETACH, NULL, 0,
+                                 NULL, 0);
+        }
+    }
+    timer_del(s->section_timer);
+    memset(s->deferrals, 0, sizeof(*s->deferrals) * ACE_MAX_MPROCS);
+    munmap(s->map, s->map_size);
+    s->map = NULL;
+    g_free(s->regions);
+    s->regions = NULL;
+    s->attached = false;
+    s->events_owed = 0;
+    s->events_owed_pending = 0;
+    trace_virtio_ace_detach(why);
+}
+
+/*
+ * Where does guest range [gpa, gpa + len) live in the guest-RAM fd?  It
+ * must be RAM, in one piece, backed by the machine's shared RAM fd.
+ */
+static bool virtio_ace_chunk_fd_offset(VirtIOAce *s, uint64_t gpa,
+                                       uint64_t len, uint64_t *fd_off)
+{
+    MemoryRegionSection sec = memory_region_find(get_system_memory(), gpa,
+                                                 len);
+    ram_addr_t off;
+    bool ok = false;
+
+    if (!sec.mr) {
+        return false;
+    }
+    if (memory_region_is_ram(sec.mr) && !sec.mr->readonly &&
+        int128_get64(sec.size) >= len) {
+        void *host = memory_region_get_ram_ptr(sec.mr) +
+                     sec.offset_within_region;
+        MemoryRegion *mr = memory_region_from_host(host, &off);
+
+        if (mr && memory_region_get_fd(mr) == s->ram_fd) {
+            *fd_off = off;
+            ok = true;
+        }
+    }
+    memory_region_unref(sec.mr);
+    return ok;
+}
+
+static uint32_t virtio_ace_attach(VirtIOAce *s, const struct ace_ctrl_cmd *c,
+                                  size_t len, uint32_t *detail)
+{
+    uint32_t nr = le32_to_cpu(c->nr_chunks);
+    uint32_t size = le32_to_cpu(c->arena_size);
+    g_autofree struct ace_chunk *ch = NULL;
+    uint64_t sum = 0;
+    uint32_t i, j;
+    void *map;
+
+    if (nr == 0 || nr > ACE_MAX_CHUNKS ||
+        len < sizeof(*c) + (size_t)nr * sizeof(struct ace_chunk)) {
+        *detail = nr;
+        return EINVAL;
+    }
+    if (size < ACE_MIN_ARENA || size > s->arena_max || size % 4096) {
+        *detail = size;
+        return E2BIG;
+    }
+    virtio_ace_detach(s, "the guest attaches a new arena");
+    /* c was copied out of guest memory: every field is read once. */
+    ch = g_new(struct ace_chunk, nr);
+    memcpy(ch, c->chunks, nr * sizeof(*ch));
+    s->regions = g_new0(struct ace_peer_region, nr);
+    for (i = 0; i < nr; i++) {
+        uint64_t gpa = le64_to_cpu(ch[i].gpa), l = le64_to_cpu(ch[i].len);
+        uint64_t fd_off;
+
+        ch[i].gpa = gpa;
+        ch[i].len = l;
+        *detail = i;
+        if (gpa % 4096 || l == 0 || l % 4096 || l > ACE_MAX_CHUNK ||
+            gpa + l < gpa || sum + l > size) {
+            goto bad_chunk;
+        }
+        for (j = 0; j < i; j++) {
+            if (gpa < ch[j].gpa + ch[j].len && ch[j].gpa < gpa + l) {
+                goto bad_chunk;     /* overlaps an earlier chunk */
+            }
+        }
+        if (!virtio_ace_chunk_fd_offset(s, gpa, l, &fd_off)) {
+            goto bad_chunk;         /* not shared guest RAM */
+        }
+        s->regions[i].arena_off = cpu_to_le64(sum);
+        s->regions[i].fd_off = cpu_to_le64(fd_off);
+        s->regions[i].len = cpu_to_le64(l);
+        sum += l;
+    }
+    if (sum != size) {
+        *detail = (uint32_t)sum;
+        goto bad;
+    }
+    map = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+               MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED) {
+        goto bad;
+    }
+    for (i = 0; i < nr; i++) {
+        if (mmap((uint8_t *)map + le64_to_cpu(s->regions[i].arena_off),
+                 le64_to_cpu(s->regions[i].len), PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_FIXED, s->ram_fd,
+                 le64_to_cpu(s->regions[i].fd_off)) == MAP_FAILED) {
+            munmap(map, size);
+            *detail = i;
+            goto bad;
+        }
+    }
+    if (ace_arena_attach(&s->arena, map, size)) {
+        error_report("virtio-ace: the guest's arena is refused: %s (0x%x)",
+                     ace_arena_why(&s->arena), s->arena.why_value);
+        munmap(map, size);
+        g_free(s->regions);
+        s->regions = NULL;
+        *detail = s->arena.why_value;
+        return EPROTO;
+    }
+    s->map = map;
+    s->map_size = size;
+    s->nr_regions = nr;
+    s->generation = le64_to_cpu(c->generation);
+    s->attached = true;
+    trace_virtio_ace_attach(size, nr, s->generation);
+    for (i = 0; i < s->nr_peers; i++) {
+        if (s->peers[i].up) {
+            virtio_ace_peer_send_arena(&s->peers[i]);
+        }
+    }
+    return 0;
+
+bad_chunk:
+    s->stat_bad_chunks++;
+    error_report("virtio-ace: arena chunk %u refused: it must be 4 KiB "
+                 "aligned, at most 4 MiB, inside shared guest RAM and not "
+                 "overlap another chunk", *detail);
+bad:
+    g_free(s->regions);
+    s->regions = NULL;
+    return EINVAL;
+}
+
+static uint32_t virtio_ace_ctrl_cmd(VirtIOAce *s, const void *buf, size_t len,
+                                    uint32_t *detail)
+{
+    const struct ace_ctrl_cmd *c = buf;
+
+    switch (le32_to_cpu(c->cmd)) {
+    case ACE_CTRL_ATTACH:
+        return virtio_ace_attach(s, c, len, detail);
+    case ACE_CTRL_DETACH:
+    case ACE_CTRL_RESET:
+        virtio_ace_detach(s, "the guest asked");
+        return 0;
+    default:
+        *detail = le32_to_cpu(c->cmd);
+        return EINVAL;
+    }
+}
+
+static void virtio_ace_handle_ctrl(VirtIODevice *vdev, VirtQueue *vq)
+{
+    VirtIOAce *s = VIRTIO_ACE(vdev);
+    const size_t max = sizeof(struct ace_ctrl_cmd) +
+                       ACE_MAX_CHUNKS * sizeof(struct ace_chunk);
+    VirtQueueElement *elem;
+
+    while ((elem = virtqueue_pop(vq, sizeof(VirtQueueElement)))) {
+        size_t out = iov_size(elem->out_sg, elem->out_num);
+        size_t in = iov_size(elem->in_sg, elem->in_num);
+        struct ace_ctrl_status st = { 0 };
+        uint32_t status, detail = 0, cmd = 0;
+
+        if (in < sizeof(st) || out < sizeof(struct ace_ctrl_cmd)) {
+            virtio_error(vdev, "virtio-ace: control buffer too small "
+                         "(out %zu, in %zu)", out, in);
+            virtqueue_detach_element(vq, elem, 0);
+            g_free(elem);
+            return;
+        }
+        if (out > max) {
+            status = E2BIG;
+            detail = out;
+        } else {
+            g_autofree void *buf = g_malloc(out);
+
+            iov_to_buf(elem->out_sg, elem->out_num, 0, buf, out);
+            cmd = le32_to_cpu(((struct ace_ctrl_cmd *)buf)->cmd);
+            status = virtio_ace_ctrl_cmd(s, buf, out, &detail);
+        }
+        trace_virtio_ace_ctrl(cmd, status, detail);
+        st.status = cpu_to_le32(status);
+        st.detail = cpu_to_le32(detail);
+        iov_from_buf(elem->in_sg, elem->in_num, 0, &st, sizeof(st));
+        virtqueue_push(vq, elem, sizeof(st));
+        virtio_notify(vdev, vq);
+        g_free(elem);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Device model boilerplate                                           */
+/* ------------------------------------------------------------------ */
+
+static void virtio_ace_get_config(VirtIODevice *vdev, uint8_t *config)
+{
+    VirtIOAce *s = VIRTIO_ACE(vdev);
+    struct ace_virtio_config cfg = { 0 };
+    uint32_t i, up = 0;
+
+    for (i = 0; i < s->nr_peers; i++) {
+        up |= s->peers[i].up ? 1u << i : 0;
+    }
+    stl_le_p(&cfg.abi_version, ACE_ABI_VERSION);
+    stl_le_p(&cfg.arena_max, s->arena_max);
+    stl_le_p(&cfg.max_mprocs, s->max_mprocs);
+    stl_le_p(&cfg.max_peers, s->nr_peers);
+    stl_le_p(&cfg.section_ns, s->section_ns);
+    stl_le_p(&cfg.peers_up, up);
+    memcpy(config, &cfg, sizeof(cfg));
+}
+
+static uint64_t virtio_ace_get_features(VirtIODevice *vdev, uint64_t f,
+                                        Error **errp)
+{
+    return f;
+}
+
+static void virtio_ace_reset(VirtIODevice *vdev)
+{
+    virtio_ace_detach(VIRTIO_ACE(vdev), "device reset");
+}
+
+static void virtio_ace_set_status(VirtIODevice *vdev, uint8_t status)
+{
+    if (!(status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+        virtio_ace_detach(VIRTIO_ACE(vdev), "driver not ready");
+    }
+}
+
+static bool virtio_ace_check_ram(VirtIOAce *s, Error **errp)
+{
+    MachineState *ms = MACHINE(qdev_get_machine());
+
+    if (!ms->ram || memory_region_get_fd(ms->ram) < 0 ||
+        !qemu_ram_is_shared(ms->ram->ram_block)) {
+        error_setg(errp, "virtio-ace: guest RAM must be shared with host "
+                   "processes: start QEMU with -object memory-backend-memfd,"
+                   "id=mem,size=<RAM size>,share=on -machine memory-backend=mem "
+                   "(libvirt: <memoryBacking><source type='memfd'/><access "
+                   "mode='shared'/></memoryBacking>)");
+        return false;
+    }
+    s->ram_fd = memory_region_get_fd(ms->ram);
+    return true;
+}
+
+static bool virtio_ace_check_props(VirtIOAce *s, Error **errp)
+{
+    if (s->nr_peers < 1 || s->nr_peers > ACE_MAX_PEERS) {
+        error_setg(errp, "virtio-ace: peers must be 1..%u", ACE_MAX_PEERS);
+    } else if (s->arena_max < ACE_MIN_ARENA || s->arena_max > ACE_MAX_ARENA) {
+        error_setg(errp, "virtio-ace: arena-max must be %u..%u bytes",
+                   ACE_MIN_ARENA, ACE_MAX_ARENA);
+    } else if (s->max_mprocs < 1 || s->max_mprocs > ACE_MAX_MPROCS) {
+        error_setg(errp, "virtio-ace: mprocs must be 1..%u", ACE_MAX_MPROCS);
+    } else if (s->section_ns < 1000 || s->section_ns > 1000000000) {
+        error_setg(errp, "virtio-ace: section-ns must be 1000..1000000000");
+    } else if (!qemu_chr_fe_backend_connected(&s->chr) && !s->socket_path) {
+        error_setg(errp, "virtio-ace: give chardev=<id> (one host peer) or "
+                   "socket=<path> (many host peers)");
+    } else {
+        return true;
+    }
+    return false;
+}
+
+static bool virtio_ace_listen(VirtIOAce *s, Error **errp)
+{
+    SocketAddress addr = {
+        .type = SOCKET_ADDRESS_TYPE_UNIX,
+        .u.q_unix.path = s->socket_path,
+    };
+
+    unlink(s->socket_path);
+    s->listener = qio_net_listener_new();
+    qio_net_listener_set_name(s->listener, "virtio-ace-listener");
+    if (qio_net_listener_open_sync(s->listener, &addr, s->nr_peers, errp) < 0) {
+        object_unref(OBJECT(s->listener));
+        s->listener = NULL;
+        return false;
+    }
+    qio_net_listener_set_client_func(s->listener, virtio_ace_accept, s, NULL);
+    return true;
+}
+
+static void virtio_ace_realize(DeviceState *dev, Error **errp)
+{
+    VirtIODevice *vdev = VIRTIO_DEVICE(dev);
+    VirtIOAce *s = VIRTIO_ACE(dev);
+    uint32_t i;
+
+    if (!virtio_ace_check_props(s, errp) || !virtio_ace_check_ram(s, errp)) {
+        return;
+    }
+    error_setg(&s->migration_blocker, "virtio-ace: host processes write "
+               "guest RAM behind migration's back");
+    if (migrate_add_blocker(s->migration_blocker, errp) < 0) {
+        error_free(s->migration_blocker);
+        s->migration_blocker = NULL;
+        return;
+    }
+    virtio_init(vdev, VIRTIO_ID_ACE, sizeof(struct ace_virtio_config));
+    s->ctrl_vq = virtio_add_queue(vdev, ACE_CTRL_QUEUE_SIZE,
+                                  virtio_ace_handle_ctrl);
+    s->event_vq = virtio_add_queue(vdev, ACE_EVENT_QUEUE_SIZE,
+                                   virtio_ace_handle_event);
+    s->doorbell_vq = g_new0(VirtQueue *, s->nr_peers);
+    s->peers = g_new0(VirtIOAcePeer, s->nr_peers);
+    for (i = 0; i < s->nr_peers; i++) {
+        s->doorbell_vq[i] = virtio_add_queue(vdev, ACE_DOORBELL_QUEUE_SIZE,
+                                             virtio_ace_handle_doorbell);
+        s->peers[i].dev = s;
+        s->peers[i].index = i;
+    }
+    s->deferrals = g_new0(VirtIOAceDeferral, ACE_MAX_MPROCS);
+    s->section_timer = timer_new_ns(QEMU_CLOCK_REALTIME,
+                                    virtio_ace_section_timer, s);
+    if (qemu_chr_fe_backend_connected(&s->chr)) {
+        qemu_chr_fe_set_handlers(&s->chr, virtio_ace_chr_can_read,
+                                 virtio_ace_chr_read, virtio_ace_chr_event,
+                                 NULL, s, NULL, true);
+    }
+    if (s->socket_path && !virtio_ace_listen(s, errp)) {
+        return;
+    }
+}
+
+static void virtio_ace_unrealize(DeviceState *dev)
+{
+    VirtIODevice *vdev = VIRTIO_DEVICE(dev);
+    VirtIOAce *s = VIRTIO_ACE(dev);
+    uint32_t i;
+
+    virtio_ace_detach(s, "device removed");
+    if (s->listener) {
+        qio_net_listener_disconnect(s->listener);
+        object_unref(OBJECT(s->listener));
+        unlink(s->socket_path);
+    }
+    qemu_chr_fe_deinit(&s->chr, false);
+    for (i = 0; i < s->nr_peers; i++) {
+        virtio_ace_peer_down(&s->peers[i]);
+        virtio_delete_queue(s->doorbell_vq[i]);
+    }
+    virtio_delete_queue(s->ctrl_vq);
+    virtio_delete_queue(s->event_vq);
+    timer_free(s->section_timer);
+    g_free(s->deferrals);
+    g_free(s->peers);
+    g_free(s->doorbell_vq);
+    migrate_del_blocker(s->migration_blocker);
+    error_free(s->migration_blocker);
+    virtio_cleanup(vdev);
+}
+
+static const VMStateDescription vmstate_virtio_ace = {
+    .name = "virtio-ace",
+    .unmigratable = 1,
+};
+
+static Property virtio_ace_properties[] = {
+    DEFINE_PROP_CHR("chardev", VirtIOAce, chr),
+    DEFINE_PROP_STRING("socket", VirtIOAce, socket_path),
+    DEFINE_PROP_UINT32("arena-max", VirtIOAce, arena_max, 64u << 20),
+    DEFINE_PROP_UINT32("mprocs", VirtIOAce, max_mprocs, ACE_MAX_MPROCS),
+    DEFINE_PROP_UINT32("peers", VirtIOAce, nr_peers, 8),
+    DEFINE_PROP_UINT32("section-ns", VirtIOAce, section_ns, 50000),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static void virtio_ace_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    VirtioDeviceClass *vdc = VIRTIO_DEVICE_CLASS(klass);
+
+    device_class_set_props(dc, virtio_ace_properties);
+    dc->vmsd = &vmstate_virtio_ace;
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+    vdc->realize = virtio_ace_realize;
+    vdc->unrealize = virtio_ace_unrealize;
+    vdc->get_features = virtio_ace_get_features;
+    vdc->get_config = virtio_ace_get_config;
+    vdc->set_status = virtio_ace_set_status;
+    vdc->reset = virtio_ace_reset;
+}
+
+static const TypeInfo virtio_ace_info = {
+    .name = TYPE_VIRTIO_ACE,
+    .parent = TYPE_VIRTIO_DEVICE,
+    .instance_size = sizeof(VirtIOAce),
+    .class_init = virtio_ace_class_init,
+};
+
+static void virtio_ace_register_types(void)
+{
+    type_register_static(&virtio_ace_info);
+}
+
+type_init(virtio_ace_register_types)

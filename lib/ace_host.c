@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * ace_host.c - a host peer's connection to virtio-ace: see ace_host.h and
+ * docs/device.md ("Host peer protocol").
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "ace_host.h"
+
+#define MAX_BODY (sizeof(struct ace_peer_arena) + \
+		  ACE_MAX_CHUNKS * sizeof(struct ace_peer_region))
+#define MAX_FDS 4
+
+static int fail(struct ace_host *h, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->err, sizeof(h->err), fmt, ap);
+	va_end(ap);
+	return -err;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void close_fds(int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* Read exactly n bytes, collecting any fds passed with them. */
+static int read_full(struct ace_host *h, void *buf, size_t n, int *fds,
+		     int *nfds)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+		struct iovec iov = { (char *)buf + got, n - got };
+		struct msghdr m = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct cmsghdr *c;
+		ssize_t r = recvmsg(h->sock, &m, MSG_CMSG_CLOEXEC);
+
+		if (r == 0)
+			return fail(h, EPIPE, "the device closed the connection (QEMU exited?)");
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(h, errno, "recvmsg: %s", strerror(errno));
+		}
+		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			int k, cnt;
+
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			cnt = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			for (k = 0; k < cnt; k++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
+				if (*nfds < MAX_FDS)
+					fds[(*nfds)++] = fd;
+				else
+					close(fd);
+			}
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static void unmap_arena(struct ace_host *h)
+{
+	if (h->map)
+		munmap(h->map, h->size);
+	if (h->ram_fd >= 0)
+		close(h->ram_fd);
+	h->map = NULL;
+	h->ram_fd = -1;
+	h->attached = 0;
+}
+
+/* ARENA: check the region table, map each region at its offset, attach. */
+static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
+{
+	const struct ace_peer_arena *pa = (const void *)body;
+	const struct ace_peer_region *r = (const void *)(body + sizeof(*pa));
+	u32 size, nr, i;
+	u64 next = 0;
+	u8 *map;
+
+	if (len < sizeof(*pa))
+		return fail(h, EPROTO, "ARENA message too short");
+	size = pa->arena_size;
+	nr = pa->nr_regions;
+	if (nr == 0 || nr > ACE_MAX_CHUNKS || len != sizeof(*pa) + nr * sizeof(*r))
+		return fail(h, EPROTO, "ARENA message: bad region count %u", nr);
+	if (size < ACE_MIN_ARENA || size > ACE_MAX_ARENA || size % 4096)
+		return fail(h, EPROTO, "ARENA message: bad arena size %u", size);
+	for (i = 0; i < nr; i++) {
+		if (r[i].arena_off != next || r[i].len == 0 || r[i].len % 4096 ||
+		    r[i].fd_off % 4096 || r[i].arena_off + r[i].len > size)
+			return fail(h, EPROTO, "ARENA message: region %u does not tile the arena", i);
+		next += r[i].len;
+	}
+	if (next != size)
+		return fail(h, EPROTO, "ARENA message: regions cover %llu of %u bytes",
+			    (unsigned long long)next, size);
+	unmap_arena(h);
+	map = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (map == MAP_FAILED)
+		return fail(h, errno, "reserve %u bytes: %s", size, strerror(errno));
+	for (i = 0; i < nr; i++) {
+		if (mmap(map + r[i].arena_off, r[i].len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, (off_t)r[i].fd_off) == MAP_FAILED) {
+			int e = errno;
+
+			munmap(map, size);
+			return fail(h, e, "map region %u of guest RAM: %s", i, strerror(e));
+		}
+	}
+	h->map = map;
+	h->size = size;
+	h->generation = pa->generation;
+	if (ace_arena_attach(&h->arena, map, size)) {
+		int e = fail(h, EIO, "the guest's arena is refused: %s (0x%x)",
+			     ace_arena_why(&h->arena), h->arena.why_value);
+
+		munmap(map, size);
+		h->map = NULL;
+		return e;
+	}
+	h->ram_fd = fd;
+	h->attached = 1;
+	return 0;
+}
+
+/* Read one message; 0 or -errno. */
+static int handle_one(struct ace_host *h)
+{
+	struct ace_peer_msg m;
+	int fds[MAX_FDS], nfds = 0, ret = 0;
+	u8 *body = NULL;
+
+	ret = read_full(h, &m, sizeof(m), fds, &nfds);
+	if (ret)
+		goto out;
+	if (m.magic != ACE_PEER_MAGIC || m.len > MAX_BODY) {
+		ret = fail(h, EPROTO, "bad message from the device (magic 0x%x, len %u)",
+			   m.magic, m.len);
+		goto out;
+	}
+	body = malloc(m.len ? m.len : 1);
+	if (!body) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = read_full(h, body, m.len, fds, &nfds);
+	if (ret)
+		goto out;
+	switch (m.type) {
+	case ACE_PEER_HELLO: {
+		const struct ace_peer_hello *hi = (const void *)body;
+
+		if (m.len < sizeof(*hi) || nfds != 2) {
+			ret = fail(h, EPROTO, "HELLO with %u bytes and %d fds", m.len, nfds);
+			break;
+		}
+		if ((hi->abi_version >> 16) != ACE_ABI_MAJOR) {
+			ret = fail(h, EPROTO, "device speaks ABI %u.%u, we speak %u.%u",
+				   hi->abi_version >> 16, hi->abi_version & 0xffff,
+				   ACE_ABI_MAJOR, ACE_ABI_MINOR);
+			break;
+		}
+		if (hi->peer >= ACE_MAX_PEERS) {
+			ret = fail(h, EPROTO, "HELLO: peer index %u out of range", hi->peer);
+			break;
+		}
+		h->peer = hi->peer;
+		h->max_peers = hi->max_peers;
+		h->section_ns = hi->section_ns;
+		h->kick_fd = fds[0];
+		h->raise_fd = fds[1];
+		nfds = 0;
+		break;
+	}
+	case ACE_PEER_ARENA:
+		if (nfds != 1) {
+			ret = fail(h, EPROTO, "ARENA with %d fds", nfds);
+			break;
+		}
+		ret = apply_arena(h, body, m.len, fds[0]);
+		if (!ret)
+			nfds = 0;	/* the fd is kept in h->ram_fd */
+		break;
+	case ACE_PEER_DETACH:
+		unmap_arena(h);
+		break;
+	case ACE_PEER_FULL:
+		ret = fail(h, EBUSY, "the device has no free peer slot");
+		break;
+	default:
+		break;		/* unknown: ignore, for forward compatibility */
+	}
+out:
+	close_fds(fds, nfds);
+	free(body);
+	return ret;
+}
+
+int ace_host_process(struct ace_host *h, int timeout_ms)
+{
+	struct pollfd p = { .fd = h->sock, .events = POLLIN };
+	int n = 0, r;
+
+	for (;;) {
+		r = poll(&p, 1, n ? 0 : timeout_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return n;
+		if (p.revents & (POLLHUP | POLLERR) && !(p.revents & POLLIN))
+			return fail(h, EPIPE, "the device closed the connection (QEMU exited?)");
+		r = handle_one(h);
+		if (r)
+			return r;
+		n++;
+	}
+}
+
+int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	long deadline = now_ms() + timeout_ms;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	h->sock = h->kick_fd = h->raise_fd = h->ram_fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return fail(h, ENAMETOOLONG, "socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	for (;;) {
+		h->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (h->sock < 0)
+			return fail(h, errno, "socket: %s", strerror(errno));
+		if (!connect(h->sock, (struct sockaddr *)&sa, sizeof(sa)))
+			break;
+		r = errno;
+		close(h->sock);
+		h->sock = -1;
+		if ((r != ENOENT && r != ECONNREFUSED) || now_ms() >= deadline)
+			return fail(h, r, "connect %s: %s", path, strerror(r));
+		usleep(20000);
+	}
+	while (h->kick_fd < 0) {
+		long left = deadline - now_ms();
+
+		if (left <= 0) {
+			ace_host_close(h);
+			return fail(h, ETIMEDOUT, "no HELLO from the device at %s", path);
+		}
+		r = ace_host_process(h, (int)left);
+		if (r < 0) {
+			char why[sizeof(h->err)];
+
+			memcpy(why, h->err, sizeof(why));
+			ace_host_close(h);
+			memcpy(h->err, why, sizeof(why));
+			return r;
+		}
+	}
+	return 0;
+}
+
+int ace_host_wait_arena(struct ace_host *h, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	while (!h->attached) {
+		long left = deadline - now_ms();
+		int r;
+
+		if (left <= 0)
+			return fail(h, ETIMEDOUT, "the guest attached no arena in %d ms",
+				    timeout_ms);
+		r = ace_host_process(h, (int)left);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int ace_host_raise(struct ace_host *h)
+{
+	u64 one = 1;
+
+	if (write(h->raise_fd, &one, sizeof(one)) != sizeof(one))
+		return fail(h, errno, "raise: %s", strerror(errno));
+	return 0;
+}
+
+u64 ace_host_take_kicks(struct ace_host *h)
+{
+	u64 n = 0;
+
+	if (h->kick_fd < 0)
+		return 0;
+	if (read(h->kick_fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+void ace_host_close(struct ace_host *h)
+{
+	unmap_arena(h);
+	if (h->sock >= 0)
+		close(h->sock);
+	if (h->kick_fd >= 0)
+		close(h->kick_fd);
+	if (h->raise_fd >= 0)
+		close(h->raise_fd);
+	h->sock = h->kick_fd = h->raise_fd = -1;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * ace_host.h - the host side's connection to a virtio-ace device: the
+ * peer socket, the two eventfds and the arena mapped from guest RAM.
+ *
+ * Internal to libace (the public API is ace.h); also used directly by
+ * host test peers.  Every message from the device is checked before use.
+ */
+#ifndef ACE_HOST_H
+#define ACE_HOST_H
+
+#include "../shared/ace_core.h"
+
+struct ace_host {
+	int sock;		/* connection to the device */
+	int kick_fd;		/* readable when the guest rang our doorbell */
+	int raise_fd;		/* write 1 to make the device scan pending bits */
+	u32 peer;		/* our peer index */
+	u32 max_peers;
+	u32 section_ns;
+	/* the arena, once the guest attached one */
+	int attached;
+	int ram_fd;
+	void *map;
+	u32 size;
+	u64 generation;
+	struct ace_arena arena;
+	char err[160];		/* what went wrong, for the caller to print */
+};
+
+/* Connect to the device's socket and take its HELLO (index, eventfds).
+ * Waits up to timeout_ms for the socket to appear and answer.
+ * Returns 0 or -errno with h->err set. */
+int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms);
+
+/* Read and apply every message the device has sent (ARENA maps and
+ * attaches the arena, DETACH unmaps it).  Waits up to timeout_ms for the
+ * first one (0: do not wait).  Returns the number handled, or -errno:
+ * -EPIPE when the device went away (QEMU exited). */
+int ace_host_process(struct ace_host *h, int timeout_ms);
+
+/* Wait until an arena is attached (processing messages meanwhile). */
+int ace_host_wait_arena(struct ace_host *h, int timeout_ms);
+
+/* Ask the device to scan the pending bitmap (after ace_send returned 1). */
+int ace_host_raise(struct ace_host *h);
+
+/* Consume doorbell kicks; returns how many arrived (0 if none). */
+u64 ace_host_take_kicks(struct ace_host *h);
+
+void ace_host_close(struct ace_host *h);
+
+#endif /* ACE_HOST_H */

@@ -36,10 +36,10 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: all core deps test test-unit unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: all core lib tools guest-tools install deps test test-unit unit-bins fuzz fuzz-bins bench-core clean
 .DELETE_ON_ERROR:
 
-all: core
+all: core lib tools
 
 core: $(BUILD)/libacecore.a
 
@@ -52,6 +52,54 @@ $(BUILD)/core/%.o: shared/%.c $(CORE_HDR)
 
 $(BUILD)/libacecore.a: $(patsubst shared/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
 	ar rcs $@ $^
+
+# ---- libace (static, shared, pkg-config) and the tools ----
+LIB_SRC     := lib/ace.c lib/ace_host.c
+LIB_HDR     := lib/ace.h lib/ace_host.h
+TOOLS       := ace-echo ace-ping ace-bench ace-stat
+PREFIX      ?= /usr/local
+
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDR) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -fPIC -c $< -o $@
+
+LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC)) \
+            $(patsubst shared/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
+
+$(BUILD)/lib/libace.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/lib/libace.so: $(LIB_OBJS)
+	$(CC) -shared -pthread -Wl,-soname,libace.so.1 $^ -o $@
+
+$(BUILD)/lib/ace.pc: lib/ace.pc.in
+	@mkdir -p $(dir $@)
+	sed 's|@PREFIX@|$(PREFIX)|' $< > $@
+
+lib: $(BUILD)/lib/libace.a $(BUILD)/lib/libace.so $(BUILD)/lib/ace.pc
+
+# Host tools link libace statically; guest tools are fully static so they
+# run from the busybox initramfs.
+$(BUILD)/tools/%: tools/%.c tools/tool_util.h $(BUILD)/lib/libace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Ilib $< $(BUILD)/lib/libace.a -o $@
+
+$(BUILD)/guest-bin/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -static -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
+
+tools: $(addprefix $(BUILD)/tools/,$(TOOLS))
+guest-tools: $(addprefix $(BUILD)/guest-bin/,$(TOOLS))
+
+install: lib tools
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/lib/libace.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/lib/libace.so $(DESTDIR)$(PREFIX)/lib/libace.so.1
+	ln -sf libace.so.1 $(DESTDIR)$(PREFIX)/lib/libace.so
+	install -m 644 $(BUILD)/lib/ace.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 lib/ace.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(addprefix $(BUILD)/tools/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
 
 # One rule per variant: test binary = test source + the core, same flags.
 define unit_variant

@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * ace.c - libace: the public API (ace.h) over two backends.
+ *
+ *   guest: /dev/aceN: the arena is mmap()ed; ACE_IOC_OPEN/CLOSE own mprocs,
+ *          ACE_IOC_WAIT sleeps, ACE_IOC_NOTIFY rings a doorbell or wakes a
+ *          guest mproc, ACE_IOC_EVENTFD binds an eventfd for ace_fd().
+ *   host:  the device's socket (lib/ace_host.c): the arena is mapped from
+ *          the guest-RAM fd; mprocs are claimed in the arena directly;
+ *          waits poll the mproc's own eventfd and the peer's kick eventfd,
+ *          and whichever waiter reads a kick dispatches it to the others.
+ *
+ * Everything between is the shared core: the same send, receive, section
+ * and notify code as the guest kernel and the device.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include "ace_host.h"
+#include "ace.h"
+
+#define DEFAULT_SPIN_US 50
+
+struct ace {
+	int guest;			/* 1: /dev/aceN, 0: host socket */
+	int dev_fd;			/* guest */
+	void *map;			/* guest mapping */
+	struct ace_host host;		/* host */
+	struct ace_arena *a;		/* the validated view of the arena */
+	struct ace_arena garena;	/* guest's view */
+	pthread_mutex_t lock;		/* mprocs list */
+	struct ace_mp *mprocs;
+	char err[200];
+};
+
+struct ace_mp {
+	struct ace *ch;
+	struct ace_mp *next;
+	struct ace_rx rx;
+	u32 id;
+	unsigned mode;
+	unsigned spin_us;
+	int efd;			/* host: wake-ups; guest: bound eventfd */
+};
+
+static int seterr(struct ace *ch, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ch->err, sizeof(ch->err), fmt, ap);
+	va_end(ap);
+	return -err;
+}
+
+/* A core error: say what the core said. */
+static int core_err(struct ace *ch, int r, const char *what)
+{
+	if (r == -EIO)
+		return seterr(ch, EIO, "%s: the arena is broken: %s (0x%x)", what,
+			      ace_arena_why(ch->a), ch->a->why_value);
+	return seterr(ch, -r, "%s: %s", what, strerror(-r));
+}
+
+static s64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (s64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *ace_error(const struct ace *ch)
+{
+	return ch ? ch->err : "no channel (out of memory)";
+}
+
+int ace_is_guest(const struct ace *ch)
+{
+	return ch->guest;
+}
+
+uint32_t ace_arena_size(const struct ace *ch)
+{
+	return ch->a ? ch->a->size : 0;
+}
+
+uint32_t ace_max_mprocs(const struct ace *ch)
+{
+	return ch->a ? ch->a->nr_mprocs : 0;
+}
+
+/* ---- opening ---- */
+
+static int open_guest(struct ace *ch, const char *path)
+{
+	struct ace_ioc_info info;
+
+	ch->guest = 1;
+	ch->dev_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (ch->dev_fd < 0)
+		return seterr(ch, errno, "open %s: %s (is ace.ko loaded?)", path,
+			      strerror(errno));
+	if (ioctl(ch->dev_fd, ACE_IOC_INFO, &info))
+		return seterr(ch, errno, "%s: ACE_IOC_INFO: %s", path, strerror(errno));
+	if ((info.abi_version >> 16) != ACE_ABI_MAJOR)
+		return seterr(ch, EPROTO, "%s speaks ABI %u.%u, libace %u.%u", path,
+			      info.abi_version >> 16, info.abi_version & 0xffff,
+			      ACE_ABI_MAJOR, ACE_ABI_MINOR);
+	ch->map = mmap(NULL, info.arena_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       ch->dev_fd, 0);
+	if (ch->map == MAP_FAILED) {
+		ch->map = NULL;
+		return seterr(ch, errno, "mmap %s: %s", path, strerror(errno));
+	}
+	if (ace_arena_attach(&ch->garena, ch->map, info.arena_size))
+		return seterr(ch, EIO, "%s: the arena is refused: %s", path,
+			      ace_arena_why(&ch->garena));
+	ch->a = &ch->garena;
+	return 0;
+}
+
+static int open_host(struct ace *ch, const char *path, int timeout_ms)
+{
+	int r = ace_host_connect(&ch->host, path, timeout_ms);
+
+	if (!r)
+		r = ace_host_wait_arena(&ch->host, timeout_ms);
+	if (r)
+		return seterr(ch, -r, "%s", ch->host.err);
+	ch->a = &ch->host.arena;
+	return 0;
+}
+
+int ace_open(struct ace **chp, const char *where, int timeout_ms)
+{
+	struct ace *ch = calloc(1, sizeof(*ch));
+	struct stat st;
+
+	*chp = ch;
+	if (!ch)
+		return -ENOMEM;
+	ch->dev_fd = -1;
+	ch->host.sock = ch->host.kick_fd = ch->host.raise_fd = ch->host.ram_fd = -1;
+	pthread_mutex_init(&ch->lock, NULL);
+	if (!where)
+		where = "/dev/ace0";
+	if (!stat(where, &st) && S_ISCHR(st.st_mode))
+		return open_guest(ch, where);
+	return open_host(ch, where, timeout_ms);
+}
+
+void ace_close(struct ace *ch)
+{
+	if (!ch)
+		return;
+	while (ch->mprocs)
+		ace_mp_close(ch->mprocs);
+	if (ch->guest) {
+		if (ch->map)
+			munmap(ch->map, ch->garena.size);
+		if (ch->dev_fd >= 0)
+			close(ch->dev_fd);
+	} else {
+		ace_host_close(&ch->host);
+	}
+	pthread_mutex_destroy(&ch->lock);
+	free(ch);
+}
+
+/* ---- mprocs ---- */
+
+int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
+		  struct ace_mp **mpp)
+{
+	struct ace_mp *mp;
+	u32 id;
+	int r;
+
+	*mpp = NULL;
+	if (mode > ACE_MODE_ADAPTIVE)
+		return seterr(ch, EINVAL, "mode %u is not poll, interrupt or adaptive", mode);
+	if (ch->guest) {
+		struct ace_ioc_open o = { .flags = ACE_OPEN_CREATE, .mode = mode };
+
+		if (strlen(name) >= ACE_NAME_MAX)
+			return seterr(ch, EINVAL, "name too long: %s", name);
+		strcpy(o.name, name);
+		if (ioctl(ch->dev_fd, ACE_IOC_OPEN, &o))
+			return seterr(ch, errno, "create %s: %s", name, strerror(errno));
+		id = o.id;
+	} else {
+		r = ace_mproc_claim(ch->a, name, ACE_SIDE(ACE_SIDE_HOST, ch->host.peer),
+				    mode, &id);
+		if (r)
+			return core_err(ch, r, name);
+		ace_mproc_at(ch->a, ACE_ID_SLOT(id))->pid = (u32)getpid();
+	}
+	mp = calloc(1, sizeof(*mp));
+	if (!mp)
+		return -ENOMEM;
+	mp->ch = ch;
+	mp->id = id;
+	mp->mode = mode;
+	mp->spin_us = DEFAULT_SPIN_US;
+	mp->efd = -1;
+	ace_rx_init(&mp->rx, id);
+	if (!ch->guest) {
+		mp->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (mp->efd < 0) {
+			ace_mproc_release(ch->a, id);
+			free(mp);
+			return seterr(ch, errno, "eventfd: %s", strerror(errno));
+		}
+	}
+	pthread_mutex_lock(&ch->lock);
+	mp->next = ch->mprocs;
+	ch->mprocs = mp;
+	pthread_mutex_unlock(&ch->lock);
+	*mpp = mp;
+	return 0;
+}
+
+int ace_mp_close(struct ace_mp *mp)
+{
+	struct ace *ch = mp->ch;
+	struct ace_mp **pp;
+	int r = 0;
+
+	pthread_mutex_lock(&ch->lock);
+	for (pp = &ch->mprocs; *pp; pp = &(*pp)->next) {
+		if (*pp == mp) {
+			*pp = mp->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ch->lock);
+	if (ch->guest) {
+		u32 id = mp->id;
+
+		if (ioctl(ch->dev_fd, ACE_IOC_CLOSE, &id))
+			r = seterr(ch, errno, "close: %s", strerror(errno));
+	} else if (ch->host.attached) {
+		s64 n = ace_mproc_release(ch->a, mp->id);
+
+		if (n < 0)
+			r = core_err(ch, (int)n, "close");
+	}
+	if (mp->efd >= 0)
+		close(mp->efd);
+	free(mp);
+	return r;
+}
+
+uint32_t ace_mp_id(const struct ace_mp *mp)
+{
+	return mp->id;
+}
+
+struct ace *ace_mp_channel(const struct ace_mp *mp)
+{
+	return mp->ch;
+}
+
+int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us)
+{
+	if (mode > ACE_MODE_ADAPTIVE)
+		return seterr(mp->ch, EINVAL, "bad mode %u", mode);
+	mp->mode = mode;
+	mp->spin_us = spin_us ? spin_us : DEFAULT_SPIN_US;
+	ace_store(&ace_mproc_at(mp->ch->a, ACE_ID_SLOT(mp->id))->mode, mode,
+		  ACE_RELAXED);
+	return 0;
+}
+
+int ace_lookup(struct ace *ch, const char *name, int timeout_ms, uint32_t *id)
+{
+	s64 deadline = now_ns() + (s64)timeout_ms * 1000000;
+	int r;
+
+	while ((r = ace_mproc_lookup(ch->a, name, id)) == -ENOENT &&
+	       now_ns() < deadline)
+		usleep(5000);
+	return r ? core_err(ch, r, name) : 0;
+}
+
+int ace_slot_name(struct ace *ch, uint32_t slot, char name[48], uint32_t *id)
+{
+	return ace_mproc_name(ch->a, slot, name, id);
+}
+
+/* ---- messages ---- */
+
+static void fill_buf(struct ace *ch, struct ace_buf *b, u32 off, u32 len)
+{
+	b->off = off;
+	b->len = len;
+	b->cap = ace_block_capacity(ch->a, off);
+	b->data = ace_payload(ch->a, off);
+}
+
+int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
+{
+	s64 off;
+
+	if (len > UINT32_MAX)
+		return seterr(mp->ch, EINVAL, "%zu bytes is too large", len);
+	off = ace_alloc(mp->ch->a, (u32)len, mp->id);
+	if (off < 0)
+		return core_err(mp->ch, (int)off, "alloc");
+	fill_buf(mp->ch, b, (u32)off, (u32)len);
+	b->src = mp->id;
+	b->type = b->tag = 0;
+	return 0;
+}
+
+int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
+{
+	int r = ace_free(mp->ch->a, b->off);
+
+	return r ? core_err(mp->ch, r, "free") : 0;
+}
+
+/* Host: wake an mproc of ours whose pending bit is set, if deliverable. */
+static void host_dispatch(struct ace *ch)
+{
+	struct ace_mp *mp;
+	u64 one = 1;
+
+	pthread_mutex_lock(&ch->lock);
+	for (mp = ch->mprocs; mp; mp = mp->next) {
+		u32 slot = ACE_ID_SLOT(mp->id);
+
+		if (!(ace_pending_peek(ch->a, slot / 64) & (1ull << (slot % 64))))
+			continue;
+		if (ace_delivery(ch->a, slot, NULL) != ACE_DELIVER_NOW)
+			continue;
+		ace_pending_clear(ch->a, slot);
+		ace_count_shared(&ace_mproc_at(ch->a, slot)->c.wakeups, 1);
+		if (write(mp->efd, &one, sizeof(one)) < 0)
+			continue;
+	}
+	pthread_mutex_unlock(&ch->lock);
+}
+
+/* After ace_send() said "notify": ring the receiver's side. */
+static int notify(struct ace_mp *mp, u32 dst)
+{
+	struct ace *ch = mp->ch;
+	u32 side;
+
+	if (ch->guest) {
+		struct ace_ioc_notify n = { .dst = dst };
+
+		if (ioctl(ch->dev_fd, ACE_IOC_NOTIFY, &n))
+			return seterr(ch, errno, "notify: %s", strerror(errno));
+		return 0;
+	}
+	side = ace_read_once(&ace_mproc_at(ch->a, ACE_ID_SLOT(dst))->side);
+	if (side == ACE_SIDE(ACE_SIDE_HOST, ch->host.peer)) {
+		host_dispatch(ch);	/* one of ours: no device round trip */
+		return 0;
+	}
+	return ace_host_raise(&ch->host) ? seterr(ch, EPIPE, "%s", ch->host.err) : 0;
+}
+
+int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
+{
+	struct ace_msg *m;
+	int r;
+
+	if (!mp->ch->guest && !mp->ch->host.attached)
+		return seterr(mp->ch, EPIPE, "the guest detached its arena");
+	m = ace_msg(mp->ch->a, b->off);
+	if (ace_block_class(mp->ch->a, b->off) < 0)
+		return seterr(mp->ch, EINVAL, "send: 0x%x is not a block", b->off);
+	m->type = b->type;
+	m->tag = b->tag;
+	r = ace_send(mp->ch->a, mp->id, dst, b->off, b->len);
+	if (r < 0)
+		return core_err(mp->ch, r, "send");
+	return r ? notify(mp, dst) : 0;
+}
+
+/* Sleep until notified, mail is seen, or the deadline (0: none) passes. */
+static int wait_host(struct ace_mp *mp, s64 deadline)
+{
+	struct ace *ch = mp->ch;
+	struct pollfd p[3] = {
+		{ .fd = mp->efd, .events = POLLIN },
+		{ .fd = ch->host.kick_fd, .events = POLLIN },
+		{ .fd = ch->host.sock, .events = POLLIN },
+	};
+	int ms = -1, r;
+	u64 v;
+
+	r = ace_arm(ch->a, &mp->rx);
+	if (r) {
+		ace_disarm(ch->a, &mp->rx);
+		return r < 0 ? core_err(ch, r, "arm") : 0;
+	}
+	if (deadline) {
+		s64 left = deadline - now_ns();
+
+		ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+	}
+	r = poll(p, 3, ms);
+	ace_disarm(ch->a, &mp->rx);
+	if (r < 0 && errno != EINTR)
+		return seterr(ch, errno, "poll: %s", strerror(errno));
+	if (p[0].revents & POLLIN)
+		(void)!read(mp->efd, &v, sizeof(v));
+	if (p[1].revents & POLLIN) {
+		ace_host_take_kicks(&ch->host);
+		host_dispatch(ch);
+	}
+	if (p[2].revents & (POLLIN | POLLHUP)) {
+		r = ace_host_process(&ch->host, 0);
+		if (r < 0)
+			return seterr(ch, -r, "%s", ch->host.err);
+		if (!ch->host.attached)
+			return seterr(ch, EPIPE, "the guest detached its arena");
+	}
+	return 0;
+}
+
+static int wait_guest(struct ace_mp *mp, s64 deadline)
+{
+	struct ace_ioc_wait w = { .id = mp->id, .timeout_ns = ~0ull };
+
+	if (deadline) {
+		s64 left = deadline - now_ns();
+
+		w.timeout_ns = left > 0 ? (u64)left : 0;
+	}
+	if (ioctl(mp->ch->dev_fd, ACE_IOC_WAIT, &w) && errno != ETIMEDOUT &&
+	    errno != EINTR)
+		return seterr(mp->ch, errno, "wait: %s", strerror(errno));
+	return 0;
+}
+
+/* Wait for mail by the mproc's mode.  0 when mail may be there (or the
+ * deadline passed), -errno on failure. */
+static int wait_mail(struct ace_mp *mp, s64 deadline)
+{
+	struct ace *ch = mp->ch;
+
+	if (mp->mode != ACE_MODE_INTERRUPT) {
+		s64 spin_end = mp->mode == ACE_MODE_POLL ? deadline :
+			       now_ns() + (s64)mp->spin_us * 1000;
+
+		if (deadline && spin_end > deadline)
+			spin_end = deadline;
+		do {
+			int i;
+
+			for (i = 0; i < 256; i++) {
+				if (ace_pending_mail(ch->a, &mp->rx))
+					return 0;
+				ace_cpu_relax();
+			}
+		} while (!spin_end || now_ns() < spin_end);
+		if (mp->mode == ACE_MODE_POLL)
+			return 0;
+	}
+	return ch->guest ? wait_guest(mp, deadline) : wait_host(mp, deadline);
+}
+
+int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
+		   int64_t timeout_ns)
+{
+	struct ace *ch = mp->ch;
+	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;
+	struct ace_msg_desc d;
+	int got = 0, r;
+
+	for (;;) {
+		while (got < n && (r = ace_recv(ch->a, &mp->rx, &d)) == 1) {
+			fill_buf(ch, &b[got], d.off, d.len);
+			b[got].src = d.src;
+			b[got].type = d.type;
+			b[got].tag = d.tag;
+			got++;
+		}
+		if (got)
+			return got;
+		if (r < 0)
+			return core_err(ch, r, "recv");
+		if (timeout_ns == ACE_NOWAIT ||
+		    (deadline && now_ns() >= deadline))
+			return 0;
+		r = wait_mail(mp, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
+int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
+{
+	return ace_mp_recv_batch(mp, b, 1, timeout_ns);
+}
+
+/* ---- sections and event loops ---- */
+
+int ace_mp_section_begin(struct ace_mp *mp)
+{
+	int r = ace_section_begin(mp->ch->a, &mp->rx);
+
+	return r ? core_err(mp->ch, r, "section begin") : 0;
+}
+
+int ace_mp_section_end(struct ace_mp *mp)
+{
+	int r = ace_section_end(mp->ch->a, &mp->rx);
+
+	return r < 0 ? core_err(mp->ch, r, "section end") : r;
+}
+
+int ace_mp_fd(struct ace_mp *mp)
+{
+	struct ace *ch = mp->ch;
+	struct ace_ioc_eventfd e;
+
+	if (mp->efd >= 0)
+		return mp->efd;
+	mp->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (mp->efd < 0)
+		return seterr(ch, errno, "eventfd: %s", strerror(errno));
+	e.id = mp->id;
+	e.fd = mp->efd;
+	if (ioctl(ch->dev_fd, ACE_IOC_EVENTFD, &e)) {
+		int err = errno;
+
+		close(mp->efd);
+		mp->efd = -1;
+		return seterr(ch, err, "bind eventfd: %s", strerror(err));
+	}
+	return mp->efd;
+}
+
+int ace_mp_arm(struct ace_mp *mp)
+{
+	int r = ace_arm(mp->ch->a, &mp->rx);
+
+	if (r < 0)
+		return core_err(mp->ch, r, "arm");
+	/* Host: a kick may be waiting for our peer; dispatch it so the fd
+	 * of whichever mproc it was for becomes readable. */
+	if (!mp->ch->guest && ace_host_take_kicks(&mp->ch->host))
+		host_dispatch(mp->ch);
+	return r;
+}
+
+int ace_mp_disarm(struct ace_mp *mp)
+{
+	int r = ace_disarm(mp->ch->a, &mp->rx);
+
+	return r ? core_err(mp->ch, r, "disarm") : 0;
+}
+
+void ace_mp_fd_ack(struct ace_mp *mp)
+{
+	u64 v;
+
+	if (mp->efd >= 0)
+		(void)!read(mp->efd, &v, sizeof(v));
+	if (!mp->ch->guest && ace_host_take_kicks(&mp->ch->host))
+		host_dispatch(mp->ch);
+}
+
+/* ---- counters ---- */
+
+static u32 inbox_depth(struct ace_arena *a, struct ace_mproc *e)
+{
+	u32 off = ace_read_once(&e->inbox), n = 0;
+
+	/* A read-only, bounded walk of a live list: a snapshot, no more. */
+	while (off && off != ACE_INBOX_CLOSED && n < a->total_blocks &&
+	       ace_block_class(a, off) >= 0) {
+		n++;
+		off = ace_read_once(&ace_msg(a, off)->next);
+	}
+	return n;
+}
+
+int ace_stats(struct ace *ch, uint32_t id, struct ace_stats *st)
+{
+	struct ace_mproc *e;
+	u32 q, f;
+
+	if (ace_mproc_check(ch->a, id))
+		return seterr(ch, ENOENT, "no mproc 0x%x", id);
+	e = ace_mproc_at(ch->a, ACE_ID_SLOT(id));
+#define C(x) st->x = ace_read_once(&e->c.x)
+	C(sent); C(received); C(drains); C(max_batch); C(waits); C(wakeups);
+	C(sections); C(notifies); C(interrupts); C(deferrals); C(overruns);
+	C(spurious);
+#undef C
+	st->notify = ace_read_once(&e->notify);
+	st->queued = inbox_depth(ch->a, e);
+	return ace_block_census(ch->a, id, &st->held, &q, &f) ?
+	       core_err(ch, -EIO, "census") : 0;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * ace.h - libace: one API for ACE mprocs in guest processes (backend:
+ * /dev/aceN) and host processes (backend: the virtio-ace device's socket).
+ * The same calls and the same message layout on both sides.
+ *
+ *   struct ace *ch;
+ *   struct ace_mp *mp;
+ *   struct ace_buf b;
+ *
+ *   ace_open(&ch, "/dev/ace0", 0);       // or a socket path on the host
+ *   ace_mp_create(ch, "client", ACE_MODE_ADAPTIVE, &mp);
+ *   ace_lookup(ch, "echo", 5000, &dst);  // wait up to 5 s for "echo"
+ *   ace_mp_alloc(mp, 64, &b);            // b.data: 64 bytes, in place
+ *   memcpy(b.data, "hello", 6);
+ *   ace_mp_send(mp, dst, &b);            // zero copy: the block moves
+ *   ace_mp_recv(mp, &b, ACE_FOREVER);    // the reply
+ *   ace_mp_free(mp, &b);
+ *
+ * Every call returns 0 (or a count) on success and -errno on failure;
+ * ace_error(ch) says what went wrong in words.  A broken arena (a peer
+ * wrote nonsense) gives -EIO, a vanished device or peer -EPIPE: never a
+ * crash.
+ *
+ * Threads: a channel may be shared; an mproc belongs to one thread at a
+ * time (its receive cursor is not locked).
+ */
+#ifndef ACE_H
+#define ACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ace;		/* a channel: one arena */
+struct ace_mp;		/* an mproc opened on a channel */
+
+/* Delivery modes: the same values as in ace_abi.h. */
+#ifndef ACE_MODE_POLL
+#define ACE_MODE_POLL		0u	/* spin on the inbox; never notified */
+#define ACE_MODE_INTERRUPT	1u	/* sleep until notified */
+#define ACE_MODE_ADAPTIVE	2u	/* spin for spin_us, then sleep */
+#endif
+
+#define ACE_FOREVER	(-1LL)	/* timeout: wait as long as it takes */
+#define ACE_NOWAIT	0LL	/* timeout: do not wait */
+
+/* A message: where it is and what its header said. */
+struct ace_buf {
+	void *data;		/* payload, in the arena */
+	uint32_t len;		/* payload bytes (set before ace_send) */
+	uint32_t cap;		/* payload capacity of the block */
+	uint32_t off;		/* block offset in the arena */
+	uint32_t src;		/* sender's mproc id (received messages) */
+	uint32_t type;		/* user-defined, carried to the receiver */
+	uint32_t tag;		/* user-defined, carried to the receiver */
+};
+
+/* Per-mproc counters (a snapshot; see ace-stat). */
+struct ace_stats {
+	uint64_t sent, received, drains, max_batch, waits, wakeups, sections;
+	uint64_t notifies, interrupts, deferrals, overruns, spurious;
+	uint32_t held;		/* blocks this mproc holds now */
+	uint32_t queued;	/* messages waiting in its inbox */
+	uint32_t notify;	/* its notify word */
+};
+
+/*
+ * Open a channel.  `where`: a guest device ("/dev/ace0"; NULL means that),
+ * or the host path of a virtio-ace socket (socket=PATH or a chardev path).
+ * On the host, waits up to `timeout_ms` for the device and for the guest
+ * to attach its arena.  *ch is set even on failure, so ace_error() can
+ * say why; ace_close() it either way.
+ */
+int ace_open(struct ace **ch, const char *where, int timeout_ms);
+void ace_close(struct ace *ch);
+
+/* What the last failing call on this channel said. */
+const char *ace_error(const struct ace *ch);
+
+/* 1 if this channel is the guest backend, 0 if host. */
+int ace_is_guest(const struct ace *ch);
+
+/* Arena facts: size in bytes, mproc slots, host peer index (host). */
+uint32_t ace_arena_size(const struct ace *ch);
+uint32_t ace_max_mprocs(const struct ace *ch);
+
+/* Create a named mproc owned by this process.  -EEXIST, -ENOSPC, -EINVAL. */
+int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
+		  struct ace_mp **mp);
+/* Close it: its queued and held messages are freed. */
+int ace_mp_close(struct ace_mp *mp);
+uint32_t ace_mp_id(const struct ace_mp *mp);
+struct ace *ace_mp_channel(const struct ace_mp *mp);
+
+/* Change the delivery mode; spin_us is the adaptive spin (default 50). */
+int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us);
+
+/* Find an mproc by name, waiting up to timeout_ms for it to appear. */
+int ace_lookup(struct ace *ch, const char *name, int timeout_ms,
+	       uint32_t *id);
+/* Name of the mproc in `slot` (for listing): 0, or -ENOENT if unused. */
+int ace_slot_name(struct ace *ch, uint32_t slot, char name[48], uint32_t *id);
+
+/* Allocate a block with room for len payload bytes; b->len = len. */
+int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b);
+/* Send b (b->len bytes, b->type, b->tag) to mproc dst.  The block now
+ * belongs to the receiver; on failure the caller still holds it. */
+int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b);
+/* Receive one message, waiting up to timeout_ns (ACE_NOWAIT, ACE_FOREVER)
+ * in the mproc's delivery mode.  1 with *b filled, 0 on timeout. */
+int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns);
+/* Receive up to n messages; waits like ace_mp_recv for the first only. */
+int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
+		   int64_t timeout_ns);
+/* Give a block back (a received message, or one never sent). */
+int ace_mp_free(struct ace_mp *mp, struct ace_buf *b);
+
+/*
+ * ACE sections.  While the mproc is inside one, deliveries to it are
+ * deferred: no interrupt, no wake-up.  ace_mp_section_end() returns 1 when
+ * messages arrived meanwhile (receive them now: nothing else will
+ * announce them), 0 if none.  Sections nest.
+ */
+int ace_mp_section_begin(struct ace_mp *mp);
+int ace_mp_section_end(struct ace_mp *mp);
+
+/*
+ * Event-loop use: a file descriptor that becomes readable when the mproc
+ * is notified.  Arm before waiting on it (1 = mail is already there: do
+ * not wait), disarm after.  ace_mp_fd_ack() consumes the readiness.
+ */
+int ace_mp_fd(struct ace_mp *mp);
+int ace_mp_arm(struct ace_mp *mp);
+int ace_mp_disarm(struct ace_mp *mp);
+void ace_mp_fd_ack(struct ace_mp *mp);
+
+/* Counters of any mproc slot (own or not). */
+int ace_stats(struct ace *ch, uint32_t id, struct ace_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ACE_H */

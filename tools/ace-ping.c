@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * ace-ping - round-trip latency to an ACE echo service: p50, p99, p99.9,
+ * max and a histogram, in the delivery mode asked for.
+ */
+#include <getopt.h>
+#include <unistd.h>
+#include "tool_util.h"
+
+static void usage(int status)
+{
+	printf("usage: ace-ping [options]\n"
+	       "  -d, --dev PATH     /dev/aceN in a guest, the device socket on the host\n"
+	       "                     (default $ACE_DEV or /dev/ace0)\n"
+	       "  -T, --to NAME      echo service to ping (default echo)\n"
+	       "  -n, --count N      round trips measured (default 10000)\n"
+	       "  -w, --warmup N     round trips before measuring (default count/10)\n"
+	       "  -s, --size BYTES   payload size (default 64)\n"
+	       "  -m, --mode MODE    poll, interrupt or adaptive (default poll)\n"
+	       "      --name NAME    own mproc name (default ping-<pid>)\n"
+	       "      --hist         print a histogram\n"
+	       "      --json         one JSON line instead of text\n"
+	       "  -h, --help\n");
+	exit(status);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void histogram(const uint64_t *s, uint64_t n)
+{
+	uint64_t bucket[40] = { 0 }, max = 0;
+	int i, top = 0;
+
+	for (uint64_t k = 0; k < n; k++) {
+		int b = 0;
+
+		while (b < 39 && (s[k] >> (b + 1)))
+			b++;
+		bucket[b]++;
+	}
+	for (i = 0; i < 40; i++) {
+		if (bucket[i] > max)
+			max = bucket[i];
+		if (bucket[i])
+			top = i;
+	}
+	for (i = 0; i <= top; i++) {
+		int bar = max ? (int)(bucket[i] * 50 / max) : 0;
+
+		if (!bucket[i] && i < top && !bucket[i + 1])
+			continue;
+		printf("  %9.2f us .. %9.2f us %9llu |%.*s\n", (double)(1ull << i) / 1e3,
+		       (double)(2ull << i) / 1e3, (unsigned long long)bucket[i], bar,
+		       "##################################################");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", 1, 0, 'd' }, { "to", 1, 0, 'T' }, { "count", 1, 0, 'n' },
+		{ "warmup", 1, 0, 'w' }, { "size", 1, 0, 's' }, { "mode", 1, 0, 'm' },
+		{ "name", 1, 0, 'N' }, { "hist", 0, 0, 'H' }, { "json", 0, 0, 'J' },
+		{ "help", 0, 0, 'h' }, { 0 },
+	};
+	const char *dev = tool_default_dev(), *to = "echo";
+	char name[48];
+	unsigned mode = ACE_MODE_POLL;
+	uint64_t count = 10000, warm = (uint64_t)-1, size = 64, *rtt, i;
+	int hist = 0, json = 0, c;
+	struct ace_mp *mp;
+	struct ace *ch;
+	uint32_t dst;
+
+	snprintf(name, sizeof(name), "ping-%d", (int)getpid());
+	while ((c = getopt_long(argc, argv, "d:T:n:w:s:m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dev = optarg; break;
+		case 'T': to = optarg; break;
+		case 'n': count = strtoull(optarg, NULL, 0); break;
+		case 'w': warm = strtoull(optarg, NULL, 0); break;
+		case 's': size = strtoull(optarg, NULL, 0); break;
+		case 'm': if (tool_mode(optarg, &mode)) usage(2); break;
+		case 'N': snprintf(name, sizeof(name), "%s", optarg); break;
+		case 'H': hist = 1; break;
+		case 'J': json = 1; break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (!count || size < 8)
+		usage(2);
+	if (warm == (uint64_t)-1)
+		warm = count / 10;
+	rtt = malloc(count * sizeof(*rtt));
+	ch = tool_open("ace-ping", dev, 60000);
+	TOOL_CHECK("ace-ping", ch, ace_mp_create(ch, name, mode, &mp));
+	TOOL_CHECK("ace-ping", ch, ace_lookup(ch, to, 30000, &dst));
+	for (i = 0; i < warm + count; i++) {
+		struct ace_buf b;
+		uint64_t t0 = tool_now_ns();
+		int r;
+
+		TOOL_CHECK("ace-ping", ch, ace_mp_alloc(mp, size, &b));
+		((uint64_t *)b.data)[0] = i;
+		b.tag = (uint32_t)i;
+		TOOL_CHECK("ace-ping", ch, ace_mp_send(mp, dst, &b));
+		r = ace_mp_recv(mp, &b, 10000000000ll);	/* 10 s */
+		TOOL_CHECK("ace-ping", ch, r);
+		if (r == 0) {
+			fprintf(stderr, "ace-ping: no reply from %s within 10 s\n", to);
+			return 1;
+		}
+		if (b.tag != (uint32_t)i || ((uint64_t *)b.data)[0] != i ||
+		    b.len != size) {
+			fprintf(stderr, "ace-ping: wrong reply (tag %u, len %u)\n",
+				b.tag, b.len);
+			return 1;
+		}
+		TOOL_CHECK("ace-ping", ch, ace_mp_free(mp, &b));
+		if (i >= warm)
+			rtt[i - warm] = tool_now_ns() - t0;
+	}
+	qsort(rtt, count, sizeof(*rtt), cmp_u64);
+#define P(q) ((double)rtt[(uint64_t)((q) * (double)(count - 1))] / 1e3)
+	if (json)
+		printf("{\"tool\": \"ace-ping\", \"to\": \"%s\", \"mode\": \"%s\", \"size\": %llu, \"samples\": %llu, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f}\n",
+		       to, tool_mode_name(mode), (unsigned long long)size,
+		       (unsigned long long)count, rtt[0] / 1e3, P(0.5), P(0.99),
+		       P(0.999), rtt[count - 1] / 1e3);
+	else
+		printf("ace-ping: %s mode, %llu B, %llu round trips to %s: min %.2f us, p50 %.2f us, p99 %.2f us, p99.9 %.2f us, max %.2f us\n",
+		       tool_mode_name(mode), (unsigned long long)size,
+		       (unsigned long long)count, to, rtt[0] / 1e3, P(0.5), P(0.99),
+		       P(0.999), rtt[count - 1] / 1e3);
+	if (hist)
+		histogram(rtt, count);
+	ace_mp_close(mp);
+	ace_close(ch);
+	free(rtt);
+	return 0;
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * ace-stat - live per-mproc counters of an ACE arena: queue depth, blocks
+ * held, messages, interrupts, wake-ups, deferrals and section overruns.
+ */
+#include <getopt.h>
+#include <unistd.h>
+#include "tool_util.h"
+
+static void usage(int status)
+{
+	printf("usage: ace-stat [options]\n"
+	       "  -d, --dev PATH      /dev/aceN in a guest, the device socket on the host\n"
+	       "  -w, --watch SECS    print again every SECS seconds (Ctrl-C stops)\n"
+	       "      --json          JSON, one object per mproc per line\n"
+	       "  -h, --help\n"
+	       "columns: depth = messages in the inbox, held = blocks the mproc holds,\n"
+	       "irqs = interrupts injected for it, defer = sends deferred by an ACE\n"
+	       "section, ovrun = sections that outlived the time bound\n");
+	exit(status);
+}
+
+static const char *flags(uint32_t n, char *buf)
+{
+	snprintf(buf, 24, "%s%s%s%s", n & 0x100 ? "A" : "-",
+		 (n & 0xff) ? "S" : "-", n & 0x200 ? "D" : "-", n & 0x400 ? "F" : "-");
+	return buf;
+}
+
+static void show(struct ace *ch, int json)
+{
+	uint32_t slot, id, n = 0;
+	char name[48], fb[24];
+
+	if (!json)
+		printf("%-4s %-24s %5s %5s %4s %10s %10s %8s %8s %8s %6s\n", "slot",
+		       "name", "flags", "depth", "held", "sent", "received",
+		       "irqs", "wakeups", "defer", "ovrun");
+	for (slot = 0; slot < ace_max_mprocs(ch); slot++) {
+		struct ace_stats st;
+
+		if (ace_slot_name(ch, slot, name, &id) || ace_stats(ch, id, &st))
+			continue;
+		n++;
+		if (json) {
+			printf("{\"slot\": %u, \"id\": %u, \"name\": \"%s\", \"notify\": %u, \"depth\": %u, \"held\": %u, \"sent\": %llu, \"received\": %llu, \"interrupts\": %llu, \"wakeups\": %llu, \"deferrals\": %llu, \"overruns\": %llu, \"waits\": %llu, \"sections\": %llu, \"spurious\": %llu}\n",
+			       slot, id, name, st.notify, st.queued, st.held,
+			       (unsigned long long)st.sent, (unsigned long long)st.received,
+			       (unsigned long long)st.interrupts,
+			       (unsigned long long)st.wakeups,
+			       (unsigned long long)st.deferrals,
+			       (unsigned long long)st.overruns,
+			       (unsigned long long)st.waits,
+			       (unsigned long long)st.sections,
+			       (unsigned long long)st.spurious);
+			continue;
+		}
+		printf("%-4u %-24.24s %5s %5u %4u %10llu %10llu %8llu %8llu %8llu %6llu\n",
+		       slot, name, flags(st.notify, fb), st.queued, st.held,
+		       (unsigned long long)st.sent, (unsigned long long)st.received,
+		       (unsigned long long)st.interrupts, (unsigned long long)st.wakeups,
+		       (unsigned long long)st.deferrals, (unsigned long long)st.overruns);
+	}
+	if (!json)
+		printf("%u mproc(s); flags: A armed, S in a section, D deferred, F forced\n", n);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", 1, 0, 'd' }, { "watch", 1, 0, 'w' }, { "json", 0, 0, 'J' },
+		{ "help", 0, 0, 'h' }, { 0 },
+	};
+	const char *dev = tool_default_dev();
+	double watch = 0;
+	int json = 0, c;
+	struct ace *ch;
+
+	while ((c = getopt_long(argc, argv, "d:w:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dev = optarg; break;
+		case 'w': watch = atof(optarg); break;
+		case 'J': json = 1; break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	ch = tool_open("ace-stat", dev, 10000);
+	for (;;) {
+		show(ch, json);
+		if (watch <= 0)
+			break;
+		usleep((useconds_t)(watch * 1e6));
+		printf("\n");
+	}
+	ace_close(ch);
+	return 0;
+}

@@ -1,8 +1,10 @@
 # ACE: a zero-copy message channel between KVM/QEMU hosts and Linux guests.
 #
 #   make              build the user-space core, libace and tools
-#   make test         every test: unit (plain, ASan+UBSan, TSan), fuzz (short)
+#   make test         every test: unit (plain, ASan+UBSan, TSan), fuzz (short),
+#                     and the VM tests (QEMU with the device, Debian guest, TCG)
 #   make test-unit    unit tests only
+#   make test-vm      VM tests only
 #   make bench-core   the core benchmark (host only, no VM)
 #   make fuzz         fuzz the arena validator for FUZZ_SECONDS (default 600)
 #
@@ -36,7 +38,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: all core lib tools guest-tools install deps test test-unit unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: all core lib tools guest-tools install deps test test-unit test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
 .DELETE_ON_ERROR:
 
 all: core lib tools
@@ -90,6 +92,22 @@ $(BUILD)/guest-bin/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_H
 
 tools: $(addprefix $(BUILD)/tools/,$(TOOLS))
 guest-tools: $(addprefix $(BUILD)/guest-bin/,$(TOOLS))
+
+# VM test programs: guest ones static (they run from the initramfs).
+VM_GUEST_SRC := $(wildcard tests/vm/guest/*.c)
+VM_GUEST_BIN := $(patsubst tests/vm/guest/%.c,$(BUILD)/guest-bin/%,$(VM_GUEST_SRC))
+
+$(BUILD)/guest-bin/%: tests/vm/guest/%.c $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -static -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
+
+$(BUILD)/vm/ace_hostpeer: tests/vm/ace_hostpeer.c lib/ace_host.c $(LIB_HDR) $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< lib/ace_host.c $(CORE_SRC) -o $@
+
+$(BUILD)/vm/guest-tests: $(VM_GUEST_BIN)
+	@mkdir -p $(dir $@)
+	@touch $@
 
 install: lib tools
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
@@ -160,9 +178,22 @@ endef
 fuzz: fuzz-bins
 	@{ $(call fuzz_list,$(FUZZ_SECONDS)); } | tests/run-tests.sh
 
+# ---- VM tests: boot the Debian guest under TCG with the device ----
+VM_CASES := $(notdir $(basename $(wildcard tests/vm/cases/*.sh)))
+
+define vm_list
+	for c in $(VM_CASES); do printf 'vm/%s\t900\tbash tests/vm/cases/%s.sh\n' $$c $$c; done
+endef
+
+vm-prepare:
+	bash tests/vm/prepare.sh
+
+test-vm: vm-prepare
+	@{ $(vm_list); } | tests/run-tests.sh
+
 # ---- everything make test runs ----
-test: unit-bins fuzz-bins
-	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); } | tests/run-tests.sh
+test: unit-bins fuzz-bins vm-prepare
+	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(vm_list); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)

@@ -1,0 +1,90 @@
+# shellcheck shell=bash
+# Sourced by tests/vm/cases/*.sh: start a guest and host processes, each
+# under a timeout and ended by its PID, and count checks.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=$ROOT/build
+T=$(mktemp -d "${TMPDIR:-/tmp}/ace-vm.XXXXXX")
+SOCK=$T/ace.sock
+PIDS=()
+VMPID=""
+passed=0 failed=0
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}" $VMPID; do kill -TERM "$p" 2>/dev/null || true; done
+	sleep 0.3
+	for p in "${PIDS[@]}" $VMPID; do kill -KILL "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	if [ "$failed" -gt 0 ] && [ -f "$T/console.log" ]; then
+		echo "--- guest console (last 40 lines) ---"
+		tr -d '\r' <"$T/console.log" | grep -av '^\s*$' | tail -n 40
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+check() { # check DESCRIPTION COMMAND...: one named assertion
+	local what=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "  ok - $what"
+	else
+		failed=$((failed + 1))
+		echo "  FAIL - $what"
+	fi
+}
+
+# has FILE REGEX: the file has a line matching REGEX
+has() { grep -aqE "$2" "$1"; }
+
+# host NAME SECS CMD...: a host process in the background, output in $T/NAME.log
+host() {
+	local name=$1 secs=$2
+	shift 2
+	timeout --kill-after=5 "$secs" "$@" >"$T/$name.log" 2>&1 &
+	PIDS+=($!)
+	eval "PID_${name//-/_}=$!"
+}
+
+# vm_start GUEST-SCRIPT [ARGS] [-- QEMU ARGS]: boot the guest in the
+# background with the device on $SOCK (unless QEMU args say otherwise).
+vm_start() {
+	local script=$1 args=${2:-}
+	shift 2 || shift $#
+	[ "${1:-}" = "--" ] && shift
+	local dev=(-device "virtio-ace-pci,socket=$SOCK")
+	[ $# -gt 0 ] && dev=("$@")
+	"$ROOT/scripts/run-vm.sh" --initrd "$B/vm/initramfs.cpio.gz" \
+		--append "ace.run=/tests/$script ace.args=$args" \
+		--timeout "${VM_TIMEOUT:-180}" --log "$T/console.log" \
+		-- "${dev[@]}" >"$T/vm.log" 2>&1 &
+	VMPID=$!
+}
+
+# vm_wait: wait for the guest to finish; 0 if it passed (run-vm.sh rules)
+vm_wait() {
+	local rc=0
+	wait "$VMPID" || rc=$?
+	VMPID=""
+	return $rc
+}
+
+# console REGEX: the guest printed a matching line
+console() { tr -d '\r' <"$T/console.log" | grep -aqE "$1"; }
+
+# wait_for FILE REGEX SECS: until FILE has a matching line
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		[ -f "$1" ] && grep -aqE "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}

@@ -613,3 +613,10 @@ int ace_stats(struct ace *ch, uint32_t id, struct ace_stats *st)
 	return ace_block_census(ch->a, id, &st->held, &q, &f) ?
 	       core_err(ch, -EIO, "census") : 0;
 }
+
+int ace_census(struct ace *ch, struct ace_census *c)
+{
+	c->total = ch->a->total_blocks;
+	return ace_block_census(ch->a, 0, &c->held, &c->queued, &c->free) ?
+	       core_err(ch, -EIO, "census") : 0;
+}

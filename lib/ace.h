@@ -141,6 +141,12 @@ void ace_mp_fd_ack(struct ace_mp *mp);
 /* Counters of any mproc slot (own or not). */
 int ace_stats(struct ace *ch, uint32_t id, struct ace_stats *st);
 
+/* The whole arena's blocks right now: free, in flight (queued), held. */
+struct ace_census {
+	uint32_t total, free, queued, held;
+};
+int ace_census(struct ace *ch, struct ace_census *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,8 +61,14 @@ static void show(struct ace *ch, int json)
 		       (unsigned long long)st.interrupts, (unsigned long long)st.wakeups,
 		       (unsigned long long)st.deferrals, (unsigned long long)st.overruns);
 	}
-	if (!json)
+	if (!json) {
+		struct ace_census c;
+
 		printf("%u mproc(s); flags: A armed, S in a section, D deferred, F forced\n", n);
+		if (!ace_census(ch, &c))
+			printf("arena: %u blocks: %u free, %u in flight, %u held\n",
+			       c.total, c.free, c.queued, c.held);
+	}
 	fflush(stdout);
 }
 

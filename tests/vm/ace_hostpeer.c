@@ -10,6 +10,8 @@
  *                                        message back to its sender
  *   ace_hostpeer SOCKET ping NAME DST N  send N messages to DST, check
  *                                        the replies, print round trips
+ *   ace_hostpeer SOCKET burst DST N      send N messages (tags 0..N-1) to
+ *                                        DST as fast as possible
  *   ace_hostpeer SOCKET hold SECS        stay connected (to be killed)
  *
  * Options before SOCKET: -t MS (wait this long for the device and the
@@ -217,6 +219,46 @@ static int cmd_ping(const char *name, const char *dst_name, u32 count)
 	return 0;
 }
 
+static int cmd_burst(const char *dst_name, u32 count)
+{
+	double until = now() + timeout_ms / 1e3;
+	char name[32];
+	u32 me, dst, i, kicks = 0;
+
+	snprintf(name, sizeof(name), "burst-%d", (int)getpid());
+	me = claim(name);
+	while (ace_mproc_lookup(&H.arena, dst_name, &dst)) {
+		if (now() > until) {
+			fprintf(stderr, "ace_hostpeer: %s never appeared\n", dst_name);
+			return 1;
+		}
+		usleep(10000);
+	}
+	for (i = 0; i < count; i++) {
+		s64 off = ace_alloc(&H.arena, 64, me);
+		int r;
+
+		if (off <= 0) {
+			fprintf(stderr, "ace_hostpeer: alloc: %lld\n", (long long)off);
+			return 1;
+		}
+		ace_msg(&H.arena, (u32)off)->tag = i;
+		r = ace_send(&H.arena, me, dst, (u32)off, 64);
+		if (r < 0) {
+			fprintf(stderr, "ace_hostpeer: send: %s\n", strerror(-r));
+			return 1;
+		}
+		if (r == 1) {
+			kicks++;
+			if (ace_host_raise(&H))
+				die("raise");
+		}
+	}
+	printf("burst: %u messages to %s, %u kick(s)\n", count, dst_name, kicks);
+	/* our mproc stays open until we exit: the device closes it then */
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -228,7 +270,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - i < 2) {
 		fprintf(stderr, "usage: ace_hostpeer [-t MS] SOCKET probe|echo NAME SECS|"
-			"ping NAME DST N|hold SECS\n");
+			"ping NAME DST N|burst DST N|hold SECS\n");
 		return 2;
 	}
 	if (ace_host_connect(&H, argv[i], timeout_ms))
@@ -244,6 +286,8 @@ int main(int argc, char **argv)
 		return cmd_probe();
 	if (!strcmp(argv[i + 1], "echo") && argc - i == 4)
 		return cmd_echo(argv[i + 2], atof(argv[i + 3]));
+	if (!strcmp(argv[i + 1], "burst") && argc - i == 4)
+		return cmd_burst(argv[i + 2], (u32)atoi(argv[i + 3]));
 	if (!strcmp(argv[i + 1], "ping") && argc - i == 5)
 		return cmd_ping(argv[i + 2], argv[i + 3], (u32)atoi(argv[i + 4]));
 	fprintf(stderr, "ace_hostpeer: unknown command %s\n", argv[i + 1]);

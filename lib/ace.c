@@ -49,6 +49,7 @@ struct ace_mp {
 	struct ace *ch;
 	struct ace_mp *next;
 	struct ace_rx rx;
+	struct ace_cache cache;		/* freed blocks kept for reuse */
 	u32 id;
 	unsigned mode;
 	unsigned spin_us;
@@ -217,6 +218,7 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 	mp->spin_us = DEFAULT_SPIN_US;
 	mp->efd = -1;
 	ace_rx_init(&mp->rx, id);
+	ace_cache_init(&mp->cache, id);
 	if (!ch->guest) {
 		mp->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (mp->efd < 0) {
@@ -247,6 +249,8 @@ int ace_mp_close(struct ace_mp *mp)
 		}
 	}
 	pthread_mutex_unlock(&ch->lock);
+	if (ch->guest || ch->host.attached)
+		ace_cache_drain(ch->a, &mp->cache);
 	if (ch->guest) {
 		u32 id = mp->id;
 
@@ -317,7 +321,7 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 
 	if (len > UINT32_MAX)
 		return seterr(mp->ch, EINVAL, "%zu bytes is too large", len);
-	off = ace_alloc(mp->ch->a, (u32)len, mp->id);
+	off = ace_cache_alloc(mp->ch->a, &mp->cache, (u32)len);
 	if (off < 0)
 		return core_err(mp->ch, (int)off, "alloc");
 	fill_buf(mp->ch, b, (u32)off, (u32)len);
@@ -328,7 +332,7 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 
 int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 {
-	int r = ace_free(mp->ch->a, b->off);
+	int r = ace_cache_free(mp->ch->a, &mp->cache, b->off);
 
 	return r ? core_err(mp->ch, r, "free") : 0;
 }

@@ -83,6 +83,10 @@ typedef u64 ace_le64;
 #define ace_cpu_relax()		__asm__ __volatile__("" ::: "memory")
 #endif
 
+/* Ask for a cache line in exclusive state before writing it: one coherence
+ * transaction instead of a shared read followed by an upgrade. */
+#define ace_prefetch_w(p)	__builtin_prefetch((p), 1, 3)
+
 #define ACE_ALIGNED(n)		__attribute__((aligned(n)))
 #define ace_likely(x)		__builtin_expect(!!(x), 1)
 #define ace_unlikely(x)		__builtin_expect(!!(x), 0)

@@ -64,6 +64,7 @@ int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len)
 	if (slot >= a->nr_mprocs)
 		return -ENOENT;
 	e = ace_mproc_at(a, slot);
+	ace_prefetch_w(&e->inbox);	/* we are about to CAS it */
 	if (ace_load(&e->state, ACE_ACQUIRE) !=
 	    ACE_SLOT_WORD(ACE_ID_GEN(dst), ACE_SLOT_ACTIVE))
 		return -ENOENT;
@@ -71,9 +72,12 @@ int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len)
 	if (c < 0 || len > a->cls[c].payload_max)
 		return -EINVAL;
 	m = ace_msg(a, off);
-	was = ACE_MSG_ALLOC;
-	if (!ace_cas(&m->flags, &was, ACE_MSG_QUEUED, ACE_ACQ_REL))
+	/* The holder alone writes a held block's flags; the push CAS below
+	 * publishes the store.  Partner: the acquire exchange in take(). */
+	was = ace_load(&m->flags, ACE_RELAXED);
+	if (was != ACE_MSG_ALLOC)
 		return -EINVAL;		/* not a block the caller holds */
+	ace_store(&m->flags, ACE_MSG_QUEUED, ACE_RELAXED);
 	m->len = len;
 	m->src = src;
 	m->dst = dst;
@@ -110,19 +114,23 @@ static int take(struct ace_arena *a, struct ace_rx *rx, struct ace_mproc *e)
 		return 0;	/* the polling fast path: one shared load */
 	/* Partner: the seq_cst CAS in ace_send(). */
 	cur = ace_xchg(&e->inbox, 0, ACE_ACQ_REL);
+	if (cur && cur < a->size - ACE_MSG_HDR)
+		ace_prefetch_w(ace_msg(a, cur));	/* we rewrite its header */
 	if (cur == ACE_INBOX_CLOSED)
 		return ace_arena_break(a, "own inbox was closed under its owner", rx->id);
 	while (cur) {
 		struct ace_msg *m;
-		u32 next, was = ACE_MSG_QUEUED;
+		u32 next;
 
 		if (ace_block_class(a, cur) < 0)
 			return ace_arena_break(a, "inbox link is not a block", cur);
 		if (++n > a->total_blocks)
 			return ace_arena_break(a, "inbox list is cyclic", rx->id);
 		m = ace_msg(a, cur);
-		if (!ace_cas(&m->flags, &was, ACE_MSG_ALLOC, ACE_ACQ_REL))
+		/* The list is ours now: a load and a store, no lock. */
+		if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_QUEUED)
 			return ace_arena_break(a, "inbox holds a block that was not sent", cur);
+		ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
 		next = ace_read_once(&m->next);
 		ace_write_once(&m->next, prev);
 		ace_write_once(&m->owner, rx->id);

@@ -10,9 +10,11 @@
  * popped it meanwhile; it is read once with an atomic load and checked,
  * and a CAS on an unchanged head is what makes the value trustworthy.
  *
- * ace_msg.flags tells free from allocated, swapped with one exchange on
- * every alloc and free: a double free is refused, and a free list that
- * hands out an allocated block is a broken arena.
+ * ace_msg.flags tells free from allocated.  A block's flags are written
+ * only by the party that holds it (the popper after its CAS won, the
+ * owner before its push), so a load and a store suffice: a double free
+ * is refused, and a free list that hands out a block that is not free is
+ * a broken arena.
  */
 #include "ace_core.h"
 
@@ -80,18 +82,14 @@ static int push(struct ace_arena *a, u32 c, u32 off)
 	return -EAGAIN;
 }
 
+static u32 class_for(const struct ace_arena *a, u32 len);
+
 s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner)
 {
-	u32 c, first = a->nr_classes;
+	u32 c, first = class_for(a, len);
 
 	if (ace_unlikely(a->broken))
 		return -EIO;
-	for (c = 0; c < a->nr_classes; c++) {
-		if (len <= a->cls[c].payload_max) {
-			first = c;
-			break;
-		}
-	}
 	if (first == a->nr_classes)
 		return -EINVAL;
 	for (c = first; c < a->nr_classes; c++) {
@@ -104,9 +102,10 @@ s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner)
 		if (off < 0)
 			return off;
 		m = ace_msg(a, (u32)off);
-		was = ACE_MSG_FREE;
-		if (!ace_cas(&m->flags, &was, ACE_MSG_ALLOC, ACE_ACQ_REL))
+		was = ace_load(&m->flags, ACE_RELAXED);
+		if (was != ACE_MSG_FREE)
 			return ace_arena_break(a, "free list handed out a block that was not free", (u32)off);
+		ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
 		ace_store(&m->next, 0, ACE_RELAXED);
 		ace_store(&m->owner, owner, ACE_RELAXED);
 		m->len = 0;
@@ -126,10 +125,12 @@ int ace_free(struct ace_arena *a, u32 off)
 	if (c < 0)
 		return -EINVAL;
 	/* Only a held block can be freed: a second free, or a free of a
-	 * message in flight, is refused and changes nothing. */
-	was = ACE_MSG_ALLOC;
-	if (!ace_cas(&ace_msg(a, off)->flags, &was, ACE_MSG_FREE, ACE_ACQ_REL))
+	 * message in flight, is refused and changes nothing.  The push's
+	 * release CAS publishes the store. */
+	was = ace_load(&ace_msg(a, off)->flags, ACE_RELAXED);
+	if (was != ACE_MSG_ALLOC)
 		return -EINVAL;
+	ace_store(&ace_msg(a, off)->flags, ACE_MSG_FREE, ACE_RELAXED);
 	ace_store(&ace_msg(a, off)->owner, 0, ACE_RELAXED);
 	return push(a, (u32)c, off);
 }
@@ -158,4 +159,63 @@ s64 ace_free_count(struct ace_arena *a, u32 c)
 		off = ace_load(&ace_msg(a, off)->next, ACE_RELAXED);
 	}
 	return n;
+}
+
+/* Smallest class whose payload holds len, or nr_classes. */
+static u32 class_for(const struct ace_arena *a, u32 len)
+{
+	u32 c;
+
+	for (c = 0; c < a->nr_classes; c++)
+		if (len <= a->cls[c].payload_max)
+			break;
+	return c;
+}
+
+s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c, u32 len)
+{
+	u32 k = class_for(a, len);
+
+	if (ace_unlikely(a->broken))
+		return -EIO;
+	if (k < a->nr_classes && c->n[k]) {
+		u32 off = c->off[k][--c->n[k]];
+		struct ace_msg *m = ace_msg(a, off);
+
+		/* Still ours unless a peer scribbled on it: check, as always. */
+		if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
+			return ace_arena_break(a, "cached block changed state", off);
+		m->len = 0;
+		return off;
+	}
+	return ace_alloc(a, len, c->owner);
+}
+
+int ace_cache_free(struct ace_arena *a, struct ace_cache *c, u32 off)
+{
+	u32 i;
+	int k;
+
+	if (ace_unlikely(a->broken))
+		return -EIO;
+	k = ace_block_class(a, off);
+	if (k < 0 || ace_load(&ace_msg(a, off)->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
+		return -EINVAL;
+	for (i = 0; i < c->n[k]; i++)
+		if (c->off[k][i] == off)
+			return -EINVAL;		/* already cached: a double free */
+	if (c->n[k] == ACE_CACHE_SLOTS)
+		return ace_free(a, off);
+	ace_store(&ace_msg(a, off)->owner, c->owner, ACE_RELAXED);
+	c->off[k][c->n[k]++] = off;
+	return 0;
+}
+
+void ace_cache_drain(struct ace_arena *a, struct ace_cache *c)
+{
+	u32 k;
+
+	for (k = 0; k < ACE_MAX_CLASSES; k++)
+		while (c->n[k])
+			ace_free(a, c->off[k][--c->n[k]]);
 }

@@ -13,7 +13,9 @@
  * for ACE and ck_ring's MPSC mode.  Latency is one round trip per sample,
  * timed with the TSC on one side, reported as percentiles.
  *
- *   bench_core [-n samples] [-m messages-per-sender] [--json FILE]
+ *   bench_core [-n samples] [-m messages-per-sender] [--json FILE] [--quick]
+ *
+ * --quick measures the floor and the ACE round trip only (make demo).
  */
 #define _GNU_SOURCE
 #include <ck_ring.h>
@@ -212,17 +214,19 @@ static void ace_a(void)
 	struct ace_arena a;
 	struct ace_rx rx;
 	struct ace_msg_desc d;
+	struct ace_cache cache;
 	u64 i, t;
 
 	map_arena(&a);
 	ace_rx_init(&rx, id_a);
+	ace_cache_init(&cache, id_a);
 	while (!sh->ready)
 		;
 	for (i = 0; i < warm + nsamples; i++) {
 		s64 off;
 
 		t = tsc();
-		off = ace_alloc(&a, MSG, id_a);
+		off = ace_cache_alloc(&a, &cache, MSG);
 		if (off <= 0)
 			die("ace_alloc");
 		memset(ace_payload(&a, (u32)off), (int)i, MSG);
@@ -232,10 +236,11 @@ static void ace_a(void)
 			ace_cpu_relax();
 		if (((unsigned char *)ace_payload(&a, d.off))[MSG - 1] != (unsigned char)i)
 			die("ace payload");
-		ace_free(&a, d.off);
+		ace_cache_free(&a, &cache, d.off);
 		if (i >= warm)
 			samples[i - warm] = tsc() - t;
 	}
+	ace_cache_drain(&a, &cache);
 }
 
 static void ace_b(void)
@@ -519,6 +524,7 @@ static void print_all(void)
 int main(int argc, char **argv)
 {
 	const char *json_path = NULL;
+	int quick = 0;
 	struct ace_geometry g;
 	struct ace_arena a;
 	void *mem;
@@ -531,8 +537,10 @@ int main(int argc, char **argv)
 			nmsgs = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json_path = argv[++i];
+		else if (!strcmp(argv[i], "--quick"))
+			quick = 1;
 		else {
-			fprintf(stderr, "usage: %s [-n samples] [-m msgs] [--json FILE]\n",
+			fprintf(stderr, "usage: %s [-n samples] [-m msgs] [--json FILE] [--quick]\n",
 				argv[0]);
 			return 2;
 		}
@@ -561,6 +569,8 @@ int main(int argc, char **argv)
 	report("floor", samples, nsamples);
 	pair(ace_a, ace_b);
 	report("ace-poll", samples, nsamples);
+	if (quick)
+		goto out;
 	ck_ring_init(&sh->ring_ab, RING_SIZE);
 	ck_ring_init(&sh->ring_ba, RING_SIZE);
 	pair(ck_a, ck_b);
@@ -581,6 +591,7 @@ int main(int argc, char **argv)
 		throughput(1, s);
 		throughput(0, s);
 	}
+out:
 	if (json_path) {
 		json = fopen(json_path, "w");
 		if (!json)

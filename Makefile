@@ -1,5 +1,7 @@
 # ACE: a zero-copy message channel between KVM/QEMU hosts and Linux guests.
 #
+#   make demo         boot a guest with virtio-ace; guest and host mprocs talk;
+#                     latency printed beside the host's shared-memory floor
 #   make              build the user-space core, libace and tools
 #   make test         every test: unit (plain, ASan+UBSan, TSan), fuzz (short),
 #                     and the VM tests (QEMU with the device, Debian guest, TCG)
@@ -38,7 +40,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: all core lib tools guest-tools install deps test test-unit test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: all core lib tools guest-tools install deps demo test test-unit test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
 .DELETE_ON_ERROR:
 
 all: core lib tools
@@ -187,6 +189,10 @@ endef
 
 vm-prepare:
 	bash tests/vm/prepare.sh
+
+# The main job: boot a guest, guest and host mprocs talk, latency printed.
+demo:
+	bash scripts/demo.sh
 
 test-vm: vm-prepare
 	@{ $(vm_list); } | tests/run-tests.sh

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ace_cdev.c - /dev/aceN: open, release, mmap of the arena, poll.
+ *
+ * Each open file holds a reference on the device, so the arena outlives a
+ * device that goes away while files are open (their calls then fail with
+ * -ENODEV), and fops.owner pins the module, so rmmod refuses cleanly while
+ * /dev/aceN is open.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+
+#include "ace_drv.h"
+
+static int ace_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() set private_data and holds misc_mtx: no remove races */
+	struct ace_dev *dev = container_of(file->private_data,
+					   struct ace_dev, misc);
+	struct ace_file *f;
+
+	if (!READ_ONCE(dev->alive))
+		return -ENODEV;
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->dev = dev;
+	init_waitqueue_head(&f->poll_wq);
+	kref_get(&dev->ref);
+	mutex_lock(&dev->files_lock);
+	list_add_tail(&f->node, &dev->files);
+	mutex_unlock(&dev->files_lock);
+	file->private_data = f;
+	return nonseekable_open(inode, file);
+}
+
+static int ace_release(struct inode *inode, struct file *file)
+{
+	struct ace_file *f = file->private_data;
+	struct ace_dev *dev = f->dev;
+
+	ace_file_close_all(dev, f);
+	mutex_lock(&dev->files_lock);
+	list_del(&f->node);
+	mutex_unlock(&dev->files_lock);
+	kfree(f);
+	ace_dev_put(dev);
+	return 0;
+}
+
+/* The whole arena from offset 0, shared only.  Every page is inserted
+ * now, with its own reference, so an unmapped page can never be one the
+ * driver already freed. */
+static int ace_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ace_file *f = file->private_data;
+	struct ace_dev *dev = f->dev;
+	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned long num = len >> PAGE_SHIFT;
+
+	if (!READ_ONCE(dev->alive))
+		return -ENODEV;
+	if (vma->vm_pgoff || len > dev->arena_size)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;		/* MAP_PRIVATE would copy on write */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	/* 6.1 writes vma->vm_flags directly; see ace_kcompat.h */
+	ace_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
+	return vm_insert_pages(vma, vma->vm_start, dev->pages, &num);
+}
+
+/* Does any mproc file f owns have mail? */
+static bool ace_file_has_mail(struct ace_dev *dev, struct ace_file *f)
+{
+	struct ace_rx rx;
+	bool mail = false;
+	u32 i;
+
+	spin_lock_irq(&dev->lock);
+	for (i = 0; i < dev->nr_mprocs && !mail; i++) {
+		if (!dev->slots[i].id || dev->slots[i].file != f)
+			continue;
+		ace_rx_init(&rx, dev->slots[i].id);
+		mail = ace_pending_mail(&dev->arena, &rx);
+	}
+	spin_unlock_irq(&dev->lock);
+	return mail;
+}
+
+/* POLLIN when an own mproc has mail.  Deliveries wake the poll queue, and
+ * an mproc is delivered to only while armed: arm it (in the mapped arena)
+ * before sleeping in poll/epoll. */
+static __poll_t ace_poll(struct file *file, poll_table *pt)
+{
+	struct ace_file *f = file->private_data;
+	struct ace_dev *dev = f->dev;
+
+	poll_wait(file, &f->poll_wq, pt);
+	if (!READ_ONCE(dev->alive))
+		return EPOLLERR | EPOLLHUP;
+	if (ace_arena_broken(&dev->arena))
+		return EPOLLERR;
+	return ace_file_has_mail(dev, f) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static const struct file_operations ace_fops = {
+	.owner		= THIS_MODULE,
+	.open		= ace_open,
+	.release	= ace_release,
+	.mmap		= ace_mmap,
+	.poll		= ace_poll,
+	.unlocked_ioctl	= ace_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= ACE_NO_LLSEEK,
+};
+
+int ace_cdev_register(struct ace_dev *dev)
+{
+	int err;
+
+	dev->misc.minor = MISC_DYNAMIC_MINOR;
+	dev->misc.name = dev->name;
+	dev->misc.fops = &ace_fops;
+	dev->misc.parent = ace_devp(dev);
+	dev->misc.mode = 0600;
+	err = misc_register(&dev->misc);
+	if (err) {
+		dev_err(ace_devp(dev), "cannot register /dev/%s: %d\n",
+			dev->name, err);
+		return err;
+	}
+	dev->misc_registered = true;
+	return 0;
+}
+
+void ace_cdev_unregister(struct ace_dev *dev)
+{
+	if (!dev->misc_registered)
+		return;
+	misc_deregister(&dev->misc);
+	dev->misc_registered = false;
+}

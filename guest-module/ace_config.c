@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ace_config.c - the device's config space, read once and checked, and
+ * the module parameters that size the arena.
+ *
+ * The host is not trusted: every field is checked before use and only the
+ * checked copies in struct ace_dev are used afterwards.
+ */
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/virtio_config.h>
+
+#include "ace_drv.h"
+
+static unsigned int arena_size = ACE_DEFAULT_ARENA;
+module_param(arena_size, uint, 0444);
+MODULE_PARM_DESC(arena_size,
+		 "arena bytes (default 16 MiB; clamped to the device's arena_max)");
+
+static unsigned int nr_mprocs = ACE_DEFAULT_MPROCS;
+module_param(nr_mprocs, uint, 0444);
+MODULE_PARM_DESC(nr_mprocs,
+		 "mproc table slots (default 64; clamped to the device's max_mprocs)");
+
+#define ACE_CFG(vdev, field) \
+	virtio_cread32(vdev, offsetof(struct ace_virtio_config, field))
+
+/* Zero-copy by guest physical address needs a plain modern transport. */
+static int ace_check_features(struct ace_dev *dev)
+{
+	struct virtio_device *vdev = dev->vdev;
+
+	if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1)) {
+		dev_err(&vdev->dev, "device is not modern (no VIRTIO_F_VERSION_1)\n");
+		return -EINVAL;
+	}
+	if (virtio_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM)) {
+		dev_err(&vdev->dev,
+			"device needs VIRTIO_F_ACCESS_PLATFORM (IOMMU or encrypted memory): the arena cannot be shared by guest physical address\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int ace_check_config(struct ace_dev *dev)
+{
+	struct device *d = ace_devp(dev);
+
+	if (dev->abi_version >> 16 != ACE_ABI_MAJOR) {
+		dev_err(d, "device ABI %u.%u, driver ABI %u.%u: incompatible\n",
+			dev->abi_version >> 16, dev->abi_version & 0xffff,
+			ACE_ABI_MAJOR, ACE_ABI_MINOR);
+		return -EINVAL;
+	}
+	if (dev->arena_max < ACE_MIN_ARENA) {
+		dev_err(d, "device arena_max %u is below the minimum %u\n",
+			dev->arena_max, ACE_MIN_ARENA);
+		return -EINVAL;
+	}
+	if (dev->max_peers < 1 || dev->max_peers > ACE_MAX_PEERS) {
+		dev_err(d, "device max_peers %u is not in 1..%u\n",
+			dev->max_peers, ACE_MAX_PEERS);
+		return -EINVAL;
+	}
+	if (dev->max_mprocs < 1) {
+		dev_err(d, "device max_mprocs is 0\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The arena size and table size: the parameters, within the device's and
+ * the ABI's limits. */
+static void ace_config_sizes(struct ace_dev *dev)
+{
+	u32 max = min(dev->arena_max, ACE_MAX_ARENA);
+	u32 size = clamp_t(u32, arena_size, ACE_MIN_ARENA, max);
+	u32 nr = clamp_t(u32, nr_mprocs, 1,
+			 min(dev->max_mprocs, ACE_MAX_MPROCS));
+
+	dev->arena_size = round_down(size, PAGE_SIZE);
+	dev->nr_mprocs = nr;
+	if (dev->arena_size != arena_size || nr != nr_mprocs)
+		dev_info(ace_devp(dev),
+			 "using arena_size %u and nr_mprocs %u (asked %u, %u; device limits %u, %u)\n",
+			 dev->arena_size, nr, arena_size, nr_mprocs,
+			 dev->arena_max, dev->max_mprocs);
+}
+
+static void ace_config_section(struct ace_dev *dev)
+{
+	u32 ns = dev->section_ns;
+
+	if (ns && ns <= ACE_SECTION_NS_MAX)
+		return;
+	dev->section_ns = ns ? ACE_SECTION_NS_MAX : ACE_SECTION_NS_DEFAULT;
+	dev_warn(ace_devp(dev), "device section_ns %u out of range, using %u\n",
+		 ns, dev->section_ns);
+}
+
+static u32 ace_peers_mask(struct ace_dev *dev)
+{
+	return (u32)GENMASK_ULL(dev->max_peers - 1, 0);
+}
+
+/* peers_up changed (config interrupt, or an event for peer 32). */
+void ace_cfg_work(struct work_struct *work)
+{
+	struct ace_dev *dev = container_of(work, struct ace_dev, cfg_work);
+	u32 up, old;
+
+	if (!READ_ONCE(dev->alive))
+		return;
+	up = ACE_CFG(dev->vdev, peers_up) & ace_peers_mask(dev);
+	spin_lock_irq(&dev->lock);
+	old = dev->peers_up;
+	dev->peers_up = up;
+	spin_unlock_irq(&dev->lock);
+	if (up != old)
+		dev_info(ace_devp(dev), "host peers up: %#x\n", up);
+}
+
+int ace_config_read(struct ace_dev *dev)
+{
+	struct virtio_device *vdev = dev->vdev;
+	int err;
+
+	err = ace_check_features(dev);
+	if (err)
+		return err;
+	dev->abi_version = ACE_CFG(vdev, abi_version);
+	dev->arena_max = ACE_CFG(vdev, arena_max);
+	dev->max_mprocs = ACE_CFG(vdev, max_mprocs);
+	dev->max_peers = ACE_CFG(vdev, max_peers);
+	dev->section_ns = ACE_CFG(vdev, section_ns);
+	err = ace_check_config(dev);
+	if (err)
+		return err;
+	dev->peers_up = ACE_CFG(vdev, peers_up) & ace_peers_mask(dev);
+	ace_config_section(dev);
+	ace_config_sizes(dev);
+	return 0;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ace_drv.h - private state of the ACE guest driver (ace.ko).
+ *
+ * One struct ace_dev per virtio-ace device.  It lives as long as anybody
+ * holds a reference (the probe, each open /dev/aceN file, each kernel
+ * mproc), so the arena and its vmap outlive a device that went away while
+ * still in use.  Whatever touches the device itself (queues, doorbells)
+ * checks dev->alive under dev->lock first.
+ *
+ * Locking: dev->lock is a spinlock taken with interrupts off, also from the
+ * event queue's hard-IRQ callback and from the deferral hrtimer.  It
+ * protects alive, the owned bitmap, every struct ace_slot, peers_up, the
+ * device-reported broken state, and every use of the event and doorbell
+ * queues.  Under it we only wake (waitqueues, eventfds, queue_work,
+ * hrtimer_start); nothing called under it takes it again.
+ */
+#ifndef ACE_DRV_H
+#define ACE_DRV_H
+
+#include <linux/completion.h>
+#include <linux/hrtimer.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/virtio.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "ace_core.h"
+#include "ace_kapi.h"
+#include "ace_kcompat.h"
+
+#define ACE_NR_EVENTS		64	/* event buffers kept posted */
+#define ACE_EVT_BUDGET		(2 * ACE_NR_EVENTS)	/* per IRQ, then a work */
+#define ACE_CTRL_TIMEOUT	(5 * HZ)
+#define ACE_NR_VQS_MAX		(ACE_VQ_DOORBELL0 + ACE_MAX_PEERS)
+#define ACE_CHUNK_ORDER		10	/* 4 MiB = ACE_MAX_CHUNK */
+#define ACE_SECTION_NS_DEFAULT	50000u
+#define ACE_SECTION_NS_MAX	1000000000u
+
+struct eventfd_ctx;
+struct ace_file;
+
+/* Kernel-side state of one mproc slot this guest owns (dev->lock). */
+struct ace_slot {
+	u32 id;				/* 0: not owned by this guest */
+	bool closing;			/* CLOSE in progress: no new users */
+	unsigned int busy;		/* ioctls using the slot */
+	struct ace_file *file;		/* owner: an open /dev/aceN, or */
+	struct ace_kmproc *kmp;		/* a kernel mproc */
+	pid_t pid;			/* user owner's tgid */
+	struct eventfd_ctx *efd;	/* signalled at each delivery */
+	wait_queue_head_t wq;		/* WAIT sleepers, CLOSE */
+	bool deferred;			/* a section's time bound is running */
+	u32 defer_seq;			/* ... for this section sequence */
+	ktime_t defer_deadline;
+};
+
+/* One physically contiguous piece of the arena. */
+struct ace_chunk_mem {
+	struct page *page;
+	unsigned int order;
+};
+
+struct ace_dev {
+	struct virtio_device *vdev;
+	struct kref ref;
+	struct list_head node;		/* ace_devices */
+	int index;			/* N of /dev/aceN, -1 before ida */
+	char name[16];
+	struct miscdevice misc;
+	bool misc_registered;
+	struct dentry *debugfs;
+	unsigned long flags;		/* ACE_F_* */
+
+	/* config space, checked once at probe */
+	u32 abi_version, arena_max, max_mprocs, max_peers, section_ns;
+
+	/* queues */
+	struct virtqueue *vqs[ACE_NR_VQS_MAX];
+	unsigned int nvqs;
+	char db_names[ACE_MAX_PEERS][16];
+	struct completion ctrl_done;
+	struct ace_event *evbufs;	/* ACE_NR_EVENTS device-writable */
+	struct work_struct evt_work;	/* event budget overflow */
+	struct work_struct cfg_work;	/* re-read peers_up */
+	struct workqueue_struct *wq;
+
+	/* arena */
+	struct page **pages;
+	unsigned int nr_pages;
+	struct ace_chunk_mem chunks[ACE_MAX_CHUNKS];
+	unsigned int nr_chunks;
+	void *vaddr;
+	u32 arena_size, nr_mprocs;
+	u64 generation;
+	struct ace_arena arena;
+
+	/* open files (files_lock) */
+	struct mutex files_lock;
+	struct list_head files;
+
+	/* dev->lock */
+	spinlock_t lock;
+	bool alive;
+	u64 owned[ACE_MAX_MPROCS / 64];	/* private: slots this guest owns */
+	struct ace_slot *slots;		/* [nr_mprocs] */
+	struct hrtimer defer_timer;
+	u32 peers_up;
+	bool dev_broken;		/* ACE_EVT_BROKEN seen */
+	u32 dev_broken_arg;
+
+	atomic64_t interrupts, events, bad_events, kicks;
+};
+
+#define ACE_F_WHY_LOGGED	0	/* arena breakage reported */
+
+/* An open /dev/aceN. */
+struct ace_file {
+	struct ace_dev *dev;
+	struct list_head node;
+	wait_queue_head_t poll_wq;
+};
+
+/* An in-kernel mproc (opaque in ace_kapi.h). */
+struct ace_kmproc {
+	struct ace_dev *dev;
+	u32 id;
+	struct ace_rx rx;
+	ace_kmproc_cb_t rx_cb;
+	void *ctx;
+	struct work_struct work;
+	struct mutex cb_lock;		/* one callback run at a time */
+	struct task_struct *cb_task;	/* who runs it now */
+};
+
+static inline struct device *ace_devp(struct ace_dev *dev)
+{
+	return &dev->vdev->dev;
+}
+
+static inline struct ace_slot *ace_slot_of(struct ace_dev *dev, u32 id)
+{
+	return &dev->slots[ACE_ID_SLOT(id)];
+}
+
+/* ace_main.c */
+void ace_dev_put(struct ace_dev *dev);
+struct ace_dev *ace_dev_get_first(void);
+int ace_dev_check(struct ace_dev *dev);
+void ace_report_broken(struct ace_dev *dev);
+
+/* ace_config.c */
+int ace_config_read(struct ace_dev *dev);
+void ace_cfg_work(struct work_struct *work);
+
+/* ace_mem.c */
+int ace_arena_alloc(struct ace_dev *dev);
+int ace_arena_format(struct ace_dev *dev);
+void ace_arena_free(struct ace_dev *dev);
+
+/* ace_vq.c */
+int ace_vqs_init(struct ace_dev *dev);
+void ace_vqs_del(struct ace_dev *dev);
+int ace_events_post(struct ace_dev *dev);
+void ace_evt_work(struct work_struct *work);
+int ace_ctrl_attach(struct ace_dev *dev);
+void ace_kick_peer(struct ace_dev *dev, u32 peer);
+
+/* ace_deliver.c */
+void ace_scan_pending(struct ace_dev *dev);
+void ace_notify_dst(struct ace_dev *dev, u32 dst);
+enum hrtimer_restart ace_defer_fire(struct hrtimer *t);
+
+/* ace_slot.c */
+bool ace_slot_owned(struct ace_dev *dev, u32 slot);
+void ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
+		  struct ace_kmproc *kmp);
+struct ace_slot *ace_slot_get(struct ace_dev *dev, struct ace_file *f, u32 id);
+void ace_slot_put(struct ace_dev *dev, struct ace_slot *s);
+int ace_slot_close(struct ace_dev *dev, struct ace_file *f, u32 id);
+s64 ace_slot_drop(struct ace_dev *dev, struct ace_slot *s);
+void ace_file_close_all(struct ace_dev *dev, struct ace_file *f);
+int ace_slot_wait(struct ace_dev *dev, struct ace_slot *s,
+		  struct ace_rx *rx, u64 timeout_ns);
+void ace_wake_all(struct ace_dev *dev);
+
+/* ace_cdev.c */
+int ace_cdev_register(struct ace_dev *dev);
+void ace_cdev_unregister(struct ace_dev *dev);
+
+/* ace_ioctl.c */
+long ace_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* ace_stats.c */
+int ace_sysfs_add(struct ace_dev *dev);
+void ace_sysfs_del(struct ace_dev *dev);
+void ace_debugfs_init(void);
+void ace_debugfs_exit(void);
+void ace_debugfs_add(struct ace_dev *dev);
+void ace_debugfs_del(struct ace_dev *dev);
+
+#endif /* ACE_DRV_H */

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ace_slot.c - the slots this guest owns: who owns them, how their owners
+ * sleep, and how they are closed.
+ *
+ * A slot is owned by one open /dev/aceN file (ACE_IOC_OPEN CREATE) or one
+ * kernel mproc.  An ioctl that works on an own slot takes a busy count;
+ * CLOSE marks the slot closing (no new users, sleepers wake up), waits
+ * for the busy count to drop, and only then releases the mproc, so no
+ * ioctl ever arms or disarms a slot that has been given to someone else.
+ */
+#include <linux/eventfd.h>
+#include <linux/sched.h>
+
+#include "ace_drv.h"
+
+bool ace_slot_owned(struct ace_dev *dev, u32 slot)
+{
+	return dev->owned[slot / 64] & BIT_ULL(slot % 64);
+}
+
+/* Mark mproc `id` (just claimed) as this guest's: owned by file f or by
+ * kernel mproc kmp. */
+void ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
+		  struct ace_kmproc *kmp)
+{
+	struct ace_slot *s = ace_slot_of(dev, id);
+	u32 slot = ACE_ID_SLOT(id);
+
+	spin_lock_irq(&dev->lock);
+	s->id = id;
+	s->file = f;
+	s->kmp = kmp;
+	s->pid = f ? task_tgid_nr(current) : 0;
+	s->closing = false;
+	s->busy = 0;
+	s->deferred = false;
+	dev->owned[slot / 64] |= BIT_ULL(slot % 64);
+	spin_unlock_irq(&dev->lock);
+}
+
+/* Take a busy count on mproc `id`, which file f must own. */
+struct ace_slot *ace_slot_get(struct ace_dev *dev, struct ace_file *f, u32 id)
+{
+	struct ace_slot *s;
+	int err = 0;
+
+	if (ACE_ID_SLOT(id) >= dev->nr_mprocs)
+		return ERR_PTR(-ENOENT);
+	s = ace_slot_of(dev, id);
+	spin_lock_irq(&dev->lock);
+	if (s->id != id || s->closing)
+		err = -ENOENT;
+	else if (s->file != f)
+		err = -EPERM;
+	else
+		s->busy++;
+	spin_unlock_irq(&dev->lock);
+	return err ? ERR_PTR(err) : s;
+}
+
+void ace_slot_put(struct ace_dev *dev, struct ace_slot *s)
+{
+	bool idle;
+
+	spin_lock_irq(&dev->lock);
+	idle = !--s->busy && s->closing;
+	spin_unlock_irq(&dev->lock);
+	if (idle)
+		wake_up_all(&s->wq);
+}
+
+/* Stop delivering to the slot, then close its mproc in the arena (which
+ * reclaims every block it held).  The slot must be closing and idle, or
+ * owned by a kernel mproc that is being destroyed. */
+s64 ace_slot_drop(struct ace_dev *dev, struct ace_slot *s)
+{
+	struct eventfd_ctx *efd;
+	u32 id = s->id, slot = ACE_ID_SLOT(id);
+
+	spin_lock_irq(&dev->lock);
+	dev->owned[slot / 64] &= ~BIT_ULL(slot % 64);
+	efd = s->efd;
+	s->efd = NULL;
+	s->id = 0;
+	s->file = NULL;
+	s->kmp = NULL;
+	s->deferred = false;
+	s->closing = false;
+	spin_unlock_irq(&dev->lock);
+	if (efd)
+		eventfd_ctx_put(efd);
+	return ace_mproc_release(&dev->arena, id);
+}
+
+static bool ace_slot_idle(struct ace_dev *dev, struct ace_slot *s)
+{
+	bool idle;
+
+	spin_lock_irq(&dev->lock);
+	idle = !s->busy;
+	spin_unlock_irq(&dev->lock);
+	return idle;
+}
+
+/* Start closing own mproc `id` of file f (slot s): no new users from
+ * here.  Returns 0, -ENOENT (not ours, or closing) or -EPERM (another
+ * file's). */
+static int ace_slot_begin_close(struct ace_dev *dev, struct ace_file *f,
+				struct ace_slot *s, u32 id)
+{
+	int err = 0;
+
+	spin_lock_irq(&dev->lock);
+	if (!s->id || s->id != id || s->closing)
+		err = -ENOENT;
+	else if (s->file != f)
+		err = -EPERM;
+	else
+		s->closing = true;
+	spin_unlock_irq(&dev->lock);
+	return err;
+}
+
+static s64 ace_slot_finish_close(struct ace_dev *dev, struct ace_slot *s)
+{
+	wake_up_all(&s->wq);
+	wait_event(s->wq, ace_slot_idle(dev, s));
+	return ace_slot_drop(dev, s);
+}
+
+/* ACE_IOC_CLOSE: close own mproc `id`. */
+int ace_slot_close(struct ace_dev *dev, struct ace_file *f, u32 id)
+{
+	struct ace_slot *s;
+	s64 r;
+	int err;
+
+	if (ACE_ID_SLOT(id) >= dev->nr_mprocs)
+		return -ENOENT;
+	s = ace_slot_of(dev, id);
+	err = ace_slot_begin_close(dev, f, s, id);
+	if (err)
+		return err;
+	r = ace_slot_finish_close(dev, s);
+	return r < 0 && r != -ENOENT ? (int)r : 0;
+}
+
+/* release(): close every mproc file f owns; the core reclaims the blocks
+ * they held, which is how a killed process's messages come back. */
+void ace_file_close_all(struct ace_dev *dev, struct ace_file *f)
+{
+	u32 i, id;
+
+	for (i = 0; i < dev->nr_mprocs; i++) {
+		struct ace_slot *s = &dev->slots[i];
+
+		id = READ_ONCE(s->id);
+		if (!id || READ_ONCE(s->file) != f)
+			continue;
+		if (!ace_slot_begin_close(dev, f, s, id))
+			ace_slot_finish_close(dev, s);
+	}
+}
+
+/* ---- sleeping ---- */
+
+static bool ace_wait_done(struct ace_dev *dev, struct ace_slot *s,
+			  const struct ace_rx *rx)
+{
+	return ace_pending_mail(&dev->arena, rx) || !READ_ONCE(dev->alive) ||
+	       READ_ONCE(s->closing) || ace_arena_broken(&dev->arena);
+}
+
+static int ace_wait_result(struct ace_dev *dev, struct ace_slot *s,
+			   const struct ace_rx *rx, long r)
+{
+	if (r < 0 && r != -ETIME && r != -ERESTARTSYS)
+		return r;		/* ace_arm failed */
+	if (ace_pending_mail(&dev->arena, rx))
+		return 0;
+	if (!READ_ONCE(dev->alive))
+		return -ENODEV;
+	if (ace_arena_broken(&dev->arena)) {
+		ace_report_broken(dev);
+		return -EIO;
+	}
+	if (READ_ONCE(s->closing))
+		return -ENOENT;
+	return r == -ERESTARTSYS ? -ERESTARTSYS : -ETIMEDOUT;
+}
+
+static long ace_wait_sleep(struct ace_dev *dev, struct ace_slot *s,
+			   const struct ace_rx *rx, u64 timeout_ns)
+{
+	if (timeout_ns == U64_MAX)
+		return wait_event_interruptible(s->wq,
+						ace_wait_done(dev, s, rx));
+	return wait_event_interruptible_hrtimeout(s->wq,
+			ace_wait_done(dev, s, rx),
+			ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX)));
+}
+
+/*
+ * Sleep until own mproc rx->id has mail: arm it (the core re-checks the
+ * inbox after setting ARMED), sleep until a delivery, disarm.  0 when mail
+ * is waiting, -ETIMEDOUT, -ERESTARTSYS, -ENODEV, -EIO, -ENOENT (closed).
+ * timeout_ns: 0 only checks, U64_MAX waits forever.
+ */
+int ace_slot_wait(struct ace_dev *dev, struct ace_slot *s,
+		  struct ace_rx *rx, u64 timeout_ns)
+{
+	long r;
+
+	if (!timeout_ns)
+		return ace_pending_mail(&dev->arena, rx) ? 0 : -ETIMEDOUT;
+	r = ace_arm(&dev->arena, rx);
+	if (r == 0)
+		r = ace_wait_sleep(dev, s, rx, timeout_ns);
+	ace_disarm(&dev->arena, rx);
+	return ace_wait_result(dev, s, rx, r);
+}
+
+/* The device went away: wake every sleeper and poller. */
+void ace_wake_all(struct ace_dev *dev)
+{
+	struct ace_file *f;
+	u32 i;
+
+	for (i = 0; i < dev->nr_mprocs; i++)
+		wake_up_all(&dev->slots[i].wq);
+	mutex_lock(&dev->files_lock);
+	list_for_each_entry(f, &dev->files, node)
+		wake_up_interruptible_all(&f->poll_wq);
+	mutex_unlock(&dev->files_lock);
+}

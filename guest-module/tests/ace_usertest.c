@@ -1,0 +1,888 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ace_usertest - exercises /dev/aceN from a guest process.
+ *
+ *   ace_usertest [-d /dev/ace0] [-n N] [-k] [-H]
+ *                                             run the tests; exit 0 if all pass
+ *                                             (-k: no kecho tests, -H: also the
+ *                                             host peer tests, tests/ace_hostpeer)
+ *   ace_usertest --break [-d DEV]             ask the host peer to corrupt the
+ *                                             arena; exit 0 if the driver then
+ *                                             refuses every call with -EIO
+ *   ace_usertest --hold [-d DEV]              hold the device open, mapped,
+ *                                             with an mproc asleep in WAIT;
+ *                                             exit 0 if the device's removal
+ *                                             ends it with -ENODEV cleanly
+ *
+ * The data path runs here, on the mapped arena, with the shared core
+ * (shared/ace_*.c linked in); the driver only names, wakes and notifies.
+ * Build: gcc -static -O2 -I shared tests/ace_usertest.c shared/ace_*.c
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ace_core.h"
+
+static const char *dev_path = "/dev/ace0";
+static int fd = -1;
+static void *map;
+static struct ace_arena A;
+static struct ace_ioc_info info;
+static u32 id_a, id_b;
+static int nr_echo = 300;
+static int failures;
+
+#define FAIL(...) do { fail(__func__, __LINE__, __VA_ARGS__); return -1; } while (0)
+#define CHECK(c, ...) do { if (!(c)) FAIL(__VA_ARGS__); } while (0)
+
+static void fail(const char *fn, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL %s (line %d): ", fn, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+	usleep(ms * 1000);
+}
+
+static int xioctl(int f, unsigned long req, void *arg)
+{
+	return ioctl(f, req, arg) < 0 ? -errno : 0;
+}
+
+static int mp_open(int f, const char *name, u32 flags, u32 mode, u32 *id)
+{
+	struct ace_ioc_open o;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	strncpy(o.name, name, sizeof(o.name) - 1);
+	o.flags = flags;
+	o.mode = mode;
+	r = xioctl(f, ACE_IOC_OPEN, &o);
+	if (!r)
+		*id = o.id;
+	return r;
+}
+
+static int mp_create(const char *name, u32 *id)
+{
+	return mp_open(fd, name, ACE_OPEN_CREATE, ACE_MODE_INTERRUPT, id);
+}
+
+static int mp_lookup(const char *name, u32 *id)
+{
+	return mp_open(fd, name, ACE_OPEN_LOOKUP, 0, id);
+}
+
+static int mp_close(int f, u32 id)
+{
+	return xioctl(f, ACE_IOC_CLOSE, &id);
+}
+
+static int mp_wait(int f, u32 id, u64 ns)
+{
+	struct ace_ioc_wait w = { .id = id, .timeout_ns = ns };
+
+	return xioctl(f, ACE_IOC_WAIT, &w);
+}
+
+static int mp_notify(u32 dst)
+{
+	struct ace_ioc_notify n = { .dst = dst };
+
+	return xioctl(fd, ACE_IOC_NOTIFY, &n);
+}
+
+static int mp_eventfd(u32 id, int efd)
+{
+	struct ace_ioc_eventfd e = { .id = id, .fd = efd };
+
+	return xioctl(fd, ACE_IOC_EVENTFD, &e);
+}
+
+static struct ace_mproc *entry(u32 id)
+{
+	return ace_mproc_at(&A, ACE_ID_SLOT(id));
+}
+
+static u64 counter(u32 id, size_t field)
+{
+	return ace_load((u64 *)((char *)&entry(id)->c + field), ACE_RELAXED);
+}
+
+#define CTR(id, name) counter(id, offsetof(struct ace_mproc_counters, name))
+
+static void fill(void *p, u32 len, u32 tag)
+{
+	u8 *b = p;
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (u8)(tag * 31 + i);
+}
+
+static int filled(const void *p, u32 len, u32 tag)
+{
+	const u8 *b = p;
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != (u8)(tag * 31 + i))
+			return 0;
+	return 1;
+}
+
+/* Allocate, fill and send one message; notify if the core says so.
+ * Returns the block offset, or -errno. */
+static s64 send_one(u32 src, u32 dst, u32 len, u32 tag, int *raised)
+{
+	s64 off = ace_alloc(&A, len, src);
+	int r;
+
+	if (off < 0)
+		return off;
+	fill(ace_payload(&A, (u32)off), len, tag);
+	ace_msg(&A, (u32)off)->tag = tag;
+	r = ace_send(&A, src, dst, (u32)off, len);
+	if (r < 0) {
+		ace_free(&A, (u32)off);
+		return r;
+	}
+	if (raised)
+		*raised = r;
+	if (r == 1 && mp_notify(dst))
+		return -EPROTO;
+	return off;
+}
+
+/* Receive one message for own mproc rx, sleeping in WAIT (no polling: a
+ * wake-up the driver loses is a failure, -ENOLINK), and check it. */
+static int recv_one(struct ace_rx *rx, u32 src, u32 tag, struct ace_msg_desc *d)
+{
+	int r = ace_recv(&A, rx, d);
+
+	if (r == 0) {
+		r = mp_wait(fd, rx->id, 5000000000ull);
+		if (r == -ETIMEDOUT)
+			return ace_recv(&A, rx, d) == 1 ? -ENOLINK : -ETIMEDOUT;
+		if (r)
+			return r;
+		r = ace_recv(&A, rx, d);
+		if (r == 0)
+			return -ENOMSG;	/* WAIT said mail, there is none */
+	}
+	if (r < 0)
+		return r;
+	if (d->src != src || d->tag != tag)
+		return -EBADMSG;
+	if (!filled(ace_payload(&A, d->off), d->len, tag))
+		return -EBADMSG;
+	return 0;
+}
+
+static u32 free_blocks(void)
+{
+	u32 held, queued, nfree;
+
+	ace_block_census(&A, 0, &held, &queued, &nfree);
+	return nfree;
+}
+
+static u32 held_by(u32 id)
+{
+	u32 held, queued, nfree;
+
+	ace_block_census(&A, id, &held, &queued, &nfree);
+	return held;
+}
+
+/* ---- tests ---- */
+
+static int t_attach(void)
+{
+	int r;
+
+	CHECK(!xioctl(fd, ACE_IOC_INFO, &info), "INFO: %s", strerror(errno));
+	CHECK(info.abi_version >> 16 == ACE_ABI_MAJOR, "abi %#x", info.abi_version);
+	map = mmap(NULL, info.arena_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
+	CHECK(map != MAP_FAILED, "mmap: %s", strerror(errno));
+	r = ace_arena_attach(&A, map, info.arena_size);
+	CHECK(!r, "attach: %d (%s)", r, ace_arena_why(&A));
+	CHECK(A.generation == info.generation, "generation %llx vs %llx",
+	      (unsigned long long)A.generation,
+	      (unsigned long long)info.generation);
+	CHECK(A.nr_mprocs == info.nr_mprocs, "nr_mprocs %u vs %u",
+	      A.nr_mprocs, info.nr_mprocs);
+	printf("arena %u bytes, %u mprocs, %u blocks, %u peers (up %#x), section %u ns\n",
+	       info.arena_size, info.nr_mprocs, A.total_blocks,
+	       info.max_peers, info.peers_up, info.section_ns);
+	return 0;
+}
+
+static int t_mmap_rules(void)
+{
+	void *p;
+
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(p == MAP_FAILED && errno == EINVAL, "MAP_PRIVATE accepted");
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 4096);
+	CHECK(p == MAP_FAILED && errno == EINVAL, "offset 4096 accepted");
+	p = mmap(NULL, info.arena_size + 4096ul, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(p == MAP_FAILED && errno == EINVAL, "oversized map accepted");
+	p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED, "small map: %s", strerror(errno));
+	CHECK(*(u32 *)p == ACE_ARENA_MAGIC, "second map sees no magic");
+	munmap(p, 8192);
+	return 0;
+}
+
+static int t_names(void)
+{
+	char longname[ACE_NAME_MAX];
+	struct ace_ioc_open o;
+	u32 id;
+
+	CHECK(!mp_create("utest-a", &id_a), "create a");
+	CHECK(!mp_create("utest-b", &id_b), "create b");
+	CHECK(mp_create("utest-b", &id) == -EEXIST, "duplicate accepted");
+	CHECK(!mp_lookup("utest-b", &id) && id == id_b, "lookup b");
+	CHECK(mp_lookup("no-such", &id) == -ENOENT, "lookup of nothing");
+	CHECK(mp_create("has space", &id) == -EINVAL, "bad name accepted");
+	memset(&o, 0, sizeof(o));
+	memset(o.name, 'x', sizeof(o.name));
+	o.flags = ACE_OPEN_CREATE;
+	CHECK(xioctl(fd, ACE_IOC_OPEN, &o) == -EINVAL, "unterminated name");
+	memset(longname, 0, sizeof(longname));
+	strcpy(longname, "ok");
+	CHECK(mp_open(fd, longname, 3, 0, &id) == -EINVAL, "bad flags");
+	CHECK(mp_open(fd, longname, ACE_OPEN_CREATE, 7, &id) == -EINVAL,
+	      "bad mode");
+	CHECK(ACE_SIDE_KIND(entry(id_a)->side) == ACE_SIDE_GUEST_USER,
+	      "side %#x", entry(id_a)->side);
+	CHECK(entry(id_a)->pid == (u32)getpid(), "pid %u", entry(id_a)->pid);
+	return 0;
+}
+
+static int t_send_recv(void)
+{
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+	int i, raised;
+	s64 off;
+
+	ace_rx_init(&rx, id_b);
+	for (i = 0; i < 100; i++) {
+		off = send_one(id_a, id_b, 16 + (i % 20) * 10, i, &raised);
+		CHECK(off > 0, "send %d: %lld", i, (long long)off);
+		CHECK(!raised, "raised for an unarmed receiver");
+	}
+	for (i = 0; i < 100; i++) {
+		CHECK(!recv_one(&rx, id_a, i, &d), "recv %d", i);
+		CHECK(d.len == 16u + (i % 20) * 10, "len %u", d.len);
+		CHECK(!ace_free(&A, d.off), "free");
+	}
+	CHECK(ace_recv(&A, &rx, &d) == 0, "extra message");
+	return 0;
+}
+
+static int t_wait_timeout(void)
+{
+	u64 t0;
+	int fd2, r;
+
+	CHECK(mp_wait(fd, id_b, 0) == -ETIMEDOUT, "check-only wait");
+	t0 = now_ns();
+	r = mp_wait(fd, id_b, 20000000ull);
+	CHECK(r == -ETIMEDOUT, "20 ms wait: %d", r);
+	CHECK(now_ns() - t0 >= 20000000ull, "returned early");
+	CHECK(!(entry(id_b)->notify & ACE_NOTIFY_ARMED), "left armed");
+	fd2 = open(dev_path, O_RDWR);
+	CHECK(fd2 >= 0, "second open");
+	r = mp_wait(fd2, id_b, 0);
+	CHECK(r == -EPERM, "wait on another file's mproc: %d", r);
+	r = mp_close(fd2, id_b);
+	CHECK(r == -EPERM, "close of another file's mproc: %d", r);
+	close(fd2);
+	CHECK(mp_wait(fd, 0x1fff, 0) == -ENOENT, "bogus id");
+	return 0;
+}
+
+struct waiter {
+	u32 id;
+	u64 ns;
+	int result;
+};
+
+static void *waiter_main(void *p)
+{
+	struct waiter *w = p;
+
+	w->result = mp_wait(fd, w->id, w->ns);
+	return NULL;
+}
+
+/* Wait until own mproc `id` is ARMED (a sleeper in WAIT, or ace_arm). */
+static int await_armed(u32 id)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (ace_load(&entry(id)->notify, ACE_SEQ_CST) & ACE_NOTIFY_ARMED)
+			return 0;
+		sleep_ms(1);
+	}
+	return -ETIMEDOUT;
+}
+
+static int t_wait_wake(void)
+{
+	struct waiter w = { .id = id_b, .ns = 5000000000ull };
+	u64 wakeups = CTR(id_b, wakeups);
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+	pthread_t th;
+	int raised = 0;
+
+	ace_rx_init(&rx, id_b);
+	pthread_create(&th, NULL, waiter_main, &w);
+	CHECK(!await_armed(id_b), "waiter never armed");
+	CHECK(send_one(id_a, id_b, 64, 1000, &raised) > 0, "send");
+	pthread_join(th, NULL);
+	CHECK(raised, "send to a sleeper did not raise");
+	CHECK(w.result == 0, "wait: %d", w.result);
+	CHECK(CTR(id_b, wakeups) == wakeups + 1, "wakeups %llu",
+	      (unsigned long long)CTR(id_b, wakeups));
+	CHECK(!recv_one(&rx, id_a, 1000, &d), "recv");
+	ace_free(&A, d.off);
+	return 0;
+}
+
+static int efd_value(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t v = 0;
+
+	if (poll(&p, 1, ms) != 1 || read(efd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return (int)v;
+}
+
+static int t_eventfd(void)
+{
+	int efd = eventfd(0, EFD_NONBLOCK), raised = 0;
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+
+	ace_rx_init(&rx, id_b);
+	CHECK(efd >= 0, "eventfd");
+	CHECK(!mp_eventfd(id_b, efd), "bind");
+	/* not armed: no delivery, even if someone notifies anyway */
+	CHECK(send_one(id_a, id_b, 64, 1, &raised) > 0 && !raised, "send 1");
+	CHECK(!mp_notify(id_b), "notify");
+	CHECK(efd_value(efd, 20) == 0, "an unarmed mproc was signalled");
+	CHECK(!recv_one(&rx, id_a, 1, &d), "recv 1");
+	ace_free(&A, d.off);
+	/* armed: one signal */
+	CHECK(ace_arm(&A, &rx) == 0, "arm");
+	CHECK(send_one(id_a, id_b, 64, 2, &raised) > 0 && raised, "send 2");
+	CHECK(efd_value(efd, 2000) == 1, "armed mproc not signalled");
+	CHECK(!ace_disarm(&A, &rx), "disarm");
+	CHECK(!recv_one(&rx, id_a, 2, &d), "recv 2");
+	ace_free(&A, d.off);
+	CHECK(!mp_eventfd(id_b, -1), "unbind");
+	CHECK(mp_eventfd(id_b, 12345) < 0, "bad fd accepted");
+	close(efd);
+	return 0;
+}
+
+static void *delayed_send(void *p)
+{
+	sleep_ms(100);
+	send_one(id_a, id_b, 64, *(u32 *)p, NULL);
+	return NULL;
+}
+
+static int t_poll(void)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+	u32 tag = 77;
+	pthread_t th;
+	int r;
+
+	ace_rx_init(&rx, id_b);
+	CHECK(poll(&p, 1, 0) == 0, "POLLIN without mail");
+	CHECK(ace_arm(&A, &rx) == 0, "arm");
+	pthread_create(&th, NULL, delayed_send, &tag);
+	r = poll(&p, 1, 3000);
+	pthread_join(th, NULL);
+	ace_disarm(&A, &rx);
+	CHECK(r == 1 && (p.revents & POLLIN), "poll: %d %#x", r, p.revents);
+	CHECK(!recv_one(&rx, id_a, tag, &d), "recv");
+	ace_free(&A, d.off);
+	return 0;
+}
+
+/* Deliveries inside a section wait; past the time bound they are forced. */
+static int t_section(void)
+{
+	u64 defer0 = CTR(id_b, deferrals), over0;
+	int efd = eventfd(0, EFD_NONBLOCK), raised = 0, r;
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+
+	ace_rx_init(&rx, id_b);
+	CHECK(efd >= 0 && !mp_eventfd(id_b, efd), "bind");
+	/* a short section: the batch is drained at its end */
+	CHECK(ace_arm(&A, &rx) == 0, "arm");
+	CHECK(!ace_section_begin(&A, &rx), "begin");
+	CHECK(send_one(id_a, id_b, 64, 5, &raised) > 0 && raised, "send 5");
+	CHECK(CTR(id_b, deferrals) == defer0 + 1, "deferrals");
+	r = ace_section_end(&A, &rx);
+	CHECK(r == 1, "section end: %d (want 1: drain)", r);
+	CHECK(!recv_one(&rx, id_a, 5, &d), "drain");
+	ace_free(&A, d.off);
+	efd_value(efd, 0);
+	/* a long section: the time bound forces the delivery (the short
+	 * one may have overrun too under a slow emulator) */
+	over0 = CTR(id_b, overruns);
+	CHECK(!ace_section_begin(&A, &rx), "begin 2");
+	CHECK(send_one(id_a, id_b, 64, 6, &raised) > 0 && raised, "send 6");
+	if (info.section_ns >= 20000000)
+		CHECK(efd_value(efd, info.section_ns / 4000000) == 0,
+		      "delivered inside the section before its bound");
+	CHECK(efd_value(efd, 2000) == 1, "bound passed, nothing delivered");
+	CHECK(CTR(id_b, overruns) == over0 + 1, "overruns %llu",
+	      (unsigned long long)CTR(id_b, overruns));
+	r = ace_section_end(&A, &rx);
+	CHECK(r == 1, "section end 2: %d", r);
+	CHECK(!recv_one(&rx, id_a, 6, &d), "drain 2");
+	ace_free(&A, d.off);
+	ace_disarm(&A, &rx);
+	mp_eventfd(id_b, -1);
+	close(efd);
+	return 0;
+}
+
+static long ktest_echoed(void)
+{
+	FILE *f = fopen("/sys/module/ace_ktest/parameters/echoed", "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Messages to the kernel's echo mproc come back: the same blocks. */
+static int t_kecho(void)
+{
+	static const u32 sizes[] = { 64, 1000, 4000, 60000 };
+	u32 kecho, e, *offs = calloc(nr_echo, sizeof(u32));
+	long echoed0 = ktest_echoed();
+	int sent = 0, got = 0;
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+	s64 off;
+
+	CHECK(offs, "calloc");
+	CHECK(!mp_lookup("kecho", &kecho), "no kecho mproc (ace_ktest.ko)");
+	CHECK(ACE_SIDE_KIND(entry(kecho)->side) == ACE_SIDE_GUEST_KERNEL,
+	      "kecho side %#x", entry(kecho)->side);
+	CHECK(!mp_create("utest-echo", &e), "create");
+	ace_rx_init(&rx, e);
+	while (got < nr_echo) {
+		while (sent < nr_echo && sent - got < 32) {
+			off = send_one(e, kecho, sizes[sent % 4], sent, NULL);
+			CHECK(off > 0, "send %d: %lld", sent, (long long)off);
+			offs[sent++] = (u32)off;
+		}
+		CHECK(!recv_one(&rx, kecho, got, &d), "echo %d", got);
+		CHECK(d.off == offs[got], "echo %d in another block", got);
+		CHECK(d.len == sizes[got % 4], "echo %d len %u", got, d.len);
+		ace_free(&A, d.off);
+		got++;
+	}
+	CHECK(ktest_echoed() - echoed0 == nr_echo, "echoed counter %ld",
+	      ktest_echoed() - echoed0);
+	printf("kecho: %d messages echoed, kecho wakeups %llu, waits here %llu\n",
+	       nr_echo, (unsigned long long)CTR(kecho, wakeups),
+	       (unsigned long long)CTR(e, waits));
+	CHECK(!mp_close(fd, e), "close");
+	free(offs);
+	return 0;
+}
+
+/* Wait up to `seconds` for an mproc named `name` to appear. */
+static int await_name(const char *name, int seconds, u32 *id)
+{
+	int i;
+
+	for (i = 0; i < seconds * 10; i++) {
+		if (!mp_lookup(name, id))
+			return 0;
+		sleep_ms(100);
+	}
+	return -ETIMEDOUT;
+}
+
+/* A host peer's echo mproc: doorbells out, event-queue interrupts in. */
+static int t_hecho(void)
+{
+	u32 hecho, e, *offs = calloc(nr_echo, sizeof(u32));
+	int sent = 0, got = 0, r;
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+	s64 off;
+
+	CHECK(offs, "calloc");
+	CHECK(!await_name("hecho", 120, &hecho), "no host peer (hecho)");
+	CHECK(ACE_SIDE_KIND(entry(hecho)->side) == ACE_SIDE_HOST,
+	      "hecho side %#x", entry(hecho)->side);
+	CHECK(!mp_create("utest-host", &e), "create");
+	ace_rx_init(&rx, e);
+	while (got < nr_echo) {
+		while (sent < nr_echo && sent - got < 8) {
+			off = send_one(e, hecho, 64 + sent % 3000, sent, NULL);
+			CHECK(off > 0, "send %d: %lld", sent, (long long)off);
+			offs[sent++] = (u32)off;
+		}
+		r = recv_one(&rx, hecho, got, &d);
+		CHECK(!r, "echo %d: %d", got, r);
+		CHECK(d.off == offs[got], "echo %d in another block", got);
+		ace_free(&A, d.off);
+		got++;
+	}
+	printf("hecho: %d messages echoed by the host, wakeups %llu, hecho notified %llu times\n",
+	       nr_echo, (unsigned long long)CTR(e, wakeups),
+	       (unsigned long long)CTR(hecho, notifies));
+	CHECK(CTR(e, wakeups) > 0, "never woken by the host");
+	CHECK(!mp_close(fd, e), "close");
+	free(offs);
+	return 0;
+}
+
+static int t_hping(void)
+{
+	u32 id;
+
+	CHECK(!await_name("hping-done", 300, &id), "host never finished pinging kecho");
+	return 0;
+}
+
+/* CLOSE while another thread sleeps in WAIT on the same mproc: the
+ * sleeper leaves with -ENOENT, the close completes. */
+static int t_close_while_wait(void)
+{
+	struct waiter w = { .ns = ~0ull };
+	pthread_t th;
+	u64 t0;
+
+	CHECK(!mp_create("utest-w", &w.id), "create");
+	pthread_create(&th, NULL, waiter_main, &w);
+	CHECK(!await_armed(w.id), "never armed");
+	t0 = now_ns();
+	CHECK(!mp_close(fd, w.id), "close");
+	pthread_join(th, NULL);
+	CHECK(w.result == -ENOENT, "sleeper got %d", w.result);
+	CHECK(now_ns() - t0 < 2000000000ull, "close took too long");
+	return 0;
+}
+
+/* Several threads, each its own mproc, echo through kecho at once. */
+struct stress {
+	int index, n, result;
+};
+
+static void *stress_main(void *p)
+{
+	struct stress *st = p;
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+	char name[32];
+	u32 me, kecho;
+	int i, r = 0;
+
+	snprintf(name, sizeof(name), "utest-s%d", st->index);
+	if (mp_create(name, &me) || mp_lookup("kecho", &kecho)) {
+		st->result = -EINVAL;
+		return NULL;
+	}
+	ace_rx_init(&rx, me);
+	for (i = 0; i < st->n && !r; i++) {
+		u32 tag = st->index << 16 | i;
+
+		if (send_one(me, kecho, 32 + i % 150, tag, NULL) < 0)
+			r = -EIO;
+		else if ((r = recv_one(&rx, kecho, tag, &d)) == 0)
+			ace_free(&A, d.off);
+	}
+	st->result = r ? r : mp_close(fd, me);
+	return NULL;
+}
+
+static int t_stress(void)
+{
+	struct stress st[4];
+	pthread_t th[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		st[i] = (struct stress){ .index = i, .n = nr_echo };
+		pthread_create(&th[i], NULL, stress_main, &st[i]);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 4; i++)
+		CHECK(!st[i].result, "thread %d: %d", i, st[i].result);
+	return 0;
+}
+
+static int t_close_reclaim(void)
+{
+	u32 c, free0 = free_blocks();
+	int i;
+
+	CHECK(!mp_create("utest-c", &c), "create");
+	for (i = 0; i < 20; i++)
+		CHECK(ace_alloc(&A, 100 + (i % 5) * 400, c) > 0, "alloc %d", i);
+	CHECK(held_by(c) == 20, "held %u", held_by(c));
+	CHECK(!mp_close(fd, c), "close");
+	CHECK(held_by(c) == 0, "still held %u", held_by(c));
+	CHECK(free_blocks() == free0, "free %u, was %u", free_blocks(), free0);
+	CHECK(mp_lookup("utest-c", &c) == -ENOENT, "closed mproc found");
+	CHECK(mp_close(fd, c) == -ENOENT, "double close");
+	return 0;
+}
+
+/* A process that dies holding blocks: release() reclaims them; what it
+ * sent is still delivered. */
+static void victim(void)
+{
+	struct ace_arena va;
+	int f = open(dev_path, O_RDWR), i;
+	void *m;
+	u32 v;
+
+	m = mmap(NULL, info.arena_size, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+	if (f < 0 || m == MAP_FAILED || ace_arena_attach(&va, m, info.arena_size) ||
+	    mp_open(f, "victim", ACE_OPEN_CREATE, ACE_MODE_POLL, &v))
+		_exit(2);
+	for (i = 0; i < 10; i++)
+		if (ace_alloc(&va, 64, v) < 0)
+			_exit(3);
+	for (i = 0; i < 5; i++) {
+		s64 off = ace_alloc(&va, 64, v);
+
+		if (off < 0)
+			_exit(4);
+		fill(ace_payload(&va, (u32)off), 64, 500 + i);
+		ace_msg(&va, (u32)off)->tag = 500 + i;
+		if (ace_send(&va, v, id_b, (u32)off, 64) < 0)
+			_exit(5);
+	}
+	_exit(0);	/* no close, no munmap: the kernel cleans up */
+}
+
+static int t_killed(void)
+{
+	u32 free0 = free_blocks(), v, held, queued, nfree;
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+	int status, i;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0)
+		victim();
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork");
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "victim %#x", status);
+	CHECK(mp_lookup("victim", &v) == -ENOENT, "victim's mproc survived");
+	ace_block_census(&A, 0, &held, &queued, &nfree);
+	CHECK(queued == 5, "%u in flight", queued);
+	ace_rx_init(&rx, id_b);
+	for (i = 0; i < 5; i++) {
+		CHECK(ace_recv(&A, &rx, &d) == 1, "recv %d", i);
+		CHECK(d.tag == 500u + i && filled(ace_payload(&A, d.off), 64, d.tag),
+		      "message %d", i);
+		ace_free(&A, d.off);
+	}
+	CHECK(free_blocks() == free0, "free %u, was %u", free_blocks(), free0);
+	return 0;
+}
+
+static int t_final(void)
+{
+	u32 held, queued, nfree;
+
+	CHECK(!mp_close(fd, id_a) && !mp_close(fd, id_b), "close");
+	ace_block_census(&A, 0, &held, &queued, &nfree);
+	printf("blocks: %u free, %u held, %u in flight of %u\n", nfree, held,
+	       queued, A.total_blocks);
+	CHECK(!queued, "messages left in flight");
+	CHECK(!ace_arena_broken(&A), "arena broken: %s", ace_arena_why(&A));
+	return 0;
+}
+
+/* ---- --hold: outlive the device ---- */
+
+static int hold(void)
+{
+	u32 id, magic;
+	int r;
+
+	fd = open(dev_path, O_RDWR);
+	if (fd < 0 || t_attach() || mp_create("holder", &id))
+		return 2;
+	printf("HOLD ready\n");
+	fflush(stdout);
+	r = mp_wait(fd, id, ~0ull);
+	printf("HOLD wait returned %d (%s)\n", r, strerror(-r));
+	magic = *(volatile u32 *)map;	/* the pages are still ours */
+	if (r != -ENODEV || xioctl(fd, ACE_IOC_INFO, &info) != -ENODEV ||
+	    magic != ACE_ARENA_MAGIC)
+		return 1;
+	if (mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED)
+		return 1;
+	munmap(map, info.arena_size);
+	close(fd);
+	printf("HOLD ok\n");
+	return 0;
+}
+
+/* ---- --break: a hostile host ---- */
+
+#define ACE_TEST_BREAK	0xdeadu	/* tests/ace_hostpeer: corrupt the arena */
+
+static int break_arena(void)
+{
+	struct pollfd p = { .fd = -1, .events = POLLIN };
+	u32 hecho, id, e;
+	s64 off;
+	int i, r = 0;
+
+	fd = open(dev_path, O_RDWR);
+	if (fd < 0 || t_attach())
+		return 2;
+	p.fd = fd;
+	CHECK(!await_name("hecho", 60, &hecho), "no host peer");
+	CHECK(!mp_create("breaker", &e), "create");
+	off = ace_alloc(&A, 64, e);
+	CHECK(off > 0, "alloc");
+	ace_msg(&A, (u32)off)->type = ACE_TEST_BREAK;
+	r = ace_send(&A, e, hecho, (u32)off, 64);
+	CHECK(r >= 0 && (r == 0 || !mp_notify(hecho)), "send");
+	for (i = 0; i < 100; i++) {
+		r = xioctl(fd, ACE_IOC_INFO, &info);
+		if (r)
+			break;
+		sleep_ms(100);
+	}
+	CHECK(r == -EIO, "INFO after the corruption: %d, want -EIO", r);
+	CHECK(mp_lookup("hecho", &id) == -EIO, "lookup not refused");
+	CHECK(mp_wait(fd, e, 1000000) == -EIO, "wait not refused");
+	CHECK(poll(&p, 1, 0) == 1 && (p.revents & POLLERR), "poll %#x",
+	      p.revents);
+	printf("BREAK ok: the driver refuses the broken arena\n");
+	return 0;
+}
+
+struct test {
+	const char *name;
+	int (*fn)(void);
+	int kecho;	/* needs ace_ktest.ko */
+	int host;	/* needs tests/ace_hostpeer on the device's socket */
+};
+
+static const struct test tests[] = {
+	{ "attach", t_attach, 0, 0 },
+	{ "mmap_rules", t_mmap_rules, 0, 0 },
+	{ "names", t_names, 0, 0 },
+	{ "send_recv", t_send_recv, 0, 0 },
+	{ "wait_timeout", t_wait_timeout, 0, 0 },
+	{ "wait_wake", t_wait_wake, 0, 0 },
+	{ "eventfd", t_eventfd, 0, 0 },
+	{ "poll", t_poll, 0, 0 },
+	{ "section", t_section, 0, 0 },
+	{ "kecho", t_kecho, 1, 0 },
+	{ "hecho", t_hecho, 0, 1 },
+	{ "hping", t_hping, 1, 1 },
+	{ "close_while_wait", t_close_while_wait, 0, 0 },
+	{ "stress", t_stress, 1, 0 },
+	{ "close_reclaim", t_close_reclaim, 0, 0 },
+	{ "killed", t_killed, 0, 0 },
+	{ "final", t_final, 0, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	int i, skip_kecho = 0, host = 0;
+	size_t t;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-d") && i + 1 < argc)
+			dev_path = argv[++i];
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			nr_echo = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-k"))
+			skip_kecho = 1;
+		else if (!strcmp(argv[i], "-H"))
+			host = 1;
+		else if (!strcmp(argv[i], "--hold"))
+			return hold();
+		else if (!strcmp(argv[i], "--break"))
+			return break_arena() ? 1 : 0;
+		else
+			return fprintf(stderr, "usage: see the source\n"), 2;
+	}
+	fd = open(dev_path, O_RDWR);
+	if (fd < 0)
+		return printf("FAIL open %s: %s\n", dev_path, strerror(errno)), 1;
+	for (t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
+		if ((tests[t].kecho && skip_kecho) || (tests[t].host && !host))
+			continue;
+		if (tests[t].fn()) {
+			failures++;
+			if (t == 0)
+				break;
+		} else {
+			printf("PASS %s\n", tests[t].name);
+		}
+	}
+	printf("ace_usertest: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,108 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the test VM as /run.sh (busybox sh): guest-run.sh nodev|dev
+#   nodev  ace.ko loads and unloads without a device
+#   dev    with a virtio-ace-pci device and tests/ace_hostpeer connected to
+#          it: probe, /dev/ace0, sysfs, debugfs, ace_usertest (with
+#          ace_ktest's kecho and the host peer's hecho), rmmod refused while
+#          open, rmmod + re-probe, hot-unplug with the device open, rescan,
+#          a hostile host (the peer corrupts the arena: -EIO, no oops), and
+#          recovery by re-probing
+mode=${1:-dev}
+fail=0
+ok() { echo "VMTEST ok: $*"; }
+bad() { echo "VMTEST FAIL: $*"; fail=1; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+vdev() { ls -d /sys/bus/virtio/drivers/ace/virtio* 2>/dev/null | head -1; }
+
+check "ace.ko loaded" 'grep -q "^ace " /proc/modules'
+check "driver registered" '[ -d /sys/bus/virtio/drivers/ace ]'
+if [ "$mode" = nodev ]; then
+    check "no /dev/ace0 without a device" '[ ! -e /dev/ace0 ]'
+    check "ace_ktest refused without a device" '! grep -q "^ace_ktest " /proc/modules'
+    check "rmmod ace" 'rmmod ace'
+    check "insmod ace again" 'insmod /lib/modules/ace/ace.ko'
+    check "rmmod ace again" 'rmmod ace'
+    exit $fail
+fi
+
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+check "probe: arena attached" 'dmesg | grep -q "arena attached"'
+check "/dev/ace0 exists" '[ -c /dev/ace0 ]'
+check "ace_ktest loaded" 'grep -q "^ace_ktest " /proc/modules'
+V=$(vdev)
+for f in arena_size nr_mprocs nr_chunks max_peers section_ns peers_up generation; do
+    echo "  sysfs $f: $(cat "$V/ace/$f")"
+done
+check "debugfs lists kecho" 'grep -q "name kecho" /sys/kernel/debug/ace/ace0/mprocs'
+check "ace_usertest" '/bin/ace_usertest -H'
+cat /sys/kernel/debug/ace/ace0/mprocs
+for f in interrupts events bad_events kicks broken; do
+    echo "  sysfs $f: $(cat "$V/ace/$f")"
+done
+check "arena not broken" '[ "$(cat "$V/ace/broken")" = 0 ]'
+check "no bad events" '[ "$(cat "$V/ace/bad_events")" = 0 ]'
+check "host events came as interrupts" '[ "$(cat "$V/ace/interrupts")" -gt 0 ]'
+check "doorbells were rung" '[ "$(cat "$V/ace/kicks")" -gt 0 ]'
+check "host peer 0 seen up" '[ "$(cat "$V/ace/peers_up")" = 0x1 ]'
+
+rmmod ace_ktest
+exec 3</dev/ace0
+check "rmmod ace refused while /dev/ace0 is open" '! rmmod ace 2>/dev/null'
+exec 3<&-
+check "rmmod ace" 'rmmod ace'
+check "/dev/ace0 gone" '[ ! -e /dev/ace0 ]'
+check "insmod ace again" 'insmod /lib/modules/ace/ace.ko'
+check "probed again" '[ "$(dmesg | grep -c "arena attached")" -ge 2 ]'
+check "insmod ace_ktest again" 'insmod /lib/modules/ace/ace_ktest.ko'
+check "ace_usertest after re-probe" '/bin/ace_usertest -H -n 100'
+
+# hot-unplug while a process has the device open, mapped and asleep
+PCI=$(basename "$(readlink -f "$(vdev)/..")")
+/bin/ace_usertest --hold >/tmp/hold.log 2>&1 &
+hp=$!
+for i in $(seq 100); do grep -q "HOLD ready" /tmp/hold.log && break; sleep 0.1; done
+check "holder ready" 'grep -q "HOLD ready" /tmp/hold.log'
+echo 1 >"/sys/bus/pci/devices/$PCI/remove"
+wait $hp
+hs=$?
+sed 's/^/  /' /tmp/hold.log
+check "holder got ENODEV and exited cleanly" '[ $hs = 0 ]'
+check "/dev/ace0 gone after unplug" '[ ! -e /dev/ace0 ]'
+check "rmmod ace_ktest after unplug" 'rmmod ace_ktest'
+echo 1 >/sys/bus/pci/rescan
+sleep 1
+check "rescan: probed again" '[ -c /dev/ace0 ]'
+check "insmod ace_ktest after rescan" 'insmod /lib/modules/ace/ace_ktest.ko'
+check "ace_usertest after rescan" '/bin/ace_usertest -H -n 50'
+
+# a hostile host: the driver must report, refuse and survive
+V=$(vdev)
+check "corrupted arena refused" '/bin/ace_usertest --break'
+echo "  sysfs broken: $(cat "$V/ace/broken")"
+check "sysfs reports broken" 'grep -q "^1 arena: inbox link is not a block" "$V/ace/broken"'
+check "dmesg says why" 'dmesg | grep -q "arena broken: inbox link is not a block"'
+check "rmmod ace_ktest on a broken arena" 'rmmod ace_ktest'
+check "rmmod ace on a broken arena" 'rmmod ace'
+check "insmod ace: fresh arena" 'insmod /lib/modules/ace/ace.ko'
+check "fresh arena not broken" '[ "$(cat "$(vdev)/ace/broken")" = 0 ]'
+check "ace_usertest on the fresh arena" '/bin/ace_usertest -k -n 10'
+
+# a probe that fails (1024 slots cannot fit in a 68 KiB arena) frees all
+check "rmmod ace" 'rmmod ace'
+insmod /lib/modules/ace/ace.ko arena_size=70000 nr_mprocs=2000
+check "impossible geometry: probe refused" 'dmesg | grep -q "no geometry for a 69632-byte arena with 1024 mprocs"'
+check "impossible geometry: no /dev/ace0" '[ ! -e /dev/ace0 ]'
+check "rmmod after a failed probe" 'rmmod ace'
+# a small and a large arena
+for p in "1048576 16" "67108864 1024"; do
+    set -- $p
+    check "insmod arena_size=$1 nr_mprocs=$2" "insmod /lib/modules/ace/ace.ko arena_size=$1 nr_mprocs=$2"
+    V=$(vdev)
+    echo "  sysfs arena_size $(cat "$V/ace/arena_size") nr_mprocs $(cat "$V/ace/nr_mprocs") nr_chunks $(cat "$V/ace/nr_chunks")"
+    check "arena of $1 bytes, $2 mprocs" "[ \"\$(cat $V/ace/arena_size)\" = $1 ] && [ \"\$(cat $V/ace/nr_mprocs)\" = $2 ]"
+    check "ace_usertest on it" '/bin/ace_usertest -k -n 10'
+    check "rmmod ace" 'rmmod ace'
+done
+dmesg | grep -E "virtio_ace|ace_ktest|ace[0-9]|virtio[0-9].*(arena|peer|/dev)" | tail -20
+exit $fail

@@ -155,13 +155,15 @@ u32 ace_block_capacity(const struct ace_arena *a, u32 off);
 s64 ace_free_count(struct ace_arena *a, u32 c);
 
 /*
- * A private block cache for one owner thread: freed blocks are kept (still
- * ALLOC, still owned by the mproc, so a dead owner's cache is reclaimed
- * like anything else it held) and handed out again without touching the
- * shared free lists.  Removes two locked operations per message from a
- * request/reply loop.
+ * A private block cache for one owner thread, as DPDK's mempool caches:
+ * freed blocks are kept (still ALLOC, still owned by the mproc, so a dead
+ * owner's cache is reclaimed like anything else it held) and handed out
+ * again without touching the shared free lists; an empty cache refills
+ * with half its capacity in one CAS (a chain popped whole) and a full one
+ * returns half in one CAS.  A class gets at most nr_blocks / 64 slots, so
+ * caches never hoard a small class.
  */
-#define ACE_CACHE_SLOTS	8
+#define ACE_CACHE_SLOTS	32
 struct ace_cache {
 	u32 owner;
 	u32 n[ACE_MAX_CLASSES];

@@ -172,29 +172,121 @@ static u32 class_for(const struct ace_arena *a, u32 len)
 	return c;
 }
 
+/*
+ * Pop up to `want` blocks of class k as one chain, with one CAS.  Safe for
+ * the same reason a single pop is: if the tagged head is unchanged when
+ * the CAS lands, no push or pop completed meanwhile, so the links walked
+ * were the list's.  Returns how many (0: empty), or -errno.
+ */
+static int pop_chain(struct ace_arena *a, u32 k, u32 *out, u32 want)
+{
+	u64 *head = free_head(a, k);
+	u64 h = ace_load(head, ACE_ACQUIRE);
+	u32 tries, i;
+
+	for (tries = 0; tries < ACE_CAS_RETRIES; tries++) {
+		u32 cur = HEAD_OFF(h), n = 0;
+		int torn = 0;
+
+		while (cur && n < want) {
+			if (!in_class(a, k, cur)) {
+				torn = 1;
+				break;
+			}
+			out[n++] = cur;
+			cur = ace_load(&ace_msg(a, cur)->next, ACE_RELAXED);
+		}
+		if (torn || (cur && !in_class(a, k, cur))) {
+			u64 now = ace_load(head, ACE_ACQUIRE);
+
+			if (now == h)
+				return ace_arena_break(a, "free-list link is not a block of its class", cur);
+			h = now;
+			continue;
+		}
+		if (!n)
+			return 0;
+		if (!ace_cas(head, &h, HEAD(cur, HEAD_TAG(h) + 1), ACE_ACQ_REL))
+			continue;
+		for (i = 0; i < n; i++) {
+			struct ace_msg *m = ace_msg(a, out[i]);
+
+			if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_FREE)
+				return ace_arena_break(a, "free list handed out a block that was not free", out[i]);
+			ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
+		}
+		return (int)n;
+	}
+	return -EAGAIN;
+}
+
+/* Push n held blocks of class k as one chain, with one CAS. */
+static int push_chain(struct ace_arena *a, u32 k, const u32 *offs, u32 n)
+{
+	u64 *head = free_head(a, k);
+	u64 h = ace_load(head, ACE_RELAXED);
+	u32 i, tries;
+
+	for (i = 0; i < n; i++) {
+		struct ace_msg *m = ace_msg(a, offs[i]);
+
+		ace_store(&m->owner, 0, ACE_RELAXED);
+		ace_store(&m->flags, ACE_MSG_FREE, ACE_RELAXED);
+		if (i + 1 < n)
+			ace_store(&m->next, offs[i + 1], ACE_RELAXED);
+	}
+	for (tries = 0; tries < ACE_CAS_RETRIES; tries++) {
+		ace_store(&ace_msg(a, offs[n - 1])->next, HEAD_OFF(h), ACE_RELAXED);
+		/* Partner: the acquire load / CAS in pop() and pop_chain(). */
+		if (ace_cas(head, &h, HEAD(offs[0], HEAD_TAG(h) + 1), ACE_ACQ_REL))
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+/* How many blocks of class k one cache may keep: none of a class so
+ * small that caching would hoard it. */
+static u32 cache_cap(const struct ace_arena *a, u32 k)
+{
+	u32 cap = a->cls[k].nr / 64;
+
+	return cap < ACE_CACHE_SLOTS ? cap : ACE_CACHE_SLOTS;
+}
+
 s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c, u32 len)
 {
-	u32 k = class_for(a, len);
+	u32 k = class_for(a, len), off, i;
+	struct ace_msg *m;
 
 	if (ace_unlikely(a->broken))
 		return -EIO;
-	if (k < a->nr_classes && c->n[k]) {
-		u32 off = c->off[k][--c->n[k]];
-		struct ace_msg *m = ace_msg(a, off);
+	if (k >= a->nr_classes)
+		return -EINVAL;
+	if (!c->n[k] && cache_cap(a, k) >= 2) {
+		int n = pop_chain(a, k, c->off[k], cache_cap(a, k) / 2);
 
-		/* Still ours unless a peer scribbled on it: check, as always. */
-		if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
-			return ace_arena_break(a, "cached block changed state", off);
-		m->len = 0;
-		return off;
+		if (n < 0)
+			return n;
+		for (i = 0; i < (u32)n; i++)
+			ace_store(&ace_msg(a, c->off[k][i])->owner, c->owner, ACE_RELAXED);
+		c->n[k] = (u32)n;
 	}
-	return ace_alloc(a, len, c->owner);
+	if (!c->n[k])
+		return ace_alloc(a, len, c->owner);	/* maybe a larger class */
+	off = c->off[k][--c->n[k]];
+	m = ace_msg(a, off);
+	/* Still ours unless a peer scribbled on it: check, as always. */
+	if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
+		return ace_arena_break(a, "cached block changed state", off);
+	ace_store(&m->next, 0, ACE_RELAXED);
+	m->len = 0;
+	return off;
 }
 
 int ace_cache_free(struct ace_arena *a, struct ace_cache *c, u32 off)
 {
-	u32 i;
-	int k;
+	u32 i, cap, half;
+	int k, r;
 
 	if (ace_unlikely(a->broken))
 		return -EIO;
@@ -204,8 +296,19 @@ int ace_cache_free(struct ace_arena *a, struct ace_cache *c, u32 off)
 	for (i = 0; i < c->n[k]; i++)
 		if (c->off[k][i] == off)
 			return -EINVAL;		/* already cached: a double free */
-	if (c->n[k] == ACE_CACHE_SLOTS)
+	cap = cache_cap(a, (u32)k);
+	if (cap < 2)
 		return ace_free(a, off);
+	if (c->n[k] == cap) {
+		/* full: give the older half back in one CAS */
+		half = cap / 2;
+		r = push_chain(a, (u32)k, c->off[k], half);
+		if (r)
+			return r;
+		for (i = half; i < cap; i++)
+			c->off[k][i - half] = c->off[k][i];
+		c->n[k] -= half;
+	}
 	ace_store(&ace_msg(a, off)->owner, c->owner, ACE_RELAXED);
 	c->off[k][c->n[k]++] = off;
 	return 0;
@@ -215,7 +318,9 @@ void ace_cache_drain(struct ace_arena *a, struct ace_cache *c)
 {
 	u32 k;
 
-	for (k = 0; k < ACE_MAX_CLASSES; k++)
-		while (c->n[k])
-			ace_free(a, c->off[k][--c->n[k]]);
+	for (k = 0; k < ACE_MAX_CLASSES; k++) {
+		if (c->n[k] && k < a->nr_classes && !a->broken)
+			push_chain(a, k, c->off[k], c->n[k]);
+		c->n[k] = 0;
+	}
 }

@@ -34,6 +34,7 @@
 #define ARENA_SIZE (16u << 20)
 #define RING_SIZE 4096
 #define MSG 64
+#define TPUT_LIMIT_S 10.0	/* a throughput run stops after this long */
 
 struct msg64 {
 	unsigned char b[MSG];
@@ -340,16 +341,21 @@ static int ntputs;
 static void ace_sender(int s, u32 dst, u32 me)
 {
 	struct ace_arena a;
+	struct ace_cache cache;
 	u64 i;
 
 	map_arena(&a);
+	ace_cache_init(&cache, me);
 	while (!sh->go)
 		;
-	for (i = 0; i < nmsgs; i++) {
+	for (i = 0; i < nmsgs && !sh->done; i++) {
 		s64 off;
 
-		while ((off = ace_alloc(&a, MSG, me)) == -ENOBUFS)
+		while ((off = ace_cache_alloc(&a, &cache, MSG)) == -ENOBUFS &&
+		       !sh->done)
 			sched_yield();
+		if (off == -ENOBUFS)
+			break;
 		if (off < 0)
 			die("tput alloc");
 		memset(ace_payload(&a, (u32)off), s, MSG);
@@ -365,50 +371,59 @@ static void ck_sender(int s)
 
 	while (!sh->go)
 		;
-	for (i = 0; i < nmsgs; i++) {
+	for (i = 0; i < nmsgs && !sh->done; i++) {
 		memset(&m, s, sizeof(m));
-		while (!ck_ring_enqueue_mpsc_msg64(&sh->ring_ab, sh->buf_ab, &m))
+		while (!ck_ring_enqueue_mpsc_msg64(&sh->ring_ab, sh->buf_ab, &m) &&
+		       !sh->done)
 			sched_yield();
 	}
 }
 
-static double ace_receiver(u32 me, u64 total)
+static double ace_receiver(u32 me, u64 total, u64 *gotp)
 {
 	struct ace_arena a;
 	struct ace_rx rx;
+	struct ace_cache cache;
 	struct ace_msg_desc d[64];
 	u64 got = 0, sum = 0;
-	double t0;
+	double t0, rate;
 	int n, i;
 
 	map_arena(&a);
 	ace_rx_init(&rx, me);
+	ace_cache_init(&cache, me);
 	t0 = mono();
 	sh->go = 1;
-	while (got < total) {
+	while (got < total && mono() - t0 < TPUT_LIMIT_S) {
 		n = ace_recv_batch(&a, &rx, d, 64);
 		if (n < 0)
 			die("tput recv");
 		for (i = 0; i < n; i++) {
 			sum += ((unsigned char *)ace_payload(&a, d[i].off))[0];
-			ace_free(&a, d[i].off);
+			ace_cache_free(&a, &cache, d[i].off);
 		}
 		got += n;
 		if (!n)
 			sched_yield();
 	}
 	(void)sum;
-	return total / (mono() - t0);
+	*gotp = got;
+	rate = got / (mono() - t0);
+	/* Senders stop on `done`; what is still queued or cached is freed
+	 * when the mprocs close (their blocks are reclaimed). */
+	sh->done = 1;
+	ace_cache_drain(&a, &cache);
+	return rate;
 }
 
-static double ck_receiver(u64 total)
+static double ck_receiver(u64 total, u64 *gotp)
 {
 	struct msg64 m;
 	u64 got = 0, sum = 0;
-	double t0 = mono();
+	double t0 = mono(), rate;
 
 	sh->go = 1;
-	while (got < total) {
+	while (got < total && mono() - t0 < TPUT_LIMIT_S) {
 		if (ck_ring_dequeue_spsc_msg64(&sh->ring_ab, sh->buf_ab, &m)) {
 			sum += m.b[0];
 			got++;
@@ -417,7 +432,10 @@ static double ck_receiver(u64 total)
 		}
 	}
 	(void)sum;
-	return total / (mono() - t0);
+	*gotp = got;
+	rate = got / (mono() - t0);
+	sh->done = 1;
+	return rate;
 }
 
 static void throughput(int use_ace, int senders)
@@ -427,6 +445,7 @@ static void throughput(int use_ace, int senders)
 	u32 rcv = 0, snd[8];
 	char name[32];
 	double rate;
+	u64 got = 0;
 	int s, st;
 
 	sh->go = 0;
@@ -452,8 +471,9 @@ static void throughput(int use_ace, int senders)
 		}
 	}
 	pin(0);
-	rate = use_ace ? ace_receiver(rcv, nmsgs * senders)
-		       : ck_receiver(nmsgs * senders);
+	sh->done = 0;
+	rate = use_ace ? ace_receiver(rcv, nmsgs * senders, &got)
+		       : ck_receiver(nmsgs * senders, &got);
 	for (s = 0; s < senders; s++)
 		if (waitpid(pids[s], &st, 0) != pids[s] || !WIFEXITED(st) ||
 		    WEXITSTATUS(st))
@@ -466,7 +486,7 @@ static void throughput(int use_ace, int senders)
 	tputs[ntputs].name = use_ace ? "ace" : "ck-ring-mpsc";
 	tputs[ntputs].senders = senders;
 	tputs[ntputs].msgs_per_s = rate;
-	tputs[ntputs].n = nmsgs * senders;
+	tputs[ntputs].n = got;
 	ntputs++;
 	fprintf(stderr, "  %-12s %d sender(s): %.2f M msgs/s\n",
 		use_ace ? "ace" : "ck-ring-mpsc", senders, rate / 1e6);

@@ -152,7 +152,9 @@ define unit_list
 	done
 endef
 
-test-unit: unit-bins
+test-unit:
+	bash scripts/deps.sh core
+	$(MAKE) unit-bins
 	@{ $(unit_list); } | tests/run-tests.sh
 
 # ---- fuzzing (clang's libFuzzer) ----
@@ -198,7 +200,10 @@ test-vm: vm-prepare
 	@{ $(vm_list); } | tests/run-tests.sh
 
 # ---- everything make test runs ----
-test: unit-bins fuzz-bins vm-prepare
+test:
+	bash scripts/deps.sh core
+	$(MAKE) unit-bins fuzz-bins
+	bash tests/vm/prepare.sh
 	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(vm_list); } | tests/run-tests.sh
 
 # ---- benchmarks ----
@@ -206,7 +211,9 @@ $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -O2 -march=native $< $(CORE_SRC) -o $@ -lck
 
-bench-core: $(BUILD)/bench/bench_core
+bench-core:
+	bash scripts/deps.sh core
+	$(MAKE) $(BUILD)/bench/bench_core
 	$(BUILD)/bench/bench_core --json $(BUILD)/bench/core.json
 
 clean:

@@ -221,7 +221,8 @@ struct ace_mproc_counters {
 	ace_le64 drains;	/* inbox exchanges that found mail */
 	ace_le64 max_batch;	/* largest drain */
 	ace_le64 waits;		/* times it armed to sleep */
-	ace_le64 wakeups;	/* deliveries it was woken by */
+	ace_le64 wakeups;	/* deliveries made to it: written by its
+				 * side's notifier, atomically */
 	ace_le64 sections;	/* outermost sections entered */
 	ace_le64 reserved0;
 	/* written by senders and notifiers (atomic adds) */
@@ -299,7 +300,11 @@ struct ace_ctrl_status {
 #define ACE_EVT_PENDING		1u	/* scan the pending bitmap */
 #define ACE_EVT_PEER_UP		2u	/* peer index came up */
 #define ACE_EVT_PEER_DOWN	3u	/* peer index went away */
-#define ACE_EVT_BROKEN		4u	/* the device refused the arena */
+#define ACE_EVT_BROKEN		4u	/* the device found the arena broken */
+
+/* ace_event.peer of a PEER_UP/DOWN the device could not deliver in time:
+ * "peers changed, re-read peers_up from the config space". */
+#define ACE_EVT_PEER_ANY	ACE_MAX_PEERS
 
 /* Device -> driver, written into a buffer the driver posted. */
 struct ace_event {

@@ -11,7 +11,7 @@ log() { echo "[vm-prepare] $*"; }
 
 bash scripts/deps.sh core qemu guest
 log "QEMU with virtio-ace..."
-bash scripts/build-qemu.sh | grep -E '^\[qemu\] (cached|binary|ninja finished|done)' || true
+bash scripts/build-qemu.sh
 log "guest kernel and headers..."
 bash scripts/fetch-guest-kernel.sh | tail -n 1
 KDIR=$(cat $B/guest/kdir)

@@ -113,7 +113,7 @@ static void virtio_ace_handle_event(VirtIODevice *vdev, VirtQueue *vq)
         s->events_owed_pending = 0;
     }
     while (s->events_owed &&
-           virtio_ace_push_event(s, ACE_EVT_PEER_UP, ACE_MAX_PEERS)) {
+           virtio_ace_push_event(s, ACE_EVT_PEER_UP, ACE_EVT_PEER_ANY)) {
         s->events_owed--;
     }
 }
@@ -136,6 +136,18 @@ static void virtio_ace_arm_timer(VirtIOAce *s)
         timer_del(s->section_timer);
     } else {
         timer_mod(s->section_timer, next);
+    }
+}
+
+/* Report, once per arena, that a word the guest wrote made it unusable. */
+static void virtio_ace_check_broken(VirtIOAce *s)
+{
+    if (s->attached && ace_arena_broken(&s->arena) && !s->broken_reported) {
+        s->broken_reported = true;
+        error_report("virtio-ace: the guest's arena is broken: %s (0x%x); "
+                     "host peers get -EIO until the guest attaches anew",
+                     ace_arena_why(&s->arena), s->arena.why_value);
+        virtio_ace_event(s, ACE_EVT_BROKEN, 0);
     }
 }
 
@@ -202,6 +214,7 @@ static void virtio_ace_scan(VirtIOAce *s, int raiser)
         virtio_ace_event(s, ACE_EVT_PENDING, 0);
     }
     virtio_ace_arm_timer(s);
+    virtio_ace_check_broken(s);
     trace_virtio_ace_raise(raiser, interrupts, relays);
 }
 
@@ -349,10 +362,7 @@ static int64_t virtio_ace_reclaim_peer(VirtIOAce *s, int index)
             total += n;
         }
     }
-    if (ace_arena_broken(a)) {
-        error_report("virtio-ace: arena broken while reclaiming peer %d: %s "
-                     "(0x%x)", index, ace_arena_why(a), a->why_value);
-    }
+    virtio_ace_check_broken(s);
     return total;
 }
 
@@ -634,6 +644,7 @@ static uint32_t virtio_ace_attach(VirtIOAce *s, const struct ace_ctrl_cmd *c,
         return EPROTO;
     }
     s->map = map;
+    s->broken_reported = false;
     s->map_size = size;
     s->nr_regions = nr;
     s->generation = le64_to_cpu(c->generation);

@@ -64,6 +64,7 @@ struct VirtIOAce {
     struct ace_peer_region *regions;
     struct ace_arena arena;
     uint64_t generation;
+    bool broken_reported;
 
     /* host -> guest events owed for want of a posted buffer */
     uint32_t events_owed;

@@ -2,7 +2,8 @@
 #
 #   make demo         boot a guest with virtio-ace; guest and host mprocs talk;
 #                     latency printed beside the host's shared-memory floor
-#   make              build the user-space core, libace and tools
+#   make              build the core, libace, the tools, QEMU with the device
+#                     and ace.ko (QEMU takes minutes the first time)
 #   make test         every test: unit (plain, ASan+UBSan, TSan), fuzz (short),
 #                     and the VM tests (QEMU with the device, Debian guest, TCG)
 #   make test-unit    unit tests only
@@ -40,10 +41,20 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: all core lib tools guest-tools install deps demo test test-unit test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: all core lib tools qemu module guest-tools install deps demo test test-unit test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
 .DELETE_ON_ERROR:
 
-all: core lib tools
+all: core lib tools qemu module
+
+# QEMU 7.2 with virtio-ace (cached by the device sources' hash), and ace.ko
+# against the guest kernel's headers (make -C guest-module KDIR=... for
+# any other kernel).
+qemu:
+	bash scripts/build-qemu.sh
+
+module:
+	bash scripts/fetch-guest-kernel.sh
+	$(MAKE) -C guest-module KDIR=$$(cat $(BUILD)/guest/kdir)
 
 core: $(BUILD)/libacecore.a
 
@@ -60,7 +71,7 @@ $(BUILD)/libacecore.a: $(patsubst shared/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
 # ---- libace (static, shared, pkg-config) and the tools ----
 LIB_SRC     := lib/ace.c lib/ace_host.c
 LIB_HDR     := lib/ace.h lib/ace_host.h
-TOOLS       := ace-echo ace-ping ace-bench ace-stat
+TOOLS       := ace-echo ace-ping ace-bench ace-stat ace-rngd
 PREFIX      ?= /usr/local
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR) $(CORE_HDR)
@@ -91,6 +102,8 @@ $(BUILD)/tools/%: tools/%.c tools/tool_util.h $(BUILD)/lib/libace.a
 $(BUILD)/guest-bin/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -static -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
+
+$(BUILD)/tools/ace-rngd $(BUILD)/guest-bin/ace-rngd: guest-module/drivers/ace_rng_proto.h
 
 tools: $(addprefix $(BUILD)/tools/,$(TOOLS))
 guest-tools: $(addprefix $(BUILD)/guest-bin/,$(TOOLS))
@@ -185,6 +198,10 @@ fuzz: fuzz-bins
 # ---- VM tests: boot the Debian guest under TCG with the device ----
 VM_CASES := $(notdir $(basename $(wildcard tests/vm/cases/*.sh)))
 
+define tools_list
+	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'
+endef
+
 define vm_list
 	for c in $(VM_CASES); do printf 'vm/%s\t900\tbash tests/vm/cases/%s.sh\n' $$c $$c; done
 endef
@@ -202,9 +219,9 @@ test-vm: vm-prepare
 # ---- everything make test runs ----
 test:
 	bash scripts/deps.sh core
-	$(MAKE) unit-bins fuzz-bins
+	$(MAKE) unit-bins fuzz-bins tools
 	bash tests/vm/prepare.sh
-	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(vm_list); } | tests/run-tests.sh
+	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(vm_list); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)

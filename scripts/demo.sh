@@ -20,6 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 say() { echo "[demo] $*"; }
+export ACE_WAIT=120	# the echo services start before the guest
 
 say "building (first run: QEMU takes a few minutes)..."
 bash tests/vm/prepare.sh

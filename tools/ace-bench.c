@@ -26,7 +26,9 @@ static void usage(int status)
 	       "  -s, --size BYTES    payload size (default 64)\n"
 	       "  -m, --mode MODE     poll, interrupt or adaptive (default poll)\n"
 	       "      --json          one JSON line instead of text\n"
-	       "  -h, --help\n");
+	       "  -h, --help\n"
+	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
+	       "device and the guest's arena, default 5)\n");
 	exit(status);
 }
 
@@ -90,7 +92,7 @@ int main(int argc, char **argv)
 	}
 	if (senders < 1 || senders > 64 || size < 8 || !count)
 		usage(2);
-	ch = tool_open("ace-bench", dev, 60000);
+	ch = tool_open("ace-bench", dev, -1);
 	t0 = tool_now_ns();
 	for (i = 0; i < senders; i++)
 		pthread_create(&th[i], NULL, sender, (void *)i);

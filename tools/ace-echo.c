@@ -28,7 +28,9 @@ static void usage(int status)
 	       "      --sink         free data messages instead of answering\n"
 	       "                     (still answers ace-bench's end marker)\n"
 	       "  -q, --quiet        no start line\n"
-	       "  -h, --help\n");
+	       "  -h, --help\n"
+	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
+	       "device and the guest's arena, default 5)\n");
 	exit(status);
 }
 
@@ -62,7 +64,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	ch = tool_open("ace-echo", dev, 60000);
+	ch = tool_open("ace-echo", dev, -1);
 	TOOL_CHECK("ace-echo", ch, ace_mp_create(ch, name, mode, &mp));
 	if (!quiet)
 		printf("ace-echo: serving as %s (id 0x%x, %s mode, %s)\n", name,

@@ -20,7 +20,9 @@ static void usage(int status)
 	       "      --name NAME    own mproc name (default ping-<pid>)\n"
 	       "      --hist         print a histogram\n"
 	       "      --json         one JSON line instead of text\n"
-	       "  -h, --help\n");
+	       "  -h, --help\n"
+	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
+	       "device and the guest's arena, default 5)\n");
 	exit(status);
 }
 
@@ -98,7 +100,7 @@ int main(int argc, char **argv)
 	if (warm == (uint64_t)-1)
 		warm = count / 10;
 	rtt = malloc(count * sizeof(*rtt));
-	ch = tool_open("ace-ping", dev, 60000);
+	ch = tool_open("ace-ping", dev, -1);
 	TOOL_CHECK("ace-ping", ch, ace_mp_create(ch, name, mode, &mp));
 	TOOL_CHECK("ace-ping", ch, ace_lookup(ch, to, 30000, &dst));
 	for (i = 0; i < warm + count; i++) {

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		default: usage(2);
 		}
 	}
-	ch = tool_open("ace-stat", dev, 10000);
+	ch = tool_open("ace-stat", dev, -1);
 	for (;;) {
 		show(ch, json);
 		if (watch <= 0)

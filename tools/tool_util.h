@@ -50,12 +50,23 @@ static inline const char *tool_mode_name(unsigned mode)
 	return mode < 3 ? n[mode] : "?";
 }
 
+/* How long to wait for the device socket and the guest's arena:
+ * $ACE_WAIT seconds (default 5; a service started before its VM sets more). */
+static inline int tool_wait_ms(void)
+{
+	const char *e = getenv("ACE_WAIT");
+
+	return e ? (int)(atof(e) * 1000) : 5000;
+}
+
 /* Open a channel or exit with the reason. */
 static inline struct ace *tool_open(const char *prog, const char *dev,
 				    int timeout_ms)
 {
 	struct ace *ch;
 
+	if (timeout_ms < 0)
+		timeout_ms = tool_wait_ms();
 	if (ace_open(&ch, dev, timeout_ms)) {
 		fprintf(stderr, "%s: %s\n", prog, ace_error(ch));
 		ace_close(ch);

@@ -9,6 +9,8 @@ SOCK=$T/ace.sock
 PIDS=()
 VMPID=""
 passed=0 failed=0
+# services in these tests start before their VM: let them wait for it
+export ACE_WAIT=120
 
 cleanup() {
 	local p

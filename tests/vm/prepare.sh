@@ -24,6 +24,7 @@ for t in $B/guest-bin/*; do files+=(-f "$t:/bin/$(basename "$t")"); done
 for s in tests/vm/guest/*.sh; do files+=(-f "$s:/tests/$(basename "$s")"); done
 files+=(-f guest-module/ace.ko:/lib/ace/ace.ko)
 files+=(-f guest-module/tests/ace_ktest.ko:/lib/ace/ace_ktest.ko)
+files+=(-f guest-module/drivers/ace_rng.ko:/lib/ace/ace_rng.ko)
 log "initramfs..."
 bash scripts/mkinitramfs.sh -o $B/vm/initramfs.cpio.gz "${files[@]}" | tail -n 1
 log "ready"

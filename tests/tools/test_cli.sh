@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The tools' command lines: every tool answers --help with its usage and
+# exit 0, refuses a bad option with exit 2, and, pointed at something that
+# is not an ACE device, says why and exits 1 (no crash, no hang).
+set -u
+B=${1:-build}
+passed=0 failed=0
+t() { # t DESCRIPTION EXPECTED-STATUS REGEX CMD...
+	local what=$1 want=$2 re=$3 out rc
+	shift 3
+	out=$(timeout 20 "$@" 2>&1)
+	rc=$?
+	if [ "$rc" = "$want" ] && grep -qE "$re" <<<"$out"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $what (exit $rc, wanted $want): $(head -n 3 <<<"$out")"
+	fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+: >"$tmp/notadev"
+for tool in ace-echo ace-ping ace-bench ace-stat; do
+	t "$tool --help" 0 "^usage: $tool" "$B/tools/$tool" --help
+	t "$tool bad option" 2 "usage: $tool" "$B/tools/$tool" --no-such-option
+	t "$tool on a missing socket" 1 "^$tool: connect .*No such file" \
+		env ACE_WAIT=0 ACE_DEV="$tmp/none.sock" "$B/tools/$tool"
+	t "$tool on a plain file" 1 "^$tool: connect .*(refused|not a socket|Connection)" \
+		env ACE_WAIT=0 ACE_DEV="$tmp/notadev" "$B/tools/$tool"
+done
+t "ace-ping rejects a bad mode" 2 "usage: ace-ping" "$B/tools/ace-ping" -m sideways
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,5 +1,19 @@
 #!/bin/sh
 # Guest side of tests/vm/cases/traffic.sh.
+# counter NAME FIELD: an mproc's counter, from ace-stat --json
+counter() {
+	ace-stat --json | grep "\"name\": \"$1\"" | sed "s/.*\"$2\": \([0-9]*\).*/\1/"
+}
+# wait_received NAME N: until mproc NAME has received N messages (30 s)
+wait_received() {
+	i=0
+	while [ $i -lt 300 ]; do
+		[ "$(counter "$1" received)" -ge "$2" ] 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
 insmod /lib/ace/ace.ko || exit 1
 fail=0
 ace-ping -T hecho -n 3000 -m poll || fail=1
@@ -13,27 +27,14 @@ pid=$!
 sleep 1
 echo "ACE-TEST guest-echo-up"
 # wait for the host's two pings (2300 messages) to be answered
-i=0
-while [ $i -lt 300 ]; do
-	n=$(ace-stat --json | grep '"name": "gecho"' | sed 's/.*"received": \([0-9]*\).*/\1/')
-	[ "${n:-0}" -ge 2300 ] && break
-	sleep 0.1
-	i=$((i + 1))
-done
-irqs=$(ace-stat --json | grep '"name": "gecho"' | sed 's/.*"interrupts": \([0-9]*\).*/\1/')
-echo "ACE-TEST gecho-interrupts ${irqs:-0}"
+wait_received gecho 2300
+echo "ACE-TEST gecho-interrupts $(counter gecho interrupts)"
 kill $pid
 wait $pid
 # a kernel mproc answers too
 insmod /lib/ace/ace_ktest.ko || fail=1
 echo "ACE-TEST kecho-up"
-i=0
-while [ $i -lt 300 ]; do
-	n=$(ace-stat --json | grep '"name": "kecho"' | sed 's/.*"received": \([0-9]*\).*/\1/')
-	[ "${n:-0}" -ge 330 ] && break
-	sleep 0.1
-	i=$((i + 1))
-done
-echo "ACE-TEST kecho-echoed ${n:-0}"
+wait_received kecho 330
+echo "ACE-TEST kecho-echoed $(counter kecho received)"
 ace-stat
 exit $fail

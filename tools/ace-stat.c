@@ -16,7 +16,9 @@ static void usage(int status)
 	       "  -h, --help\n"
 	       "columns: depth = messages in the inbox, held = blocks the mproc holds,\n"
 	       "irqs = interrupts injected for it, defer = sends deferred by an ACE\n"
-	       "section, ovrun = sections that outlived the time bound\n");
+	       "section, ovrun = sections that outlived the time bound\n"
+	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
+	       "device and the guest's arena, default 5)\n");
 	exit(status);
 }
 

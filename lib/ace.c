@@ -53,6 +53,7 @@ struct ace_mp {
 	u32 id;
 	unsigned mode;
 	unsigned spin_us;
+	u32 epoch;			/* host: the arena it was created in */
 	int efd;			/* host: wake-ups; guest: bound eventfd */
 };
 
@@ -216,6 +217,7 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 	mp->id = id;
 	mp->mode = mode;
 	mp->spin_us = DEFAULT_SPIN_US;
+	mp->epoch = ch->host.epoch;
 	mp->efd = -1;
 	ace_rx_init(&mp->rx, id);
 	ace_cache_init(&mp->cache, id);
@@ -249,14 +251,14 @@ int ace_mp_close(struct ace_mp *mp)
 		}
 	}
 	pthread_mutex_unlock(&ch->lock);
-	if (ch->guest || ch->host.attached)
+	if (ch->guest || (ch->host.attached && mp->epoch == ch->host.epoch))
 		ace_cache_drain(ch->a, &mp->cache);
 	if (ch->guest) {
 		u32 id = mp->id;
 
 		if (ioctl(ch->dev_fd, ACE_IOC_CLOSE, &id))
 			r = seterr(ch, errno, "close: %s", strerror(errno));
-	} else if (ch->host.attached) {
+	} else if (ch->host.attached && mp->epoch == ch->host.epoch) {
 		s64 n = ace_mproc_release(ch->a, mp->id);
 
 		if (n < 0)
@@ -307,6 +309,18 @@ int ace_slot_name(struct ace *ch, uint32_t slot, char name[48], uint32_t *id)
 
 /* ---- messages ---- */
 
+/* Host: the guest detached or re-attached its arena since the mproc was
+ * created; the mproc (and every block it knew) is gone. */
+static int stale(struct ace_mp *mp)
+{
+	struct ace *ch = mp->ch;
+
+	if (ch->guest || (mp->epoch == ch->host.epoch && ch->host.attached))
+		return 0;
+	return seterr(ch, EPIPE, "the guest detached or replaced its arena "
+		      "(reboot?): create the mproc again");
+}
+
 static void fill_buf(struct ace *ch, struct ace_buf *b, u32 off, u32 len)
 {
 	b->off = off;
@@ -319,6 +333,8 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 {
 	s64 off;
 
+	if (stale(mp))
+		return -EPIPE;
 	if (len > UINT32_MAX)
 		return seterr(mp->ch, EINVAL, "%zu bytes is too large", len);
 	off = ace_cache_alloc(mp->ch->a, &mp->cache, (u32)len);
@@ -332,7 +348,11 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 
 int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 {
-	int r = ace_cache_free(mp->ch->a, &mp->cache, b->off);
+	int r;
+
+	if (stale(mp))
+		return -EPIPE;
+	r = ace_cache_free(mp->ch->a, &mp->cache, b->off);
 
 	return r ? core_err(mp->ch, r, "free") : 0;
 }
@@ -385,8 +405,8 @@ int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 	struct ace_msg *m;
 	int r;
 
-	if (!mp->ch->guest && !mp->ch->host.attached)
-		return seterr(mp->ch, EPIPE, "the guest detached its arena");
+	if (stale(mp))
+		return -EPIPE;
 	m = ace_msg(mp->ch->a, b->off);
 	if (ace_block_class(mp->ch->a, b->off) < 0)
 		return seterr(mp->ch, EINVAL, "send: 0x%x is not a block", b->off);
@@ -491,6 +511,8 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 	int got = 0, r;
 
 	for (;;) {
+		if (stale(mp))
+			return -EPIPE;
 		while (got < n && (r = ace_recv(ch->a, &mp->rx, &d)) == 1) {
 			fill_buf(ch, &b[got], d.off, d.len);
 			b[got].src = d.src;
@@ -520,8 +542,10 @@ int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 
 int ace_mp_section_begin(struct ace_mp *mp)
 {
-	int r = ace_section_begin(mp->ch->a, &mp->rx);
+	int r = stale(mp) ? -EPIPE : ace_section_begin(mp->ch->a, &mp->rx);
 
+	if (r == -EPIPE)
+		return r;
 	return r ? core_err(mp->ch, r, "section begin") : 0;
 }
 

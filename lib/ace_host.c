@@ -93,10 +93,26 @@ static int read_full(struct ace_host *h, void *buf, size_t n, int *fds,
 	return 0;
 }
 
-static void unmap_arena(struct ace_host *h)
+/* Forget the arena.  `final`: unmap it; otherwise leave private memory
+ * in its place (see below) until ace_host_close(). */
+static void unmap_arena(struct ace_host *h, int final)
 {
-	if (h->map)
+	if (h->map && final) {
 		munmap(h->map, h->size);
+	} else if (h->map) {
+		if (h->old_map)
+			munmap(h->old_map, h->old_size);
+		/* Every later core call fails with -EIO, and pointers the
+		 * application still holds land in harmless private memory
+		 * instead of a hole (or the guest's reused pages). */
+		ace_arena_break(&h->arena, "the guest detached its arena", 0);
+		if (mmap(h->map, h->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			munmap(h->map, h->size);
+		h->old_map = h->map;
+		h->old_size = h->size;
+		h->epoch++;
+	}
 	if (h->ram_fd >= 0)
 		close(h->ram_fd);
 	h->map = NULL;
@@ -123,14 +139,14 @@ static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
 		return fail(h, EPROTO, "ARENA message: bad arena size %u", size);
 	for (i = 0; i < nr; i++) {
 		if (r[i].arena_off != next || r[i].len == 0 || r[i].len % 4096 ||
-		    r[i].fd_off % 4096 || r[i].arena_off + r[i].len > size)
+		    r[i].fd_off % 4096 || r[i].len > size - r[i].arena_off)
 			return fail(h, EPROTO, "ARENA message: region %u does not tile the arena", i);
 		next += r[i].len;
 	}
 	if (next != size)
 		return fail(h, EPROTO, "ARENA message: regions cover %llu of %u bytes",
 			    (unsigned long long)next, size);
-	unmap_arena(h);
+	unmap_arena(h, 0);
 	map = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		   -1, 0);
 	if (map == MAP_FAILED)
@@ -157,6 +173,7 @@ static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
 	}
 	h->ram_fd = fd;
 	h->attached = 1;
+	h->epoch++;
 	return 0;
 }
 
@@ -201,6 +218,10 @@ static int handle_one(struct ace_host *h)
 			ret = fail(h, EPROTO, "HELLO: peer index %u out of range", hi->peer);
 			break;
 		}
+		if (h->kick_fd >= 0) {
+			ret = fail(h, EPROTO, "a second HELLO from the device");
+			break;
+		}
 		h->peer = hi->peer;
 		h->max_peers = hi->max_peers;
 		h->section_ns = hi->section_ns;
@@ -219,7 +240,7 @@ static int handle_one(struct ace_host *h)
 			nfds = 0;	/* the fd is kept in h->ram_fd */
 		break;
 	case ACE_PEER_DETACH:
-		unmap_arena(h);
+		unmap_arena(h, 0);
 		break;
 	case ACE_PEER_FULL:
 		ret = fail(h, EBUSY, "the device has no free peer slot");
@@ -337,7 +358,10 @@ u64 ace_host_take_kicks(struct ace_host *h)
 
 void ace_host_close(struct ace_host *h)
 {
-	unmap_arena(h);
+	unmap_arena(h, 1);
+	if (h->old_map && h->old_map != h->map)
+		munmap(h->old_map, h->old_size);
+	h->old_map = NULL;
 	if (h->sock >= 0)
 		close(h->sock);
 	if (h->kick_fd >= 0)

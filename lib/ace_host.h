@@ -24,6 +24,9 @@ struct ace_host {
 	void *map;
 	u32 size;
 	u64 generation;
+	u32 epoch;		/* +1 at every attach and detach */
+	void *old_map;		/* a detached arena's placeholder */
+	u32 old_size;
 	struct ace_arena arena;
 	char err[160];		/* what went wrong, for the caller to print */
 };

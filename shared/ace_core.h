@@ -247,7 +247,7 @@ int ace_pending_mail(struct ace_arena *a, const struct ace_rx *rx);
 
 /* ---- notify words, sections, pending bits: ace_notify.c ---- */
 
-/* Arm before sleeping: clear own pending bit, set ARMED, full barrier,
+/* Arm before sleeping: set ARMED (full barrier), clear own pending bit,
  * re-check the inbox.  Returns 1 if mail is already there (do not sleep;
  * still armed: call ace_disarm), 0 if it is safe to sleep, -errno. */
 int ace_arm(struct ace_arena *a, const struct ace_rx *rx);

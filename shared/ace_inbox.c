@@ -81,11 +81,14 @@ int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len)
 	m->len = len;
 	m->src = src;
 	m->dst = dst;
-	m->owner = src;
+	/* In flight, a block belongs to its receiver: reclaiming a dead
+	 * sender never touches it, even while the receiver is taking it. */
+	m->owner = dst;
 	head = ace_load(&e->inbox, ACE_RELAXED);
 	for (tries = 0; tries < ACE_CAS_RETRIES; tries++) {
 		if (head == ACE_INBOX_CLOSED) {
 			/* Closed under us: the caller keeps the block. */
+			m->owner = src;
 			ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELEASE);
 			return -ENOENT;
 		}
@@ -96,6 +99,7 @@ int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len)
 			break;
 	}
 	if (tries == ACE_CAS_RETRIES) {
+		m->owner = src;
 		ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELEASE);
 		return -EAGAIN;
 	}
@@ -149,7 +153,7 @@ int ace_recv(struct ace_arena *a, struct ace_rx *rx, struct ace_msg_desc *d)
 {
 	struct ace_mproc *e;
 	struct ace_msg *m;
-	u32 off, len;
+	u32 off, len, dst;
 	int c, r;
 
 	if (ace_unlikely(a->broken))
@@ -157,6 +161,7 @@ int ace_recv(struct ace_arena *a, struct ace_rx *rx, struct ace_msg_desc *d)
 	e = own_entry(a, rx);
 	if (!e)
 		return -EINVAL;
+again:
 	if (rx->count == 0) {
 		r = take(a, rx, e);
 		if (r <= 0)
@@ -171,8 +176,17 @@ int ace_recv(struct ace_arena *a, struct ace_rx *rx, struct ace_msg_desc *d)
 	len = ace_read_once(&m->len);
 	if (len > a->cls[c].payload_max)
 		return ace_arena_break(a, "message length past its block", len);
-	if (ace_read_once(&m->dst) != rx->id)
-		return ace_arena_break(a, "message in the wrong inbox", off);
+	dst = ace_read_once(&m->dst);
+	if (dst != rx->id) {
+		if (ACE_ID_SLOT(dst) != ACE_ID_SLOT(rx->id))
+			return ace_arena_break(a, "message in the wrong inbox", off);
+		/* For an earlier mproc in this slot: its sender checked the
+		 * generation, then the slot closed and was claimed anew
+		 * before the push landed.  Not ours: drop it. */
+		rx->head = --rx->count ? ace_read_once(&m->next) : 0;
+		ace_free(a, off);
+		goto again;
+	}
 	d->off = off;
 	d->len = len;
 	d->src = ace_read_once(&m->src);

@@ -10,10 +10,10 @@
  *
  * Pending bits: one per slot.  A sender that must notify sets the bit and
  * kicks the owner's notifier only on a 0 -> 1 transition.  The owner
- * clears its bit before arming and before draining at section end, so a
- * set bit on an armed mproc always means a notification raised after it
- * armed: a bit left set by an earlier, unconsumed raise can never swallow
- * a later one.
+ * clears its bit right after arming and before draining at section end,
+ * so a set bit on an armed mproc always means a notification raised after
+ * it armed: a bit left set by an earlier, unconsumed raise can never
+ * swallow a later one.
  */
 #include "ace_core.h"
 
@@ -67,9 +67,13 @@ int ace_arm(struct ace_arena *a, const struct ace_rx *rx)
 
 	if (!e)
 		return a->broken ? -EIO : -EINVAL;
-	ace_pending_clear(a, ACE_ID_SLOT(rx->id));
 	/* Partner: the seq_cst push CAS then notify load in ace_send(). */
 	ace_fetch_or(&e->notify, ACE_NOTIFY_ARMED, ACE_SEQ_CST);
+	/* Then drop a bit left by a raise that found us not armed (its
+	 * notifier ignored it): set now, it would swallow the next raise.
+	 * A raise after this clear goes 0 -> 1 and finds us armed; one
+	 * before it is for a message the re-check below finds. */
+	ace_pending_clear(a, ACE_ID_SLOT(rx->id));
 	ace_count_own(&e->c.waits, 1);
 	return ace_pending_mail(a, rx);
 }

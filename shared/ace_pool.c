@@ -125,12 +125,12 @@ int ace_free(struct ace_arena *a, u32 off)
 	if (c < 0)
 		return -EINVAL;
 	/* Only a held block can be freed: a second free, or a free of a
-	 * message in flight, is refused and changes nothing.  The push's
-	 * release CAS publishes the store. */
-	was = ace_load(&ace_msg(a, off)->flags, ACE_RELAXED);
-	if (was != ACE_MSG_ALLOC)
+	 * message in flight, is refused and changes nothing.  A CAS, not a
+	 * load and a store: two sides tidying up after dead mprocs may race
+	 * to free one block, and only one may push it. */
+	was = ACE_MSG_ALLOC;
+	if (!ace_cas(&ace_msg(a, off)->flags, &was, ACE_MSG_FREE, ACE_ACQ_REL))
 		return -EINVAL;
-	ace_store(&ace_msg(a, off)->flags, ACE_MSG_FREE, ACE_RELAXED);
 	ace_store(&ace_msg(a, off)->owner, 0, ACE_RELAXED);
 	return push(a, (u32)c, off);
 }
@@ -274,6 +274,8 @@ s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c, u32 len)
 	if (!c->n[k])
 		return ace_alloc(a, len, c->owner);	/* maybe a larger class */
 	off = c->off[k][--c->n[k]];
+	if (!in_class(a, k, off))
+		return -EINVAL;		/* a cache from another arena */
 	m = ace_msg(a, off);
 	/* Still ours unless a peer scribbled on it: check, as always. */
 	if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
@@ -299,13 +301,13 @@ int ace_cache_free(struct ace_arena *a, struct ace_cache *c, u32 off)
 	cap = cache_cap(a, (u32)k);
 	if (cap < 2)
 		return ace_free(a, off);
-	if (c->n[k] == cap) {
-		/* full: give the older half back in one CAS */
-		half = cap / 2;
+	if (c->n[k] >= cap) {
+		/* full: give the older ones back in one CAS, keep cap/2 */
+		half = c->n[k] - cap / 2;
 		r = push_chain(a, (u32)k, c->off[k], half);
 		if (r)
 			return r;
-		for (i = half; i < cap; i++)
+		for (i = half; i < c->n[k]; i++)
 			c->off[k][i - half] = c->off[k][i];
 		c->n[k] -= half;
 	}

@@ -61,6 +61,35 @@ int main(void)
 	CHECK_EQ(ace_mproc_release(&a, id[0]), -ENOENT);
 	CHECK_EQ(ace_mproc_release(&a, y), 1);	/* reclaims the queued one */
 	CHECK_EQ(ace_mproc_lookup(&a, "svc-0b", &x), -ENOENT);
+	/* a message in flight belongs to its receiver: reclaiming its
+	 * sender leaves it alone */
+	{
+		u32 r1, s1;
+		s64 off;
+		struct ace_rx rx;
+		struct ace_msg_desc d;
+
+		CHECK_EQ(ace_mproc_release(&a, id[2]), 0);	/* make room */
+		CHECK_EQ(ace_mproc_claim(&a, "rcv-x", 1, 0, &r1), 0);
+		CHECK_EQ(ace_mproc_claim(&a, "snd-x", 1, 0, &s1), 0);
+		off = ace_alloc(&a, 8, s1);
+		CHECK_EQ(ace_send(&a, s1, r1, (u32)off, 8), 0);
+		CHECK_EQ(ace_msg(&a, (u32)off)->owner, r1);
+		CHECK_EQ(ace_mproc_release(&a, s1), 0);
+		CHECK_EQ(ace_msg(&a, (u32)off)->flags, ACE_MSG_QUEUED);
+		/* a send raced a close and a re-claim of the slot: the message
+		 * names the old generation; the new owner drops it, no -EIO */
+		off = ace_alloc(&a, 8, r1);
+		CHECK_EQ(ace_send(&a, r1, r1, (u32)off, 8), 0);
+		ace_msg(&a, (u32)off)->dst = ACE_ID(ACE_ID_SLOT(r1), ACE_ID_GEN(r1) + 7);
+		ace_rx_init(&rx, r1);
+		CHECK_EQ(ace_recv(&a, &rx, &d), 1);	/* the first, genuine one */
+		CHECK_EQ(ace_free(&a, d.off), 0);
+		CHECK_EQ(ace_recv(&a, &rx, &d), 0);	/* the stale one dropped */
+		CHECK_EQ(ace_arena_broken(&a), 0);
+		CHECK_EQ(ace_msg(&a, (u32)off)->flags, ACE_MSG_FREE);
+		CHECK_EQ(ace_mproc_release(&a, r1), 0);
+	}
 	/* out-of-range slots */
 	CHECK_EQ(ace_mproc_check(&a, ACE_ID(NR + 3, 1)), -ENOENT);
 	CHECK_EQ(ace_mproc_name(&a, NR + 3, buf, &x), -ENOENT);

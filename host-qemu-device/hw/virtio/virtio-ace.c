@@ -95,6 +95,10 @@ static void virtio_ace_event(VirtIOAce *s, uint32_t type, uint32_t peer)
         if (s->events_owed_pending || !virtio_ace_push_event(s, type, 0)) {
             s->events_owed_pending = 1;
         }
+    } else if (type == ACE_EVT_BROKEN) {
+        if (!virtio_ace_push_event(s, type, 0)) {
+            s->events_owed_broken = 1;
+        }
     } else if (!virtio_ace_push_event(s, type, peer) &&
                s->events_owed < ACE_EVENTS_OWED_MAX) {
         /* peer up/down: the guest rereads peers_up from config anyway */
@@ -108,6 +112,10 @@ static void virtio_ace_handle_event(VirtIODevice *vdev, VirtQueue *vq)
     VirtIOAce *s = VIRTIO_ACE(vdev);
 
     /* New buffers: pay what is owed. */
+    if (s->events_owed_broken &&
+        virtio_ace_push_event(s, ACE_EVT_BROKEN, 0)) {
+        s->events_owed_broken = 0;
+    }
     if (s->events_owed_pending &&
         virtio_ace_push_event(s, ACE_EVT_PENDING, 0)) {
         s->events_owed_pending = 0;
@@ -534,6 +542,7 @@ static void virtio_ace_detach(VirtIOAce *s, const char *why)
     s->attached = false;
     s->events_owed = 0;
     s->events_owed_pending = 0;
+    s->events_owed_broken = 0;
     trace_virtio_ace_detach(why);
 }
 

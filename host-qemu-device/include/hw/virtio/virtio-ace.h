@@ -69,6 +69,7 @@ struct VirtIOAce {
     /* host -> guest events owed for want of a posted buffer */
     uint32_t events_owed;
     uint32_t events_owed_pending;
+    uint32_t events_owed_broken;
 
     /* ACE section time bounds */
     QEMUTimer *section_timer;

@@ -8,6 +8,7 @@
 #                     and the VM tests (QEMU with the device, Debian guest, TCG)
 #   make test-unit    unit tests only
 #   make test-vm      VM tests only
+#   make bench        ACE against virtio-serial and TCP in one guest (+ plots)
 #   make bench-core   the core benchmark (host only, no VM)
 #   make fuzz         fuzz the arena validator for FUZZ_SECONDS (default 600)
 #
@@ -41,7 +42,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: all core lib tools qemu module guest-tools install deps demo test test-unit test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: bench all core lib tools qemu module guest-tools install deps demo test test-unit test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
 .DELETE_ON_ERROR:
 
 all: core lib tools qemu module
@@ -208,6 +209,11 @@ endef
 
 vm-prepare:
 	bash tests/vm/prepare.sh
+
+# Side by side in one guest: ACE (poll/interrupt/adaptive), virtio-serial,
+# TCP over virtio-net, and the host floor; JSON, table and plots in build/bench.
+bench:
+	bash scripts/bench.sh
 
 # The main job: boot a guest, guest and host mprocs talk, latency printed.
 demo:

@@ -66,6 +66,7 @@ bg echo-poll "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-poll -m poll -q
 bg echo-irq "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-irq -m interrupt -q
 bg echo-adaptive "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-adaptive -m adaptive -q
 bg sink "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n sink --sink -m poll -q
+bg rngd "$svc_secs" "$B/tools/ace-rngd" -d "$SOCK" -q
 bg ser-echo "$svc_secs" "$OUT/xport-echo" --unix "$T/ser-echo.sock"
 bg ser-sink "$svc_secs" "$OUT/xport-echo" --unix "$T/ser-sink.sock" --sink
 bg tcp-echo "$svc_secs" "$OUT/xport-echo" --tcp 0
@@ -90,6 +91,7 @@ bash scripts/run-vm.sh --initrd "$B/vm/initramfs.cpio.gz" \
 	-device virtserialport,chardev=ser0,name=ace.echo \
 	-device virtserialport,chardev=ser1,name=ace.sink \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
+	-object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
 	>"$T/vm.log" 2>&1 &
 VMPID=$!
 seen=0
@@ -124,7 +126,7 @@ fl = json.load(open(os.path.join(out, "floor.json")))
 floor = [r for r in fl["results"] if r["name"] == "floor"][0]
 core = [r for r in fl["results"] if r["name"] == "ace-poll"]
 rows = [json.loads(l) for l in open(os.path.join(out, "guest.jsonl")) if l.strip()]
-lat, thr = [], []
+lat, thr, rng = [], [], []
 def us(r, k):
     return r[k + "_us"] if k + "_us" in r else r[k + "_ns"] / 1e3
 lat.append(dict(transport="host floor (2 procs, 1 line)", mode="spin", size=64,
@@ -140,6 +142,8 @@ for r in rows:
         t = {"serial": "virtio-serial", "tcp": "TCP (virtio-net, slirp)"}[r["transport"]]
         lat.append(dict(transport=t, mode=r["mode"], size=r["size"], samples=r["samples"],
                         p50=r["p50_us"], p99=r["p99_us"], p999=r["p999_us"]))
+    elif r["tool"] == "hwrng":
+        rng.append(r)
     elif r["tool"] in ("ace-bench", "xport-stream"):
         t = "ACE" if r["tool"] == "ace-bench" else {"serial": "virtio-serial", "tcp": "TCP (virtio-net, slirp)"}[r["transport"]]
         thr.append(dict(transport=t, mode=r["mode"], senders=r["senders"], size=r["size"],
@@ -162,9 +166,17 @@ md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
 for r in thr:
     md.append(f"| {r['transport']} | {r['mode']} | {r['senders']} | {sz(r['size'])} | {r['messages']} | {r['msgs']:.0f} | {r['gbs']:.4f} |")
 md.append("")
+md.append("Hardware RNG throughput in the guest (dd-style reads of /dev/hwrng, 4 KiB at a time)")
+md.append("")
+md.append("| rng | bytes | seconds | MB/s |")
+md.append("| --- | ---: | ---: | ---: |")
+for r in rng:
+    md.append(f"| {r['rng']} | {r['bytes']} | {r['seconds']:.3f} | {r['mb_per_s']:.2f} |")
+md.append("")
 text = "\n".join(md)
 open(os.path.join(out, "results.md"), "w").write(text)
-json.dump({"accel": accel, "scale": int(scale), "floor_p50_us": f, "latency": lat, "throughput": thr},
+json.dump({"accel": accel, "scale": int(scale), "floor_p50_us": f, "latency": lat, "throughput": thr,
+           "hwrng": rng},
           open(os.path.join(out, "results.json"), "w"), indent=1)
 # gnuplot data: one block per series (index i), "size value"
 series = {}

@@ -48,5 +48,15 @@ for s in 64 65536; do
 	run 120 xport-ping -t serial -a ace.sink -s $s -n $(n $nx) --stream
 	run 120 xport-ping -t tcp -a $HOST:$SPORT -s $s -n $(n $nx) --stream
 done
+# hardware RNGs: ace-rng (bytes from host ace-rngd over ACE) beside virtio-rng
+insmod /lib/ace/ace_rng.ko || echo "BENCH-FAIL insmod ace_rng"
+cat /sys/class/misc/hw_random/rng_available
+for r in ace-rng virtio_rng.0; do
+	if echo $r > /sys/class/misc/hw_random/rng_current; then
+		run 120 hwrng-read $r $(n 4194304)
+	else
+		echo "BENCH-FAIL no hwrng $r"
+	fi
+done
 echo "BENCH-DONE"
 exit 0

@@ -490,7 +490,7 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 		do {
 			int i;
 
-			for (i = 0; i < 256; i++) {
+			for (i = 0; i < 4096; i++) {
 				if (ace_pending_mail(ch->a, &mp->rx))
 					return 0;
 				ace_cpu_relax();
@@ -506,7 +506,7 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 		   int64_t timeout_ns)
 {
 	struct ace *ch = mp->ch;
-	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;
+	s64 deadline = -1;	/* read the clock only if we have to wait */
 	struct ace_msg_desc d;
 	int got = 0, r;
 
@@ -524,8 +524,11 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 			return got;
 		if (r < 0)
 			return core_err(ch, r, "recv");
-		if (timeout_ns == ACE_NOWAIT ||
-		    (deadline && now_ns() >= deadline))
+		if (timeout_ns == ACE_NOWAIT)
+			return 0;
+		if (deadline < 0)
+			deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;
+		else if (deadline && now_ns() >= deadline)
 			return 0;
 		r = wait_mail(mp, deadline);
 		if (r < 0)

@@ -9,45 +9,13 @@
 #   BENCH_SCALE=N divides every guest sample count by N (quick look).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-B=$ROOT/build
+# the VM test helpers: $ROOT, $B, $T, $SOCK, host(), wait_for(), and a
+# cleanup that ends every process by its PID
+. tests/vm/lib.sh
 OUT=$B/bench
-T=$(mktemp -d "${TMPDIR:-/tmp}/ace-bench.XXXXXX")
-SOCK=$T/ace.sock
-PIDS=()
-VMPID=""
 SCALE=${BENCH_SCALE:-1}
 VM_TIMEOUT=${BENCH_VM_TIMEOUT:-1200}
 say() { echo "[bench] $*"; }
-cleanup() {
-	local p
-	for p in $VMPID "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	sleep 0.5
-	for p in $VMPID "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-export ACE_WAIT=120	# the ACE services start before the guest
-
-# bg NAME SECS CMD...: a host process under a timeout, output in $T/NAME.log
-bg() {
-	local name=$1 secs=$2
-	shift 2
-	timeout --kill-after=5 "$secs" "$@" >"$T/$name.log" 2>&1 &
-	PIDS+=($!)
-}
-# wait_for FILE REGEX SECS
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		[ -f "$1" ] && grep -aqE "$2" "$1" && return 0
-		sleep 0.1
-	done
-	echo "[bench] timed out waiting for /$2/ in $1" >&2
-	return 1
-}
 
 start=$(date +%s)
 say "building (first run: QEMU takes a few minutes)..."
@@ -62,15 +30,15 @@ timeout 120 "$B/bench/bench_core" --quick -n 300000 --json "$OUT/floor.json" >"$
 
 say "host services: ACE echo-poll/echo-irq/echo-adaptive/sink, serial and TCP echo + sink..."
 svc_secs=$((VM_TIMEOUT + 120))
-bg echo-poll "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-poll -m poll -q
-bg echo-irq "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-irq -m interrupt -q
-bg echo-adaptive "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-adaptive -m adaptive -q
-bg sink "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n sink --sink -m poll -q
-bg rngd "$svc_secs" "$B/tools/ace-rngd" -d "$SOCK" -q
-bg ser-echo "$svc_secs" "$OUT/xport-echo" --unix "$T/ser-echo.sock"
-bg ser-sink "$svc_secs" "$OUT/xport-echo" --unix "$T/ser-sink.sock" --sink
-bg tcp-echo "$svc_secs" "$OUT/xport-echo" --tcp 0
-bg tcp-sink "$svc_secs" "$OUT/xport-echo" --tcp 0 --sink
+host echo-poll "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-poll -m poll -q
+host echo-irq "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-irq -m interrupt -q
+host echo-adaptive "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-adaptive -m adaptive -q
+host sink "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n sink --sink -m poll -q
+host rngd "$svc_secs" "$B/tools/ace-rngd" -d "$SOCK" -q
+host ser-echo "$svc_secs" "$OUT/xport-echo" --unix "$T/ser-echo.sock"
+host ser-sink "$svc_secs" "$OUT/xport-echo" --unix "$T/ser-sink.sock" --sink
+host tcp-echo "$svc_secs" "$OUT/xport-echo" --tcp 0
+host tcp-sink "$svc_secs" "$OUT/xport-echo" --tcp 0 --sink
 wait_for "$T/ser-echo.log" '^listening' 10
 wait_for "$T/ser-sink.log" '^listening' 10
 wait_for "$T/tcp-echo.log" '^port [0-9]+' 10

@@ -209,6 +209,12 @@ int ace_mproc_name(struct ace_arena *a, u32 slot, char *buf, u32 *id);
  * Returns the number of blocks freed (>= 0) or -ENOENT, -EIO. */
 s64 ace_mproc_release(struct ace_arena *a, u32 id);
 
+/* Tear down slot `slot` whatever state its owner left it in (CLAIMING,
+ * ACTIVE or CLOSING): for an owner known to be dead, which may have died
+ * in the middle of a claim or a close.  Returns blocks freed, 0 for a
+ * free slot, -EAGAIN if the state changed meanwhile, -EIO. */
+s64 ace_mproc_reap(struct ace_arena *a, u32 slot);
+
 /* Free every block held (ALLOC) by `id`.  Returns blocks freed or -EIO. */
 s64 ace_reclaim_owner(struct ace_arena *a, u32 id);
 

@@ -209,27 +209,21 @@ s64 ace_reclaim_owner(struct ace_arena *a, u32 id)
 	return a->broken ? -EIO : n;
 }
 
-s64 ace_mproc_release(struct ace_arena *a, u32 id)
+/* The slot is CLOSING and ours to tear down: refuse new sends, free what
+ * was queued and what the closed mproc held, then free the slot. */
+static s64 teardown(struct ace_arena *a, u32 slot, u32 gen)
 {
-	u32 slot = ACE_ID_SLOT(id), gen = ACE_ID_GEN(id), st;
-	struct ace_mproc *e;
+	struct ace_mproc *e = ace_mproc_at(a, slot);
+	u32 head;
 	s64 q, r;
 
-	if (a->broken)
-		return -EIO;
-	if (slot >= a->nr_mprocs)
-		return -ENOENT;
-	e = ace_mproc_at(a, slot);
-	st = ACE_SLOT_WORD(gen, ACE_SLOT_ACTIVE);
-	if (!ace_cas(&e->state, &st, ACE_SLOT_WORD(gen, ACE_SLOT_CLOSING),
-		     ACE_ACQ_REL))
-		return -ENOENT;
 	/* From here no push can land: a sender's CAS sees CLOSED and keeps
 	 * its block.  Partner: the CAS in ace_send(). */
-	q = free_queued(a, ace_xchg(&e->inbox, ACE_INBOX_CLOSED, ACE_ACQ_REL));
+	head = ace_xchg(&e->inbox, ACE_INBOX_CLOSED, ACE_ACQ_REL);
+	q = free_queued(a, head == ACE_INBOX_CLOSED ? 0 : head);
 	if (q < 0)
 		return q;
-	r = ace_reclaim_owner(a, id);
+	r = ace_reclaim_owner(a, ACE_ID(slot, gen));
 	if (r < 0)
 		return r;
 	ace_store(&e->c.reclaimed, (u64)(q + r), ACE_RELAXED);
@@ -237,6 +231,41 @@ s64 ace_mproc_release(struct ace_arena *a, u32 id)
 	ace_pending_clear(a, slot);
 	ace_store(&e->state, ACE_SLOT_WORD(gen, ACE_SLOT_FREE), ACE_RELEASE);
 	return q + r;
+}
+
+s64 ace_mproc_release(struct ace_arena *a, u32 id)
+{
+	u32 slot = ACE_ID_SLOT(id), gen = ACE_ID_GEN(id), st;
+
+	if (a->broken)
+		return -EIO;
+	if (slot >= a->nr_mprocs)
+		return -ENOENT;
+	st = ACE_SLOT_WORD(gen, ACE_SLOT_ACTIVE);
+	if (!ace_cas(&ace_mproc_at(a, slot)->state, &st,
+		     ACE_SLOT_WORD(gen, ACE_SLOT_CLOSING), ACE_ACQ_REL))
+		return -ENOENT;
+	return teardown(a, slot, gen);
+}
+
+s64 ace_mproc_reap(struct ace_arena *a, u32 slot)
+{
+	struct ace_mproc *e;
+	u32 st;
+
+	if (a->broken)
+		return -EIO;
+	if (slot >= a->nr_mprocs)
+		return -ENOENT;
+	e = ace_mproc_at(a, slot);
+	st = ace_load(&e->state, ACE_ACQUIRE);
+	if (ACE_SLOT_STATE(st) == ACE_SLOT_FREE)
+		return 0;
+	if (ACE_SLOT_STATE(st) != ACE_SLOT_CLOSING &&
+	    !ace_cas(&e->state, &st, ACE_SLOT_WORD(ACE_SLOT_GEN(st), ACE_SLOT_CLOSING),
+		     ACE_ACQ_REL))
+		return -EAGAIN;		/* it changed: its owner is not dead */
+	return teardown(a, slot, ACE_SLOT_GEN(st));
 }
 
 int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,

@@ -90,6 +90,31 @@ int main(void)
 		CHECK_EQ(ace_msg(&a, (u32)off)->flags, ACE_MSG_FREE);
 		CHECK_EQ(ace_mproc_release(&a, r1), 0);
 	}
+	/* an owner that died mid-claim or mid-close: reap frees the slot and
+	 * what it held, whatever state it was left in */
+	{
+		u32 z, st, k;
+		struct ace_mproc *e;
+
+		for (k = ACE_SLOT_CLAIMING; k <= ACE_SLOT_CLOSING; k++) {
+			CHECK_EQ(ace_mproc_claim(&a, "dying", 1, 0, &z), 0);
+			CHECK(ace_alloc(&a, 8, z) > 0);
+			CHECK(ace_alloc(&a, 8, z) > 0);
+			e = ace_mproc_at(&a, ACE_ID_SLOT(z));
+			st = e->state;
+			e->state = ACE_SLOT_WORD(ACE_SLOT_GEN(st), k);
+			CHECK_EQ(ace_mproc_reap(&a, ACE_ID_SLOT(z)), 2);
+			CHECK_EQ(ACE_SLOT_STATE(e->state), ACE_SLOT_FREE);
+			CHECK_EQ(ace_mproc_reap(&a, ACE_ID_SLOT(z)), 0);
+		}
+		/* a slot left CLAIMING before its inbox was opened */
+		CHECK_EQ(ace_mproc_claim(&a, "dying2", 1, 0, &z), 0);
+		e = ace_mproc_at(&a, ACE_ID_SLOT(z));
+		CHECK_EQ(ace_mproc_release(&a, z), 0);
+		e->state = ACE_SLOT_WORD(ACE_SLOT_GEN(e->state) + 1, ACE_SLOT_CLAIMING);
+		CHECK_EQ(ace_mproc_reap(&a, ACE_ID_SLOT(z)), 0);
+		CHECK_EQ(ace_arena_broken(&a), 0);
+	}
 	/* out-of-range slots */
 	CHECK_EQ(ace_mproc_check(&a, ACE_ID(NR + 3, 1)), -ENOENT);
 	CHECK_EQ(ace_mproc_name(&a, NR + 3, buf, &x), -ENOENT);

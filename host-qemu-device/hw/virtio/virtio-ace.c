@@ -346,7 +346,7 @@ static void virtio_ace_update_peers_up(VirtIOAce *s)
     virtio_notify_config(VIRTIO_DEVICE(s));
 }
 
-/* Close every mproc the peer owned: that reclaims what it held. */
+/* Tear down every mproc the peer owned: that reclaims what it held. */
 static int64_t virtio_ace_reclaim_peer(VirtIOAce *s, int index)
 {
     struct ace_arena *a = &s->arena;
@@ -358,14 +358,13 @@ static int64_t virtio_ace_reclaim_peer(VirtIOAce *s, int index)
     }
     for (slot = 0; slot < a->nr_mprocs; slot++) {
         struct ace_mproc *e = ace_mproc_at(a, slot);
-        uint32_t st = qatomic_read(&e->state);
         int64_t n;
 
-        if (ACE_SLOT_STATE(st) != ACE_SLOT_ACTIVE ||
-            qatomic_read(&e->side) != ACE_SIDE(ACE_SIDE_HOST, index)) {
+        /* Any state: the peer may have died inside a claim or a close. */
+        if (qatomic_read(&e->side) != ACE_SIDE(ACE_SIDE_HOST, index)) {
             continue;
         }
-        n = ace_mproc_release(a, ACE_ID(slot, ACE_SLOT_GEN(st)));
+        n = ace_mproc_reap(a, slot);
         if (n > 0) {
             total += n;
         }
@@ -831,6 +830,8 @@ static bool virtio_ace_listen(VirtIOAce *s, Error **errp)
     return true;
 }
 
+static void virtio_ace_unrealize(DeviceState *dev);
+
 static void virtio_ace_realize(DeviceState *dev, Error **errp)
 {
     VirtIODevice *vdev = VIRTIO_DEVICE(dev);
@@ -869,6 +870,7 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
                                  NULL, s, NULL, true);
     }
     if (s->socket_path && !virtio_ace_listen(s, errp)) {
+        virtio_ace_unrealize(dev);
         return;
     }
 }
@@ -883,6 +885,7 @@ static void virtio_ace_unrealize(DeviceState *dev)
     if (s->listener) {
         qio_net_listener_disconnect(s->listener);
         object_unref(OBJECT(s->listener));
+        s->listener = NULL;
         unlink(s->socket_path);
     }
     qemu_chr_fe_deinit(&s->chr, false);

@@ -16,6 +16,14 @@ check "QEMU refuses to start" [ "$rc" -ne 0 -a "$rc" -ne 124 ]
 check "the error gives the memfd share=on fix" \
 	has "$T/noshm.log" 'memory-backend-memfd,id=mem,size=<RAM size>,share=on'
 
+# shellcheck disable=SC2086
+timeout 30 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none -accel tcg \
+	-object memory-backend-memfd,id=mem,size=256M,share=on -m 256M \
+	-machine q35,memory-backend=mem -device virtio-ace-pci,socket="$T/no/such/dir/s" \
+	>"$T/nobind.log" 2>&1 && rc=0 || rc=$?
+refused_nobind() { [ "$rc" -eq 1 ] && has "$T/nobind.log" 'Failed to bind socket to .*No such file'; }
+check "an unusable socket path is refused with the reason" refused_nobind
+
 echo "socket=PATH, several peers:"
 vm_start device.sh "hold,20"
 hp=$B/vm/ace_hostpeer

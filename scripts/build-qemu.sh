@@ -53,7 +53,7 @@ if [ -x "$BIN" ]; then
     exit 0
 fi
 
-# one builder at a time (other sessions may share build/); re-check after waiting
+# one builder at a time (several builds may share build/); re-check after waiting
 mkdir -p "$OUT"
 exec 9>"$OUT/.lock"
 flock -w 3600 9 || die "timed out waiting for $OUT/.lock"

@@ -72,7 +72,7 @@ $(BUILD)/libacecore.a: $(patsubst shared/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
 # ---- libace (static, shared, pkg-config) and the tools ----
 LIB_SRC     := lib/ace.c lib/ace_host.c
 LIB_HDR     := lib/ace.h lib/ace_host.h
-TOOLS       := ace-echo ace-ping ace-bench ace-stat ace-rngd
+TOOLS       := ace-echo ace-ping ace-bench ace-stat ace-rngd ace-bridge
 PREFIX      ?= /usr/local
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR) $(CORE_HDR)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -42,6 +43,8 @@ struct ace {
 	struct ace_arena garena;	/* guest's view */
 	pthread_mutex_t lock;		/* mprocs list */
 	struct ace_mp *mprocs;
+	int epfd;			/* host: ace_fd(), kick + socket */
+	u32 svc_epoch;			/* host: epoch ace_service() saw */
 	char err[200];
 };
 
@@ -143,6 +146,7 @@ static int open_host(struct ace *ch, const char *path, int timeout_ms)
 	if (r)
 		return seterr(ch, -r, "%s", ch->host.err);
 	ch->a = &ch->host.arena;
+	ch->svc_epoch = ch->host.epoch;
 	return 0;
 }
 
@@ -154,7 +158,7 @@ int ace_open(struct ace **chp, const char *where, int timeout_ms)
 	*chp = ch;
 	if (!ch)
 		return -ENOMEM;
-	ch->dev_fd = -1;
+	ch->dev_fd = ch->epfd = -1;
 	ch->host.sock = ch->host.kick_fd = ch->host.raise_fd = ch->host.ram_fd = -1;
 	pthread_mutex_init(&ch->lock, NULL);
 	if (!where)
@@ -178,6 +182,8 @@ void ace_close(struct ace *ch)
 	} else {
 		ace_host_close(&ch->host);
 	}
+	if (ch->epfd >= 0)
+		close(ch->epfd);
 	pthread_mutex_destroy(&ch->lock);
 	free(ch);
 }
@@ -305,6 +311,16 @@ int ace_lookup(struct ace *ch, const char *name, int timeout_ms, uint32_t *id)
 int ace_slot_name(struct ace *ch, uint32_t slot, char name[48], uint32_t *id)
 {
 	return ace_mproc_name(ch->a, slot, name, id);
+}
+
+int ace_name_of(struct ace *ch, uint32_t id, char name[48])
+{
+	u32 now;
+
+	if (ace_mproc_check(ch->a, id) ||
+	    ace_mproc_name(ch->a, ACE_ID_SLOT(id), name, &now) || now != id)
+		return -ENOENT;
+	return 0;
 }
 
 /* ---- messages ---- */
@@ -609,6 +625,52 @@ void ace_mp_fd_ack(struct ace_mp *mp)
 		(void)!read(mp->efd, &v, sizeof(v));
 	if (!mp->ch->guest && ace_host_take_kicks(&mp->ch->host))
 		host_dispatch(mp->ch);
+}
+
+/* ---- whole-channel event loops ---- */
+
+int ace_fd(struct ace *ch)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (ch->guest)
+		return ch->dev_fd;
+	if (ch->epfd >= 0)
+		return ch->epfd;
+	ch->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (ch->epfd < 0)
+		return seterr(ch, errno, "epoll: %s", strerror(errno));
+	ev.data.fd = ch->host.kick_fd;
+	if (epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->host.kick_fd, &ev))
+		goto fail;
+	ev.data.fd = ch->host.sock;
+	if (epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->host.sock, &ev))
+		goto fail;
+	return ch->epfd;
+fail:
+	close(ch->epfd);
+	ch->epfd = -1;
+	return seterr(ch, errno, "epoll_ctl: %s", strerror(errno));
+}
+
+int ace_service(struct ace *ch)
+{
+	int r;
+
+	if (ch->guest)
+		return 0;
+	if (ace_host_take_kicks(&ch->host))
+		host_dispatch(ch);
+	r = ace_host_process(&ch->host, 0);
+	if (r < 0)
+		return seterr(ch, -r, "%s", ch->host.err);
+	if (ch->svc_epoch == ch->host.epoch)
+		return 0;
+	ch->svc_epoch = ch->host.epoch;
+	if (ch->host.attached)
+		return ACE_SVC_ATTACHED;
+	seterr(ch, EPIPE, "the guest detached its arena");
+	return ACE_SVC_DETACHED;
 }
 
 /* ---- counters ---- */

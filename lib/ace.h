@@ -105,6 +105,9 @@ int ace_lookup(struct ace *ch, const char *name, int timeout_ms,
 /* Name of the mproc in `slot` (for listing): 0, or -ENOENT if unused. */
 int ace_slot_name(struct ace *ch, uint32_t slot, char name[48], uint32_t *id);
 
+/* Name of a live mproc by id: 0, or -ENOENT if that mproc is gone. */
+int ace_name_of(struct ace *ch, uint32_t id, char name[48]);
+
 /* Allocate a block with room for len payload bytes; b->len = len. */
 int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b);
 /* Send b (b->len bytes, b->type, b->tag) to mproc dst.  The block now
@@ -137,6 +140,24 @@ int ace_mp_fd(struct ace_mp *mp);
 int ace_mp_arm(struct ace_mp *mp);
 int ace_mp_disarm(struct ace_mp *mp);
 void ace_mp_fd_ack(struct ace_mp *mp);
+
+/*
+ * Event loops over whole channels (a host process serving many mprocs,
+ * such as ace-bridge).  ace_fd() is readable when the channel needs
+ * attention: a doorbell for one of this process's mprocs, or a message
+ * from the device.  ace_service() handles it without blocking: the fds of
+ * the notified mprocs become readable, and the device's messages are
+ * applied.  It returns 0, or ACE_SVC_ATTACHED when the guest attached a
+ * new arena since the last call (mprocs made before it are gone: create
+ * them again), ACE_SVC_DETACHED when the guest took its arena away (it
+ * may come back), or -EPIPE when the device itself went away (QEMU
+ * exited: close the channel).  In a guest, ace_fd() is the device's fd
+ * and ace_service() returns 0.
+ */
+#define ACE_SVC_ATTACHED	1
+#define ACE_SVC_DETACHED	2
+int ace_fd(struct ace *ch);
+int ace_service(struct ace *ch);
 
 /* Counters of any mproc slot (own or not). */
 int ace_stats(struct ace *ch, uint32_t id, struct ace_stats *st);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/run-vm.sh [--initrd F] [--append S] [--timeout SEC] [--mem SIZE]
 #                          [--log FILE] [--accel auto|tcg|kvm] [--kernel F]
-#                          [-- extra qemu args...]
+#                          [--pidfile F] [-- extra qemu args...]
 #   Boots build/guest/vmlinuz (+ initramfs, default build/guest/initramfs.cpio.gz,
 #   built by scripts/mkinitramfs.sh when missing) in our QEMU ($ACE_QEMU or
 #   build/qemu/bin/qemu-system-x86_64) on q35 with a shared memfd RAM backend
@@ -13,7 +13,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-INITRD="" APPEND="" TIMEOUT=300 MEM=512M LOG="" ACCEL=auto
+INITRD="" APPEND="" TIMEOUT=300 MEM=512M LOG="" ACCEL=auto PIDFILE=""
 KERNEL="$ACE_BUILD/guest/vmlinuz"
 EXTRA=()
 usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 2; }
@@ -26,6 +26,7 @@ while [ $# -gt 0 ]; do
         --log) LOG=$2; shift 2 ;;
         --accel) ACCEL=$2; shift 2 ;;
         --kernel) KERNEL=$2; shift 2 ;;
+        --pidfile) PIDFILE=$2; shift 2 ;;
         --) shift; EXTRA=("$@"); break ;;
         -h|--help) usage ;;
         *) echo "run-vm: unknown argument '$1'" >&2; usage ;;
@@ -87,6 +88,7 @@ log vm "append: $CMDLINE"
 start_ns=$(date +%s%N)
 "${QEMU_CMD[@]}" </dev/null &
 QPID=$!
+[ -z "$PIDFILE" ] || echo "$QPID" >"$PIDFILE"
 deadline=$(( $(date +%s) + TIMEOUT ))
 timed_out=0
 while kill -0 "$QPID" 2>/dev/null; do

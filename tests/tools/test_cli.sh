@@ -29,5 +29,15 @@ for tool in ace-echo ace-ping ace-bench ace-stat; do
 		env ACE_WAIT=0 ACE_DEV="$tmp/notadev" "$B/tools/$tool"
 done
 t "ace-ping rejects a bad mode" 2 "usage: ace-ping" "$B/tools/ace-ping" -m sideways
+t "ace-bridge --help" 0 "^usage: ace-bridge" "$B/tools/ace-bridge" --help
+t "ace-bridge needs two VMs" 2 "give 2 to 16 VMs" "$B/tools/ace-bridge" "vm1=$tmp/a.sock"
+t "ace-bridge refuses NAME without =" 2 "is not NAME=SOCKET" \
+	"$B/tools/ace-bridge" vm1 "vm2=$tmp/b.sock"
+t "ace-bridge refuses a / in a name" 2 "is not NAME=SOCKET" \
+	"$B/tools/ace-bridge" "a/b=$tmp/a.sock" "vm2=$tmp/b.sock"
+t "ace-bridge refuses a name given twice" 2 "given twice" \
+	"$B/tools/ace-bridge" "vm1=$tmp/a.sock" "vm1=$tmp/b.sock"
+t "ace-bridge waits for absent VMs, then exits on time" 0 "vm1: down.*0 in" \
+	"$B/tools/ace-bridge" -t 0.5 "vm1=$tmp/a.sock" "vm2=$tmp/notadev"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

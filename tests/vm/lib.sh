@@ -8,19 +8,23 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/ace-vm.XXXXXX")
 SOCK=$T/ace.sock
 PIDS=()
 VMPID=""
+declare -A VMPIDS=()	# named VMs (vm_start_as): NAME -> run-vm.sh PID
 passed=0 failed=0
 # services in these tests start before their VM: let them wait for it
 export ACE_WAIT=120
 
 cleanup() {
 	local p
-	for p in "${PIDS[@]}" $VMPID; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}" $VMPID "${VMPIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	sleep 0.3
-	for p in "${PIDS[@]}" $VMPID; do kill -KILL "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}" $VMPID "${VMPIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	if [ "$failed" -gt 0 ] && [ -f "$T/console.log" ]; then
-		echo "--- guest console (last 40 lines) ---"
-		tr -d '\r' <"$T/console.log" | grep -av '^\s*$' | tail -n 40
+	if [ "$failed" -gt 0 ]; then
+		for f in "$T"/console*.log; do
+			[ -f "$f" ] || continue
+			echo "--- $(basename "$f" .log) (last 40 lines) ---"
+			tr -d '\r' <"$f" | grep -av '^\s*$' | tail -n 40
+		done
 	fi
 	rm -rf "$T"
 }
@@ -64,6 +68,31 @@ vm_start() {
 		-- "${dev[@]}" >"$T/vm.log" 2>&1 &
 	VMPID=$!
 }
+
+# vm_start_as NAME GUEST-SCRIPT ARGS -- QEMU ARGS: one of several guests;
+# console in $T/console-NAME.log, QEMU's own PID in $T/NAME.qemu-pid.
+vm_start_as() {
+	local name=$1 script=$2 args=$3
+	shift 3
+	[ "${1:-}" = "--" ] && shift
+	rm -f "$T/$name.qemu-pid"
+	"$ROOT/scripts/run-vm.sh" --initrd "$B/vm/initramfs.cpio.gz" \
+		--append "ace.run=/tests/$script ace.args=$args" \
+		--timeout "${VM_TIMEOUT:-180}" --log "$T/console-$name.log" \
+		--pidfile "$T/$name.qemu-pid" -- "$@" >"$T/vm-$name.log" 2>&1 &
+	VMPIDS[$name]=$!
+}
+
+# vm_wait_as NAME: like vm_wait, for a named guest
+vm_wait_as() {
+	local rc=0
+	wait "${VMPIDS[$1]}" || rc=$?
+	unset "VMPIDS[$1]"
+	return $rc
+}
+
+# console_of NAME REGEX: the named guest printed a matching line
+console_of() { tr -d '\r' <"$T/console-$1.log" | grep -aqE "$2"; }
 
 # vm_wait: wait for the guest to finish; 0 if it passed (run-vm.sh rules)
 vm_wait() {

@@ -151,6 +151,6 @@ mkdir -p "$(dirname "$OUT")"
         cpio --quiet -o -H newc -R 0:0 --reproducible
     cpio_node dev/console 020600 5 1
     cpio_node TRAILER!!! 0 0 0
-) | gzip -6 -n >"$OUT.tmp"
-mv -f "$OUT.tmp" "$OUT"
+) | gzip -6 -n >"$OUT.tmp.$$"
+mv -f "$OUT.tmp.$$" "$OUT"
 log initramfs "$OUT ($(du -h "$OUT" | cut -f1); modules: ${ORDER[*]})"

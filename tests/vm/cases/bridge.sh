@@ -22,8 +22,23 @@ check "the bridge reports vm2 down" wait_for "$T/bridge.log" 'vm2: down: ' 20
 check "vm1's stream ends with an error" wait_for "$T/console-vm1.log" 'ACE-TEST stream-ended rc=[1-9]' 60
 check "the bridge is still running" kill -0 "$PID_bridge"
 
-vm_start_as vm2b bridge.sh b2 -- -device "virtio-ace-pci,socket=$T/vm2.sock"
-check "vm2 booted again is served" vm_wait_as vm2b
+# the section bound is 1 s on vm2's second boot so a batch fits under TCG
+vm_start_as vm2b bridge.sh b2 -- \
+	-device "virtio-ace-pci,socket=$T/vm2.sock,section-ns=1000000000"
+check "vm1 reached vm2 again" wait_for "$T/console-vm1.log" 'ACE-TEST after-restart-done' 300
+# a host peer of vm1 sends to vm2/sect: through vm1's arena, the bridge,
+# and vm2's notify word, while sect is inside a section
+check "vm2's section test is ready" wait_for "$T/console-vm2b.log" 'ACE-TEST sect-ready' 120
+timeout 60 "$B/vm/ace_hostpeer" -t 30000 "$T/vm1.sock" burst vm2/sect 100 >"$T/burst1.log" 2>&1
+check "100 messages sent to vm2/sect from vm1's side" has "$T/burst1.log" '^burst: 100 messages to vm2/sect'
+check "vm2's section is held past its bound" wait_for "$T/console-vm2b.log" 'ACE-TEST sect-hold' 60
+timeout 60 "$B/vm/ace_hostpeer" -t 30000 "$T/vm1.sock" burst vm2/sect 1 >"$T/burst2.log" 2>&1
+check "vm2 booted again is served and its sections pass" vm_wait_as vm2b
+check "through the bridge: 100 messages, 0 interrupts, 100 deferrals" \
+	console_of vm2b 'ACE-TEST batch: 100 messages, 0 interrupts, 100 deferrals'
+check "through the bridge: the overrun forced one interrupt" \
+	console_of vm2b 'ACE-TEST ok: one overrun counted'
+timeout 60 "$B/vm/ace_hostpeer" -t 30000 "$T/vm1.sock" burst gate 1 >/dev/null 2>&1
 check "vm1 passes" vm_wait_as vm1
 
 for m in poll interrupt; do
@@ -47,14 +62,16 @@ check "the bridge exits cleanly" wait "$PID_bridge"
 check "every message the bridge took was forwarded or counted as dropped" \
 	awk '/ in, .* out, .* dropped$/ { n++; l[n] = $0 }
 	     END { if (n < 2) exit 1
-		   for (k = n - 1; k <= n; k++) { split(l[k], w, " ")
-			for (j = 1; j <= length(w); j++) {
-				if (w[j + 1] ~ /^in,/) i += w[j]
-				if (w[j + 1] ~ /^out,/) o += w[j]
-				if (w[j + 1] ~ /^dropped/) d += w[j] } }
+		   for (k = n - 1; k <= n; k++) {
+			m = split(l[k], w, " ")
+			for (j = 1; j < m; j++) {
+				if (w[j + 1] == "in,") i += w[j]
+				if (w[j + 1] == "out,") o += w[j]
+				if (w[j + 1] == "dropped") d += w[j] } }
 		   print "  bridge totals: in " i ", out " o ", dropped " d
 		   exit !(i > 10000 && i == o + d) }' "$T/bridge.log"
 tr -d '\r' <"$T/console-vm1.log" | grep -a -E '^ace-ping|ACE-TEST' | sed 's/^/  vm1: /'
 tr -d '\r' <"$T/console-vm2.log" | grep -a -E '^ace-ping|ACE-TEST' | sed 's/^/  vm2: /'
+tr -d '\r' <"$T/console-vm2b.log" | grep -a -E 'ACE-TEST' | sed 's/^/  vm2 again: /'
 sed 's/^/  /' "$T/bridge.log"
 finish

@@ -35,6 +35,9 @@ a)
 	# and vm2, booted again, is reachable through the bridge once more
 	ace-ping -T vm2/echo -n 500 -m poll || fail=1
 	echo "ACE-TEST after-restart-done"
+	# stay up while the host sends through vm1 to vm2's section test;
+	# one message to "gate" ends it
+	ace-echo -n gate --sink -c 1 -t 300 -q || fail=1
 	;;
 b)
 	ace-echo -n echo -m interrupt -t 600 &
@@ -47,6 +50,9 @@ b2)
 	ace-echo -n echo -m interrupt -t 300 &
 	wait_received echo 550 240 || fail=1
 	echo "ACE-TEST served-again $(counter echo received)"
+	# ACE sections across the bridge: mproc "sect" armed inside a
+	# section gets the bridge's 100 sends as deferrals, no interrupt
+	ace-sections || fail=1
 	;;
 esac
 ace-stat

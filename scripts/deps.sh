@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Usage: scripts/deps.sh [group...]
 #   Installs (with apt-get, only what is missing) the Debian 12 packages the
-#   ACE build/test harness needs. Groups: core qemu guest bench (default: all).
-#   Must run as root (or with passwordless sudo). Non-interactive.
+#   ACE build/test harness needs. Groups: core qemu guest bench libvirt
+#   (default: all). Must run as root (or with passwordless sudo).
+#   Non-interactive.
 set -euo pipefail
 
 declare -A GROUP
@@ -17,9 +18,13 @@ GROUP[qemu]="dpkg-dev git build-essential pkg-config ninja-build meson python3 p
 # Guest initramfs + out-of-tree module build against Debian's guest kernel.
 GROUP[guest]="busybox-static cpio gzip zstd xz-utils kmod linux-headers-amd64"
 GROUP[bench]="gnuplot-nox"
+# libvirt (scripts/libvirt/): the daemon with its QEMU driver, and virsh.
+# Not libvirt-daemon-system: its users, polkit, firewall and default network
+# are not needed, and its init scripts would start system daemons.
+GROUP[libvirt]="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(core qemu guest bench)
+[ ${#groups[@]} -gt 0 ] || groups=(core qemu guest bench libvirt)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -27,7 +32,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 want=()
 for g in "${groups[@]}"; do
-    [ -n "${GROUP[$g]+x}" ] || { echo "[deps] unknown group '$g' (core qemu guest bench)" >&2; exit 2; }
+    [ -n "${GROUP[$g]+x}" ] || { echo "[deps] unknown group '$g' (core qemu guest bench libvirt)" >&2; exit 2; }
     # shellcheck disable=SC2206
     want+=(${GROUP[$g]})
 done

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 B=build
 log() { echo "[vm-prepare] $*"; }
 
-bash scripts/deps.sh core qemu guest
+bash scripts/deps.sh core qemu guest libvirt
 log "QEMU with virtio-ace..."
 bash scripts/build-qemu.sh
 log "guest kernel and headers..."

@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
 # Usage: scripts/bench.sh   (make bench)
 #   ACE beside virtio-serial and TCP (virtio-net + slirp) in one guest boot:
-#   round trips at 64 B, 4 KiB, 64 KiB and 1 MiB (ACE in poll, interrupt and
-#   adaptive modes; serial and TCP through tests/vm/guest/xport-ping.c, the
-#   same write-N/read-N loop for both), throughput into sinks, and the
-#   host's shared-memory floor (bench_core).  Writes build/bench/results.json,
-#   results.md (also printed), latency.png and throughput.png.
-#   BENCH_SCALE=N divides every guest sample count by N (quick look).
+#   - round trips at 64 B, 4 KiB, 64 KiB and 1 MiB: ACE polled, interrupt
+#     and adaptive (tools/ace-ping), virtio-serial and TCP (the same
+#     write-N/read-N loop for both: tests/vm/guest/xport-ping.c); every
+#     program writes and checks every payload byte (--touch), ACE polled
+#     also without (zero copy);
+#   - throughput into sinks at the same sizes with 1 and 4 senders;
+#   - floors: the host's (two processes on one cache line, an eventfd
+#     wake-up: tests/bench/bench_core.c) and the guest<->host cache-line
+#     floor (tests/vm/guest/line-ping.c against tests/bench/line-pong.c);
+#   - interrupts per message (the guest's /proc/interrupts, ACE counters)
+#     and CPU time per message: the guest program's (getrusage) and the
+#     host's (QEMU and the service, tests/bench/monitor.py);
+#   - ace-rng beside virtio-rng.
+#   Writes build/bench/results.json, results.md (also printed), latency.png
+#   and throughput.png.
+# Environment:
+#   BENCH_SCALE=N     divide every guest sample and message count by N
+#   BENCH_ONLY=PART   guest part alone: floor, lat, tput, rng or prof
+#   BENCH_PROFILE=1   also profile (perf, cpu-clock) QEMU and the host
+#                     service during long 64-byte round trips over ACE
+#                     (polled, interrupt), serial and TCP (runs prof-*):
+#                     build/bench/profile-prof-*.txt
+#   BENCH_VM_TIMEOUT  seconds for the guest run (default 1200)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the VM test helpers: $ROOT, $B, $T, $SOCK, host(), wait_for(), and a
@@ -14,7 +31,10 @@ cd "$(dirname "$0")/.."
 . tests/vm/lib.sh
 OUT=$B/bench
 SCALE=${BENCH_SCALE:-1}
+ONLY=${BENCH_ONLY:-all}
+PROFILE=${BENCH_PROFILE:-0}
 VM_TIMEOUT=${BENCH_VM_TIMEOUT:-1200}
+CFLAGS=(-std=gnu11 -O2 -Wall -Wextra -Werror -pthread)
 say() { echo "[bench] $*"; }
 
 start=$(date +%s)
@@ -23,22 +43,43 @@ bash tests/vm/prepare.sh
 bash scripts/deps.sh bench
 make -s build/bench/bench_core
 mkdir -p "$OUT"
-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -pthread tests/bench/xport-echo.c -o "$OUT/xport-echo"
+rm -f "$OUT"/perf-*.data "$OUT"/profile-*.txt
+gcc "${CFLAGS[@]}" tests/bench/xport-echo.c -o "$OUT/xport-echo"
+gcc "${CFLAGS[@]}" -Ilib tests/bench/line-pong.c "$B/lib/libace.a" -o "$OUT/line-pong"
+if [ "$PROFILE" = 1 ] && ! command -v perf >/dev/null; then
+	say "BENCH_PROFILE needs perf (Debian: linux-perf)"
+	exit 1
+fi
 
-say "host floor: bench_core --quick -n 300000 (two processes, one cache line)..."
-timeout 120 "$B/bench/bench_core" --quick -n 300000 --json "$OUT/floor.json" >"$T/floor.log" 2>&1
+say "host floors: bench_core --quick --wake (one cache line, ACE, eventfd)..."
+timeout 120 "$B/bench/bench_core" --quick --wake -n 300000 --json "$OUT/floor.json" \
+	>"$T/floor.log" 2>&1
 
-say "host services: ACE echo-poll/echo-irq/echo-adaptive/sink, serial and TCP echo + sink..."
+say "host services: ACE echoes and sinks (poll, interrupt, adaptive), line-pong,"
+say "  ace-rngd, serial and TCP echo and sink..."
 svc_secs=$((VM_TIMEOUT + 120))
-host echo-poll "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-poll -m poll -q
-host echo-irq "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-irq -m interrupt -q
-host echo-adaptive "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n echo-adaptive -m adaptive -q
-host sink "$svc_secs" "$B/tools/ace-echo" -d "$SOCK" -n sink --sink -m poll -q
-host rngd "$svc_secs" "$B/tools/ace-rngd" -d "$SOCK" -q
-host ser-echo "$svc_secs" "$OUT/xport-echo" --unix "$T/ser-echo.sock"
-host ser-sink "$svc_secs" "$OUT/xport-echo" --unix "$T/ser-sink.sock" --sink
-host tcp-echo "$svc_secs" "$OUT/xport-echo" --tcp 0
-host tcp-sink "$svc_secs" "$OUT/xport-echo" --tcp 0 --sink
+: >"$T/services"
+svc() { # svc NAME READY-REGEX CMD...: a host service the monitor may pause
+	local name=$1 ready=$2 pv
+	shift 2
+	host "$name" "$svc_secs" "$@"
+	pv=PID_${name//-/_}
+	echo "$name ${!pv} $T/$name.log $ready" >>"$T/services"
+}
+for m in poll irq adaptive; do
+	mode=$m
+	[ $m = irq ] && mode=interrupt
+	svc "echo-$m" '^ace-echo: serving' "$B/tools/ace-echo" -d "$SOCK" -n "echo-$m" -m $mode
+	svc "sink-$m" '^ace-echo: serving' "$B/tools/ace-echo" -d "$SOCK" -n "sink-$m" --sink -m $mode
+done
+svc line-pong '^line-pong: serving' "$OUT/line-pong" -d "$SOCK"
+svc rngd '^ace-rngd: serving' "$B/tools/ace-rngd" -d "$SOCK"
+svc ser-echo '^listening' "$OUT/xport-echo" --unix "$T/ser-echo.sock"
+svc ser-sink '^listening' "$OUT/xport-echo" --unix "$T/ser-sink.sock" --sink
+svc tcp-echo '^port [0-9]+' "$OUT/xport-echo" --tcp 0
+svc tcp-sink '^port [0-9]+' "$OUT/xport-echo" --tcp 0 --sink
+# ---- cross-VM services go here: the host bridge process (ace-bridge)
+# ---- and the second VM; the guest script has the matching place.
 wait_for "$T/ser-echo.log" '^listening' 10
 wait_for "$T/ser-sink.log" '^listening' 10
 wait_for "$T/tcp-echo.log" '^port [0-9]+' 10
@@ -48,20 +89,36 @@ SPORT=$(awk '/^port/ { print $2; exit }' "$T/tcp-sink.log")
 say "TCP echo on 127.0.0.1:$EPORT, sink on :$SPORT (guest: 10.0.2.2)"
 
 accel=$(bash scripts/kvm-probe.sh)
+sinks=()
+for i in 0 1 2 3; do
+	sinks+=(-chardev "socket,id=sink$i,path=$T/ser-sink.sock"
+		-device "virtserialport,chardev=sink$i,name=ace.sink$i")
+done
+# clocksource=tsc tsc=reliable: under TCG the guest kernel finds the vCPUs'
+# TSCs "unsynchronized" and falls back to the HPET, where every
+# clock_gettime() is an MMIO exit (about 1.3 us under TCG, more than the
+# round trip measured); QEMU's TSC is the host's, so it is reliable.
+# debug-threads=on names QEMU's threads, so the monitor can tell the vCPU
+# threads from the rest (device emulation, slirp, the main loop).
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "booting the guest ($accel) with virtio-ace, virtio-serial and virtio-net (timeout ${VM_TIMEOUT}s)..."
 bash scripts/run-vm.sh --initrd "$B/vm/initramfs.cpio.gz" \
-	--append "ace.run=/tests/bench.sh ace.args=$EPORT,$SPORT,$SCALE" \
+	--append "clocksource=tsc tsc=reliable ace.run=/tests/bench.sh ace.args=$EPORT,$SPORT,$SCALE,$ONLY,$PROFILE" \
 	--timeout "$VM_TIMEOUT" --log "$T/console.log" -- \
+	-name bench,debug-threads=on \
 	-device "virtio-ace-pci,socket=$SOCK" \
-	-chardev "socket,id=ser0,path=$T/ser-echo.sock" \
-	-chardev "socket,id=ser1,path=$T/ser-sink.sock" \
 	-device virtio-serial-pci \
+	-chardev "socket,id=ser0,path=$T/ser-echo.sock" \
 	-device virtserialport,chardev=ser0,name=ace.echo \
-	-device virtserialport,chardev=ser1,name=ace.sink \
+	"${sinks[@]}" \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
 	-object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
 	>"$T/vm.log" 2>&1 &
 VMPID=$!
+prof_args=()
+[ "$PROFILE" = 1 ] && prof_args=(--profile '^prof-')
+host monitor $((VM_TIMEOUT + 60)) python3 tests/bench/monitor.py --console "$T/console.log" \
+	--out "$OUT/monitor.json" --vm "$VMPID" --services "$T/services" "${prof_args[@]}"
 seen=0
 while kill -0 "$VMPID" 2>/dev/null; do
 	sleep 2
@@ -76,7 +133,9 @@ while kill -0 "$VMPID" 2>/dev/null; do
 done
 vmrc=0
 wait "$VMPID" || vmrc=$?
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 VMPID=""
+wait "$PID_monitor" || say "the monitor failed: $(tail -n 3 "$T/monitor.log")"
 cp "$T/console.log" "$OUT/console.log"
 tr -d '\r' <"$T/console.log" | grep -aE '^\{"tool"' >"$OUT/guest.jsonl" || true
 if [ "$vmrc" -ne 0 ] || ! grep -aq BENCH-DONE "$T/console.log"; then
@@ -86,82 +145,28 @@ if [ "$vmrc" -ne 0 ] || ! grep -aq BENCH-DONE "$T/console.log"; then
 	say "tabulating what was measured"
 fi
 
+for d in "$OUT"/perf-*.data; do
+	[ -f "$d" ] || continue
+	p=$OUT/profile-$(basename "$d" .data | sed 's/^perf-//').txt
+	{
+		echo "# perf record -e cpu-clock -p QEMU,SERVICE during one run"
+		echo "# by process and DSO ([JIT]/anon: TCG-generated code), then by symbol"
+		timeout 120 perf report -i "$d" --stdio --sort comm,dso 2>&1 | grep -v '^#' | grep . | head -n 20 || true
+		echo
+		timeout 120 perf report -i "$d" --stdio --sort comm,dso,sym 2>&1 | grep -v '^#' | grep . | head -n 50 || true
+	} >"$p"
+	say "profile: $p"
+done
+
 say "collecting results..."
-python3 - "$OUT" "$accel" "$SCALE" <<'PY'
-import json, sys, os
-out, accel, scale = sys.argv[1], sys.argv[2], sys.argv[3]
-fl = json.load(open(os.path.join(out, "floor.json")))
-floor = [r for r in fl["results"] if r["name"] == "floor"][0]
-core = [r for r in fl["results"] if r["name"] == "ace-poll"]
-rows = [json.loads(l) for l in open(os.path.join(out, "guest.jsonl")) if l.strip()]
-lat, thr, rng = [], [], []
-def us(r, k):
-    return r[k + "_us"] if k + "_us" in r else r[k + "_ns"] / 1e3
-lat.append(dict(transport="host floor (2 procs, 1 line)", mode="spin", size=64,
-                samples=floor["samples"], p50=us(floor, "p50"), p99=us(floor, "p99"), p999=us(floor, "p999")))
-for c in core:
-    lat.append(dict(transport="host ACE (2 procs)", mode="poll", size=64,
-                    samples=c["samples"], p50=us(c, "p50"), p99=us(c, "p99"), p999=us(c, "p999")))
-for r in rows:
-    if r["tool"] == "ace-ping":
-        lat.append(dict(transport="ACE", mode=r["mode"], size=r["size"], samples=r["samples"],
-                        p50=r["p50_us"], p99=r["p99_us"], p999=r["p999_us"]))
-    elif r["tool"] == "xport-ping":
-        t = {"serial": "virtio-serial", "tcp": "TCP (virtio-net, slirp)"}[r["transport"]]
-        lat.append(dict(transport=t, mode=r["mode"], size=r["size"], samples=r["samples"],
-                        p50=r["p50_us"], p99=r["p99_us"], p999=r["p999_us"]))
-    elif r["tool"] == "hwrng":
-        rng.append(r)
-    elif r["tool"] in ("ace-bench", "xport-stream"):
-        t = "ACE" if r["tool"] == "ace-bench" else {"serial": "virtio-serial", "tcp": "TCP (virtio-net, slirp)"}[r["transport"]]
-        thr.append(dict(transport=t, mode=r["mode"], senders=r["senders"], size=r["size"],
-                        messages=int(r["messages"]), msgs=r["msgs_per_s"], gbs=r["gbytes_per_s"]))
-f = lat[0]["p50"]
-def sz(s):
-    return f"{s // 1048576} MiB" if s >= 1048576 else f"{s // 1024} KiB" if s >= 1024 else f"{s} B"
-md = []
-md.append(f"Round trips (guest under {accel}; microseconds; floor = host, two processes on one cache line)")
-md.append("")
-md.append("| transport | mode | size | samples | p50 us | p99 us | p99.9 us | p50 / floor |")
-md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-for r in lat:
-    md.append(f"| {r['transport']} | {r['mode']} | {sz(r['size'])} | {r['samples']} | {r['p50']:.2f} | {r['p99']:.2f} | {r['p999']:.2f} | {r['p50'] / f:.1f}x |")
-md.append("")
-md.append("Throughput, guest -> host sink")
-md.append("")
-md.append("| transport | mode | senders | size | messages | msgs/s | GB/s |")
-md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-for r in thr:
-    md.append(f"| {r['transport']} | {r['mode']} | {r['senders']} | {sz(r['size'])} | {r['messages']} | {r['msgs']:.0f} | {r['gbs']:.4f} |")
-md.append("")
-md.append("Hardware RNG throughput in the guest (dd-style reads of /dev/hwrng, 4 KiB at a time)")
-md.append("")
-md.append("| rng | bytes | seconds | MB/s |")
-md.append("| --- | ---: | ---: | ---: |")
-for r in rng:
-    md.append(f"| {r['rng']} | {r['bytes']} | {r['seconds']:.3f} | {r['mb_per_s']:.2f} |")
-md.append("")
-text = "\n".join(md)
-open(os.path.join(out, "results.md"), "w").write(text)
-json.dump({"accel": accel, "scale": int(scale), "floor_p50_us": f, "latency": lat, "throughput": thr,
-           "hwrng": rng},
-          open(os.path.join(out, "results.json"), "w"), indent=1)
-# gnuplot data: one block per series (index i), "size value"
-series = {}
-for r in lat[1 + len(core):]:
-    key = "ACE " + r["mode"] if r["transport"] == "ACE" else r["transport"]
-    series.setdefault(key, []).append((r["size"], r["p50"]))
-with open(os.path.join(out, "latency.dat"), "w") as d:
-    d.write("\n\n".join(f'"{k}"\n' + "".join(f"{s} {p}\n" for s, p in sorted(v)) for k, v in series.items()))
-tser = {}
-for r in thr:
-    key = f"{r['transport']} ({r['senders']} sender{'s' if r['senders'] > 1 else ''})"
-    tser.setdefault(key, []).append((r["size"], r["gbs"]))
-with open(os.path.join(out, "throughput.dat"), "w") as d:
-    d.write("\n\n".join(f'"{k}"\n' + "".join(f"{s} {g}\n" for s, g in sorted(v)) for k, v in tser.items()))
-print(text)
-PY
-say "plots..."
-gnuplot -e "dir='$OUT'; floor=$(python3 -c "import json; print(json.load(open('$OUT/results.json'))['floor_p50_us'])")" \
-	tests/bench/plot.gp && say "wrote $OUT/latency.png and $OUT/throughput.png"
+took=$(($(date +%s) - start))
+python3 tests/bench/report.py --out "$OUT" --accel "$accel" --scale "$SCALE" \
+	--seconds "$took" --qemu "$B/qemu/bin/qemu-system-x86_64" \
+	--load "$load_before" --load "$load_after"
+if [ -s "$OUT/latency.dat" ] && [ -s "$OUT/throughput1.dat" ] && [ -s "$OUT/throughput4.dat" ]; then
+	say "plots..."
+	gnuplot -e "dir='$OUT'" tests/bench/plot.gp && say "wrote $OUT/latency.png and $OUT/throughput.png"
+else
+	say "no plots: they need the round trips and the throughput (BENCH_ONLY unset)"
+fi
 say "results: $OUT/results.md, $OUT/results.json (took $(($(date +%s) - start)) s)"

@@ -14,7 +14,9 @@
 static const char *dev, *to = "sink";
 static unsigned mode = ACE_MODE_POLL;
 static uint64_t count = 100000, size = 64;
+static int touch;
 static struct ace *ch;
+static uint64_t alloc_waits;	/* allocations that found no free block */
 
 static void usage(int status)
 {
@@ -25,6 +27,12 @@ static void usage(int status)
 	       "  -n, --count N       messages per sender (default 100000)\n"
 	       "  -s, --size BYTES    payload size (default 64)\n"
 	       "  -m, --mode MODE     poll, interrupt or adaptive (default poll)\n"
+	       "      --touch         write every payload byte of every message\n"
+	       "                      (default: the first 8 bytes)\n"
+	       "      --irq WORDS     count the interrupts of the /proc/interrupts\n"
+	       "                      lines holding one of these comma-separated words\n"
+	       "      --mark ID       print \"BENCH-T0 ID\" and \"BENCH-T1 ID\" around\n"
+	       "                      the measured run (for a host monitor)\n"
 	       "      --json          one JSON line instead of text\n"
 	       "  -h, --help\n"
 	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
@@ -38,17 +46,22 @@ static void *sender(void *arg)
 	struct ace_buf b;
 	uint32_t dst;
 	char name[48];
-	uint64_t i;
+	uint64_t i, waits = 0;
 	int r;
 
 	snprintf(name, sizeof(name), "bench-%d-%ld", (int)getpid(), (long)arg);
 	TOOL_CHECK("ace-bench", ch, ace_mp_create(ch, name, mode, &mp));
 	TOOL_CHECK("ace-bench", ch, ace_lookup(ch, to, 30000, &dst));
 	for (i = 0; i <= count; i++) {
-		while ((r = ace_mp_alloc(mp, size, &b)) == -ENOBUFS)
+		while ((r = ace_mp_alloc(mp, size, &b)) == -ENOBUFS) {
+			waits++;
 			sched_yield();	/* the sink has not freed enough yet */
+		}
 		TOOL_CHECK("ace-bench", ch, r);
-		((uint64_t *)b.data)[0] = i;
+		if (touch)
+			tool_fill(b.data, size, i);
+		else
+			((uint64_t *)b.data)[0] = i;
 		b.type = i == count ? TOOL_END : TOOL_DATA;
 		TOOL_CHECK("ace-bench", ch, ace_mp_send(mp, dst, &b));
 	}
@@ -60,6 +73,7 @@ static void *sender(void *arg)
 	}
 	ace_mp_free(mp, &b);
 	ace_mp_close(mp);
+	__atomic_add_fetch(&alloc_waits, waits, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -68,11 +82,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dev", 1, 0, 'd' }, { "to", 1, 0, 'T' }, { "senders", 1, 0, 'p' },
 		{ "count", 1, 0, 'n' }, { "size", 1, 0, 's' }, { "mode", 1, 0, 'm' },
-		{ "json", 0, 0, 'J' }, { "help", 0, 0, 'h' }, { 0 },
+		{ "json", 0, 0, 'J' }, { "touch", 0, 0, 'X' }, { "irq", 1, 0, 'I' },
+		{ "mark", 1, 0, 'M' }, { "help", 0, 0, 'h' }, { 0 },
 	};
 	pthread_t th[64];
 	long senders = 1, i;
-	uint64_t t0, t1;
+	const char *irq = NULL, *mark = NULL;
+	uint64_t t0, t1, cpu0, irq0, all0, cpu, irqs, all;
 	double secs, msgs;
 	int json = 0, c;
 
@@ -86,6 +102,9 @@ int main(int argc, char **argv)
 		case 's': size = strtoull(optarg, NULL, 0); break;
 		case 'm': if (tool_mode(optarg, &mode)) usage(2); break;
 		case 'J': json = 1; break;
+		case 'X': touch = 1; break;
+		case 'I': irq = optarg; break;
+		case 'M': mark = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -93,18 +112,35 @@ int main(int argc, char **argv)
 	if (senders < 1 || senders > 64 || size < 8 || !count)
 		usage(2);
 	ch = tool_open("ace-bench", dev, -1);
+	if (mark) {
+		printf("BENCH-T0 %s\n", mark);
+		fflush(stdout);
+	}
+	irq0 = irq ? tool_irqs(irq) : 0;
+	all0 = tool_irqs(NULL);
+	cpu0 = tool_cpu_ns();
 	t0 = tool_now_ns();
 	for (i = 0; i < senders; i++)
 		pthread_create(&th[i], NULL, sender, (void *)i);
 	for (i = 0; i < senders; i++)
 		pthread_join(th[i], NULL);
 	t1 = tool_now_ns();
+	cpu = tool_cpu_ns() - cpu0;
+	irqs = irq ? tool_irqs(irq) - irq0 : 0;
+	all = tool_irqs(NULL) - all0;
+	if (mark) {
+		printf("BENCH-T1 %s\n", mark);
+		fflush(stdout);
+	}
 	secs = (double)(t1 - t0) / 1e9;
 	msgs = (double)count * (double)senders;
 	if (json)
-		printf("{\"tool\": \"ace-bench\", \"to\": \"%s\", \"mode\": \"%s\", \"senders\": %ld, \"size\": %llu, \"messages\": %.0f, \"seconds\": %.6f, \"msgs_per_s\": %.0f, \"gbytes_per_s\": %.4f}\n",
+		printf("{\"tool\": \"ace-bench\", \"to\": \"%s\", \"mode\": \"%s\", \"senders\": %ld, \"size\": %llu, \"touch\": %d, \"messages\": %.0f, \"seconds\": %.6f, \"msgs_per_s\": %.0f, \"gbytes_per_s\": %.4f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"alloc_waits_per_msg\": %.4f, \"mark\": \"%s\"}\n",
 		       to, tool_mode_name(mode), senders, (unsigned long long)size,
-		       msgs, secs, msgs / secs, msgs * (double)size / secs / 1e9);
+		       touch, msgs, secs, msgs / secs, msgs * (double)size / secs / 1e9,
+		       (double)cpu / msgs / 1e3, (double)irqs / msgs,
+		       (double)all / msgs, (double)alloc_waits / msgs,
+		       mark ? mark : "");
 	else
 		printf("ace-bench: %ld sender(s), %llu B, %.0f messages in %.3f s: %.0f msgs/s, %.3f GB/s\n",
 		       senders, (unsigned long long)size, msgs, secs, msgs / secs,

@@ -18,6 +18,13 @@ static void usage(int status)
 	       "  -s, --size BYTES   payload size (default 64)\n"
 	       "  -m, --mode MODE    poll, interrupt or adaptive (default poll)\n"
 	       "      --name NAME    own mproc name (default ping-<pid>)\n"
+	       "      --touch        write every payload byte before sending and\n"
+	       "                     check every byte of the reply (default: the\n"
+	       "                     first 8 bytes only)\n"
+	       "      --irq WORDS    count the interrupts of the /proc/interrupts\n"
+	       "                     lines holding one of these comma-separated words\n"
+	       "      --mark ID      print \"BENCH-T0 ID\" and \"BENCH-T1 ID\" around\n"
+	       "                     the measured round trips (for a host monitor)\n"
 	       "      --hist         print a histogram\n"
 	       "      --json         one JSON line instead of text\n"
 	       "  -h, --help\n"
@@ -68,13 +75,16 @@ int main(int argc, char **argv)
 		{ "dev", 1, 0, 'd' }, { "to", 1, 0, 'T' }, { "count", 1, 0, 'n' },
 		{ "warmup", 1, 0, 'w' }, { "size", 1, 0, 's' }, { "mode", 1, 0, 'm' },
 		{ "name", 1, 0, 'N' }, { "hist", 0, 0, 'H' }, { "json", 0, 0, 'J' },
+		{ "touch", 0, 0, 'X' }, { "irq", 1, 0, 'I' }, { "mark", 1, 0, 'M' },
 		{ "help", 0, 0, 'h' }, { 0 },
 	};
-	const char *dev = tool_default_dev(), *to = "echo";
+	const char *dev = tool_default_dev(), *to = "echo", *irq = NULL, *mark = NULL;
 	char name[48];
 	unsigned mode = ACE_MODE_POLL;
 	uint64_t count = 10000, warm = (uint64_t)-1, size = 64, *rtt, i;
-	int hist = 0, json = 0, c;
+	uint64_t cpu0 = 0, irq0 = 0, all0 = 0, cpu, irqs, all, sum = 0;
+	struct ace_stats me0, me1, peer0, peer1;
+	int hist = 0, json = 0, touch = 0, c;
 	struct ace_mp *mp;
 	struct ace *ch;
 	uint32_t dst;
@@ -91,6 +101,9 @@ int main(int argc, char **argv)
 		case 'N': snprintf(name, sizeof(name), "%s", optarg); break;
 		case 'H': hist = 1; break;
 		case 'J': json = 1; break;
+		case 'X': touch = 1; break;
+		case 'I': irq = optarg; break;
+		case 'M': mark = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -100,16 +113,36 @@ int main(int argc, char **argv)
 	if (warm == (uint64_t)-1)
 		warm = count / 10;
 	rtt = malloc(count * sizeof(*rtt));
+	if (!rtt) {
+		fprintf(stderr, "ace-ping: out of memory for %llu samples\n",
+			(unsigned long long)count);
+		return 1;
+	}
 	ch = tool_open("ace-ping", dev, -1);
 	TOOL_CHECK("ace-ping", ch, ace_mp_create(ch, name, mode, &mp));
 	TOOL_CHECK("ace-ping", ch, ace_lookup(ch, to, 30000, &dst));
 	for (i = 0; i < warm + count; i++) {
 		struct ace_buf b;
-		uint64_t t0 = tool_now_ns();
+		uint64_t t0;
 		int r;
 
+		if (i == warm) {	/* the measured part starts */
+			if (mark) {
+				printf("BENCH-T0 %s\n", mark);
+				fflush(stdout);
+			}
+			TOOL_CHECK("ace-ping", ch, ace_stats(ch, ace_mp_id(mp), &me0));
+			TOOL_CHECK("ace-ping", ch, ace_stats(ch, dst, &peer0));
+			irq0 = irq ? tool_irqs(irq) : 0;
+			all0 = tool_irqs(NULL);
+			cpu0 = tool_cpu_ns();
+		}
+		t0 = tool_now_ns();
 		TOOL_CHECK("ace-ping", ch, ace_mp_alloc(mp, size, &b));
-		((uint64_t *)b.data)[0] = i;
+		if (touch)
+			tool_fill(b.data, size, i);
+		else
+			((uint64_t *)b.data)[0] = i;
 		b.tag = (uint32_t)i;
 		TOOL_CHECK("ace-ping", ch, ace_mp_send(mp, dst, &b));
 		r = ace_mp_recv(mp, &b, 10000000000ll);	/* 10 s */
@@ -118,8 +151,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ace-ping: no reply from %s within 10 s\n", to);
 			return 1;
 		}
-		if (b.tag != (uint32_t)i || ((uint64_t *)b.data)[0] != i ||
-		    b.len != size) {
+		if (b.tag != (uint32_t)i || b.len != size ||
+		    (touch ? tool_check(b.data, size, i) :
+			     ((uint64_t *)b.data)[0] != i)) {
 			fprintf(stderr, "ace-ping: wrong reply (tag %u, len %u)\n",
 				b.tag, b.len);
 			return 1;
@@ -128,13 +162,29 @@ int main(int argc, char **argv)
 		if (i >= warm)
 			rtt[i - warm] = tool_now_ns() - t0;
 	}
+	cpu = tool_cpu_ns() - cpu0;
+	irqs = irq ? tool_irqs(irq) - irq0 : 0;
+	all = tool_irqs(NULL) - all0;
+	TOOL_CHECK("ace-ping", ch, ace_stats(ch, ace_mp_id(mp), &me1));
+	if (ace_stats(ch, dst, &peer1))
+		peer1 = peer0;	/* the echo left after its last reply */
+	if (mark) {
+		printf("BENCH-T1 %s\n", mark);
+		fflush(stdout);
+	}
+	for (i = 0; i < count; i++)
+		sum += rtt[i];
 	qsort(rtt, count, sizeof(*rtt), cmp_u64);
 #define P(q) ((double)rtt[(uint64_t)((q) * (double)(count - 1))] / 1e3)
+#define PER(x) ((double)(x) / (double)count)
 	if (json)
-		printf("{\"tool\": \"ace-ping\", \"to\": \"%s\", \"mode\": \"%s\", \"size\": %llu, \"samples\": %llu, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f}\n",
-		       to, tool_mode_name(mode), (unsigned long long)size,
-		       (unsigned long long)count, rtt[0] / 1e3, P(0.5), P(0.99),
-		       P(0.999), rtt[count - 1] / 1e3);
+		printf("{\"tool\": \"ace-ping\", \"to\": \"%s\", \"mode\": \"%s\", \"size\": %llu, \"touch\": %d, \"samples\": %llu, \"mean_us\": %.3f, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"ace_interrupts_per_msg\": %.4f, \"ace_wakeups_per_msg\": %.4f, \"ace_notifies_out_per_msg\": %.4f, \"mark\": \"%s\"}\n",
+		       to, tool_mode_name(mode), (unsigned long long)size, touch,
+		       (unsigned long long)count, PER(sum) / 1e3, rtt[0] / 1e3,
+		       P(0.5), P(0.99), P(0.999), rtt[count - 1] / 1e3, PER(cpu) / 1e3,
+		       PER(irqs), PER(all), PER(me1.interrupts - me0.interrupts),
+		       PER(me1.wakeups - me0.wakeups),
+		       PER(peer1.notifies - peer0.notifies), mark ? mark : "");
 	else
 		printf("ace-ping: %s mode, %llu B, %llu round trips to %s: min %.2f us, p50 %.2f us, p99 %.2f us, p99.9 %.2f us, max %.2f us\n",
 		       tool_mode_name(mode), (unsigned long long)size,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include "../lib/ace.h"
 
 /* Message types the tools use between themselves. */
@@ -73,6 +74,84 @@ static inline struct ace *tool_open(const char *prog, const char *dev,
 		exit(1);
 	}
 	return ch;
+}
+
+/*
+ * Payload "touching" (--touch): write every byte of a message before it
+ * is sent (the index i in the first 8 bytes, the byte (uint8_t)i in the
+ * rest), and read every byte of the reply to check it.  Every benchmark
+ * program uses these two, so all transports touch the same bytes.
+ */
+static inline void tool_fill(void *p, size_t len, uint64_t i)
+{
+	memset(p, (int)(i & 0xff), len);
+	memcpy(p, &i, len < 8 ? len : 8);
+}
+
+/* 0 if p holds what tool_fill(p, len, i) wrote */
+static inline int tool_check(const void *p, size_t len, uint64_t i)
+{
+	const unsigned char *c = p;
+
+	if (memcmp(c, &i, len < 8 ? len : 8))
+		return -1;
+	if (len <= 8)
+		return 0;
+	/* every byte from 8 on equals the one before it, the first is i */
+	return c[8] == (unsigned char)i && !memcmp(c + 8, c + 9, len - 9) ? 0 : -1;
+}
+
+/* CPU time (user + system) of this process, all threads, in ns. */
+static inline uint64_t tool_cpu_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
+/*
+ * Interrupts taken so far, summed over CPUs, from /proc/interrupts: the
+ * lines whose text contains one of the comma-separated words in `match`
+ * (e.g. "virtio2-" for every vector of virtio2), or every line if match
+ * is NULL.  0 where /proc/interrupts cannot be read.
+ */
+static inline uint64_t tool_irqs(const char *match)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[1024], word[64];
+	uint64_t sum = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *m = match, *p = strchr(line, ':');
+		char *end;
+		int hit = !match;
+
+		while (m && *m && !hit) {
+			size_t n = strcspn(m, ",");
+
+			if (n && n < sizeof(word)) {
+				memcpy(word, m, n);
+				word[n] = 0;
+				hit = strstr(line, word) != NULL;
+			}
+			m += n + (m[n] == ',');
+		}
+		if (!hit || !p)
+			continue;
+		for (p++;; p = end) {
+			uint64_t v = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+		}
+	}
+	fclose(f);
+	return sum;
 }
 
 #define TOOL_CHECK(prog, ch, expr) do {					\

@@ -6,13 +6,23 @@
  *   warm-up, then samples; p50/p99/p99.9; one JSON line per run.
  * Writes and reads interleave through poll() on a non-blocking fd, so a
  * message larger than the transport's buffers cannot deadlock.
+ * --touch writes every byte before sending and checks every byte of the
+ * reply, with the same helpers as ace-ping --touch (tools/tool_util.h).
  *
- * --stream: one sender streams COUNT messages of SIZE bytes into a sink
- * (tests/bench/xport-echo.c --sink): an 8-byte header with the total byte
- * count, the bytes, then a one-byte acknowledgement ends the clock.
+ * --stream: P senders (-p, threads, one connection each) each stream
+ * COUNT messages of SIZE bytes into a sink (tests/bench/xport-echo.c
+ * --sink): an 8-byte header with the total byte count, the bytes, then a
+ * one-byte acknowledgement; the clock stops when every sender has its.
  *
- * Usage: xport-ping -t serial -a PORTNAME | -t tcp -a IP:PORT
- *                   [-s SIZE] [-n COUNT] [-w WARMUP] [--stream]
+ * -a takes a comma-separated list: sender k uses entry k modulo its
+ * length (serial: one port per sender; TCP: one address, P connections).
+ * --irq WORDS counts /proc/interrupts lines holding one of the words;
+ * --mark ID prints BENCH-T0/BENCH-T1 ID around the measured part; CPU
+ * time is this process's user + system time over that part.
+ *
+ * Usage: xport-ping -t serial -a PORTNAME[,...] | -t tcp -a IP:PORT
+ *                   [-s SIZE] [-n COUNT] [-w WARMUP] [--touch]
+ *                   [--stream [-p SENDERS]] [--irq WORDS] [--mark ID]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +41,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "../../../tools/tool_util.h"
 
 static uint64_t now_ns(void)
 {
@@ -165,39 +177,143 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static const char *transport;
+static uint64_t size = 64, count = 1000;
+static int touch;
+
+/* entry k (modulo their number) of a comma-separated list */
+static void pick(const char *list, int k, char *out, size_t outlen)
+{
+	int n = 1, i;
+	const char *p = list;
+	size_t len;
+
+	for (i = 0; list[i]; i++)
+		n += list[i] == ',';
+	for (k %= n; k > 0; k--)
+		p = strchr(p, ',') + 1;
+	len = strcspn(p, ",");
+	if (len >= outlen) {
+		fprintf(stderr, "xport-ping: address too long: %s\n", p);
+		exit(2);
+	}
+	memcpy(out, p, len);
+	out[len] = 0;
+}
+
+static int open_addr(const char *list, int k)
+{
+	char addr[256];
+
+	pick(list, k, addr, sizeof(addr));
+	return !strcmp(transport, "serial") ? open_serial(addr) : open_tcp(addr);
+}
+
+struct sender {
+	pthread_t th;
+	int fd;
+};
+
+/* one stream: header, COUNT messages, wait for the sink's byte */
+static void *stream(void *arg)
+{
+	struct sender *s = arg;
+	uint64_t total = size * count, i;
+	char *buf = malloc(size), ack;
+
+	if (!buf)
+		die("malloc");
+	memset(buf, 0x5a, size);
+	xfer(s->fd, (const char *)&total, sizeof(total), NULL, 0);
+	for (i = 0; i < count; i++) {
+		if (touch)
+			tool_fill(buf, size, i);
+		else
+			memcpy(buf, &i, sizeof(i));
+		xfer(s->fd, buf, size, NULL, 0);
+	}
+	xfer(s->fd, NULL, 0, &ack, 1);
+	free(buf);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "transport", 1, 0, 't' }, { "addr", 1, 0, 'a' }, { "size", 1, 0, 's' },
 		{ "count", 1, 0, 'n' }, { "warmup", 1, 0, 'w' }, { "stream", 0, 0, 'S' },
-		{ 0 },
+		{ "senders", 1, 0, 'p' }, { "touch", 0, 0, 'X' }, { "irq", 1, 0, 'I' },
+		{ "mark", 1, 0, 'M' }, { 0 },
 	};
-	const char *transport = NULL, *addr = NULL;
-	uint64_t size = 64, count = 1000, warm = (uint64_t)-1, i, *rtt;
-	int stream = 0, fd, c;
+	const char *addr = NULL, *irq = NULL, *mark = NULL;
+	uint64_t warm = (uint64_t)-1, i, *rtt, cpu0 = 0, irq0 = 0, all0 = 0;
+	uint64_t cpu, irqs, all, sum = 0;
+	int stream_mode = 0, senders = 1, fd, c, k;
 	char *wbuf, *rbuf;
 
-	while ((c = getopt_long(argc, argv, "t:a:s:n:w:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:a:s:n:w:p:", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': transport = optarg; break;
 		case 'a': addr = optarg; break;
 		case 's': size = strtoull(optarg, NULL, 0); break;
 		case 'n': count = strtoull(optarg, NULL, 0); break;
 		case 'w': warm = strtoull(optarg, NULL, 0); break;
-		case 'S': stream = 1; break;
+		case 'p': senders = atoi(optarg); break;
+		case 'S': stream_mode = 1; break;
+		case 'X': touch = 1; break;
+		case 'I': irq = optarg; break;
+		case 'M': mark = optarg; break;
 		default:
-			fprintf(stderr, "usage: xport-ping -t serial|tcp -a ADDR [-s SIZE] [-n COUNT] [-w WARMUP] [--stream]\n");
+			fprintf(stderr, "usage: xport-ping -t serial|tcp -a ADDR[,ADDR...] [-s SIZE] [-n COUNT] [-w WARMUP] [--touch] [--stream [-p SENDERS]] [--irq WORDS] [--mark ID]\n");
 			return 2;
 		}
 	}
-	if (!transport || !addr || size < 8 || !count)
-		return fprintf(stderr, "xport-ping: -t and -a are needed\n"), 2;
-	if (!strcmp(transport, "serial"))
-		fd = open_serial(addr);
-	else if (!strcmp(transport, "tcp"))
-		fd = open_tcp(addr);
-	else
+	if (!transport || !addr || size < 8 || !count || senders < 1 || senders > 64)
+		return fprintf(stderr, "xport-ping: -t and -a are needed; size >= 8, count > 0, 1-64 senders\n"), 2;
+	if (strcmp(transport, "serial") && strcmp(transport, "tcp"))
 		return fprintf(stderr, "xport-ping: transport serial or tcp\n"), 2;
+
+	if (stream_mode) {
+		struct sender *s = calloc((size_t)senders, sizeof(*s));
+		uint64_t t0, t1;
+		double secs, msgs;
+
+		if (!s)
+			die("calloc");
+		for (k = 0; k < senders; k++)
+			s[k].fd = open_addr(addr, k);
+		if (mark) {
+			printf("BENCH-T0 %s\n", mark);
+			fflush(stdout);
+		}
+		irq0 = irq ? tool_irqs(irq) : 0;
+		all0 = tool_irqs(NULL);
+		cpu0 = tool_cpu_ns();
+		t0 = now_ns();
+		for (k = 0; k < senders; k++)
+			if (pthread_create(&s[k].th, NULL, stream, &s[k]))
+				die("pthread_create");
+		for (k = 0; k < senders; k++)
+			pthread_join(s[k].th, NULL);
+		t1 = now_ns();
+		cpu = tool_cpu_ns() - cpu0;
+		irqs = irq ? tool_irqs(irq) - irq0 : 0;
+		all = tool_irqs(NULL) - all0;
+		if (mark) {
+			printf("BENCH-T1 %s\n", mark);
+			fflush(stdout);
+		}
+		secs = (double)(t1 - t0) / 1e9;
+		msgs = (double)count * senders;
+		printf("{\"tool\": \"xport-stream\", \"transport\": \"%s\", \"to\": \"%s\", \"mode\": \"stream\", \"senders\": %d, \"size\": %llu, \"touch\": %d, \"messages\": %.0f, \"seconds\": %.6f, \"msgs_per_s\": %.0f, \"gbytes_per_s\": %.4f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"mark\": \"%s\"}\n",
+		       transport, addr, senders, (unsigned long long)size, touch,
+		       msgs, secs, msgs / secs, msgs * (double)size / secs / 1e9,
+		       (double)cpu / msgs / 1e3, (double)irqs / msgs,
+		       (double)all / msgs, mark ? mark : "");
+		return 0;
+	}
+
+	fd = open_addr(addr, 0);
 	if (warm == (uint64_t)-1)
 		warm = count / 10 ? count / 10 : 1;
 	wbuf = malloc(size);
@@ -206,31 +322,25 @@ int main(int argc, char **argv)
 	if (!wbuf || !rbuf || !rtt)
 		die("malloc");
 	memset(wbuf, 0x5a, size);
-
-	if (stream) {
-		uint64_t total = size * count, t0, t1;
-		double secs;
-		char ack;
-
-		t0 = now_ns();
-		xfer(fd, (const char *)&total, sizeof(total), NULL, 0);
-		for (i = 0; i < count; i++)
-			xfer(fd, wbuf, size, NULL, 0);
-		xfer(fd, NULL, 0, &ack, 1);
-		t1 = now_ns();
-		secs = (double)(t1 - t0) / 1e9;
-		printf("{\"tool\": \"xport-stream\", \"transport\": \"%s\", \"mode\": \"stream\", \"senders\": 1, \"size\": %llu, \"messages\": %llu, \"seconds\": %.6f, \"msgs_per_s\": %.0f, \"gbytes_per_s\": %.4f}\n",
-		       transport, (unsigned long long)size, (unsigned long long)count,
-		       secs, (double)count / secs, (double)total / secs / 1e9);
-		return 0;
-	}
-
 	for (i = 0; i < warm + count; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0;
 
-		memcpy(wbuf, &i, sizeof(i));
+		if (i == warm) {	/* the measured part starts */
+			if (mark) {
+				printf("BENCH-T0 %s\n", mark);
+				fflush(stdout);
+			}
+			irq0 = irq ? tool_irqs(irq) : 0;
+			all0 = tool_irqs(NULL);
+			cpu0 = tool_cpu_ns();
+		}
+		t0 = now_ns();
+		if (touch)
+			tool_fill(wbuf, size, i);
+		else
+			memcpy(wbuf, &i, sizeof(i));
 		xfer(fd, wbuf, size, rbuf, size);
-		if (memcmp(rbuf, &i, sizeof(i))) {
+		if (touch ? tool_check(rbuf, size, i) : memcmp(rbuf, &i, sizeof(i))) {
 			fprintf(stderr, "xport-ping: wrong echo at round trip %llu\n",
 				(unsigned long long)i);
 			return 1;
@@ -238,11 +348,23 @@ int main(int argc, char **argv)
 		if (i >= warm)
 			rtt[i - warm] = now_ns() - t0;
 	}
+	cpu = tool_cpu_ns() - cpu0;
+	irqs = irq ? tool_irqs(irq) - irq0 : 0;
+	all = tool_irqs(NULL) - all0;
+	if (mark) {
+		printf("BENCH-T1 %s\n", mark);
+		fflush(stdout);
+	}
+	for (i = 0; i < count; i++)
+		sum += rtt[i];
 	qsort(rtt, count, sizeof(*rtt), cmp_u64);
 #define P(q) ((double)rtt[(uint64_t)((q) * (double)(count - 1))] / 1e3)
-	printf("{\"tool\": \"xport-ping\", \"transport\": \"%s\", \"to\": \"%s\", \"mode\": \"syscall\", \"size\": %llu, \"samples\": %llu, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f}\n",
-	       transport, addr, (unsigned long long)size, (unsigned long long)count,
-	       rtt[0] / 1e3, P(0.5), P(0.99), P(0.999), rtt[count - 1] / 1e3);
+#define PER(x) ((double)(x) / (double)count)
+	printf("{\"tool\": \"xport-ping\", \"transport\": \"%s\", \"to\": \"%s\", \"mode\": \"syscall\", \"size\": %llu, \"touch\": %d, \"samples\": %llu, \"mean_us\": %.3f, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"mark\": \"%s\"}\n",
+	       transport, addr, (unsigned long long)size, touch,
+	       (unsigned long long)count, PER(sum) / 1e3, rtt[0] / 1e3, P(0.5),
+	       P(0.99), P(0.999), rtt[count - 1] / 1e3, PER(cpu) / 1e3, PER(irqs),
+	       PER(all), mark ? mark : "");
 	close(fd);
 	return 0;
 }

@@ -18,7 +18,9 @@
 #   and throughput.png.
 # Environment:
 #   BENCH_SCALE=N     divide every guest sample and message count by N
-#   BENCH_ONLY=PART   guest part alone: floor, lat, tput, rng or prof
+#   BENCH_ONLY=PART   one part alone: floor, lat, tput, rng, prof, or xvm
+#                     (cross-VM: scripts/bench-xvm.sh, two guests joined
+#                     by ace-bridge; after the main guest when unset)
 #   BENCH_PROFILE=1   also profile (perf, cpu-clock) QEMU and the host
 #                     service during long 64-byte round trips over ACE
 #                     (polled, interrupt), serial and TCP (runs prof-*):
@@ -78,8 +80,7 @@ svc ser-echo '^listening' "$OUT/xport-echo" --unix "$T/ser-echo.sock"
 svc ser-sink '^listening' "$OUT/xport-echo" --unix "$T/ser-sink.sock" --sink
 svc tcp-echo '^port [0-9]+' "$OUT/xport-echo" --tcp 0
 svc tcp-sink '^port [0-9]+' "$OUT/xport-echo" --tcp 0 --sink
-# ---- cross-VM services go here: the host bridge process (ace-bridge)
-# ---- and the second VM; the guest script has the matching place.
+# (the cross-VM rows come after this guest: scripts/bench-xvm.sh)
 wait_for "$T/ser-echo.log" '^listening' 10
 wait_for "$T/ser-sink.log" '^listening' 10
 wait_for "$T/tcp-echo.log" '^port [0-9]+' 10
@@ -157,6 +158,12 @@ for d in "$OUT"/perf-*.data; do
 	} >"$p"
 	say "profile: $p"
 done
+
+rm -f "$OUT/xvm.jsonl"
+if [ "$ONLY" = all ] || [ "$ONLY" = xvm ]; then
+	say "cross-VM: two guests joined by ace-bridge..."
+	bash scripts/bench-xvm.sh "$OUT" "$SCALE" || say "the cross-VM phase failed"
+fi
 
 say "collecting results..."
 took=$(($(date +%s) - start))

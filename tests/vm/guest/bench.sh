@@ -154,8 +154,7 @@ if part tput; then
 	done
 fi
 
-# ---- cross-VM rows go here: a second VM reached through a host bridge
-# ---- process (ace-bridge); scripts/bench.sh has the matching place.
+# (cross-VM rows: tests/vm/guest/bench-xvm.sh, run after this guest)
 
 # 4. hardware RNGs: ace-rng (bytes from host ace-rngd over ACE) beside virtio-rng
 if part rng; then

@@ -92,7 +92,7 @@ vm_wait_as() {
 }
 
 # console_of NAME REGEX: the named guest printed a matching line
-console_of() { tr -d '\r' <"$T/console-$1.log" | grep -aqE "$2"; }
+console_of() { tr -d '\r' <"$T/console-$1.log" | grep -aE "$2" >/dev/null; }
 
 # vm_wait: wait for the guest to finish; 0 if it passed (run-vm.sh rules)
 vm_wait() {
@@ -102,8 +102,9 @@ vm_wait() {
 	return $rc
 }
 
-# console REGEX: the guest printed a matching line
-console() { tr -d '\r' <"$T/console.log" | grep -aqE "$1"; }
+# console REGEX: the guest printed a matching line (grep reads to the end:
+# with -q it could exit first, and pipefail would report tr's SIGPIPE)
+console() { tr -d '\r' <"$T/console.log" | grep -aE "$1" >/dev/null; }
 
 # wait_for FILE REGEX SECS: until FILE has a matching line
 wait_for() {

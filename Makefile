@@ -10,7 +10,10 @@
 #   make test-vm      VM tests only
 #   make bench        ACE against virtio-serial and TCP in one guest (+ plots)
 #   make bench-core   the core benchmark (host only, no VM)
-#   make fuzz         fuzz the arena validator for FUZZ_SECONDS (default 600)
+#   make soak         traffic in every mode with host services killed at
+#                     random for SOAK_SECONDS (default 600); all accounted
+#   make fuzz         fuzz the arena validator and the device's control
+#                     parser, FUZZ_SECONDS each (default 600)
 #
 # Every output goes under build/.
 
@@ -113,7 +116,7 @@ guest-tools: $(addprefix $(BUILD)/guest-bin/,$(TOOLS))
 VM_GUEST_SRC := $(wildcard tests/vm/guest/*.c)
 VM_GUEST_BIN := $(patsubst tests/vm/guest/%.c,$(BUILD)/guest-bin/%,$(VM_GUEST_SRC))
 
-$(BUILD)/guest-bin/%: tests/vm/guest/%.c $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
+$(BUILD)/guest-bin/%: tests/vm/guest/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -static -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
 
@@ -172,25 +175,41 @@ test-unit:
 	@{ $(unit_list); } | tests/run-tests.sh
 
 # ---- fuzzing (clang's libFuzzer) ----
+# fuzz_arena: the arena validator and the core on a hostile arena;
+# fuzz_ctrl: the device's control-command parser and peer-stream framer
+# (the device's own source, built outside QEMU).  Each runs FUZZ_SECONDS
+# in `make fuzz` and FUZZ_SMOKE in `make test`; new inputs go to
+# build/fuzz/corpus-*, the committed seeds stay in tests/fuzz/seeds-*.
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all
-FUZZ_CORPUS := $(BUILD)/fuzz/corpus-arena
+FUZZ_TARGETS := arena ctrl
+CTRL_SRC    := host-qemu-device/hw/virtio/virtio-ace-ctrl.c
+CTRL_HDR    := host-qemu-device/hw/virtio/virtio-ace-ctrl.h
 
 $(BUILD)/fuzz/fuzz_arena: tests/fuzz/fuzz_arena.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=gnu11 -Wall -Wextra -Werror $(FUZZ_FLAGS) $< $(CORE_SRC) -o $@
 
-$(BUILD)/fuzz/mkseeds: tests/fuzz/mkseeds.c
+$(BUILD)/fuzz/fuzz_ctrl: tests/fuzz/fuzz_ctrl.c $(CTRL_SRC) $(CTRL_HDR) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -Wall -Wextra -Werror $(FUZZ_FLAGS) \
+		-DVIRTIO_ACE_CTRL_STANDALONE $< $(CTRL_SRC) -o $@
+
+$(BUILD)/fuzz/mkseeds: tests/fuzz/mkseeds.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Werror $< -o $@
 
-fuzz-bins: $(BUILD)/fuzz/fuzz_arena $(BUILD)/fuzz/mkseeds
-	@mkdir -p $(FUZZ_CORPUS)
-	@$(BUILD)/fuzz/mkseeds $(FUZZ_CORPUS)
+fuzz-bins: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS)) $(BUILD)/fuzz/mkseeds
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus-$$t && \
+	  $(BUILD)/fuzz/mkseeds $$t $(BUILD)/fuzz/corpus-$$t || exit 1; \
+	done
 
 define fuzz_list
-	printf 'fuzz/arena\t%s\t%s\n' $$(($(1) + 60)) \
-	  "$(BUILD)/fuzz/fuzz_arena -max_total_time=$(1) -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 $(FUZZ_CORPUS) tests/fuzz/seeds-arena"
+	for t in $(FUZZ_TARGETS); do \
+	  printf 'fuzz/%s\t%s\t%s\n' $$t $$(($(1) + 60)) \
+	    "$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 $(BUILD)/fuzz/corpus-$$t tests/fuzz/seeds-$$t"; \
+	done
 endef
 
 fuzz: fuzz-bins
@@ -214,6 +233,20 @@ vm-prepare:
 # TCP over virtio-net, and the host floor; JSON, table and plots in build/bench.
 bench:
 	bash scripts/bench.sh
+
+# The soak: one guest, host<->guest traffic both ways in every delivery
+# mode for SOAK_SECONDS (default 600) while host services are killed and
+# restarted at random; at the end every message is accounted for and no
+# block leaked.  Logs in build/soak/.
+SOAK_SECONDS ?= 600
+
+$(BUILD)/vm/ace-soak: tests/vm/guest/ace-soak.c tools/tool_util.h $(BUILD)/lib/libace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Ilib $< $(BUILD)/lib/libace.a -o $@
+
+.PHONY: soak
+soak:
+	SOAK_SECONDS=$(SOAK_SECONDS) nice -n 10 bash scripts/soak.sh
 
 # The main job: boot a guest, guest and host mprocs talk, latency printed.
 demo:

@@ -4,10 +4,19 @@
  * the module parameters that size the arena.
  *
  * The host is not trusted: every field is checked before use and only the
- * checked copies in struct ace_dev are used afterwards.
+ * checked copies in struct ace_dev are used afterwards.  A value no
+ * driver could work with refuses the device with -EIO; one it can live
+ * with (a section bound out of range, more slots or a larger arena than
+ * the ABI allows) is clamped with a warning.
+ *
+ * fault_config replaces fields as they are read, so the checks can be
+ * tested with values our own device never offers (see
+ * tests/vm/guest/hostile.sh).
  */
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/virtio_config.h>
 
 #include "ace_drv.h"
@@ -22,8 +31,68 @@ module_param(nr_mprocs, uint, 0444);
 MODULE_PARM_DESC(nr_mprocs,
 		 "mproc table slots (default 64; clamped to the device's max_mprocs)");
 
+static char *fault_config;
+module_param(fault_config, charp, 0444);
+MODULE_PARM_DESC(fault_config,
+		 "testing: replace config-space fields as read, e.g. \"max_peers=0,section_ns=0\" (abi_version, arena_max, max_mprocs, max_peers, section_ns, peers_up)");
+
 #define ACE_CFG(vdev, field) \
 	virtio_cread32(vdev, offsetof(struct ace_virtio_config, field))
+
+/* The config space as read, before any check. */
+struct ace_cfg_raw {
+	u32 abi_version, arena_max, max_mprocs, max_peers, section_ns, peers_up;
+};
+
+static const struct {
+	const char *name;
+	size_t off;
+} ace_cfg_fields[] = {
+	{ "abi_version", offsetof(struct ace_cfg_raw, abi_version) },
+	{ "arena_max", offsetof(struct ace_cfg_raw, arena_max) },
+	{ "max_mprocs", offsetof(struct ace_cfg_raw, max_mprocs) },
+	{ "max_peers", offsetof(struct ace_cfg_raw, max_peers) },
+	{ "section_ns", offsetof(struct ace_cfg_raw, section_ns) },
+	{ "peers_up", offsetof(struct ace_cfg_raw, peers_up) },
+};
+
+/* Apply fault_config ("field=value,...") to the raw copy. */
+static int ace_config_fault(struct ace_dev *dev, struct ace_cfg_raw *raw)
+{
+	char *buf, *p, *tok, *val;
+	unsigned int i;
+	int err = 0;
+	u32 v;
+
+	if (!fault_config || !*fault_config)
+		return 0;
+	buf = kstrdup(fault_config, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	p = buf;
+	while (!err && (tok = strsep(&p, ","))) {
+		if (!*tok)
+			continue;
+		val = strchr(tok, '=');
+		if (val)
+			*val++ = 0;
+		for (i = 0; i < ARRAY_SIZE(ace_cfg_fields); i++)
+			if (!strcmp(tok, ace_cfg_fields[i].name))
+				break;
+		if (!val || i == ARRAY_SIZE(ace_cfg_fields) ||
+		    kstrtou32(val, 0, &v)) {
+			dev_err(ace_devp(dev), "fault_config: cannot apply '%s'\n",
+				tok);
+			err = -EINVAL;
+			break;
+		}
+		*(u32 *)((u8 *)raw + ace_cfg_fields[i].off) = v;
+		dev_warn(ace_devp(dev), "fault_config: config field %s forced to %#x\n",
+			 tok, v);
+	}
+	kfree(buf);
+	return err;
+}
 
 /* Zero-copy by guest physical address needs a plain modern transport. */
 static int ace_check_features(struct ace_dev *dev)
@@ -32,12 +101,12 @@ static int ace_check_features(struct ace_dev *dev)
 
 	if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1)) {
 		dev_err(&vdev->dev, "device is not modern (no VIRTIO_F_VERSION_1)\n");
-		return -EINVAL;
+		return -EIO;
 	}
 	if (virtio_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM)) {
 		dev_err(&vdev->dev,
 			"device needs VIRTIO_F_ACCESS_PLATFORM (IOMMU or encrypted memory): the arena cannot be shared by guest physical address\n");
-		return -EINVAL;
+		return -EIO;
 	}
 	return 0;
 }
@@ -50,21 +119,21 @@ static int ace_check_config(struct ace_dev *dev)
 		dev_err(d, "device ABI %u.%u, driver ABI %u.%u: incompatible\n",
 			dev->abi_version >> 16, dev->abi_version & 0xffff,
 			ACE_ABI_MAJOR, ACE_ABI_MINOR);
-		return -EINVAL;
+		return -EIO;
 	}
 	if (dev->arena_max < ACE_MIN_ARENA) {
 		dev_err(d, "device arena_max %u is below the minimum %u\n",
 			dev->arena_max, ACE_MIN_ARENA);
-		return -EINVAL;
+		return -EIO;
 	}
 	if (dev->max_peers < 1 || dev->max_peers > ACE_MAX_PEERS) {
 		dev_err(d, "device max_peers %u is not in 1..%u\n",
 			dev->max_peers, ACE_MAX_PEERS);
-		return -EINVAL;
+		return -EIO;
 	}
 	if (dev->max_mprocs < 1) {
 		dev_err(d, "device max_mprocs is 0\n");
-		return -EINVAL;
+		return -EIO;
 	}
 	return 0;
 }
@@ -115,28 +184,45 @@ void ace_cfg_work(struct work_struct *work)
 	spin_lock_irq(&dev->lock);
 	old = dev->peers_up;
 	dev->peers_up = up;
+	if (old & ~up)		/* someone left: see ace_rescue_mail() */
+		ace_rescue_mail(dev);
 	spin_unlock_irq(&dev->lock);
 	if (up != old)
 		dev_info(ace_devp(dev), "host peers up: %#x\n", up);
 }
 
+/*
+ * Read the config space once, check it, keep the checked copies.  A value
+ * no driver could work with refuses the device: -EIO, and the message says
+ * which field.
+ */
 int ace_config_read(struct ace_dev *dev)
 {
 	struct virtio_device *vdev = dev->vdev;
+	struct ace_cfg_raw raw;
 	int err;
 
 	err = ace_check_features(dev);
 	if (err)
 		return err;
-	dev->abi_version = ACE_CFG(vdev, abi_version);
-	dev->arena_max = ACE_CFG(vdev, arena_max);
-	dev->max_mprocs = ACE_CFG(vdev, max_mprocs);
-	dev->max_peers = ACE_CFG(vdev, max_peers);
-	dev->section_ns = ACE_CFG(vdev, section_ns);
+	raw.abi_version = ACE_CFG(vdev, abi_version);
+	raw.arena_max = ACE_CFG(vdev, arena_max);
+	raw.max_mprocs = ACE_CFG(vdev, max_mprocs);
+	raw.max_peers = ACE_CFG(vdev, max_peers);
+	raw.section_ns = ACE_CFG(vdev, section_ns);
+	raw.peers_up = ACE_CFG(vdev, peers_up);
+	err = ace_config_fault(dev, &raw);
+	if (err)
+		return err;
+	dev->abi_version = raw.abi_version;
+	dev->arena_max = raw.arena_max;
+	dev->max_mprocs = raw.max_mprocs;
+	dev->max_peers = raw.max_peers;
+	dev->section_ns = raw.section_ns;
 	err = ace_check_config(dev);
 	if (err)
 		return err;
-	dev->peers_up = ACE_CFG(vdev, peers_up) & ace_peers_mask(dev);
+	dev->peers_up = raw.peers_up & ace_peers_mask(dev);
 	ace_config_section(dev);
 	ace_config_sizes(dev);
 	return 0;

@@ -128,6 +128,32 @@ out:
 	spin_unlock_irqrestore(&dev->lock, flags);
 }
 
+/*
+ * Under dev->lock: a host peer went away.  It may have died between its
+ * push and its raise, leaving mail in an own mproc that sleeps armed and
+ * will never be told.  Deliver to every own mproc that has mail and may
+ * be notified, as if the raise had come.  Bounded by the table size.
+ */
+void ace_rescue_mail(struct ace_dev *dev)
+{
+	struct ace_arena *a = &dev->arena;
+	struct ace_rx rx;
+	u32 slot;
+
+	if (!dev->alive || ace_arena_broken(a))
+		return;
+	for (slot = 0; slot < dev->nr_mprocs; slot++) {
+		if (!ace_slot_owned(dev, slot))
+			continue;
+		ace_rx_init(&rx, dev->slots[slot].id);
+		if (!ace_pending_mail(a, &rx) ||
+		    ace_delivery(a, slot, NULL) == ACE_DELIVER_NONE)
+			continue;
+		ace_pending_raise(a, slot);
+		ace_deliver_slot(dev, slot);
+	}
+}
+
 /* Under dev->lock: a section's time bound has passed. */
 static void ace_defer_expire(struct ace_dev *dev, u32 slot, u32 seq)
 {

@@ -161,6 +161,7 @@ void ace_cfg_work(struct work_struct *work);
 int ace_arena_alloc(struct ace_dev *dev);
 int ace_arena_format(struct ace_dev *dev);
 void ace_arena_free(struct ace_dev *dev);
+void ace_arena_retire_all(void);
 
 /* ace_vq.c */
 int ace_vqs_init(struct ace_dev *dev);
@@ -173,6 +174,7 @@ void ace_kick_peer(struct ace_dev *dev, u32 peer);
 /* ace_deliver.c */
 void ace_scan_pending(struct ace_dev *dev);
 void ace_notify_dst(struct ace_dev *dev, u32 dst);
+void ace_rescue_mail(struct ace_dev *dev);
 enum hrtimer_restart ace_defer_fire(struct hrtimer *t);
 
 /* ace_slot.c */
@@ -183,6 +185,7 @@ struct ace_slot *ace_slot_get(struct ace_dev *dev, struct ace_file *f, u32 id);
 void ace_slot_put(struct ace_dev *dev, struct ace_slot *s);
 int ace_slot_close(struct ace_dev *dev, struct ace_file *f, u32 id);
 s64 ace_slot_drop(struct ace_dev *dev, struct ace_slot *s);
+int ace_slot_stolen(struct ace_dev *dev, u32 id);
 void ace_file_close_all(struct ace_dev *dev, struct ace_file *f);
 int ace_slot_wait(struct ace_dev *dev, struct ace_slot *s,
 		  struct ace_rx *rx, u64 timeout_ns);

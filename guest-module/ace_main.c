@@ -264,6 +264,7 @@ err_debugfs:
 static void __exit ace_exit(void)
 {
 	unregister_virtio_driver(&ace_driver);
+	ace_arena_retire_all();
 	ace_debugfs_exit();
 	ida_destroy(&ace_ida);
 }

@@ -8,14 +8,37 @@
  * (so mmap can insert them and a mapping keeps them alive), all mapped
  * into one contiguous kernel range with vmap().  The chunk list, in arena
  * order, is what the device is given.
+ *
+ * Retiring: host peers map the arena's pages directly.  When the device
+ * is reset it sends every peer DETACH, but a peer acts on it only when it
+ * next reads its socket, and may write a few more messages meanwhile.  So
+ * the pages of a retired arena stay out of the page allocator for
+ * ACE_RETIRE_GRACE before they are freed: a peer that reads its socket
+ * within that time never writes into memory the guest reused.
  */
+#include <linux/delay.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/random.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
 #include "ace_drv.h"
+
+#define ACE_RETIRE_GRACE	HZ	/* see "Retiring" above */
+
+struct ace_retired {
+	struct list_head node;
+	unsigned long expires;		/* jiffies */
+	struct page **pages;
+	unsigned int nr_pages;
+};
+
+static LIST_HEAD(ace_retired_list);
+static DEFINE_SPINLOCK(ace_retired_lock);
+static void ace_retired_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ace_retired_work, ace_retired_work_fn);
 
 /* The smallest chunk order that keeps an arena of `size` bytes within
  * ACE_MAX_CHUNKS chunks. */
@@ -101,19 +124,88 @@ err_free:
 
 /* Drop the driver's page references.  Pages still mapped by a process
  * live on until it unmaps them. */
-void ace_arena_free(struct ace_dev *dev)
+static void ace_pages_put(struct page **pages, unsigned int nr)
 {
 	unsigned int i;
+
+	for (i = 0; pages && i < nr; i++)
+		if (pages[i])
+			put_page(pages[i]);
+	kvfree(pages);
+}
+
+/* Free the retired arenas whose grace has passed (all of them if `all`);
+ * returns true if some are left. */
+static bool ace_retired_reap(bool all)
+{
+	struct ace_retired *r, *tmp;
+	LIST_HEAD(done);
+	bool left = false;
+
+	spin_lock(&ace_retired_lock);
+	list_for_each_entry_safe(r, tmp, &ace_retired_list, node) {
+		if (all || time_after_eq(jiffies, r->expires))
+			list_move(&r->node, &done);
+		else
+			left = true;
+	}
+	spin_unlock(&ace_retired_lock);
+	list_for_each_entry_safe(r, tmp, &done, node) {
+		ace_pages_put(r->pages, r->nr_pages);
+		kfree(r);
+	}
+	return left;
+}
+
+static void ace_retired_work_fn(struct work_struct *work)
+{
+	if (ace_retired_reap(false))
+		schedule_delayed_work(&ace_retired_work, ACE_RETIRE_GRACE / 4);
+}
+
+/* The arena is no longer in use by this guest: unmap it, and free its
+ * pages once host peers have had time to see DETACH. */
+void ace_arena_free(struct ace_dev *dev)
+{
+	struct ace_retired *r;
 
 	if (dev->vaddr)
 		vunmap(dev->vaddr);
 	dev->vaddr = NULL;
-	for (i = 0; dev->pages && i < dev->nr_pages; i++)
-		if (dev->pages[i])
-			put_page(dev->pages[i]);
-	kvfree(dev->pages);
+	if (dev->pages) {
+		r = kmalloc(sizeof(*r), GFP_KERNEL);
+		if (!r) {
+			msleep(jiffies_to_msecs(ACE_RETIRE_GRACE));
+			ace_pages_put(dev->pages, dev->nr_pages);
+		} else {
+			r->pages = dev->pages;
+			r->nr_pages = dev->nr_pages;
+			r->expires = jiffies + ACE_RETIRE_GRACE;
+			spin_lock(&ace_retired_lock);
+			list_add_tail(&r->node, &ace_retired_list);
+			spin_unlock(&ace_retired_lock);
+			schedule_delayed_work(&ace_retired_work, ACE_RETIRE_GRACE);
+		}
+	}
 	dev->pages = NULL;
 	dev->nr_chunks = 0;
+}
+
+/* Module exit: wait out the last grace, then free every retired arena. */
+void ace_arena_retire_all(void)
+{
+	unsigned long last = jiffies;
+	struct ace_retired *r;
+
+	cancel_delayed_work_sync(&ace_retired_work);
+	spin_lock(&ace_retired_lock);
+	list_for_each_entry(r, &ace_retired_list, node)
+		if (time_after(r->expires, last))
+			last = r->expires;
+	spin_unlock(&ace_retired_lock);
+	if (time_after(last, jiffies))
+		schedule_timeout_uninterruptible(last - jiffies);
+	ace_retired_reap(true);
 }
 
 int ace_arena_format(struct ace_dev *dev)

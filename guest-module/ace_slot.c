@@ -77,6 +77,7 @@ s64 ace_slot_drop(struct ace_dev *dev, struct ace_slot *s)
 {
 	struct eventfd_ctx *efd;
 	u32 id = s->id, slot = ACE_ID_SLOT(id);
+	s64 r;
 
 	spin_lock_irq(&dev->lock);
 	dev->owned[slot / 64] &= ~BIT_ULL(slot % 64);
@@ -90,7 +91,28 @@ s64 ace_slot_drop(struct ace_dev *dev, struct ace_slot *s)
 	spin_unlock_irq(&dev->lock);
 	if (efd)
 		eventfd_ctx_put(efd);
-	return ace_mproc_release(&dev->arena, id);
+	r = ace_mproc_release(&dev->arena, id);
+	if (r == -ENOENT)
+		r = ace_slot_stolen(dev, id);
+	else if (r == -EIO)
+		ace_report_broken(dev);
+	return r;
+}
+
+/*
+ * Our mproc `id` is no longer ACTIVE under its generation.  Only its
+ * owner (this guest) closes it, and only the reaper of a dead owner may
+ * tear it down, so a change under a live owner is a peer writing our
+ * slot: the arena is broken.  Returns -EIO.
+ */
+int ace_slot_stolen(struct ace_dev *dev, u32 id)
+{
+	u32 slot = ACE_ID_SLOT(id);
+
+	ace_arena_break(&dev->arena, "own mproc's slot was changed by a peer",
+			ace_read_once(&ace_mproc_at(&dev->arena, slot)->state));
+	ace_report_broken(dev);
+	return -EIO;
 }
 
 static bool ace_slot_idle(struct ace_dev *dev, struct ace_slot *s)
@@ -165,11 +187,18 @@ void ace_file_close_all(struct ace_dev *dev, struct ace_file *f)
 
 /* ---- sleeping ---- */
 
+/* Is our mproc still ACTIVE under its generation?  One load. */
+static bool ace_slot_intact(struct ace_dev *dev, const struct ace_rx *rx)
+{
+	return ace_mproc_check(&dev->arena, rx->id) == 0;
+}
+
 static bool ace_wait_done(struct ace_dev *dev, struct ace_slot *s,
 			  const struct ace_rx *rx)
 {
 	return ace_pending_mail(&dev->arena, rx) || !READ_ONCE(dev->alive) ||
-	       READ_ONCE(s->closing) || ace_arena_broken(&dev->arena);
+	       READ_ONCE(s->closing) || ace_arena_broken(&dev->arena) ||
+	       !ace_slot_intact(dev, rx);
 }
 
 static int ace_wait_result(struct ace_dev *dev, struct ace_slot *s,
@@ -181,6 +210,9 @@ static int ace_wait_result(struct ace_dev *dev, struct ace_slot *s,
 		return 0;
 	if (!READ_ONCE(dev->alive))
 		return -ENODEV;
+	if (!READ_ONCE(s->closing) && !ace_arena_broken(&dev->arena) &&
+	    !ace_slot_intact(dev, rx))
+		return ace_slot_stolen(dev, rx->id);
 	if (ace_arena_broken(&dev->arena)) {
 		ace_report_broken(dev);
 		return -EIO;
@@ -212,6 +244,12 @@ int ace_slot_wait(struct ace_dev *dev, struct ace_slot *s,
 {
 	long r;
 
+	if (ace_arena_broken(&dev->arena)) {
+		ace_report_broken(dev);
+		return -EIO;
+	}
+	if (!ace_slot_intact(dev, rx))
+		return ace_slot_stolen(dev, rx->id);
 	if (!timeout_ns)
 		return ace_pending_mail(&dev->arena, rx) ? 0 : -ETIMEDOUT;
 	r = ace_arm(&dev->arena, rx);

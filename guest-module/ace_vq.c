@@ -48,10 +48,12 @@ static bool ace_event_peer(struct ace_dev *dev, u32 type, u32 peer)
 	}
 	if (peer >= dev->max_peers)
 		return false;
-	if (up)
+	if (up) {
 		dev->peers_up |= BIT(peer);
-	else
+	} else {
 		dev->peers_up &= ~BIT(peer);
+		ace_rescue_mail(dev);
+	}
 	dev_info_ratelimited(ace_devp(dev), "host peer %u %s\n", peer,
 			     up ? "up" : "down");
 	return true;
@@ -74,6 +76,9 @@ static void ace_event_handle(struct ace_dev *dev, const struct ace_event *e,
 	case ACE_EVT_BROKEN:
 		dev->dev_broken = true;
 		dev->dev_broken_arg = e->arg;
+		/* the host side stopped using the arena: so does the guest */
+		ace_arena_break(&dev->arena, "the device reports the arena broken",
+				e->arg);
 		dev_err_ratelimited(ace_devp(dev),
 				    "device reports the arena broken (arg %u)\n",
 				    e->arg);

@@ -33,6 +33,9 @@
 #include "ace.h"
 
 #define DEFAULT_SPIN_US 50
+#define HOST_RECHECK_MS	100		/* see wait_host() */
+#define HOST_CHECK_NS	1000000		/* see device_check() */
+#define GUEST_CHECK_NS	10000000
 
 struct ace {
 	int guest;			/* 1: /dev/aceN, 0: host socket */
@@ -42,6 +45,7 @@ struct ace {
 	struct ace_arena *a;		/* the validated view of the arena */
 	struct ace_arena garena;	/* guest's view */
 	pthread_mutex_t lock;		/* mprocs list */
+	pthread_mutex_t dev_lock;	/* host: reading the device socket */
 	struct ace_mp *mprocs;
 	int epfd;			/* host: ace_fd(), kick + socket */
 	u32 svc_epoch;			/* host: epoch ace_service() saw */
@@ -58,6 +62,8 @@ struct ace_mp {
 	unsigned spin_us;
 	u32 epoch;			/* host: the arena it was created in */
 	int efd;			/* host: wake-ups; guest: bound eventfd */
+	u32 polls;			/* calls since device_check() looked */
+	s64 checked;			/* when it last looked */
 };
 
 static int seterr(struct ace *ch, int err, const char *fmt, ...)
@@ -70,12 +76,16 @@ static int seterr(struct ace *ch, int err, const char *fmt, ...)
 	return -err;
 }
 
-/* A core error: say what the core said. */
+/* A core error: say what the core said.  A broken arena found here is
+ * reported to the device, which tells the guest and the other peers. */
 static int core_err(struct ace *ch, int r, const char *what)
 {
-	if (r == -EIO)
+	if (r == -EIO) {
+		if (!ch->guest)
+			ace_host_report_broken(&ch->host);
 		return seterr(ch, EIO, "%s: the arena is broken: %s (0x%x)", what,
 			      ace_arena_why(ch->a), ch->a->why_value);
+	}
 	return seterr(ch, -r, "%s: %s", what, strerror(-r));
 }
 
@@ -85,6 +95,19 @@ static s64 now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (s64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* An ioctl failed: -ENODEV and -EIO are the driver's verdict on the
+ * device; say so in words. */
+static int ioctl_err(struct ace *ch, const char *what, int err)
+{
+	if (err == ENODEV)
+		return seterr(ch, err, "%s: the device is gone (unplugged, or its driver was unbound)",
+			      what);
+	if (err == EIO)
+		return seterr(ch, err, "%s: the arena is broken (the kernel log and ace/broken in sysfs say why)",
+			      what);
+	return seterr(ch, err, "%s: %s", what, strerror(err));
 }
 
 const char *ace_error(const struct ace *ch)
@@ -119,7 +142,7 @@ static int open_guest(struct ace *ch, const char *path)
 		return seterr(ch, errno, "open %s: %s (is ace.ko loaded?)", path,
 			      strerror(errno));
 	if (ioctl(ch->dev_fd, ACE_IOC_INFO, &info))
-		return seterr(ch, errno, "%s: ACE_IOC_INFO: %s", path, strerror(errno));
+		return ioctl_err(ch, path, errno);
 	if ((info.abi_version >> 16) != ACE_ABI_MAJOR)
 		return seterr(ch, EPROTO, "%s speaks ABI %u.%u, libace %u.%u", path,
 			      info.abi_version >> 16, info.abi_version & 0xffff,
@@ -161,6 +184,7 @@ int ace_open(struct ace **chp, const char *where, int timeout_ms)
 	ch->dev_fd = ch->epfd = -1;
 	ch->host.sock = ch->host.kick_fd = ch->host.raise_fd = ch->host.ram_fd = -1;
 	pthread_mutex_init(&ch->lock, NULL);
+	pthread_mutex_init(&ch->dev_lock, NULL);
 	if (!where)
 		where = "/dev/ace0";
 	if (!stat(where, &st) && S_ISCHR(st.st_mode))
@@ -185,6 +209,7 @@ void ace_close(struct ace *ch)
 	if (ch->epfd >= 0)
 		close(ch->epfd);
 	pthread_mutex_destroy(&ch->lock);
+	pthread_mutex_destroy(&ch->dev_lock);
 	free(ch);
 }
 
@@ -207,7 +232,7 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 			return seterr(ch, EINVAL, "name too long: %s", name);
 		strcpy(o.name, name);
 		if (ioctl(ch->dev_fd, ACE_IOC_OPEN, &o))
-			return seterr(ch, errno, "create %s: %s", name, strerror(errno));
+			return ioctl_err(ch, name, errno);
 		id = o.id;
 	} else {
 		r = ace_mproc_claim(ch->a, name, ACE_SIDE(ACE_SIDE_HOST, ch->host.peer),
@@ -263,7 +288,7 @@ int ace_mp_close(struct ace_mp *mp)
 		u32 id = mp->id;
 
 		if (ioctl(ch->dev_fd, ACE_IOC_CLOSE, &id))
-			r = seterr(ch, errno, "close: %s", strerror(errno));
+			r = ioctl_err(ch, "close", errno);
 	} else if (ch->host.attached && mp->epoch == ch->host.epoch) {
 		s64 n = ace_mproc_release(ch->a, mp->id);
 
@@ -337,6 +362,39 @@ static int stale(struct ace_mp *mp)
 		      "(reboot?): create the mproc again");
 }
 
+/*
+ * A loop that never sleeps on the device (a polling receiver, a sender
+ * that never receives) must still notice it going away: QEMU exited, the
+ * guest detached its arena (and may soon reuse its pages), the driver
+ * lost the device.  Every (mask + 1) calls, and if HOST_CHECK_NS (host) or
+ * GUEST_CHECK_NS (guest) passed, look: the host reads the device socket
+ * without waiting, the guest asks the driver.  0 or -errno.
+ */
+static int device_check(struct ace_mp *mp, u32 mask)
+{
+	struct ace *ch = mp->ch;
+	struct ace_ioc_info info;
+	s64 t;
+	int r;
+
+	if (++mp->polls & mask)
+		return 0;
+	t = now_ns();
+	if (t - mp->checked < (ch->guest ? GUEST_CHECK_NS : HOST_CHECK_NS))
+		return 0;
+	mp->checked = t;
+	if (ch->guest)
+		return ioctl(ch->dev_fd, ACE_IOC_INFO, &info) ?
+		       ioctl_err(ch, "device", errno) : 0;
+	if (pthread_mutex_trylock(&ch->dev_lock))
+		return 0;	/* another thread is reading the socket */
+	r = ace_host_process(&ch->host, 0);
+	pthread_mutex_unlock(&ch->dev_lock);
+	if (r < 0)
+		return seterr(ch, -r, "%s", ch->host.err);
+	return stale(mp);
+}
+
 static void fill_buf(struct ace *ch, struct ace_buf *b, u32 off, u32 len)
 {
 	b->off = off;
@@ -348,7 +406,10 @@ static void fill_buf(struct ace *ch, struct ace_buf *b, u32 off, u32 len)
 int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 {
 	s64 off;
+	int r = device_check(mp, 63);
 
+	if (r < 0)
+		return r;
 	if (stale(mp))
 		return -EPIPE;
 	if (len > UINT32_MAX)
@@ -405,7 +466,7 @@ static int notify(struct ace_mp *mp, u32 dst)
 		struct ace_ioc_notify n = { .dst = dst };
 
 		if (ioctl(ch->dev_fd, ACE_IOC_NOTIFY, &n))
-			return seterr(ch, errno, "notify: %s", strerror(errno));
+			return ioctl_err(ch, "notify", errno);
 		return 0;
 	}
 	side = ace_read_once(&ace_mproc_at(ch->a, ACE_ID_SLOT(dst))->side);
@@ -419,8 +480,10 @@ static int notify(struct ace_mp *mp, u32 dst)
 int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 {
 	struct ace_msg *m;
-	int r;
+	int r = device_check(mp, 63);
 
+	if (r < 0)
+		return r;
 	if (stale(mp))
 		return -EPIPE;
 	m = ace_msg(mp->ch->a, b->off);
@@ -456,6 +519,13 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 
 		ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
 	}
+	/* The notify word and the pending bit that decide whether we are
+	 * woken live in guest memory: a hostile guest can set the bit or
+	 * clear ARMED and so swallow every wake-up.  Look at the inbox
+	 * every HOST_RECHECK_MS anyway: such a guest costs latency, never
+	 * a hang. */
+	if (ms < 0 || ms > HOST_RECHECK_MS)
+		ms = HOST_RECHECK_MS;
 	r = poll(p, 3, ms);
 	ace_disarm(ch->a, &mp->rx);
 	if (r < 0 && errno != EINTR)
@@ -467,7 +537,9 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 		host_dispatch(ch);
 	}
 	if (p[2].revents & (POLLIN | POLLHUP)) {
+		pthread_mutex_lock(&ch->dev_lock);
 		r = ace_host_process(&ch->host, 0);
+		pthread_mutex_unlock(&ch->dev_lock);
 		if (r < 0)
 			return seterr(ch, -r, "%s", ch->host.err);
 		if (!ch->host.attached)
@@ -487,7 +559,7 @@ static int wait_guest(struct ace_mp *mp, s64 deadline)
 	}
 	if (ioctl(mp->ch->dev_fd, ACE_IOC_WAIT, &w) && errno != ETIMEDOUT &&
 	    errno != EINTR)
-		return seterr(mp->ch, errno, "wait: %s", strerror(errno));
+		return ioctl_err(mp->ch, "wait", errno);
 	return 0;
 }
 
@@ -504,13 +576,16 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 		if (deadline && spin_end > deadline)
 			spin_end = deadline;
 		do {
-			int i;
+			int i, r;
 
 			for (i = 0; i < 4096; i++) {
 				if (ace_pending_mail(ch->a, &mp->rx))
 					return 0;
 				ace_cpu_relax();
 			}
+			r = device_check(mp, 0);
+			if (r < 0)
+				return r;
 		} while (!spin_end || now_ns() < spin_end);
 		if (mp->mode == ACE_MODE_POLL)
 			return 0;
@@ -527,6 +602,9 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 	int got = 0, r;
 
 	for (;;) {
+		r = device_check(mp, 63);
+		if (r < 0)
+			return r;
 		if (stale(mp))
 			return -EPIPE;
 		while (got < n && (r = ace_recv(ch->a, &mp->rx, &d)) == 1) {

@@ -173,8 +173,61 @@ static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
 	}
 	h->ram_fd = fd;
 	h->attached = 1;
+	h->broken_told = 0;
 	h->epoch++;
 	return 0;
+}
+
+/*
+ * BROKEN from the device: the device or another peer found a word in the
+ * arena it could not accept.  Stop using the arena too: every later core
+ * call returns -EIO, and ace_arena_why() says what was wrong and who
+ * found it.  A notice about an arena since replaced is ignored.
+ */
+static void take_broken(struct ace_host *h, const u8 *body, u32 len)
+{
+	struct ace_peer_broken b;
+	u32 i;
+
+	if (len != sizeof(b) || !h->attached)
+		return;
+	memcpy(&b, body, sizeof(b));
+	if (b.generation != h->generation || ace_arena_broken(&h->arena))
+		return;
+	b.why[ACE_WHY_MAX - 1] = 0;
+	for (i = 0; b.why[i]; i++)
+		if ((unsigned char)b.why[i] < 0x20 || (unsigned char)b.why[i] > 0x7e)
+			b.why[i] = '?';
+	if (b.peer == ACE_WHO_DEVICE)
+		snprintf(h->broken_why, sizeof(h->broken_why), "%s, found by the device",
+			 b.why);
+	else
+		snprintf(h->broken_why, sizeof(h->broken_why), "%s, found by host peer %u",
+			 b.why, b.peer);
+	h->broken_told = 1;	/* the device knows */
+	ace_arena_break(&h->arena, h->broken_why, b.value);
+}
+
+void ace_host_report_broken(struct ace_host *h)
+{
+	struct {
+		struct ace_peer_msg m;
+		struct ace_peer_broken b;
+	} msg = {
+		.m = { .magic = ACE_PEER_MAGIC, .type = ACE_PEER_BROKEN,
+		       .len = sizeof(struct ace_peer_broken) },
+	};
+
+	if (!h->attached || !ace_arena_broken(&h->arena) || h->broken_told)
+		return;
+	h->broken_told = 1;
+	msg.b.generation = h->generation;
+	msg.b.value = h->arena.why_value;
+	msg.b.peer = h->peer;
+	snprintf(msg.b.why, sizeof(msg.b.why), "%s", ace_arena_why(&h->arena));
+	/* best effort: a device that is gone needs no report */
+	if (send(h->sock, &msg, sizeof(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return;
 }
 
 /* Read one message; 0 or -errno. */
@@ -244,6 +297,9 @@ static int handle_one(struct ace_host *h)
 		break;
 	case ACE_PEER_FULL:
 		ret = fail(h, EBUSY, "the device has no free peer slot");
+		break;
+	case ACE_PEER_BROKEN:
+		take_broken(h, body, m.len);
 		break;
 	default:
 		break;		/* unknown: ignore, for forward compatibility */

@@ -28,6 +28,9 @@ struct ace_host {
 	void *old_map;		/* a detached arena's placeholder */
 	u32 old_size;
 	struct ace_arena arena;
+	/* a broken arena: told to the device once; or told by it, why */
+	int broken_told;
+	char broken_why[ACE_WHY_MAX + 32];
 	char err[160];		/* what went wrong, for the caller to print */
 };
 
@@ -47,6 +50,12 @@ int ace_host_wait_arena(struct ace_host *h, int timeout_ms);
 
 /* Ask the device to scan the pending bitmap (after ace_send returned 1). */
 int ace_host_raise(struct ace_host *h);
+
+/* After the core returned -EIO: tell the device (once per arena) what
+ * was wrong, so that it stops using the arena and tells the guest and
+ * the other peers (ACE_PEER_BROKEN).  Nothing if the arena is fine, or if
+ * the device is the one that said so. */
+void ace_host_report_broken(struct ace_host *h);
 
 /* Consume doorbell kicks; returns how many arrived (0 if none). */
 u64 ace_host_take_kicks(struct ace_host *h);

@@ -324,6 +324,7 @@ struct ace_event {
 #define ACE_PEER_ARENA		2u	/* dev -> peer, fd: guest RAM memfd */
 #define ACE_PEER_DETACH		3u	/* dev -> peer: arena gone */
 #define ACE_PEER_FULL		4u	/* dev -> peer: no free peer slot */
+#define ACE_PEER_BROKEN		5u	/* either way: the arena is broken */
 
 struct ace_peer_msg {
 	ace_le32 magic;		/* ACE_PEER_MAGIC */
@@ -354,6 +355,24 @@ struct ace_peer_arena {
 	ace_le32 arena_size;
 	ace_le32 nr_regions;
 	ace_le64 generation;
+};
+
+/*
+ * ACE_PEER_BROKEN body.  Peer -> device: "a word in the arena is wrong",
+ * sent once per arena by a peer whose core returned -EIO.  Device -> peer:
+ * "stop using this arena", sent to every other peer when a peer or the
+ * device itself found it broken (and to a peer that connects meanwhile).
+ * A report about another generation than the attached one is stale and
+ * ignored.  The arena stays broken until the guest attaches a new one.
+ */
+#define ACE_WHY_MAX		96
+#define ACE_WHO_DEVICE		ACE_MAX_PEERS	/* peer value: the device */
+
+struct ace_peer_broken {
+	ace_le64 generation;	/* of the arena in question */
+	ace_le32 value;		/* the offending value (ace_arena.why_value) */
+	ace_le32 peer;		/* who found it: a peer index or ACE_WHO_DEVICE */
+	char why[ACE_WHY_MAX];	/* what was wrong, NUL-terminated */
 };
 
 /* ------------------------------------------------------------------ */
@@ -455,6 +474,7 @@ ACE_SIZE_CHECK(ace_peer_msg, 16);
 ACE_SIZE_CHECK(ace_peer_hello, 16);
 ACE_SIZE_CHECK(ace_peer_region, 24);
 ACE_SIZE_CHECK(ace_peer_arena, 16);
+ACE_SIZE_CHECK(ace_peer_broken, 112);
 ACE_SIZE_CHECK(ace_ioc_info, 32);
 ACE_SIZE_CHECK(ace_ioc_open, 64);
 ACE_SIZE_CHECK(ace_ioc_wait, 16);

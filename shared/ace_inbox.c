@@ -108,36 +108,84 @@ int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len)
 	return notify_after_push(a, e, slot);
 }
 
-/* Take the whole inbox and reverse it onto the private cursor.  Returns
- * the number of messages taken, 0 if none, -EIO. */
+/* Make the blocks from `cur` down to `stop` (not included) ours: ALLOC,
+ * owned by us, still linked where they are.  Counts them in *n.  0 or
+ * -EIO. */
+static int claim(struct ace_arena *a, const struct ace_rx *rx, u32 cur,
+		 u32 stop, u32 *n)
+{
+	while (cur != stop) {
+		struct ace_msg *m;
+
+		if (!cur)
+			return ace_arena_break(a, "inbox list changed under its owner", rx->id);
+		if (ace_block_class(a, cur) < 0)
+			return ace_arena_break(a, "inbox link is not a block", cur);
+		if (++*n > a->total_blocks)
+			return ace_arena_break(a, "inbox list is cyclic", rx->id);
+		m = ace_msg(a, cur);
+		/* Only we take from our inbox: a load and a store, no lock. */
+		if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_QUEUED) {
+			if (ace_read_once(&m->owner) == rx->id)
+				return ace_arena_break(a, "inbox list is cyclic (links a block already taken)", cur);
+			return ace_arena_break(a, "inbox holds a block that was not sent", cur);
+		}
+		ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
+		ace_write_once(&m->owner, rx->id);
+		cur = ace_read_once(&m->next);
+	}
+	return 0;
+}
+
+/*
+ * Take the whole inbox onto the private cursor, in FIFO order.  An owner
+ * killed at any point must strand nothing, so every block is made ours
+ * while it is still linked from the inbox (claim), only then is the list
+ * detached (a CAS: a push meanwhile adds a newer run above the one
+ * claimed, claimed in turn), and only then reversed.  A dead owner's
+ * close finds each block either in its inbox (freed there) or held by it
+ * (reclaimed).  Returns the number of messages taken, 0 if none, -EIO.
+ */
 static int take(struct ace_arena *a, struct ace_rx *rx, struct ace_mproc *e)
 {
-	u32 cur, prev = 0, n = 0;
+	u32 head, stop = 0, cur, prev = 0, next, n = 0, i, tries;
 
 	if (ace_load(&e->inbox, ACE_RELAXED) == 0)
 		return 0;	/* the polling fast path: one shared load */
-	/* Partner: the seq_cst CAS in ace_send(). */
-	cur = ace_xchg(&e->inbox, 0, ACE_ACQ_REL);
-	if (cur && cur < a->size - ACE_MSG_HDR)
-		ace_prefetch_w(ace_msg(a, cur));	/* we rewrite its header */
-	if (cur == ACE_INBOX_CLOSED)
-		return ace_arena_break(a, "own inbox was closed under its owner", rx->id);
-	while (cur) {
+	/* Partner: the seq_cst CAS in ace_send() (acquire: the headers). */
+	head = ace_load(&e->inbox, ACE_ACQUIRE);
+	if (head && head < a->size - ACE_MSG_HDR)
+		ace_prefetch_w(ace_msg(a, head));	/* we rewrite its header */
+	for (tries = 0;; tries++) {
+		if (head == ACE_INBOX_CLOSED)
+			return ace_arena_break(a, "own inbox was closed under its owner", rx->id);
+		if (claim(a, rx, head, stop, &n))
+			goto bad;
+		stop = head;
+		if (tries == ACE_CAS_RETRIES) {
+			/* senders never pause: detach what is there now (a
+			 * death in the claim below strands the newest run) */
+			head = ace_xchg(&e->inbox, 0, ACE_ACQ_REL);
+			if (head == ACE_INBOX_CLOSED)
+				return ace_arena_break(a, "own inbox was closed under its owner", rx->id);
+			if (claim(a, rx, head, stop, &n))
+				return -EIO;
+			break;
+		}
+		/* Partner: the CAS in ace_send(); a failed CAS loads the newer
+		 * head, whose chain leads down to the run already claimed. */
+		if (ace_cas(&e->inbox, &head, 0, ACE_ACQ_REL))
+			break;
+	}
+	/* The list is private now: reverse it, re-checking each link. */
+	for (cur = head, i = 0; i < n; i++) {
 		struct ace_msg *m;
-		u32 next;
 
 		if (ace_block_class(a, cur) < 0)
-			return ace_arena_break(a, "inbox link is not a block", cur);
-		if (++n > a->total_blocks)
-			return ace_arena_break(a, "inbox list is cyclic", rx->id);
+			return ace_arena_break(a, "taken list changed under its owner", cur);
 		m = ace_msg(a, cur);
-		/* The list is ours now: a load and a store, no lock. */
-		if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_QUEUED)
-			return ace_arena_break(a, "inbox holds a block that was not sent", cur);
-		ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
 		next = ace_read_once(&m->next);
 		ace_write_once(&m->next, prev);
-		ace_write_once(&m->owner, rx->id);
 		prev = cur;
 		cur = next;
 	}
@@ -147,13 +195,19 @@ static int take(struct ace_arena *a, struct ace_rx *rx, struct ace_mproc *e)
 	if (n > ace_load(&e->c.max_batch, ACE_RELAXED))
 		ace_store(&e->c.max_batch, n, ACE_RELAXED);
 	return (int)n;
+
+bad:
+	/* Leave no junk in the inbox for the close to trip over: what was
+	 * claimed is ours and is reclaimed when we close. */
+	ace_xchg(&e->inbox, 0, ACE_ACQ_REL);
+	return -EIO;
 }
 
 int ace_recv(struct ace_arena *a, struct ace_rx *rx, struct ace_msg_desc *d)
 {
 	struct ace_mproc *e;
 	struct ace_msg *m;
-	u32 off, len, dst;
+	u32 off, len, dst, dropped = 0;
 	int c, r;
 
 	if (ace_unlikely(a->broken))
@@ -172,6 +226,11 @@ again:
 	if (c < 0)
 		return ace_arena_break(a, "private list link is not a block", off);
 	m = ace_msg(a, off);
+	/* take() made every block on the private list ours; a peer that
+	 * relinked or re-stated one since is caught here. */
+	if (ace_read_once(&m->flags) != ACE_MSG_ALLOC ||
+	    ace_read_once(&m->owner) != rx->id)
+		return ace_arena_break(a, "private list changed under its owner", off);
 	/* Read every header word once; check the copies. */
 	len = ace_read_once(&m->len);
 	if (len > a->cls[c].payload_max)
@@ -185,6 +244,10 @@ again:
 		 * before the push landed.  Not ours: drop it. */
 		rx->head = --rx->count ? ace_read_once(&m->next) : 0;
 		ace_free(a, off);
+		/* A work budget per call: a peer that keeps pushing stale
+		 * messages cannot hold the caller here. */
+		if (++dropped >= a->total_blocks)
+			return 0;
 		goto again;
 	}
 	d->off = off;

@@ -159,9 +159,12 @@ int ace_mproc_claim(struct ace_arena *a, const char *name, u32 side,
 	return -ENOSPC;
 }
 
-/* Free a list taken from a closed inbox (LIFO order, links unchecked). */
-static s64 free_queued(struct ace_arena *a, u32 off)
+/* Free a list taken from the closed inbox of mproc `id` (LIFO order).  A
+ * block its owner already made its own (ALLOC, owner id: it died in the
+ * middle of taking its inbox) is left for ace_reclaim_owner(). */
+static s64 free_queued(struct ace_arena *a, u32 off, u32 id)
 {
+	u32 seen = 0;
 	s64 n = 0;
 
 	while (off) {
@@ -170,12 +173,17 @@ static s64 free_queued(struct ace_arena *a, u32 off)
 
 		if (ace_block_class(a, off) < 0)
 			return ace_arena_break(a, "inbox link is not a block", off);
-		if (n >= a->total_blocks)
+		if (seen++ >= a->total_blocks)
 			return ace_arena_break(a, "inbox list is cyclic", off);
 		m = ace_msg(a, off);
 		next = ace_read_once(&m->next);
-		if (!ace_cas(&m->flags, &was, ACE_MSG_ALLOC, ACE_ACQ_REL))
+		if (!ace_cas(&m->flags, &was, ACE_MSG_ALLOC, ACE_ACQ_REL)) {
+			if (was == ACE_MSG_ALLOC && ace_read_once(&m->owner) == id) {
+				off = next;
+				continue;
+			}
 			return ace_arena_break(a, "inbox holds a block that was not sent", off);
+		}
 		if (ace_free(a, off))
 			return ace_arena_break(a, "could not free a queued block", off);
 		n++;
@@ -220,7 +228,7 @@ static s64 teardown(struct ace_arena *a, u32 slot, u32 gen)
 	/* From here no push can land: a sender's CAS sees CLOSED and keeps
 	 * its block.  Partner: the CAS in ace_send(). */
 	head = ace_xchg(&e->inbox, ACE_INBOX_CLOSED, ACE_ACQ_REL);
-	q = free_queued(a, head == ACE_INBOX_CLOSED ? 0 : head);
+	q = free_queued(a, head == ACE_INBOX_CLOSED ? 0 : head, ACE_ID(slot, gen));
 	if (q < 0)
 		return q;
 	r = ace_reclaim_owner(a, ACE_ID(slot, gen));

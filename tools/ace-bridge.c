@@ -162,7 +162,16 @@ static void vm_try_open(struct vm *v)
 
 	v->next_try = tool_now_ns() + RETRY_NS;
 	r = ace_open(&ch, v->path, 20);
-	if (r) {
+	if (!r) {
+		struct ace_census c;
+
+		/* a broken arena stays broken until the guest attaches a new
+		 * one: the device says so right after the arena */
+		r = ace_service(ch);
+		if (r >= 0)
+			r = ace_census(ch, &c);
+	}
+	if (r < 0) {
 		if (strcmp(v->why, ace_error(ch))) {
 			snprintf(v->why, sizeof(v->why), "%s", ace_error(ch));
 			if (verbose)

@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
-/* Write a few seed inputs for fuzz_arena into the directory argv[1]. */
+/*
+ * Write seed inputs for a fuzz target into a directory:
+ *
+ *   mkseeds arena DIR    fuzz_arena: operation scripts and header patches
+ *   mkseeds ctrl DIR     fuzz_ctrl: control commands and peer streams
+ *
+ * tests/fuzz/seeds-ctrl holds the output of `mkseeds ctrl`.
+ */
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+#include "../../shared/ace_abi.h"
 
-static void put(const char *dir, const char *name, const uint8_t *b, size_t n)
+static const char *dir;
+
+static void put(const char *name, const void *b, size_t n)
 {
 	char path[512];
 	FILE *f;
@@ -17,13 +27,11 @@ static void put(const char *dir, const char *name, const uint8_t *b, size_t n)
 		fclose(f);
 }
 
-int main(int argc, char **argv)
+static void arena_seeds(void)
 {
 	uint8_t b[256];
 	size_t i;
 
-	if (argc != 2)
-		return 2;
 	/* no patches, then every operation in turn */
 	b[0] = 0;
 	for (i = 0; i < 14 * 3; i += 3) {
@@ -31,7 +39,7 @@ int main(int argc, char **argv)
 		b[2 + i] = 40;
 		b[3 + i] = 0;
 	}
-	put(argv[1], "ops", b, 1 + 14 * 3);
+	put("ops", b, 1 + 14 * 3);
 	/* alloc, send, recv, in a loop */
 	b[0] = 0;
 	for (i = 0; i < 60; i += 3) {
@@ -39,12 +47,117 @@ int main(int argc, char **argv)
 		b[2 + i] = 1;
 		b[3 + i] = 0;
 	}
-	put(argv[1], "traffic", b, 61);
+	put("traffic", b, 61);
 	/* one patch of the magic, one of a class size */
 	memset(b, 0, sizeof(b));
 	b[0] = 2;
 	b[1] = 0x00; b[2] = 0x00; b[3] = 0xff;
 	b[7] = 0x40; b[8] = 0x00; b[9] = 0x2c; b[10] = 0x01;
-	put(argv[1], "patched", b, 13);
+	put("patched", b, 13);
+}
+
+/* fuzz_ctrl input: layout, arena_max choice, mode, then the payload.
+ * Layouts: 0 q35-512M, 1 split-4G, 2 alias; arena_max 0 = 64 MiB. */
+static uint8_t in[3 + sizeof(struct ace_ctrl_cmd) +
+		  (ACE_MAX_CHUNKS + 1) * sizeof(struct ace_chunk)];
+
+static size_t cmd(uint8_t layout, uint32_t op, uint32_t size, uint32_t nr,
+		  const uint64_t *gpa, const uint64_t *len)
+{
+	struct ace_ctrl_cmd c = {
+		.cmd = op, .nr_chunks = nr, .arena_size = size,
+		.generation = 0x1234,
+	};
+	uint32_t i;
+
+	in[0] = layout;
+	in[1] = 0;
+	in[2] = 0;
+	memcpy(in + 3, &c, sizeof(c));
+	for (i = 0; i < nr; i++) {
+		struct ace_chunk ch = { .gpa = gpa[i], .len = len[i] };
+
+		memcpy(in + 3 + sizeof(c) + i * sizeof(ch), &ch, sizeof(ch));
+	}
+	return 3 + sizeof(c) + nr * sizeof(struct ace_chunk);
+}
+
+static size_t peer_msg(uint8_t *p, uint32_t magic, uint32_t type,
+		       const void *body, uint32_t len)
+{
+	struct ace_peer_msg h = { .magic = magic, .type = type, .len = len };
+
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + sizeof(h), body, len);
+	return sizeof(h) + len;
+}
+
+static void ctrl_seeds(void)
+{
+	static const uint64_t mib4 = 4u << 20;
+	uint64_t g[4] = { 0x1000000, 0x1400000, 0x1800000, 0x1c00000 };
+	uint64_t l[4] = { mib4, mib4, mib4, mib4 };
+	struct ace_peer_broken br = { .generation = 7, .value = 0x123, .peer = 1 };
+	uint8_t junk[40] = { 0 };
+	size_t n;
+
+	put("attach-q35", in, cmd(0, ACE_CTRL_ATTACH, 16u << 20, 4, g, l));
+	g[0] = 0x7fc00000;
+	g[1] = 0x100000000ull;
+	g[2] = 0x100400000ull;
+	g[3] = 0x100800000ull;
+	put("attach-split", in, cmd(1, ACE_CTRL_ATTACH, 16u << 20, 4, g, l));
+	g[0] = 0x200000;
+	l[0] = ACE_MIN_ARENA;
+	put("attach-min", in, cmd(0, ACE_CTRL_ATTACH, ACE_MIN_ARENA, 1, g, l));
+	put("detach", in, cmd(0, ACE_CTRL_DETACH, 0, 0, g, l));
+	put("reset", in, cmd(0, ACE_CTRL_RESET, 0, 0, g, l));
+	put("unknown", in, cmd(0, 9, 0, 0, g, l));
+	/* refused: two chunks on one page range; a chunk in the VGA hole;
+	 * two guest ranges that alias one piece of the fd */
+	g[0] = g[1] = 0x1000000;
+	l[0] = l[1] = mib4;
+	put("overlap", in, cmd(0, ACE_CTRL_ATTACH, 8u << 20, 2, g, l));
+	g[0] = 0xa0000;
+	l[0] = ACE_MIN_ARENA;
+	put("hole", in, cmd(0, ACE_CTRL_ATTACH, ACE_MIN_ARENA, 1, g, l));
+	g[0] = 0;
+	g[1] = 0x40000000;
+	l[0] = l[1] = mib4;
+	put("alias", in, cmd(2, ACE_CTRL_ATTACH, 8u << 20, 2, g, l));
+	n = cmd(0, ACE_CTRL_ATTACH, 16u << 20, 0, g, l);
+	memset(in + n, 0, ACE_MAX_CHUNKS * sizeof(struct ace_chunk) + 16);
+	put("too-long", in, n + ACE_MAX_CHUNKS * sizeof(struct ace_chunk) + 16);
+
+	/* peer streams: two reports around a message of unknown type, fed
+	 * in 7-byte pieces; then one with a bad magic */
+	in[0] = 0;
+	in[1] = 0;
+	in[2] = 1 | (6 << 1);
+	strcpy(br.why, "inbox link is not a block");
+	n = 3;
+	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_BROKEN, &br, sizeof(br));
+	n += peer_msg(in + n, ACE_PEER_MAGIC, 99, junk, sizeof(junk));
+	br.peer = ACE_WHO_DEVICE;
+	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_BROKEN, &br, sizeof(br));
+	put("peer-stream", in, n);
+	n = 3 + peer_msg(in + 3, 0x12345678, ACE_PEER_BROKEN, &br, sizeof(br));
+	put("peer-bad-magic", in, n);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3)
+		goto usage;
+	dir = argv[2];
+	if (!strcmp(argv[1], "arena"))
+		arena_seeds();
+	else if (!strcmp(argv[1], "ctrl"))
+		ctrl_seeds();
+	else
+		goto usage;
 	return 0;
+usage:
+	fprintf(stderr, "usage: mkseeds arena|ctrl DIR\n");
+	return 2;
 }

@@ -13,21 +13,34 @@
  *   ace_hostpeer SOCKET burst DST N      send N messages (tags 0..N-1) to
  *                                        DST as fast as possible
  *   ace_hostpeer SOCKET hold SECS        stay connected (to be killed)
+ *   ace_hostpeer SOCKET serve NAME SECS  echo as NAME across the guest's
+ *                                        detaches and re-attaches (reboot,
+ *                                        rmmod): claims NAME and a marker
+ *                                        "arena-N" in the N-th arena seen
+ *   ace_hostpeer SOCKET flood DST SECS   send to DST as fast as it takes
+ *                                        them, across detaches and
+ *                                        re-attaches; counts per arena
+ *   ace_hostpeer SOCKET hostile SECS     a hostile host: attack every
+ *                                        mproc named atk-KIND (see
+ *                                        attacks[] below) once
  *
  * Options before SOCKET: -t MS (wait this long for the device and the
  * arena, default 60000).  Exit 0 on success; every failure says why.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include "../../lib/ace_host.h"
 
 static struct ace_host H;
 static int timeout_ms = 60000;
+static const char *sock_path;
 
 static double now(void)
 {
@@ -259,6 +272,549 @@ static int cmd_burst(const char *dst_name, u32 count)
 	return 0;
 }
 
+/* ---- across arenas: serve and flood ---- */
+
+/* Claim `name` in the current arena; 0 if that fails (said why). */
+static u32 claim_soft(const char *name, unsigned mode)
+{
+	u32 id;
+	int r = ace_mproc_claim(&H.arena, name, ACE_SIDE(ACE_SIDE_HOST, H.peer),
+				mode, &id);
+
+	if (r) {
+		printf("claim %s: %s\n", name, strerror(-r));
+		return 0;
+	}
+	ace_mproc_at(&H.arena, ACE_ID_SLOT(id))->pid = (u32)getpid();
+	return id;
+}
+
+/* Read what the device sent, waiting up to ms.  -1 once it is gone
+ * (QEMU exited): said, and the caller winds up. */
+static int device_poll(const char *who, int ms)
+{
+	if (ace_host_process(&H, ms) >= 0)
+		return 0;
+	printf("%s: the device is gone: %s\n", who, H.err);
+	return -1;
+}
+
+static int cmd_serve(const char *name, double secs)
+{
+	double until = now() + secs;
+	u32 epoch = H.epoch - 1, me = 0, arenas = 0;
+	u64 n = 0, total = 0;
+	struct ace_msg_desc d;
+	struct ace_rx rx;
+	char mark[32];
+
+	while (now() < until) {
+		struct pollfd p[2] = {
+			{ .fd = H.kick_fd, .events = POLLIN },
+			{ .fd = H.sock, .events = POLLIN },
+		};
+		int r;
+
+		if (H.epoch != epoch) {
+			if (me)
+				printf("serve: arena %u gone after %llu messages\n",
+				       arenas, (unsigned long long)n);
+			epoch = H.epoch;
+			me = 0;
+			n = 0;
+			if (H.attached) {
+				arenas++;
+				me = claim_soft(name, ACE_MODE_INTERRUPT);
+				snprintf(mark, sizeof(mark), "arena-%u", arenas);
+				claim_soft(mark, ACE_MODE_POLL);
+				ace_rx_init(&rx, me);
+				printf("serve: arena %u attached (generation %llu): serving as %s\n",
+				       arenas, (unsigned long long)H.generation, name);
+			}
+		}
+		if (!me || ace_arena_broken(&H.arena)) {
+			if (device_poll("serve", 100))
+				break;
+			continue;
+		}
+		while (ace_recv(&H.arena, &rx, &d) == 1) {
+			r = ace_send(&H.arena, me, d.src, d.off, d.len);
+			if (r < 0)
+				ace_free(&H.arena, d.off);
+			else if (r == 1)
+				ace_host_raise(&H);
+			n++;
+			total++;
+		}
+		if (ace_arm(&H.arena, &rx) == 0)
+			poll(p, 2, 50);
+		ace_disarm(&H.arena, &rx);
+		if (p[0].revents & POLLIN)
+			ace_host_take_kicks(&H);
+		if ((p[1].revents & (POLLIN | POLLHUP)) && device_poll("serve", 0))
+			break;
+	}
+	printf("serve: %llu messages in %u arena(s)\n", (unsigned long long)total,
+	       arenas);
+	return arenas ? 0 : 1;
+}
+
+static int cmd_flood(const char *dst_name, double secs)
+{
+	double until = now() + secs;
+	u32 epoch = H.epoch - 1, me = 0, dst = 0, arenas = 0, fed = 0, i = 0;
+	u64 sent = 0, total = 0;
+	char name[32];
+
+	snprintf(name, sizeof(name), "flood-%d", (int)getpid());
+	while (now() < until) {
+		s64 off;
+		int r;
+
+		if (H.epoch != epoch) {
+			if (me)
+				printf("flood: arena %u: sent %llu\n", arenas,
+				       (unsigned long long)sent);
+			fed += me && sent;
+			epoch = H.epoch;
+			me = dst = 0;
+			sent = 0;
+			if (H.attached) {
+				arenas++;
+				me = claim_soft(name, ACE_MODE_POLL);
+			}
+		}
+		if (!me || ace_arena_broken(&H.arena)) {
+			if (device_poll("flood", 100))
+				break;
+			continue;
+		}
+		if (!dst && ace_mproc_lookup(&H.arena, dst_name, &dst)) {
+			dst = 0;
+			if (device_poll("flood", 10))
+				break;
+			continue;
+		}
+		/* a sender that never waits still reads its socket often:
+		 * after DETACH the guest will reuse the arena's pages */
+		if (!(++i & 63) && device_poll("flood", 0))
+			break;
+		off = ace_alloc(&H.arena, 64, me);
+		if (off <= 0) {
+			if (device_poll("flood", 1))	/* the guest frees slowly */
+				break;
+			continue;
+		}
+		ace_msg(&H.arena, (u32)off)->tag = (u32)sent;
+		r = ace_send(&H.arena, me, dst, (u32)off, 64);
+		if (r < 0) {
+			ace_free(&H.arena, (u32)off);
+			dst = 0;	/* gone: look it up again */
+			continue;
+		}
+		if (r == 1)
+			ace_host_raise(&H);
+		sent++;
+		total++;
+	}
+	if (me && H.epoch == epoch)
+		printf("flood: arena %u: sent %llu\n", arenas, (unsigned long long)sent);
+	fed += me && sent && H.epoch == epoch;
+	printf("flood: %llu messages to %s, %u arena(s), %u fed\n",
+	       (unsigned long long)total, dst_name, arenas, fed);
+	return fed ? 0 : 1;
+}
+
+/* ---- a hostile host ---- */
+
+#define ATK_DONE	0xa77acu	/* message type: "the attack is done" */
+#define STORM_SECS	5
+#define CHURN_PEERS	40
+
+static u32 me, me_epoch;	/* our own mproc in the current arena */
+
+static u32 hostile_self(void)
+{
+	if (me && me_epoch == H.epoch)
+		return me;
+	me = claim_soft("hostile", ACE_MODE_POLL);
+	me_epoch = H.epoch;
+	return me;
+}
+
+static struct ace_mproc *slot_of(u32 id)
+{
+	return ace_mproc_at(&H.arena, ACE_ID_SLOT(id));
+}
+
+static u64 *pending_word(u32 w)
+{
+	return (u64 *)((u8 *)H.arena.base + H.arena.pending_off) + w;
+}
+
+/* Make the device look at the victim: its pending bit, then a raise. */
+static void poke(u32 victim)
+{
+	ace_pending_raise(&H.arena, ACE_ID_SLOT(victim));
+	ace_host_raise(&H);
+}
+
+/* A block of ours to forge a message in (or to send "done" in later). */
+static u32 new_block(void)
+{
+	s64 off = hostile_self() ? ace_alloc(&H.arena, 64, me) : -ENOENT;
+
+	if (off <= 0) {
+		printf("hostile: no block: %lld (%s)\n", (long long)off,
+		       ace_arena_why(&H.arena));
+		return 0;
+	}
+	memset(ace_payload(&H.arena, (u32)off), 0xa7, 64);
+	return (u32)off;
+}
+
+/* Forge a header that says "in flight to victim". */
+static void forge(u32 off, u32 victim, u32 len)
+{
+	struct ace_msg *m = ace_msg(&H.arena, off);
+
+	m->len = len;
+	m->src = me;
+	m->dst = victim;
+	m->type = 0;
+	m->tag = 0;
+	m->owner = victim;
+	ace_store(&m->flags, ACE_MSG_QUEUED, ACE_RELEASE);
+}
+
+/* Push a forged chain first..last onto the victim's inbox. */
+static void push(u32 victim, u32 first, u32 last)
+{
+	u32 *inbox = &slot_of(victim)->inbox;
+	u32 head = ace_load(inbox, ACE_RELAXED);
+
+	do
+		ace_store(&ace_msg(&H.arena, last)->next, head, ACE_RELAXED);
+	while (!ace_cas(inbox, &head, first, ACE_SEQ_CST));
+}
+
+/* Tell the victim (a proper message) that the attack is done. */
+static void send_done(u32 off, u32 victim)
+{
+	int r;
+
+	ace_msg(&H.arena, off)->type = ATK_DONE;
+	r = ace_send(&H.arena, me, victim, off, 8);
+	if (r == 1)
+		ace_host_raise(&H);
+	else if (r < 0)
+		printf("hostile: cannot tell the victim: %s\n", strerror(-r));
+}
+
+/* The victim sleeps (armed), so what we do next must wake it. */
+static void wait_armed(u32 victim)
+{
+	double until = now() + 10;
+
+	while (!(ace_load(&slot_of(victim)->notify, ACE_SEQ_CST) & ACE_NOTIFY_ARMED) &&
+	       now() < until)
+		usleep(1000);
+}
+
+static void atk_oob(u32 v)	/* an inbox link past the arena's end */
+{
+	ace_store(&slot_of(v)->inbox, H.size + 4096, ACE_SEQ_CST);
+	poke(v);
+}
+
+static void atk_misaligned(u32 v)	/* an inbox link inside a block */
+{
+	ace_store(&slot_of(v)->inbox, H.arena.cls[0].base + 8, ACE_SEQ_CST);
+	poke(v);
+}
+
+static void atk_cycle(u32 v)	/* two forged messages linked to each other */
+{
+	u32 a = new_block(), b = new_block();
+
+	if (!a || !b)
+		return;
+	forge(a, v, 8);
+	forge(b, v, 8);
+	ace_store(&ace_msg(&H.arena, a)->next, b, ACE_RELAXED);
+	ace_store(&ace_msg(&H.arena, b)->next, a, ACE_RELAXED);
+	ace_store(&slot_of(v)->inbox, a, ACE_SEQ_CST);
+	poke(v);
+}
+
+static void atk_len(u32 v)	/* a message longer than its block */
+{
+	u32 a = new_block();
+
+	if (!a)
+		return;
+	forge(a, v, 1u << 20);
+	push(v, a, a);
+	poke(v);
+}
+
+static void atk_state(u32 v)	/* the victim's slot state: garbage */
+{
+	ace_store(&slot_of(v)->state, 0xdeadbeefu, ACE_SEQ_CST);
+	poke(v);
+}
+
+static void atk_gen(u32 v)	/* the victim's slot, a later generation */
+{
+	ace_store(&slot_of(v)->state,
+		  ACE_SLOT_WORD(ACE_ID_GEN(v) + 1, ACE_SLOT_ACTIVE), ACE_SEQ_CST);
+	poke(v);
+}
+
+/* A forged ACE section (depth 3) on a sleeping victim, then a message: the
+ * section's time bound must still deliver it. */
+static void atk_section(u32 v)
+{
+	u32 *nw = &slot_of(v)->notify, n, a = new_block();
+
+	if (!a)
+		return;
+	n = ace_load(nw, ACE_SEQ_CST);
+	while (!ace_cas(nw, &n, (n & ~ACE_NOTIFY_DEPTH_MASK) | 3, ACE_SEQ_CST))
+		;
+	send_done(a, v);
+}
+
+static void atk_notify(u32 v)	/* every bit of the notify word set */
+{
+	u32 a = new_block();
+
+	if (!a)
+		return;
+	ace_store(&slot_of(v)->notify, 0xffffffffu, ACE_SEQ_CST);
+	send_done(a, v);
+}
+
+static void atk_freelist(u32 v)	/* class 0's free-list head misaligned */
+{
+	struct ace_arena_hdr *h = ace_hdr(&H.arena);
+	u32 a = new_block();
+	u64 old;
+
+	if (!a)
+		return;
+	old = ace_load(&h->free[0].head, ACE_SEQ_CST);
+	ace_store(&h->free[0].head, ((old >> 32) + 1) << 32 |
+		  (H.arena.cls[0].base + 8), ACE_SEQ_CST);
+	send_done(a, v);
+}
+
+static void atk_header(u32 v)	/* magic and geometry scribbled over */
+{
+	struct ace_arena_hdr *h = ace_hdr(&H.arena);
+	u32 a = new_block();
+
+	if (!a)
+		return;
+	ace_store(&h->magic, 0x0badf00du, ACE_RELAXED);
+	ace_store(&h->size, 12345u, ACE_RELAXED);
+	ace_store(&h->nr_classes, 99u, ACE_RELAXED);
+	ace_store(&h->classes[0].block_size, 3u, ACE_RELAXED);
+	ace_store(&h->classes[1].base, 0xfffff000u, ACE_SEQ_CST);
+	send_done(a, v);
+}
+
+/* Every free slot: ACTIVE with a junk generation, a name without a NUL,
+ * an impossible peer, a junk inbox and notify word. */
+static void atk_table(u32 v)
+{
+	u32 s, n = 0, a = new_block();
+
+	if (!a)
+		return;
+	for (s = 0; s < H.arena.nr_mprocs; s++) {
+		struct ace_mproc *e = ace_mproc_at(&H.arena, s);
+
+		if (ACE_SLOT_STATE(ace_load(&e->state, ACE_ACQUIRE)) != ACE_SLOT_FREE)
+			continue;
+		memset(e->name, 0xff, sizeof(e->name));
+		ace_store(&e->side, ACE_SIDE(ACE_SIDE_HOST, 200), ACE_RELAXED);
+		ace_store(&e->inbox, 7u, ACE_RELAXED);
+		ace_store(&e->notify, 0xffffffffu, ACE_RELAXED);
+		ace_store(&e->state, ACE_SLOT_WORD(0xabcde, ACE_SLOT_ACTIVE), ACE_RELEASE);
+		n++;
+	}
+	printf("hostile: %u free slots filled with junk\n", n);
+	send_done(a, v);
+}
+
+/* An interrupt storm: every pending bit set, the device raised, in a
+ * tight loop. */
+static void atk_storm(u32 v)
+{
+	double end = now() + STORM_SECS;
+	u32 a = new_block(), w;
+	u64 n = 0;
+
+	if (!a)
+		return;
+	while (now() < end) {
+		for (w = 0; w < H.arena.nr_pending_words; w++)
+			ace_store(pending_word(w), ~0ull, ACE_SEQ_CST);
+		if (ace_host_raise(&H))
+			break;
+		n++;
+	}
+	printf("hostile: storm: %llu raises in %d s\n", (unsigned long long)n,
+	       STORM_SECS);
+	send_done(a, v);
+}
+
+/* Peers that come and go as fast as they can. */
+static void atk_churn(u32 v)
+{
+	u32 a = new_block(), i, n = 0;
+
+	if (!a)
+		return;
+	for (i = 0; i < CHURN_PEERS; i++) {
+		struct ace_host h2;
+
+		if (!ace_host_connect(&h2, sock_path, 5000)) {
+			ace_host_close(&h2);
+			n++;
+		}
+	}
+	printf("hostile: churn: %u peers came and went\n", n);
+	send_done(a, v);
+}
+
+/*
+ * A peer that vanishes mid-message: another connection claims "vanisher",
+ * keeps 20 blocks, sends the sleeping victim 10 messages (tags 0..9)
+ * without raising the device, leaves one slot half-claimed, and exits.
+ * The device must reap both slots; the guest must still wake the victim.
+ */
+static void atk_vanish(u32 v)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid == 0) {
+		u32 vm, id, i, s;
+		char buf[ACE_NAME_MAX];
+
+		ace_host_close(&H);
+		if (ace_host_connect(&H, sock_path, 10000) ||
+		    ace_host_wait_arena(&H, 10000) ||
+		    ace_mproc_lookup(&H.arena, "atk-vanish", &id) || id != v)
+			_exit(1);
+		vm = claim_soft("vanisher", ACE_MODE_POLL);
+		if (!vm)
+			_exit(1);
+		for (i = 0; i < 20; i++)
+			if (ace_alloc(&H.arena, 200, vm) <= 0)
+				_exit(1);
+		for (i = 0; i < 10; i++) {
+			s64 off = ace_alloc(&H.arena, 64, vm);
+
+			if (off <= 0)
+				_exit(1);
+			ace_msg(&H.arena, (u32)off)->tag = i;
+			if (ace_send(&H.arena, vm, v, (u32)off, 64) < 0)
+				_exit(1);
+		}
+		for (s = 0; s < H.arena.nr_mprocs; s++) {
+			struct ace_mproc *e = ace_mproc_at(&H.arena, s);
+			u32 st0 = ace_load(&e->state, ACE_ACQUIRE);
+
+			if (ACE_SLOT_STATE(st0) != ACE_SLOT_FREE ||
+			    ace_mproc_name(&H.arena, s, buf, NULL) != -ENOENT)
+				continue;
+			if (!ace_cas(&e->state, &st0,
+				     ACE_SLOT_WORD(ACE_SLOT_GEN(st0) + 1, ACE_SLOT_CLAIMING),
+				     ACE_ACQ_REL))
+				continue;
+			ace_store(&e->side, ACE_SIDE(ACE_SIDE_HOST, H.peer), ACE_RELEASE);
+			memcpy(e->name, "half-cl", 7);
+			break;
+		}
+		printf("hostile: vanisher (peer %u) holds 20 blocks, sent 10 unannounced, left slot %u half-claimed; exiting\n",
+		       H.peer, s);
+		fflush(stdout);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+		printf("hostile: the vanisher failed (status %d)\n", st);
+}
+
+static const struct attack {
+	const char *kind;
+	int armed;		/* wait until the victim sleeps */
+	void (*fn)(u32 victim);
+} attacks[] = {
+	{ "oob", 0, atk_oob },		{ "koob", 0, atk_oob },
+	{ "misaligned", 0, atk_misaligned },
+	{ "cycle", 0, atk_cycle },	{ "len", 0, atk_len },
+	{ "klen", 0, atk_len },		{ "state", 1, atk_state },
+	{ "gen", 1, atk_gen },		{ "section", 1, atk_section },
+	{ "notify", 1, atk_notify },	{ "freelist", 0, atk_freelist },
+	{ "header", 0, atk_header },	{ "table", 0, atk_table },
+	{ "storm", 1, atk_storm },	{ "churn", 0, atk_churn },
+	{ "vanish", 1, atk_vanish },
+};
+
+static void attack(const char *kind, u32 victim)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+		if (strcmp(kind, attacks[i].kind))
+			continue;
+		if (attacks[i].armed)
+			wait_armed(victim);
+		printf("hostile: %s on atk-%s (id 0x%x)\n", kind, kind, victim);
+		attacks[i].fn(victim);
+		return;
+	}
+	printf("hostile: no attack called %s\n", kind);
+}
+
+static int cmd_hostile(double secs)
+{
+	static u32 done[4 * ACE_MAX_MPROCS];
+	double until = now() + secs;
+	u32 epoch = H.epoch - 1, ndone = 0, n = 0, s, id, k;
+	char name[ACE_NAME_MAX];
+
+	printf("hostile: attacking every atk-KIND mproc for %.0f s\n", secs);
+	while (now() < until) {
+		if (device_poll("hostile", 10))
+			break;
+		if (H.epoch != epoch) {
+			epoch = H.epoch;
+			ndone = 0;
+			if (H.attached)
+				printf("hostile: arena generation %llu\n",
+				       (unsigned long long)H.generation);
+		}
+		for (s = 0; H.attached && s < H.arena.nr_mprocs; s++) {
+			if (ace_mproc_name(&H.arena, s, name, &id) ||
+			    strncmp(name, "atk-", 4))
+				continue;
+			for (k = 0; k < ndone && done[k] != id; k++)
+				;
+			if (k < ndone || ndone == sizeof(done) / sizeof(done[0]))
+				continue;
+			done[ndone++] = id;
+			attack(name + 4, id);
+			n++;
+		}
+	}
+	printf("hostile: %u attack(s)\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -270,9 +826,11 @@ int main(int argc, char **argv)
 	}
 	if (argc - i < 2) {
 		fprintf(stderr, "usage: ace_hostpeer [-t MS] SOCKET probe|echo NAME SECS|"
-			"ping NAME DST N|burst DST N|hold SECS\n");
+			"ping NAME DST N|burst DST N|hold SECS|serve NAME SECS|"
+			"flood DST SECS|hostile SECS\n");
 		return 2;
 	}
+	sock_path = argv[i];
 	if (ace_host_connect(&H, argv[i], timeout_ms))
 		die("connect");
 	printf("connected: peer %u\n", H.peer);
@@ -290,6 +848,12 @@ int main(int argc, char **argv)
 		return cmd_burst(argv[i + 2], (u32)atoi(argv[i + 3]));
 	if (!strcmp(argv[i + 1], "ping") && argc - i == 5)
 		return cmd_ping(argv[i + 2], argv[i + 3], (u32)atoi(argv[i + 4]));
+	if (!strcmp(argv[i + 1], "serve") && argc - i == 4)
+		return cmd_serve(argv[i + 2], atof(argv[i + 3]));
+	if (!strcmp(argv[i + 1], "flood") && argc - i == 4)
+		return cmd_flood(argv[i + 2], atof(argv[i + 3]));
+	if (!strcmp(argv[i + 1], "hostile") && argc - i == 3)
+		return cmd_hostile(atof(argv[i + 2]));
 	fprintf(stderr, "ace_hostpeer: unknown command %s\n", argv[i + 1]);
 	return 2;
 }

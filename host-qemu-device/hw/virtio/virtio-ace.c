@@ -26,6 +26,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qemu/host-utils.h"
 #include "qemu/iov.h"
@@ -47,18 +48,21 @@
 #define ACE_EVENT_QUEUE_SIZE    128
 #define ACE_DOORBELL_QUEUE_SIZE 8
 #define ACE_EVENTS_OWED_MAX     64
+#define ACE_GUEST_ERRORS_LOGGED 16
 
 /* ------------------------------------------------------------------ */
 /* Events to the guest                                                */
 /* ------------------------------------------------------------------ */
 
 /* Complete one posted event buffer; false if the guest posted none. */
-static bool virtio_ace_push_event(VirtIOAce *s, uint32_t type, uint32_t peer)
+static bool virtio_ace_push_event(VirtIOAce *s, uint32_t type, uint32_t peer,
+                                  uint32_t arg)
 {
     VirtIODevice *vdev = VIRTIO_DEVICE(s);
     struct ace_event ev = {
         .type = cpu_to_le32(type),
         .peer = cpu_to_le32(peer),
+        .arg = cpu_to_le32(arg),
     };
     VirtQueueElement *elem;
 
@@ -92,14 +96,16 @@ static void virtio_ace_event(VirtIOAce *s, uint32_t type, uint32_t peer)
     int owed = s->events_owed;
 
     if (type == ACE_EVT_PENDING) {
-        if (s->events_owed_pending || !virtio_ace_push_event(s, type, 0)) {
+        if (s->events_owed_pending || !virtio_ace_push_event(s, type, 0, 0)) {
             s->events_owed_pending = 1;
         }
     } else if (type == ACE_EVT_BROKEN) {
-        if (!virtio_ace_push_event(s, type, 0)) {
+        /* arg: the offending value */
+        if (!virtio_ace_push_event(s, type, 0,
+                                   le32_to_cpu(s->broken.value))) {
             s->events_owed_broken = 1;
         }
-    } else if (!virtio_ace_push_event(s, type, peer) &&
+    } else if (!virtio_ace_push_event(s, type, peer, 0) &&
                s->events_owed < ACE_EVENTS_OWED_MAX) {
         /* peer up/down: the guest rereads peers_up from config anyway */
         s->events_owed++;
@@ -113,15 +119,16 @@ static void virtio_ace_handle_event(VirtIODevice *vdev, VirtQueue *vq)
 
     /* New buffers: pay what is owed. */
     if (s->events_owed_broken &&
-        virtio_ace_push_event(s, ACE_EVT_BROKEN, 0)) {
+        virtio_ace_push_event(s, ACE_EVT_BROKEN, 0,
+                              le32_to_cpu(s->broken.value))) {
         s->events_owed_broken = 0;
     }
     if (s->events_owed_pending &&
-        virtio_ace_push_event(s, ACE_EVT_PENDING, 0)) {
+        virtio_ace_push_event(s, ACE_EVT_PENDING, 0, 0)) {
         s->events_owed_pending = 0;
     }
     while (s->events_owed &&
-           virtio_ace_push_event(s, ACE_EVT_PEER_UP, ACE_EVT_PEER_ANY)) {
+           virtio_ace_push_event(s, ACE_EVT_PEER_UP, ACE_EVT_PEER_ANY, 0)) {
         s->events_owed--;
     }
 }
@@ -147,17 +154,7 @@ static void virtio_ace_arm_timer(VirtIOAce *s)
     }
 }
 
-/* Report, once per arena, that a word the guest wrote made it unusable. */
-static void virtio_ace_check_broken(VirtIOAce *s)
-{
-    if (s->attached && ace_arena_broken(&s->arena) && !s->broken_reported) {
-        s->broken_reported = true;
-        error_report("virtio-ace: the guest's arena is broken: %s (0x%x); "
-                     "host peers get -EIO until the guest attaches anew",
-                     ace_arena_why(&s->arena), s->arena.why_value);
-        virtio_ace_event(s, ACE_EVT_BROKEN, 0);
-    }
-}
+static void virtio_ace_check_broken(VirtIOAce *s);
 
 /*
  * Scan the pending bitmap.  Guest mprocs: interrupt those that may be
@@ -420,6 +417,7 @@ static bool virtio_ace_peer_up(VirtIOAcePeer *p)
     }
     fds[0] = event_notifier_get_fd(&p->kick);
     fds[1] = event_notifier_get_fd(&p->raise);
+    memset(&p->in, 0, sizeof(p->in));
     p->up = true;
     if (!virtio_ace_peer_send(p, ACE_PEER_HELLO, &hello, sizeof(hello),
                               fds, 2)) {
@@ -429,6 +427,10 @@ static bool virtio_ace_peer_up(VirtIOAcePeer *p)
     event_notifier_set_handler(&p->raise, virtio_ace_raise);
     if (s->attached) {
         virtio_ace_peer_send_arena(p);
+        if (s->broken_reported) {
+            virtio_ace_peer_send(p, ACE_PEER_BROKEN, &s->broken,
+                                 sizeof(s->broken), NULL, 0);
+        }
     }
     trace_virtio_ace_peer_up(p->index);
     virtio_ace_event(s, ACE_EVT_PEER_UP, p->index);
@@ -436,17 +438,103 @@ static bool virtio_ace_peer_up(VirtIOAcePeer *p)
     return true;
 }
 
+/*
+ * The arena is broken: the device found a word it cannot accept, or peer
+ * b->peer did and said so.  Once per arena: log who found what, stop using
+ * it (the device's view turns sticky broken: no more scans, interrupts or
+ * reclaims), and tell the guest (ACE_EVT_BROKEN) and every other peer
+ * (ACE_PEER_BROKEN), until the guest attaches a new arena.
+ */
+static void virtio_ace_broken(VirtIOAce *s, const struct ace_peer_broken *b)
+{
+    uint32_t i, who = le32_to_cpu(b->peer), value = le32_to_cpu(b->value);
+
+    if (!s->attached || s->broken_reported) {
+        return;
+    }
+    s->broken_reported = true;
+    s->broken = *b;
+    s->broken.generation = cpu_to_le64(s->generation);
+    if (who == ACE_WHO_DEVICE) {
+        error_report("virtio-ace: the guest's arena is broken: %s (0x%x); "
+                     "the guest and host peers stop using it until the "
+                     "guest attaches a new one", b->why, value);
+    } else {
+        error_report("virtio-ace: host peer %u found the guest's arena "
+                     "broken: %s (0x%x); the guest and host peers stop "
+                     "using it until the guest attaches a new one",
+                     who, b->why, value);
+        ace_arena_break(&s->arena, "a host peer found the arena broken",
+                        value);
+    }
+    virtio_ace_event(s, ACE_EVT_BROKEN, 0);
+    for (i = 0; i < s->nr_peers; i++) {
+        if (s->peers[i].up && i != who) {
+            virtio_ace_peer_send(&s->peers[i], ACE_PEER_BROKEN, &s->broken,
+                                 sizeof(s->broken), NULL, 0);
+        }
+    }
+}
+
+/* Report, once per arena, that a word the guest wrote made it unusable. */
+static void virtio_ace_check_broken(VirtIOAce *s)
+{
+    struct ace_peer_broken b = { .peer = cpu_to_le32(ACE_WHO_DEVICE) };
+
+    if (s->attached && ace_arena_broken(&s->arena) && !s->broken_reported) {
+        b.value = cpu_to_le32(s->arena.why_value);
+        pstrcpy(b.why, sizeof(b.why), ace_arena_why(&s->arena));
+        virtio_ace_broken(s, &b);
+    }
+}
+
+/* Frame what peer p sent and act on it; false if it broke the protocol. */
+static bool virtio_ace_peer_feed(VirtIOAcePeer *p, const uint8_t *buf,
+                                 size_t n)
+{
+    VirtIOAce *s = p->dev;
+    VirtIOAcePeerMsg m;
+
+    while (n) {
+        int used = virtio_ace_peer_in(&p->in, buf, n, &m);
+
+        if (used < 0) {
+            warn_report("virtio-ace: peer %d broke the peer protocol; "
+                        "dropping it", p->index);
+            return false;
+        }
+        if (m.type == ACE_PEER_BROKEN) {
+            /* a report on an arena since replaced is stale */
+            if (s->attached &&
+                le64_to_cpu(m.broken.generation) == s->generation) {
+                m.broken.peer = cpu_to_le32(p->index);
+                virtio_ace_broken(s, &m.broken);
+            }
+        } else if (!used) {
+            break;
+        }
+        buf += used;
+        n -= used;
+    }
+    return true;
+}
+
 static gboolean virtio_ace_peer_io(QIOChannel *ioc, GIOCondition cond,
                                    gpointer opaque)
 {
     VirtIOAcePeer *p = opaque;
-    char buf[64];
+    uint8_t buf[256];
     ssize_t n;
 
-    /* Peers send nothing in this ABI version: data is discarded, EOF or
-     * an error means the peer is gone. */
+    /*
+     * Peers send only BROKEN reports; EOF, an error or a message that
+     * breaks the protocol means the peer is gone.
+     */
     n = recv(p->sioc->fd, buf, sizeof(buf), MSG_DONTWAIT);
-    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
+    if (n > 0 && virtio_ace_peer_feed(p, buf, n)) {
+        return G_SOURCE_CONTINUE;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return G_SOURCE_CONTINUE;
     }
     p->watch = 0;
@@ -499,7 +587,11 @@ static int virtio_ace_chr_can_read(void *opaque)
 
 static void virtio_ace_chr_read(void *opaque, const uint8_t *buf, int size)
 {
-    /* Peers send nothing in this ABI version. */
+    VirtIOAce *s = opaque;
+
+    if (s->peers[0].up && !virtio_ace_peer_feed(&s->peers[0], buf, size)) {
+        qemu_chr_fe_disconnect(&s->chr);
+    }
 }
 
 static void virtio_ace_chr_event(void *opaque, QEMUChrEvent event)
@@ -547,11 +639,13 @@ static void virtio_ace_detach(VirtIOAce *s, const char *why)
 
 /*
  * Where does guest range [gpa, gpa + len) live in the guest-RAM fd?  It
- * must be RAM, in one piece, backed by the machine's shared RAM fd.
+ * must be RAM, in one piece, backed by the machine's shared RAM fd.  (The
+ * VirtIOAceRamLookup the control-command parser calls.)
  */
-static bool virtio_ace_chunk_fd_offset(VirtIOAce *s, uint64_t gpa,
+static bool virtio_ace_chunk_fd_offset(void *opaque, uint64_t gpa,
                                        uint64_t len, uint64_t *fd_off)
 {
+    VirtIOAce *s = opaque;
     MemoryRegionSection sec = memory_region_find(get_system_memory(), gpa,
                                                  len);
     ram_addr_t off;
@@ -575,76 +669,62 @@ static bool virtio_ace_chunk_fd_offset(VirtIOAce *s, uint64_t gpa,
     return ok;
 }
 
-static uint32_t virtio_ace_attach(VirtIOAce *s, const struct ace_ctrl_cmd *c,
-                                  size_t len, uint32_t *detail)
+/*
+ * The guest sent something the device refuses: say what, but let no guest
+ * flood the host's log by repeating it; past the first few, count only.
+ */
+static void G_GNUC_PRINTF(2, 3) virtio_ace_guest_error(VirtIOAce *s,
+                                                       const char *fmt, ...)
 {
-    uint32_t nr = le32_to_cpu(c->nr_chunks);
-    uint32_t size = le32_to_cpu(c->arena_size);
-    g_autofree struct ace_chunk *ch = NULL;
-    uint64_t sum = 0;
-    uint32_t i, j;
+    va_list ap;
+
+    if (s->stat_guest_errors++ >= ACE_GUEST_ERRORS_LOGGED) {
+        return;
+    }
+    va_start(ap, fmt);
+    error_vreport(fmt, ap);
+    va_end(ap);
+    if (s->stat_guest_errors == ACE_GUEST_ERRORS_LOGGED) {
+        error_report("virtio-ace: further refusals are counted, not logged");
+    }
+}
+
+/* Map the checked chunks contiguously and validate the arena header. */
+static uint32_t virtio_ace_attach(VirtIOAce *s, const VirtIOAceCtrl *c,
+                                  uint32_t *detail)
+{
+    uint32_t i, nr = c->nr_regions, size = c->arena_size;
     void *map;
 
-    if (nr == 0 || nr > ACE_MAX_CHUNKS ||
-        len < sizeof(*c) + (size_t)nr * sizeof(struct ace_chunk)) {
-        *detail = nr;
-        return EINVAL;
-    }
-    if (size < ACE_MIN_ARENA || size > s->arena_max || size % 4096) {
-        *detail = size;
-        return E2BIG;
-    }
-    virtio_ace_detach(s, "the guest attaches a new arena");
-    /* c was copied out of guest memory: every field is read once. */
-    ch = g_new(struct ace_chunk, nr);
-    memcpy(ch, c->chunks, nr * sizeof(*ch));
     s->regions = g_new0(struct ace_peer_region, nr);
     for (i = 0; i < nr; i++) {
-        uint64_t gpa = le64_to_cpu(ch[i].gpa), l = le64_to_cpu(ch[i].len);
-        uint64_t fd_off;
-
-        ch[i].gpa = gpa;
-        ch[i].len = l;
-        *detail = i;
-        if (gpa % 4096 || l == 0 || l % 4096 || l > ACE_MAX_CHUNK ||
-            gpa + l < gpa || sum + l > size) {
-            goto bad_chunk;
-        }
-        for (j = 0; j < i; j++) {
-            if (gpa < ch[j].gpa + ch[j].len && ch[j].gpa < gpa + l) {
-                goto bad_chunk;     /* overlaps an earlier chunk */
-            }
-        }
-        if (!virtio_ace_chunk_fd_offset(s, gpa, l, &fd_off)) {
-            goto bad_chunk;         /* not shared guest RAM */
-        }
-        s->regions[i].arena_off = cpu_to_le64(sum);
-        s->regions[i].fd_off = cpu_to_le64(fd_off);
-        s->regions[i].len = cpu_to_le64(l);
-        sum += l;
-    }
-    if (sum != size) {
-        *detail = (uint32_t)sum;
-        goto bad;
+        s->regions[i].arena_off = cpu_to_le64(c->regions[i].arena_off);
+        s->regions[i].fd_off = cpu_to_le64(c->regions[i].fd_off);
+        s->regions[i].len = cpu_to_le64(c->regions[i].len);
     }
     map = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
                MAP_NORESERVE, -1, 0);
     if (map == MAP_FAILED) {
+        error_report("virtio-ace: cannot reserve %u bytes for the arena: %s",
+                     size, strerror(errno));
         goto bad;
     }
     for (i = 0; i < nr; i++) {
-        if (mmap((uint8_t *)map + le64_to_cpu(s->regions[i].arena_off),
-                 le64_to_cpu(s->regions[i].len), PROT_READ | PROT_WRITE,
+        if (mmap((uint8_t *)map + c->regions[i].arena_off,
+                 c->regions[i].len, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_FIXED, s->ram_fd,
-                 le64_to_cpu(s->regions[i].fd_off)) == MAP_FAILED) {
+                 c->regions[i].fd_off) == MAP_FAILED) {
+            error_report("virtio-ace: cannot map arena chunk %u: %s", i,
+                         strerror(errno));
             munmap(map, size);
             *detail = i;
             goto bad;
         }
     }
     if (ace_arena_attach(&s->arena, map, size)) {
-        error_report("virtio-ace: the guest's arena is refused: %s (0x%x)",
-                     ace_arena_why(&s->arena), s->arena.why_value);
+        virtio_ace_guest_error(s, "virtio-ace: the guest's arena is refused: "
+                               "%s (0x%x)", ace_arena_why(&s->arena),
+                               s->arena.why_value);
         munmap(map, size);
         g_free(s->regions);
         s->regions = NULL;
@@ -653,9 +733,10 @@ static uint32_t virtio_ace_attach(VirtIOAce *s, const struct ace_ctrl_cmd *c,
     }
     s->map = map;
     s->broken_reported = false;
+    memset(&s->broken, 0, sizeof(s->broken));
     s->map_size = size;
     s->nr_regions = nr;
-    s->generation = le64_to_cpu(c->generation);
+    s->generation = c->generation;
     s->attached = true;
     trace_virtio_ace_attach(size, nr, s->generation);
     for (i = 0; i < s->nr_peers; i++) {
@@ -665,40 +746,47 @@ static uint32_t virtio_ace_attach(VirtIOAce *s, const struct ace_ctrl_cmd *c,
     }
     return 0;
 
-bad_chunk:
-    s->stat_bad_chunks++;
-    error_report("virtio-ace: arena chunk %u refused: it must be 4 KiB "
-                 "aligned, at most 4 MiB, inside shared guest RAM and not "
-                 "overlap another chunk", *detail);
 bad:
     g_free(s->regions);
     s->regions = NULL;
     return EINVAL;
 }
 
+/*
+ * One command, copied out of guest memory: checked by the parser shared
+ * with tests/fuzz/fuzz_ctrl.c, then carried out.  An ATTACH, refused or
+ * not, first detaches the arena before it: the guest is replacing it and
+ * may already reuse its memory.
+ */
 static uint32_t virtio_ace_ctrl_cmd(VirtIOAce *s, const void *buf, size_t len,
-                                    uint32_t *detail)
+                                    uint32_t *cmd, uint32_t *detail)
 {
-    const struct ace_ctrl_cmd *c = buf;
+    g_autofree VirtIOAceCtrl *c = g_new(VirtIOAceCtrl, 1);
+    uint32_t status;
 
-    switch (le32_to_cpu(c->cmd)) {
+    status = virtio_ace_ctrl_parse(buf, len, s->arena_max,
+                                   virtio_ace_chunk_fd_offset, s, c, detail);
+    *cmd = c->cmd;
+    if (c->cmd == ACE_CTRL_ATTACH) {
+        virtio_ace_detach(s, "the guest attaches a new arena");
+    }
+    if (status) {
+        virtio_ace_guest_error(s, "virtio-ace: control command %u refused: "
+                               "%s (%u)", c->cmd, c->why, *detail);
+        return status;
+    }
+    switch (c->cmd) {
     case ACE_CTRL_ATTACH:
-        return virtio_ace_attach(s, c, len, detail);
-    case ACE_CTRL_DETACH:
-    case ACE_CTRL_RESET:
+        return virtio_ace_attach(s, c, detail);
+    default:        /* DETACH, RESET */
         virtio_ace_detach(s, "the guest asked");
         return 0;
-    default:
-        *detail = le32_to_cpu(c->cmd);
-        return EINVAL;
     }
 }
 
 static void virtio_ace_handle_ctrl(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIOAce *s = VIRTIO_ACE(vdev);
-    const size_t max = sizeof(struct ace_ctrl_cmd) +
-                       ACE_MAX_CHUNKS * sizeof(struct ace_chunk);
     VirtQueueElement *elem;
 
     while ((elem = virtqueue_pop(vq, sizeof(VirtQueueElement)))) {
@@ -714,15 +802,16 @@ static void virtio_ace_handle_ctrl(VirtIODevice *vdev, VirtQueue *vq)
             g_free(elem);
             return;
         }
-        if (out > max) {
+        if (out > VIRTIO_ACE_CTRL_MAX) {
+            /* refused unread; the parser says the same of such a length */
             status = E2BIG;
-            detail = out;
+            detail = out > UINT32_MAX ? UINT32_MAX : out;
         } else {
             g_autofree void *buf = g_malloc(out);
 
+            /* one copy: the guest cannot change what is being checked */
             iov_to_buf(elem->out_sg, elem->out_num, 0, buf, out);
-            cmd = le32_to_cpu(((struct ace_ctrl_cmd *)buf)->cmd);
-            status = virtio_ace_ctrl_cmd(s, buf, out, &detail);
+            status = virtio_ace_ctrl_cmd(s, buf, out, &cmd, &detail);
         }
         trace_virtio_ace_ctrl(cmd, status, detail);
         st.status = cpu_to_le32(status);

@@ -1,20 +1,7 @@
 #!/bin/sh
 # Guest side of tests/vm/cases/bridge.sh.  $1: a (vm1), b (vm2's first
 # boot) or b2 (vm2 booted again after it was killed).
-# counter NAME FIELD: an mproc's counter, from ace-stat --json
-counter() {
-	ace-stat --json | grep "\"name\": \"$1\"" | sed "s/.*\"$2\": \([0-9]*\).*/\1/"
-}
-# wait_received NAME N SECS: until mproc NAME has received N messages
-wait_received() {
-	i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		[ "$(counter "$1" received)" -ge "$2" ] 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. /tests/common.sh
 insmod /lib/ace/ace.ko || exit 1
 # the far VM may still be booting: wait long for its names
 export ACE_WAIT=120

@@ -4,10 +4,7 @@
 # the host destroys the domain with virsh; running out the $2 seconds is a
 # failure.
 secs=${2:-120}
-# counter NAME FIELD: an mproc's counter, from ace-stat --json
-counter() {
-	ace-stat --json | grep "\"name\": \"$1\"" | sed "s/.*\"$2\": \([0-9]*\).*/\1/"
-}
+. /tests/common.sh
 insmod /lib/ace/ace.ko || exit 1
 [ -c /dev/ace0 ] || { echo "ACE-TEST no /dev/ace0"; exit 1; }
 ace-ping -T hecho -n 500 -m interrupt || exit 1

@@ -1,19 +1,6 @@
 #!/bin/sh
 # Guest side of tests/vm/cases/traffic.sh.
-# counter NAME FIELD: an mproc's counter, from ace-stat --json
-counter() {
-	ace-stat --json | grep "\"name\": \"$1\"" | sed "s/.*\"$2\": \([0-9]*\).*/\1/"
-}
-# wait_received NAME N: until mproc NAME has received N messages (30 s)
-wait_received() {
-	i=0
-	while [ $i -lt 300 ]; do
-		[ "$(counter "$1" received)" -ge "$2" ] 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. /tests/common.sh
 insmod /lib/ace/ace.ko || exit 1
 fail=0
 ace-ping -T hecho -n 3000 -m poll || fail=1

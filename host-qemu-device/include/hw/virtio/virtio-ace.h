@@ -15,6 +15,7 @@
 #include "qemu/timer.h"
 #include "qom/object.h"
 #include "../../../hw/virtio/ace-shared/ace_core.h"
+#include "../../../hw/virtio/virtio-ace-ctrl.h"
 
 #define TYPE_VIRTIO_ACE "virtio-ace-device"
 OBJECT_DECLARE_SIMPLE_TYPE(VirtIOAce, VIRTIO_ACE)
@@ -29,6 +30,7 @@ typedef struct VirtIOAcePeer {
     bool is_chardev;            /* the peer behind chardev= */
     EventNotifier kick;         /* guest doorbell -> peer (peer reads) */
     EventNotifier raise;        /* peer -> device: scan the pending bits */
+    VirtIOAcePeerIn in;         /* what the peer sent, being framed */
 } VirtIOAcePeer;
 
 /* A section whose deferred delivery the device is timing. */
@@ -65,6 +67,7 @@ struct VirtIOAce {
     struct ace_arena arena;
     uint64_t generation;
     bool broken_reported;
+    struct ace_peer_broken broken;  /* why, and who found it */
 
     /* host -> guest events owed for want of a posted buffer */
     uint32_t events_owed;
@@ -79,7 +82,7 @@ struct VirtIOAce {
     uint64_t stat_interrupts;
     uint64_t stat_overruns;
     uint64_t stat_doorbells;
-    uint64_t stat_bad_chunks;
+    uint64_t stat_guest_errors;     /* commands and arenas refused */
 };
 
 #endif

@@ -88,7 +88,8 @@ int main(int argc, char **argv)
 	pthread_t th[64];
 	long senders = 1, i;
 	const char *irq = NULL, *mark = NULL;
-	uint64_t t0, t1, cpu0, irq0, all0, cpu, irqs, all;
+	uint64_t t0, t1;
+	struct tool_meter meter;
 	double secs, msgs;
 	int json = 0, c;
 
@@ -112,34 +113,23 @@ int main(int argc, char **argv)
 	if (senders < 1 || senders > 64 || size < 8 || !count)
 		usage(2);
 	ch = tool_open("ace-bench", dev, -1);
-	if (mark) {
-		printf("BENCH-T0 %s\n", mark);
-		fflush(stdout);
-	}
-	irq0 = irq ? tool_irqs(irq) : 0;
-	all0 = tool_irqs(NULL);
-	cpu0 = tool_cpu_ns();
+	meter = (struct tool_meter){ .mark = mark, .irq = irq };
+	tool_meter_begin(&meter);
 	t0 = tool_now_ns();
 	for (i = 0; i < senders; i++)
 		pthread_create(&th[i], NULL, sender, (void *)i);
 	for (i = 0; i < senders; i++)
 		pthread_join(th[i], NULL);
 	t1 = tool_now_ns();
-	cpu = tool_cpu_ns() - cpu0;
-	irqs = irq ? tool_irqs(irq) - irq0 : 0;
-	all = tool_irqs(NULL) - all0;
-	if (mark) {
-		printf("BENCH-T1 %s\n", mark);
-		fflush(stdout);
-	}
+	tool_meter_end(&meter);
 	secs = (double)(t1 - t0) / 1e9;
 	msgs = (double)count * (double)senders;
 	if (json)
 		printf("{\"tool\": \"ace-bench\", \"to\": \"%s\", \"mode\": \"%s\", \"senders\": %ld, \"size\": %llu, \"touch\": %d, \"messages\": %.0f, \"seconds\": %.6f, \"msgs_per_s\": %.0f, \"gbytes_per_s\": %.4f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"alloc_waits_per_msg\": %.4f, \"mark\": \"%s\"}\n",
 		       to, tool_mode_name(mode), senders, (unsigned long long)size,
 		       touch, msgs, secs, msgs / secs, msgs * (double)size / secs / 1e9,
-		       (double)cpu / msgs / 1e3, (double)irqs / msgs,
-		       (double)all / msgs, (double)alloc_waits / msgs,
+		       (double)meter.cpu_ns / msgs / 1e3, (double)meter.irqs / msgs,
+		       (double)meter.irqs_all / msgs, (double)alloc_waits / msgs,
 		       mark ? mark : "");
 	else
 		printf("ace-bench: %ld sender(s), %llu B, %.0f messages in %.3f s: %.0f msgs/s, %.3f GB/s\n",

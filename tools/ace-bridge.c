@@ -53,7 +53,6 @@ struct link {
 	char far_name[48];
 	int named;		/* mirrors a name (else made for a reply path) */
 	int seen;		/* found by the current scan */
-	uint64_t fwd;
 };
 
 static struct vm vms[MAX_VMS];
@@ -144,14 +143,13 @@ static void vm_down(struct vm *v, int close_channel, const char *what)
 	}
 }
 
-/* An error on VM v's channel: -EPIPE is a detach or the device gone,
- * anything else (-EIO: a broken arena) ends this connection too. */
-static void vm_error(struct vm *v, int r, const char *doing)
+/* An error on VM v's channel while `doing`: -EPIPE (a detach, the device
+ * gone) and -EIO (a broken arena) alike end this connection. */
+static void vm_error(struct vm *v, const char *doing)
 {
 	char what[256];
 
 	snprintf(what, sizeof(what), "%s: %s", doing, ace_error(v->ch));
-	(void)r;
 	vm_down(v, 1, what);
 }
 
@@ -230,7 +228,7 @@ static struct link *make_link(struct vm *home, struct vm *far, uint32_t id,
 			    ace_error(home->ch));
 		free(l);
 		if (r == -EIO || r == -EPIPE)
-			vm_error(home, r, "create");
+			vm_error(home, "create");
 		return NULL;
 	}
 	if (mode == ACE_MODE_ADAPTIVE)
@@ -261,7 +259,7 @@ static void scan_vm(struct vm *v)
 	for (s = 0; s < slots; s++) {
 		r = ace_slot_name(v->ch, s, name, &id);
 		if (r == -EIO) {
-			vm_error(v, r, "scan");
+			vm_error(v, "scan");
 			return;
 		}
 		if (r || !name[0] || strchr(name, '/'))
@@ -329,7 +327,7 @@ static int forward(struct link *l, struct ace_buf *m)
 		goto drop;
 	r = ace_mp_alloc(back->mp, m->len, &nb);
 	if (r == -EIO || r == -EPIPE) {
-		vm_error(b, r, "alloc");
+		vm_error(b, "alloc");
 		return 1;
 	}
 	if (r)
@@ -339,7 +337,7 @@ static int forward(struct link *l, struct ace_buf *m)
 	nb.tag = m->tag;
 	r = ace_mp_send(back->mp, l->far_id, &nb);
 	if (r == -EIO || r == -EPIPE) {
-		vm_error(b, r, "send");
+		vm_error(b, "send");
 		return 1;
 	}
 	if (r) {
@@ -347,14 +345,13 @@ static int forward(struct link *l, struct ace_buf *m)
 		goto drop;
 	}
 	b->out++;
-	l->fwd++;
 	goto done;
 drop:
 	a->dropped++;
 done:
 	r = ace_mp_free(l->mp, m);
 	if (r) {
-		vm_error(a, r, "free");
+		vm_error(a, "free");
 		return 1;
 	}
 	return 0;
@@ -370,7 +367,7 @@ static int pump(void)
 	for (l = links; l; l = l->next) {
 		got = ace_mp_recv_batch(l->mp, m, BATCH, ACE_NOWAIT);
 		if (got < 0) {
-			vm_error(l->home, got, "receive");
+			vm_error(l->home, "receive");
 			return n + 1;	/* the list changed under us */
 		}
 		for (i = 0; i < got; i++) {

@@ -82,7 +82,8 @@ int main(int argc, char **argv)
 	char name[48];
 	unsigned mode = ACE_MODE_POLL;
 	uint64_t count = 10000, warm = (uint64_t)-1, size = 64, *rtt, i;
-	uint64_t cpu0 = 0, irq0 = 0, all0 = 0, cpu, irqs, all, sum = 0;
+	uint64_t sum = 0;
+	struct tool_meter meter;
 	struct ace_stats me0, me1, peer0, peer1;
 	int hist = 0, json = 0, touch = 0, c;
 	struct ace_mp *mp;
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 		usage(2);
 	if (warm == (uint64_t)-1)
 		warm = count / 10;
+	meter = (struct tool_meter){ .mark = mark, .irq = irq };
 	rtt = malloc(count * sizeof(*rtt));
 	if (!rtt) {
 		fprintf(stderr, "ace-ping: out of memory for %llu samples\n",
@@ -127,15 +129,9 @@ int main(int argc, char **argv)
 		int r;
 
 		if (i == warm) {	/* the measured part starts */
-			if (mark) {
-				printf("BENCH-T0 %s\n", mark);
-				fflush(stdout);
-			}
 			TOOL_CHECK("ace-ping", ch, ace_stats(ch, ace_mp_id(mp), &me0));
 			TOOL_CHECK("ace-ping", ch, ace_stats(ch, dst, &peer0));
-			irq0 = irq ? tool_irqs(irq) : 0;
-			all0 = tool_irqs(NULL);
-			cpu0 = tool_cpu_ns();
+			tool_meter_begin(&meter);
 		}
 		t0 = tool_now_ns();
 		TOOL_CHECK("ace-ping", ch, ace_mp_alloc(mp, size, &b));
@@ -162,16 +158,10 @@ int main(int argc, char **argv)
 		if (i >= warm)
 			rtt[i - warm] = tool_now_ns() - t0;
 	}
-	cpu = tool_cpu_ns() - cpu0;
-	irqs = irq ? tool_irqs(irq) - irq0 : 0;
-	all = tool_irqs(NULL) - all0;
+	tool_meter_end(&meter);
 	TOOL_CHECK("ace-ping", ch, ace_stats(ch, ace_mp_id(mp), &me1));
 	if (ace_stats(ch, dst, &peer1))
 		peer1 = peer0;	/* the echo left after its last reply */
-	if (mark) {
-		printf("BENCH-T1 %s\n", mark);
-		fflush(stdout);
-	}
 	for (i = 0; i < count; i++)
 		sum += rtt[i];
 	qsort(rtt, count, sizeof(*rtt), cmp_u64);
@@ -181,8 +171,8 @@ int main(int argc, char **argv)
 		printf("{\"tool\": \"ace-ping\", \"to\": \"%s\", \"mode\": \"%s\", \"size\": %llu, \"touch\": %d, \"samples\": %llu, \"mean_us\": %.3f, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"ace_interrupts_per_msg\": %.4f, \"ace_wakeups_per_msg\": %.4f, \"ace_notifies_out_per_msg\": %.4f, \"mark\": \"%s\"}\n",
 		       to, tool_mode_name(mode), (unsigned long long)size, touch,
 		       (unsigned long long)count, PER(sum) / 1e3, rtt[0] / 1e3,
-		       P(0.5), P(0.99), P(0.999), rtt[count - 1] / 1e3, PER(cpu) / 1e3,
-		       PER(irqs), PER(all), PER(me1.interrupts - me0.interrupts),
+		       P(0.5), P(0.99), P(0.999), rtt[count - 1] / 1e3, PER(meter.cpu_ns) / 1e3,
+		       PER(meter.irqs), PER(meter.irqs_all), PER(me1.interrupts - me0.interrupts),
 		       PER(me1.wakeups - me0.wakeups),
 		       PER(peer1.notifies - peer0.notifies), mark ? mark : "");
 	else

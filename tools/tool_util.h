@@ -154,6 +154,42 @@ static inline uint64_t tool_irqs(const char *match)
 	return sum;
 }
 
+/*
+ * What a measured part cost: this process's CPU time and the interrupts
+ * taken (all of them, and those of the /proc/interrupts lines matching
+ * `irq`, see tool_irqs()).  With a `mark`, "BENCH-T0 MARK" and "BENCH-T1
+ * MARK" go to stdout around the part, for a host-side monitor.
+ *   struct tool_meter m = { .mark = mark, .irq = irq };
+ *   tool_meter_begin(&m); ...the measured part...; tool_meter_end(&m);
+ *   then m.cpu_ns, m.irqs, m.irqs_all are the part's.
+ */
+struct tool_meter {
+	const char *mark, *irq;
+	uint64_t cpu_ns, irqs, irqs_all;
+};
+
+static inline void tool_meter_begin(struct tool_meter *m)
+{
+	if (m->mark) {
+		printf("BENCH-T0 %s\n", m->mark);
+		fflush(stdout);
+	}
+	m->irqs = m->irq ? tool_irqs(m->irq) : 0;
+	m->irqs_all = tool_irqs(NULL);
+	m->cpu_ns = tool_cpu_ns();
+}
+
+static inline void tool_meter_end(struct tool_meter *m)
+{
+	m->cpu_ns = tool_cpu_ns() - m->cpu_ns;
+	m->irqs = m->irq ? tool_irqs(m->irq) - m->irqs : 0;
+	m->irqs_all = tool_irqs(NULL) - m->irqs_all;
+	if (m->mark) {
+		printf("BENCH-T1 %s\n", m->mark);
+		fflush(stdout);
+	}
+}
+
 #define TOOL_CHECK(prog, ch, expr) do {					\
 	int _r = (expr);						\
 	if (_r < 0) {							\

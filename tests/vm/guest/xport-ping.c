@@ -246,8 +246,8 @@ int main(int argc, char **argv)
 		{ "mark", 1, 0, 'M' }, { 0 },
 	};
 	const char *addr = NULL, *irq = NULL, *mark = NULL;
-	uint64_t warm = (uint64_t)-1, i, *rtt, cpu0 = 0, irq0 = 0, all0 = 0;
-	uint64_t cpu, irqs, all, sum = 0;
+	uint64_t warm = (uint64_t)-1, i, *rtt, sum = 0;
+	struct tool_meter meter;
 	int stream_mode = 0, senders = 1, fd, c, k;
 	char *wbuf, *rbuf;
 
@@ -272,6 +272,7 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "xport-ping: -t and -a are needed; size >= 8, count > 0, 1-64 senders\n"), 2;
 	if (strcmp(transport, "serial") && strcmp(transport, "tcp"))
 		return fprintf(stderr, "xport-ping: transport serial or tcp\n"), 2;
+	meter = (struct tool_meter){ .mark = mark, .irq = irq };
 
 	if (stream_mode) {
 		struct sender *s = calloc((size_t)senders, sizeof(*s));
@@ -282,13 +283,7 @@ int main(int argc, char **argv)
 			die("calloc");
 		for (k = 0; k < senders; k++)
 			s[k].fd = open_addr(addr, k);
-		if (mark) {
-			printf("BENCH-T0 %s\n", mark);
-			fflush(stdout);
-		}
-		irq0 = irq ? tool_irqs(irq) : 0;
-		all0 = tool_irqs(NULL);
-		cpu0 = tool_cpu_ns();
+		tool_meter_begin(&meter);
 		t0 = now_ns();
 		for (k = 0; k < senders; k++)
 			if (pthread_create(&s[k].th, NULL, stream, &s[k]))
@@ -296,20 +291,14 @@ int main(int argc, char **argv)
 		for (k = 0; k < senders; k++)
 			pthread_join(s[k].th, NULL);
 		t1 = now_ns();
-		cpu = tool_cpu_ns() - cpu0;
-		irqs = irq ? tool_irqs(irq) - irq0 : 0;
-		all = tool_irqs(NULL) - all0;
-		if (mark) {
-			printf("BENCH-T1 %s\n", mark);
-			fflush(stdout);
-		}
+		tool_meter_end(&meter);
 		secs = (double)(t1 - t0) / 1e9;
 		msgs = (double)count * senders;
 		printf("{\"tool\": \"xport-stream\", \"transport\": \"%s\", \"to\": \"%s\", \"mode\": \"stream\", \"senders\": %d, \"size\": %llu, \"touch\": %d, \"messages\": %.0f, \"seconds\": %.6f, \"msgs_per_s\": %.0f, \"gbytes_per_s\": %.4f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"mark\": \"%s\"}\n",
 		       transport, addr, senders, (unsigned long long)size, touch,
 		       msgs, secs, msgs / secs, msgs * (double)size / secs / 1e9,
-		       (double)cpu / msgs / 1e3, (double)irqs / msgs,
-		       (double)all / msgs, mark ? mark : "");
+		       (double)meter.cpu_ns / msgs / 1e3, (double)meter.irqs / msgs,
+		       (double)meter.irqs_all / msgs, mark ? mark : "");
 		return 0;
 	}
 
@@ -326,13 +315,7 @@ int main(int argc, char **argv)
 		uint64_t t0;
 
 		if (i == warm) {	/* the measured part starts */
-			if (mark) {
-				printf("BENCH-T0 %s\n", mark);
-				fflush(stdout);
-			}
-			irq0 = irq ? tool_irqs(irq) : 0;
-			all0 = tool_irqs(NULL);
-			cpu0 = tool_cpu_ns();
+			tool_meter_begin(&meter);
 		}
 		t0 = now_ns();
 		if (touch)
@@ -348,13 +331,7 @@ int main(int argc, char **argv)
 		if (i >= warm)
 			rtt[i - warm] = now_ns() - t0;
 	}
-	cpu = tool_cpu_ns() - cpu0;
-	irqs = irq ? tool_irqs(irq) - irq0 : 0;
-	all = tool_irqs(NULL) - all0;
-	if (mark) {
-		printf("BENCH-T1 %s\n", mark);
-		fflush(stdout);
-	}
+	tool_meter_end(&meter);
 	for (i = 0; i < count; i++)
 		sum += rtt[i];
 	qsort(rtt, count, sizeof(*rtt), cmp_u64);
@@ -363,8 +340,8 @@ int main(int argc, char **argv)
 	printf("{\"tool\": \"xport-ping\", \"transport\": \"%s\", \"to\": \"%s\", \"mode\": \"syscall\", \"size\": %llu, \"touch\": %d, \"samples\": %llu, \"mean_us\": %.3f, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"mark\": \"%s\"}\n",
 	       transport, addr, (unsigned long long)size, touch,
 	       (unsigned long long)count, PER(sum) / 1e3, rtt[0] / 1e3, P(0.5),
-	       P(0.99), P(0.999), rtt[count - 1] / 1e3, PER(cpu) / 1e3, PER(irqs),
-	       PER(all), mark ? mark : "");
+	       P(0.99), P(0.999), rtt[count - 1] / 1e3, PER(meter.cpu_ns) / 1e3, PER(meter.irqs),
+	       PER(meter.irqs_all), mark ? mark : "");
 	close(fd);
 	return 0;
 }

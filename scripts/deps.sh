@@ -60,5 +60,5 @@ for p in "${missing[@]}"; do
 done
 
 echo "[deps] installing: ${missing[*]}"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
 echo "[deps] done"

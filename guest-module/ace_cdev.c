@@ -2,10 +2,13 @@
 /*
  * ace_cdev.c - /dev/aceN: open, release, mmap of the arena, poll.
  *
- * Each open file holds a reference on the device, so the arena outlives a
- * device that goes away while files are open (their calls then fail with
- * -ENODEV), and fops.owner pins the module, so rmmod refuses cleanly while
- * /dev/aceN is open.
+ * Each open file holds a reference on the device, so the driver's state
+ * outlives a device that goes away while files are open (their calls then
+ * fail with -ENODEV), and fops.owner pins the module, so rmmod refuses
+ * cleanly while /dev/aceN is open.  A process maps the arena region
+ * itself (device memory, write-back); when the device goes away those
+ * mappings are zapped, so a later access faults (SIGBUS) instead of
+ * reaching whatever the address is given to next.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -28,6 +31,7 @@ static int ace_open(struct inode *inode, struct file *file)
 	if (!f)
 		return -ENOMEM;
 	f->dev = dev;
+	f->mapping = file->f_mapping;
 	init_waitqueue_head(&f->poll_wq);
 	kref_get(&dev->ref);
 	mutex_lock(&dev->files_lock);
@@ -51,15 +55,14 @@ static int ace_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* The whole arena from offset 0, shared only.  Every page is inserted
- * now, with its own reference, so an unmapped page can never be one the
- * driver already freed. */
+/* The arena from offset 0, shared only, write-back: the memory type that
+ * ace_arena_map() reserved for the region is what PAT gives this mapping
+ * (vm_page_prot stays cacheable). */
 static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct ace_file *f = file->private_data;
 	struct ace_dev *dev = f->dev;
 	unsigned long len = vma->vm_end - vma->vm_start;
-	unsigned long num = len >> PAGE_SHIFT;
 
 	if (!READ_ONCE(dev->alive))
 		return -ENODEV;
@@ -71,7 +74,19 @@ static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EPERM;
 	/* 6.1 writes vma->vm_flags directly; see ace_kcompat.h */
 	ace_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
-	return vm_insert_pages(vma, vma->vm_start, dev->pages, &num);
+	return remap_pfn_range(vma, vma->vm_start, PHYS_PFN(dev->region_addr),
+			       len, vma->vm_page_prot);
+}
+
+/* The device is gone: no process keeps a mapping of its region. */
+void ace_cdev_zap_mappings(struct ace_dev *dev)
+{
+	struct ace_file *f;
+
+	mutex_lock(&dev->files_lock);
+	list_for_each_entry(f, &dev->files, node)
+		unmap_mapping_range(f->mapping, 0, 0, 1);
+	mutex_unlock(&dev->files_lock);
 }
 
 /* Does any mproc file f owns have mail? */

@@ -21,10 +21,10 @@
 
 #include "ace_drv.h"
 
-static unsigned int arena_size = ACE_DEFAULT_ARENA;
+static unsigned int arena_size;
 module_param(arena_size, uint, 0444);
 MODULE_PARM_DESC(arena_size,
-		 "arena bytes (default 16 MiB; clamped to the device's arena_max)");
+		 "arena bytes (default 0: the whole arena region; clamped to the device's arena_max)");
 
 static unsigned int nr_mprocs = ACE_DEFAULT_MPROCS;
 module_param(nr_mprocs, uint, 0444);
@@ -143,13 +143,13 @@ static int ace_check_config(struct ace_dev *dev)
 static void ace_config_sizes(struct ace_dev *dev)
 {
 	u32 max = min(dev->arena_max, ACE_MAX_ARENA);
-	u32 size = clamp_t(u32, arena_size, ACE_MIN_ARENA, max);
+	u32 size = arena_size ? clamp_t(u32, arena_size, ACE_MIN_ARENA, max) : max;
 	u32 nr = clamp_t(u32, nr_mprocs, 1,
 			 min(dev->max_mprocs, ACE_MAX_MPROCS));
 
 	dev->arena_size = round_down(size, PAGE_SIZE);
 	dev->nr_mprocs = nr;
-	if (dev->arena_size != arena_size || nr != nr_mprocs)
+	if ((arena_size && dev->arena_size != arena_size) || nr != nr_mprocs)
 		dev_info(ace_devp(dev),
 			 "using arena_size %u and nr_mprocs %u (asked %u, %u; device limits %u, %u)\n",
 			 dev->arena_size, nr, arena_size, nr_mprocs,

@@ -37,7 +37,6 @@
 #define ACE_EVT_BUDGET		(2 * ACE_NR_EVENTS)	/* per IRQ, then a work */
 #define ACE_CTRL_TIMEOUT	(5 * HZ)
 #define ACE_NR_VQS_MAX		(ACE_VQ_DOORBELL0 + ACE_MAX_PEERS)
-#define ACE_CHUNK_ORDER		10	/* 4 MiB = ACE_MAX_CHUNK */
 #define ACE_SECTION_NS_DEFAULT	50000u
 #define ACE_SECTION_NS_MAX	1000000000u
 
@@ -57,12 +56,6 @@ struct ace_slot {
 	bool deferred;			/* a section's time bound is running */
 	u32 defer_seq;			/* ... for this section sequence */
 	ktime_t defer_deadline;
-};
-
-/* One physically contiguous piece of the arena. */
-struct ace_chunk_mem {
-	struct page *page;
-	unsigned int order;
 };
 
 struct ace_dev {
@@ -89,12 +82,10 @@ struct ace_dev {
 	struct work_struct cfg_work;	/* re-read peers_up */
 	struct workqueue_struct *wq;
 
-	/* arena */
-	struct page **pages;
-	unsigned int nr_pages;
-	struct ace_chunk_mem chunks[ACE_MAX_CHUNKS];
-	unsigned int nr_chunks;
-	void *vaddr;
+	/* arena: at offset 0 of the device's region ACE_SHM_ARENA */
+	phys_addr_t region_addr;
+	u64 region_len;
+	void *vaddr;			/* memremap()ed write-back */
 	u32 arena_size, nr_mprocs;
 	u64 generation;
 	struct ace_arena arena;
@@ -123,6 +114,7 @@ struct ace_file {
 	struct ace_dev *dev;
 	struct list_head node;
 	wait_queue_head_t poll_wq;
+	struct address_space *mapping;	/* where its arena mappings live */
 };
 
 /* An in-kernel mproc (opaque in ace_kapi.h). */
@@ -158,10 +150,9 @@ int ace_config_read(struct ace_dev *dev);
 void ace_cfg_work(struct work_struct *work);
 
 /* ace_mem.c */
-int ace_arena_alloc(struct ace_dev *dev);
+int ace_arena_map(struct ace_dev *dev);
 int ace_arena_format(struct ace_dev *dev);
-void ace_arena_free(struct ace_dev *dev);
-void ace_arena_retire_all(void);
+void ace_arena_unmap(struct ace_dev *dev);
 
 /* ace_vq.c */
 int ace_vqs_init(struct ace_dev *dev);
@@ -194,6 +185,7 @@ void ace_wake_all(struct ace_dev *dev);
 /* ace_cdev.c */
 int ace_cdev_register(struct ace_dev *dev);
 void ace_cdev_unregister(struct ace_dev *dev);
+void ace_cdev_zap_mappings(struct ace_dev *dev);
 
 /* ace_ioctl.c */
 long ace_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

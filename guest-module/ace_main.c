@@ -2,11 +2,12 @@
 /*
  * ace_main.c - the virtio-ace driver: probe, remove, device lifetime.
  *
- * Probe: read and check the config space, allocate and format the arena,
- * find the queues, post the event buffers, register the arena's chunks
- * with the device, then expose /dev/aceN, sysfs and debugfs.  Remove
- * undoes the exposure, resets the device and drops the probe's reference;
- * the arena itself goes when the last open file or kernel mproc lets go.
+ * Probe: read and check the config space, map and format the arena in the
+ * device's region, find the queues, post the event buffers, ATTACH the
+ * arena, then expose /dev/aceN, sysfs and debugfs.  Remove undoes the
+ * exposure, takes the arena away from every process that mapped it,
+ * resets the device and drops the probe's reference; the kernel's mapping
+ * goes when the last open file or kernel mproc lets go.
  */
 #include <linux/idr.h>
 #include <linux/module.h>
@@ -25,7 +26,7 @@ static void ace_dev_release(struct kref *ref)
 
 	if (dev->wq)
 		destroy_workqueue(dev->wq);
-	ace_arena_free(dev);
+	ace_arena_unmap(dev);
 	if (dev->index >= 0)
 		ida_free(&ace_ida, dev->index);
 	kfree(dev->slots);
@@ -177,7 +178,7 @@ static int ace_probe(struct virtio_device *vdev)
 	err = ace_dev_state(dev);
 	if (err)
 		goto err_put;
-	err = ace_arena_alloc(dev);
+	err = ace_arena_map(dev);
 	if (err)
 		goto err_put;
 	err = ace_arena_format(dev);
@@ -198,9 +199,9 @@ static int ace_probe(struct virtio_device *vdev)
 	if (err)
 		goto err_stop;
 	dev_info(&vdev->dev,
-		 "/dev/%s: arena attached: %u bytes in %u chunks, %u mprocs, %u peers, generation %#llx\n",
-		 dev->name, dev->arena_size, dev->nr_chunks, dev->nr_mprocs,
-		 dev->max_peers, dev->generation);
+		 "/dev/%s: arena attached: %u bytes of a %llu-byte region at %pa, %u mprocs, %u peers, generation %#llx\n",
+		 dev->name, dev->arena_size, dev->region_len, &dev->region_addr,
+		 dev->nr_mprocs, dev->max_peers, dev->generation);
 	return 0;
 
 err_stop:
@@ -217,6 +218,7 @@ static void ace_remove(struct virtio_device *vdev)
 
 	ace_unexpose(dev);
 	ace_dev_stop(dev);
+	ace_cdev_zap_mappings(dev);
 	dev_info(&vdev->dev, "/dev/%s removed\n", dev->name);
 	vdev->priv = NULL;
 	ace_dev_put(dev);
@@ -264,7 +266,6 @@ err_debugfs:
 static void __exit ace_exit(void)
 {
 	unregister_virtio_driver(&ace_driver);
-	ace_arena_retire_all();
 	ace_debugfs_exit();
 	ida_destroy(&ace_ida);
 }

@@ -47,7 +47,13 @@ ACE_ATTR_U32(arena_size, dev->arena_size);
 ACE_ATTR_U32(nr_mprocs, dev->nr_mprocs);
 ACE_ATTR_U32(max_peers, dev->max_peers);
 ACE_ATTR_U32(section_ns, dev->section_ns);
-ACE_ATTR_U32(nr_chunks, dev->nr_chunks);
+
+static ssize_t region_size_show(struct device *d,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", ace_from(d)->region_len);
+}
+static DEVICE_ATTR_RO(region_size);
 
 static ssize_t peers_up_show(struct device *d, struct device_attribute *attr,
 			     char *buf)
@@ -89,7 +95,7 @@ static struct attribute *ace_attrs[] = {
 	&dev_attr_nr_mprocs.attr,
 	&dev_attr_max_peers.attr,
 	&dev_attr_section_ns.attr,
-	&dev_attr_nr_chunks.attr,
+	&dev_attr_region_size.attr,
 	&dev_attr_peers_up.attr,
 	&dev_attr_generation.attr,
 	&dev_attr_broken.attr,

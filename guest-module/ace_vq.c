@@ -260,20 +260,14 @@ static int ace_ctrl_exec(struct ace_dev *dev, void *cmd, size_t len,
 static struct ace_ctrl_cmd *ace_attach_cmd(struct ace_dev *dev, size_t *len)
 {
 	struct ace_ctrl_cmd *cmd;
-	unsigned int i;
 
-	*len = struct_size(cmd, chunks, dev->nr_chunks);
+	*len = sizeof(*cmd);
 	cmd = kzalloc(*len, GFP_KERNEL);
 	if (!cmd)
 		return NULL;
 	cmd->cmd = ACE_CTRL_ATTACH;
-	cmd->nr_chunks = dev->nr_chunks;
 	cmd->arena_size = dev->arena_size;
 	cmd->generation = dev->generation;
-	for (i = 0; i < dev->nr_chunks; i++) {
-		cmd->chunks[i].gpa = page_to_phys(dev->chunks[i].page);
-		cmd->chunks[i].len = PAGE_SIZE << dev->chunks[i].order;
-	}
 	return cmd;
 }
 
@@ -289,7 +283,7 @@ static int ace_ctrl_status(struct ace_dev *dev,
 	return status < MAX_ERRNO ? -(int)status : -EIO;
 }
 
-/* Register the chunk list with the device (ACE_CTRL_ATTACH). */
+/* Tell the device the arena in its region is formatted (ACE_CTRL_ATTACH). */
 int ace_ctrl_attach(struct ace_dev *dev)
 {
 	struct ace_ctrl_status *st;

@@ -55,7 +55,7 @@ M
 edit hw/virtio/trace-events 'virtio_ace_attach' <<'T'
 
 # virtio-ace.c
-virtio_ace_attach(uint32_t size, uint32_t chunks, uint64_t generation) "arena %u bytes in %u chunks, generation %" PRIu64
+virtio_ace_attach(uint32_t size, uint64_t generation) "arena %u bytes, generation %" PRIu64
 virtio_ace_detach(const char *why) "%s"
 virtio_ace_ctrl(uint32_t cmd, uint32_t status, uint32_t detail) "cmd %u status %u detail %u"
 virtio_ace_peer_up(int peer) "peer %d"

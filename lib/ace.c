@@ -182,7 +182,7 @@ int ace_open(struct ace **chp, const char *where, int timeout_ms)
 	if (!ch)
 		return -ENOMEM;
 	ch->dev_fd = ch->epfd = -1;
-	ch->host.sock = ch->host.kick_fd = ch->host.raise_fd = ch->host.ram_fd = -1;
+	ch->host.sock = ch->host.kick_fd = ch->host.raise_fd = -1;
 	pthread_mutex_init(&ch->lock, NULL);
 	pthread_mutex_init(&ch->dev_lock, NULL);
 	if (!where)

@@ -15,11 +15,11 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include "ace_host.h"
 
-#define MAX_BODY (sizeof(struct ace_peer_arena) + \
-		  ACE_MAX_CHUNKS * sizeof(struct ace_peer_region))
+#define MAX_BODY 4096	/* longer than any message this ABI knows */
 #define MAX_FDS 4
 
 static int fail(struct ace_host *h, int err, const char *fmt, ...)
@@ -113,56 +113,73 @@ static void unmap_arena(struct ace_host *h, int final)
 		h->old_size = h->size;
 		h->epoch++;
 	}
-	if (h->ram_fd >= 0)
-		close(h->ram_fd);
 	h->map = NULL;
-	h->ram_fd = -1;
 	h->attached = 0;
 }
 
-/* ARENA: check the region table, map each region at its offset, attach. */
+/*
+ * Is fd a region we can map `size` bytes of without ever taking SIGBUS?
+ * A regular file (memfd, hugetlbfs or tmpfs file) at least that long,
+ * which cannot shrink: sealed with F_SEAL_SHRINK.  A file that cannot be
+ * sealed (memory-backend-file) could be truncated under the mapping by
+ * whoever holds it, so it is taken only when the operator says so
+ * (ACE_TRUST_UNSEALED=1).
+ */
+static int check_region_fd(struct ace_host *h, int fd, u32 size)
+{
+	const char *trust = getenv("ACE_TRUST_UNSEALED");
+	struct stat st;
+	int seals;
+
+	if (fstat(fd, &st) < 0)
+		return fail(h, errno, "ARENA: cannot stat the region fd: %s",
+			    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(h, EPROTO, "ARENA: the region fd is not a memory file "
+			    "(mode 0%o)", (unsigned int)st.st_mode);
+	if (st.st_size < (off_t)size)
+		return fail(h, EPROTO, "ARENA: the region fd has %lld bytes, fewer "
+			    "than the %u-byte arena", (long long)st.st_size, size);
+	h->region_bytes = (u64)st.st_size;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals >= 0 && (seals & F_SEAL_SHRINK))
+		return 0;
+	if (trust && !strcmp(trust, "1"))
+		return 0;
+	return fail(h, EPROTO, "ARENA: the region fd is not sealed against "
+		    "shrinking, so it could be truncated under this service; give "
+		    "the device a memory-backend-memfd (sealed by default) or set "
+		    "ACE_TRUST_UNSEALED=1 to accept a file-backed region");
+}
+
+/* ARENA: check the region fd, map the arena from its offset 0, attach. */
 static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
 {
-	const struct ace_peer_arena *pa = (const void *)body;
-	const struct ace_peer_region *r = (const void *)(body + sizeof(*pa));
-	u32 size, nr, i;
-	u64 next = 0;
+	struct ace_peer_arena pa;
+	u32 size;
 	u8 *map;
+	int err;
 
-	if (len < sizeof(*pa))
-		return fail(h, EPROTO, "ARENA message too short");
-	size = pa->arena_size;
-	nr = pa->nr_regions;
-	if (nr == 0 || nr > ACE_MAX_CHUNKS || len != sizeof(*pa) + nr * sizeof(*r))
-		return fail(h, EPROTO, "ARENA message: bad region count %u", nr);
-	if (size < ACE_MIN_ARENA || size > ACE_MAX_ARENA || size % 4096)
-		return fail(h, EPROTO, "ARENA message: bad arena size %u", size);
-	for (i = 0; i < nr; i++) {
-		if (r[i].arena_off != next || r[i].len == 0 || r[i].len % 4096 ||
-		    r[i].fd_off % 4096 || r[i].len > size - r[i].arena_off)
-			return fail(h, EPROTO, "ARENA message: region %u does not tile the arena", i);
-		next += r[i].len;
-	}
-	if (next != size)
-		return fail(h, EPROTO, "ARENA message: regions cover %llu of %u bytes",
-			    (unsigned long long)next, size);
+	if (len != sizeof(pa))
+		return fail(h, EPROTO, "ARENA message of %u bytes, not %zu", len,
+			    sizeof(pa));
+	memcpy(&pa, body, sizeof(pa));
+	size = pa.arena_size;
+	if (size < ACE_MIN_ARENA || size > ACE_MAX_ARENA || size % 4096 ||
+	    pa.region_size < size)
+		return fail(h, EPROTO, "ARENA message: bad arena size %u (region %u)",
+			    size, pa.region_size);
+	err = check_region_fd(h, fd, size);
+	if (err)
+		return err;
 	unmap_arena(h, 0);
-	map = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		   -1, 0);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
-		return fail(h, errno, "reserve %u bytes: %s", size, strerror(errno));
-	for (i = 0; i < nr; i++) {
-		if (mmap(map + r[i].arena_off, r[i].len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, fd, (off_t)r[i].fd_off) == MAP_FAILED) {
-			int e = errno;
-
-			munmap(map, size);
-			return fail(h, e, "map region %u of guest RAM: %s", i, strerror(e));
-		}
-	}
+		return fail(h, errno, "map the %u-byte arena: %s", size,
+			    strerror(errno));
 	h->map = map;
 	h->size = size;
-	h->generation = pa->generation;
+	h->generation = pa.generation;
 	if (ace_arena_attach(&h->arena, map, size)) {
 		int e = fail(h, EIO, "the guest's arena is refused: %s (0x%x)",
 			     ace_arena_why(&h->arena), h->arena.why_value);
@@ -171,7 +188,6 @@ static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
 		h->map = NULL;
 		return e;
 	}
-	h->ram_fd = fd;
 	h->attached = 1;
 	h->broken_told = 0;
 	h->epoch++;
@@ -288,9 +304,8 @@ static int handle_one(struct ace_host *h)
 			ret = fail(h, EPROTO, "ARENA with %d fds", nfds);
 			break;
 		}
+		/* the mapping keeps the region; its fd is closed below */
 		ret = apply_arena(h, body, m.len, fds[0]);
-		if (!ret)
-			nfds = 0;	/* the fd is kept in h->ram_fd */
 		break;
 	case ACE_PEER_DETACH:
 		unmap_arena(h, 0);
@@ -337,7 +352,7 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	h->sock = h->kick_fd = h->raise_fd = h->ram_fd = -1;
+	h->sock = h->kick_fd = h->raise_fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return fail(h, ENAMETOOLONG, "socket path too long: %s", path);
 	strcpy(sa.sun_path, path);

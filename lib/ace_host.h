@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
 /*
  * ace_host.h - the host side's connection to a virtio-ace device: the
- * peer socket, the two eventfds and the arena mapped from guest RAM.
+ * peer socket, the two eventfds and the arena mapped from the device's
+ * arena region (the only memory of the guest's a peer ever sees).
  *
  * Internal to libace (the public API is ace.h); also used directly by
  * host test peers.  Every message from the device is checked before use.
@@ -20,8 +21,8 @@ struct ace_host {
 	u32 section_ns;
 	/* the arena, once the guest attached one */
 	int attached;
-	int ram_fd;
 	void *map;
+	u64 region_bytes;	/* the region fd's size, as checked */
 	u32 size;
 	u64 generation;
 	u32 epoch;		/* +1 at every attach and detach */

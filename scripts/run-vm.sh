@@ -4,8 +4,8 @@
 #                          [--pidfile F] [-- extra qemu args...]
 #   Boots build/guest/vmlinuz (+ initramfs, default build/guest/initramfs.cpio.gz,
 #   built by scripts/mkinitramfs.sh when missing) in our QEMU ($ACE_QEMU or
-#   build/qemu/bin/qemu-system-x86_64) on q35 with a shared memfd RAM backend
-#   and isa-debug-exit. The serial console goes to stdout and to the log
+#   build/qemu/bin/qemu-system-x86_64) on q35 (guest RAM private: the ACE
+#   arena is the device's own region) and isa-debug-exit. The serial console goes to stdout and to the log
 #   (default build/logs/vm-<time>-<pid>.log). --append adds to the kernel
 #   command line (e.g. "ace.run=/bin/mytest"). Exit status: 0 only if the
 #   console shows "ACE-GUEST-EXIT 0" and no kernel WARNING/BUG/Oops/Call
@@ -64,8 +64,7 @@ case $APPEND in *loglevel*) ;; *) CMDLINE="$CMDLINE loglevel=7" ;; esac
 # shellcheck disable=SC2206,SC2054
 QEMU_CMD=("$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS
     -nodefaults -no-user-config -nographic -no-reboot
-    -machine q35,memory-backend=mem
-    -object "memory-backend-memfd,id=mem,size=$MEM,share=on" -m "$MEM"
+    -machine q35 -m "$MEM"
     -smp 2 "${ACCEL_ARGS[@]}"
     -kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE"
     -chardev "stdio,id=con,signal=off,logfile=$LOG" -serial chardev:con -monitor none

@@ -12,7 +12,11 @@
  * each side maps the arena at a different address.  ace_le* marks a word a
  * peer can write: read it once, check it, then use only the copy.
  *
- * The arena (guest RAM, shared by every side; offsets from its base):
+ * The arena lives in a memory region of its own, owned by the device: a
+ * virtio shared memory region (id ACE_SHM_ARENA) that the guest maps
+ * write-back and host peers map from the region's fd.  It is never guest
+ * RAM, so no side can reach any other guest memory through it.  Layout
+ * (offsets from the region's base; the arena starts at offset 0):
  *
  *   0x0000 +--------------------------------------------+
  *          | struct ace_arena_hdr                 4 KiB |  magic, version,
@@ -52,7 +56,7 @@
 /* ------------------------------------------------------------------ */
 
 #define ACE_ARENA_MAGIC		0x31454341u	/* "ACE1" in memory order */
-#define ACE_ABI_MAJOR		1	/* incompatible layout changes */
+#define ACE_ABI_MAJOR		2	/* incompatible layout changes */
 #define ACE_ABI_MINOR		0	/* compatible additions */
 #define ACE_ABI_VERSION		((ACE_ABI_MAJOR << 16) | ACE_ABI_MINOR)
 
@@ -79,9 +83,7 @@
 #define ACE_MAX_BLOCK_SHIFT	22		/* 4 MiB */
 #define ACE_MAX_MPROCS		1024u
 #define ACE_DEFAULT_MPROCS	64u
-#define ACE_DEFAULT_ARENA	(16u << 20)	/* 16 MiB */
-#define ACE_MAX_CHUNK		(4u << 20)	/* largest guest chunk */
-#define ACE_MAX_CHUNKS		256u
+#define ACE_DEFAULT_ARENA	(64u << 20)	/* the device's default region */
 #define ACE_NAME_MAX		48		/* bytes including the NUL */
 #define ACE_MAX_PEERS		32u		/* host peers per device */
 
@@ -262,9 +264,17 @@ struct ace_mproc {
 #define ACE_VQ_EVENT		1
 #define ACE_VQ_DOORBELL0	2
 
+/*
+ * The arena's shared memory region: virtio shared memory region id 0
+ * (PCI: a VIRTIO_PCI_CAP_SHARED_MEMORY_CFG capability into a 64-bit
+ * prefetchable BAR).  Its length is at least arena_max; the guest formats
+ * an arena of at most arena_max bytes at its offset 0.
+ */
+#define ACE_SHM_ARENA		0
+
 struct ace_virtio_config {
 	ace_le32 abi_version;	/* 0x00 ACE_ABI_VERSION of the device */
-	ace_le32 arena_max;	/* 0x04 largest arena the device accepts */
+	ace_le32 arena_max;	/* 0x04 largest arena: the region's usable size */
 	ace_le32 max_mprocs;	/* 0x08 largest mproc table */
 	ace_le32 max_peers;	/* 0x0c doorbell queues = host peers */
 	ace_le32 section_ns;	/* 0x10 ACE section time bound */
@@ -272,29 +282,23 @@ struct ace_virtio_config {
 	ace_le32 reserved[2];	/* 0x18 */
 };
 
-#define ACE_CTRL_ATTACH		1u	/* register the arena's chunks */
+#define ACE_CTRL_ATTACH		1u	/* the arena in the region is ready */
 #define ACE_CTRL_DETACH		2u	/* forget the arena */
 #define ACE_CTRL_RESET		3u	/* detach and drop every peer state */
 
-struct ace_chunk {
-	ace_le64 gpa;		/* guest physical address, 4 KiB aligned */
-	ace_le64 len;		/* bytes, 4 KiB multiple, <= ACE_MAX_CHUNK */
-};
-
-/* Driver -> device (device-readable buffer). */
+/* Driver -> device (device-readable buffer, exactly this long). */
 struct ace_ctrl_cmd {
 	ace_le32 cmd;		/* ACE_CTRL_* */
-	ace_le32 nr_chunks;	/* ATTACH: entries in chunks[] */
-	ace_le32 arena_size;	/* ATTACH: must equal the sum of chunks */
-	ace_le32 reserved;
+	ace_le32 reserved0;	/* 0 */
+	ace_le32 arena_size;	/* ATTACH: bytes from the region's offset 0 */
+	ace_le32 reserved1;	/* 0 */
 	ace_le64 generation;	/* ATTACH: the arena header's generation */
-	struct ace_chunk chunks[];	/* ATTACH only */
 };
 
 /* Device -> driver (device-writable buffer). */
 struct ace_ctrl_status {
 	ace_le32 status;	/* 0 or a positive errno */
-	ace_le32 detail;	/* which chunk / field was refused */
+	ace_le32 detail;	/* the refused value or field */
 };
 
 #define ACE_EVT_PENDING		1u	/* scan the pending bitmap */
@@ -321,7 +325,7 @@ struct ace_event {
 #define ACE_PEER_MAGIC		0x50454341u	/* "ACEP" */
 
 #define ACE_PEER_HELLO		1u	/* dev -> peer, fds: kick, raise */
-#define ACE_PEER_ARENA		2u	/* dev -> peer, fd: guest RAM memfd */
+#define ACE_PEER_ARENA		2u	/* dev -> peer, fd: the arena region */
 #define ACE_PEER_DETACH		3u	/* dev -> peer: arena gone */
 #define ACE_PEER_FULL		4u	/* dev -> peer: no free peer slot */
 #define ACE_PEER_BROKEN		5u	/* either way: the arena is broken */
@@ -342,18 +346,11 @@ struct ace_peer_hello {
 	ace_le32 section_ns;
 };
 
-/* One piece of the arena inside the guest-RAM fd. */
-struct ace_peer_region {
-	ace_le64 arena_off;	/* where it sits in the arena */
-	ace_le64 fd_off;	/* where it sits in the fd */
-	ace_le64 len;
-};
-
-/* ACE_PEER_ARENA body, followed by nr_regions struct ace_peer_region,
- * sorted by arena_off, covering [0, arena_size).  fds[0] = guest RAM. */
+/* ACE_PEER_ARENA body.  fds[0] = the arena region (memfd or file, at
+ * least region_size bytes long): the arena is its bytes [0, arena_size). */
 struct ace_peer_arena {
 	ace_le32 arena_size;
-	ace_le32 nr_regions;
+	ace_le32 region_size;	/* the region's size, >= arena_size */
 	ace_le64 generation;
 };
 
@@ -466,13 +463,11 @@ ACE_OFFSET_CHECK(ace_mproc, state, 0x08);
 ACE_OFFSET_CHECK(ace_mproc, name, 0x40);
 ACE_OFFSET_CHECK(ace_mproc, c, 0x80);
 ACE_SIZE_CHECK(ace_virtio_config, 32);
-ACE_SIZE_CHECK(ace_chunk, 16);
 ACE_SIZE_CHECK(ace_ctrl_cmd, 24);
 ACE_SIZE_CHECK(ace_ctrl_status, 8);
 ACE_SIZE_CHECK(ace_event, 16);
 ACE_SIZE_CHECK(ace_peer_msg, 16);
 ACE_SIZE_CHECK(ace_peer_hello, 16);
-ACE_SIZE_CHECK(ace_peer_region, 24);
 ACE_SIZE_CHECK(ace_peer_arena, 16);
 ACE_SIZE_CHECK(ace_peer_broken, 112);
 ACE_SIZE_CHECK(ace_ioc_info, 32);

@@ -108,22 +108,16 @@ static void unmap_arena(void)
 	hecho = hping = 0;
 }
 
-static int map_arena(const struct ace_peer_arena *pa,
-		     const struct ace_peer_region *r, int ram_fd)
+static int map_arena(const struct ace_peer_arena *pa, int region_fd)
 {
-	u32 i;
 	int err;
 
 	unmap_arena();
 	map_size = pa->arena_size;
-	map = mmap(NULL, map_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	map = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   region_fd, 0);
 	if (map == MAP_FAILED)
 		return map = NULL, -1;
-	for (i = 0; i < pa->nr_regions; i++)
-		if (mmap((char *)map + r[i].arena_off, r[i].len,
-			 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-			 ram_fd, (off_t)r[i].fd_off) == MAP_FAILED)
-			return -1;
 	err = ace_arena_attach(&A, map, map_size);
 	if (err) {
 		printf("HOSTPEER attach failed: %s\n", ace_arena_why(&A));
@@ -137,8 +131,8 @@ static int map_arena(const struct ace_peer_arena *pa,
 	ace_rx_init(&rx_echo, hecho);
 	ace_rx_init(&rx_ping, hping);
 	ping_done = pings_sent = pings_got = 0;
-	printf("HOSTPEER peer %d attached: %u bytes, %u regions, generation %#llx\n",
-	       peer, map_size, pa->nr_regions,
+	printf("HOSTPEER peer %d attached: %u bytes of a %u-byte region, generation %#llx\n",
+	       peer, map_size, pa->region_size,
 	       (unsigned long long)pa->generation);
 	fflush(stdout);
 	return 0;
@@ -165,7 +159,7 @@ static int handle_msg(void)
 	} else if (h.type == ACE_PEER_ARENA && nfds >= 1) {
 		struct ace_peer_arena *pa = (void *)body;
 
-		err = map_arena(pa, (void *)(pa + 1), fds[0]);
+		err = map_arena(pa, fds[0]);
 		close(fds[0]);
 	} else if (h.type == ACE_PEER_DETACH) {
 		printf("HOSTPEER detach\n");

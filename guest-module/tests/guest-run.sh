@@ -31,7 +31,7 @@ check "probe: arena attached" 'dmesg | grep -q "arena attached"'
 check "/dev/ace0 exists" '[ -c /dev/ace0 ]'
 check "ace_ktest loaded" 'grep -q "^ace_ktest " /proc/modules'
 V=$(vdev)
-for f in arena_size nr_mprocs nr_chunks max_peers section_ns peers_up generation; do
+for f in arena_size nr_mprocs region_size max_peers section_ns peers_up generation; do
     echo "  sysfs $f: $(cat "$V/ace/$f")"
 done
 check "debugfs lists kecho" 'grep -q "name kecho" /sys/kernel/debug/ace/ace0/mprocs'
@@ -99,7 +99,7 @@ for p in "1048576 16" "67108864 1024"; do
     set -- $p
     check "insmod arena_size=$1 nr_mprocs=$2" "insmod /lib/modules/ace/ace.ko arena_size=$1 nr_mprocs=$2"
     V=$(vdev)
-    echo "  sysfs arena_size $(cat "$V/ace/arena_size") nr_mprocs $(cat "$V/ace/nr_mprocs") nr_chunks $(cat "$V/ace/nr_chunks")"
+    echo "  sysfs arena_size $(cat "$V/ace/arena_size") nr_mprocs $(cat "$V/ace/nr_mprocs") region_size $(cat "$V/ace/region_size")"
     check "arena of $1 bytes, $2 mprocs" "[ \"\$(cat $V/ace/arena_size)\" = $1 ] && [ \"\$(cat $V/ace/nr_mprocs)\" = $2 ]"
     check "ace_usertest on it" '/bin/ace_usertest -k -n 10'
     check "rmmod ace" 'rmmod ace'

@@ -56,30 +56,22 @@ static void arena_seeds(void)
 	put("patched", b, 13);
 }
 
-/* fuzz_ctrl input: layout, arena_max choice, mode, then the payload.
- * Layouts: 0 q35-512M, 1 split-4G, 2 alias; arena_max 0 = 64 MiB. */
-static uint8_t in[3 + sizeof(struct ace_ctrl_cmd) +
-		  (ACE_MAX_CHUNKS + 1) * sizeof(struct ace_chunk)];
+/* fuzz_ctrl input: (unused), arena_max choice, mode, then the payload;
+ * arena_max 0 = 64 MiB. */
+static uint8_t in[3 + 2 * sizeof(struct ace_ctrl_cmd) + 512];
 
-static size_t cmd(uint8_t layout, uint32_t op, uint32_t size, uint32_t nr,
-		  const uint64_t *gpa, const uint64_t *len)
+static size_t cmd(uint32_t op, uint32_t size, uint32_t reserved)
 {
 	struct ace_ctrl_cmd c = {
-		.cmd = op, .nr_chunks = nr, .arena_size = size,
+		.cmd = op, .arena_size = size, .reserved1 = reserved,
 		.generation = 0x1234,
 	};
-	uint32_t i;
 
-	in[0] = layout;
+	in[0] = 0;
 	in[1] = 0;
 	in[2] = 0;
 	memcpy(in + 3, &c, sizeof(c));
-	for (i = 0; i < nr; i++) {
-		struct ace_chunk ch = { .gpa = gpa[i], .len = len[i] };
-
-		memcpy(in + 3 + sizeof(c) + i * sizeof(ch), &ch, sizeof(ch));
-	}
-	return 3 + sizeof(c) + nr * sizeof(struct ace_chunk);
+	return 3 + sizeof(c);
 }
 
 static size_t peer_msg(uint8_t *p, uint32_t magic, uint32_t type,
@@ -94,40 +86,23 @@ static size_t peer_msg(uint8_t *p, uint32_t magic, uint32_t type,
 
 static void ctrl_seeds(void)
 {
-	static const uint64_t mib4 = 4u << 20;
-	uint64_t g[4] = { 0x1000000, 0x1400000, 0x1800000, 0x1c00000 };
-	uint64_t l[4] = { mib4, mib4, mib4, mib4 };
 	struct ace_peer_broken br = { .generation = 7, .value = 0x123, .peer = 1 };
 	uint8_t junk[40] = { 0 };
 	size_t n;
 
-	put("attach-q35", in, cmd(0, ACE_CTRL_ATTACH, 16u << 20, 4, g, l));
-	g[0] = 0x7fc00000;
-	g[1] = 0x100000000ull;
-	g[2] = 0x100400000ull;
-	g[3] = 0x100800000ull;
-	put("attach-split", in, cmd(1, ACE_CTRL_ATTACH, 16u << 20, 4, g, l));
-	g[0] = 0x200000;
-	l[0] = ACE_MIN_ARENA;
-	put("attach-min", in, cmd(0, ACE_CTRL_ATTACH, ACE_MIN_ARENA, 1, g, l));
-	put("detach", in, cmd(0, ACE_CTRL_DETACH, 0, 0, g, l));
-	put("reset", in, cmd(0, ACE_CTRL_RESET, 0, 0, g, l));
-	put("unknown", in, cmd(0, 9, 0, 0, g, l));
-	/* refused: two chunks on one page range; a chunk in the VGA hole;
-	 * two guest ranges that alias one piece of the fd */
-	g[0] = g[1] = 0x1000000;
-	l[0] = l[1] = mib4;
-	put("overlap", in, cmd(0, ACE_CTRL_ATTACH, 8u << 20, 2, g, l));
-	g[0] = 0xa0000;
-	l[0] = ACE_MIN_ARENA;
-	put("hole", in, cmd(0, ACE_CTRL_ATTACH, ACE_MIN_ARENA, 1, g, l));
-	g[0] = 0;
-	g[1] = 0x40000000;
-	l[0] = l[1] = mib4;
-	put("alias", in, cmd(2, ACE_CTRL_ATTACH, 8u << 20, 2, g, l));
-	n = cmd(0, ACE_CTRL_ATTACH, 16u << 20, 0, g, l);
-	memset(in + n, 0, ACE_MAX_CHUNKS * sizeof(struct ace_chunk) + 16);
-	put("too-long", in, n + ACE_MAX_CHUNKS * sizeof(struct ace_chunk) + 16);
+	put("attach-16M", in, cmd(ACE_CTRL_ATTACH, 16u << 20, 0));
+	put("attach-64M", in, cmd(ACE_CTRL_ATTACH, 64u << 20, 0));
+	put("attach-min", in, cmd(ACE_CTRL_ATTACH, ACE_MIN_ARENA, 0));
+	put("detach", in, cmd(ACE_CTRL_DETACH, 0, 0));
+	put("reset", in, cmd(ACE_CTRL_RESET, 0, 0));
+	put("unknown", in, cmd(9, 0, 0));
+	/* refused: too large, misaligned, a reserved word set, too long */
+	put("too-big", in, cmd(ACE_CTRL_ATTACH, 128u << 20, 0));
+	put("odd-size", in, cmd(ACE_CTRL_ATTACH, (16u << 20) + 100, 0));
+	put("reserved", in, cmd(ACE_CTRL_ATTACH, 16u << 20, 1));
+	n = cmd(ACE_CTRL_ATTACH, 16u << 20, 0);
+	memset(in + n, 0, 16);
+	put("too-long", in, n + 16);
 
 	/* peer streams: two reports around a message of unknown type, fed
 	 * in 7-byte pieces; then one with a bad magic */

@@ -23,6 +23,15 @@
  *   ace_hostpeer SOCKET hostile SECS     a hostile host: attack every
  *                                        mproc named atk-KIND (see
  *                                        attacks[] below) once
+ *   ace_hostpeer SOCKET scribble SECS    a peer that never reads its
+ *                                        socket again (so never sees
+ *                                        DETACH) and writes junk over the
+ *                                        arena past its header for SECS,
+ *                                        across guest reboots; counts the
+ *                                        generations it wrote into
+ *
+ * probe also prints every shared mapping of the process (what a peer can
+ * reach of the guest) and the size of the region fd it was given.
  *
  * Options before SOCKET: -t MS (wait this long for the device and the
  * arena, default 60000).  Exit 0 on success; every failure says why.
@@ -71,6 +80,29 @@ static void list_mprocs(void)
 	printf("mprocs active: %u\n", n);
 }
 
+/* Every shared mapping of this process, and the region fd's size. */
+static void print_shared_maps(void)
+{
+	char line[512], path[256], perms[8];
+	unsigned long lo, hi;
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned int n = 0;
+
+	printf("region fd %llu bytes\n", (unsigned long long)H.region_bytes);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		path[0] = 0;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255[^\n]", &lo, &hi,
+			   perms, path) < 3 || perms[3] != 's')
+			continue;
+		printf("shared mapping %lu bytes %s\n", hi - lo, path);
+		n++;
+	}
+	fclose(f);
+	printf("shared mappings: %u\n", n);
+}
+
 static int cmd_probe(void)
 {
 	u32 c;
@@ -85,7 +117,45 @@ static int cmd_probe(void)
 		       H.arena.cls[c].nr, 1u << H.arena.cls[c].shift,
 		       (long long)ace_free_count(&H.arena, c));
 	list_mprocs();
+	print_shared_maps();
 	return ace_arena_broken(&H.arena) ? 1 : 0;
+}
+
+/*
+ * A peer that stopped reading its socket: it never learns of DETACH or a
+ * reset, keeps its mapping and writes on.  Everything it writes lands in
+ * the arena region; the header page is spared so that the generation of
+ * the arena it is writing into stays readable.
+ */
+static int cmd_scribble(double secs)
+{
+	double until = now() + secs;
+	volatile u64 *w = H.map;
+	u64 words = H.size / 8, x = (u64)getpid() * 0x9e3779b97f4a7c15ull;
+	u64 last = 0, writes = 0;
+	u32 gens = 0, k;
+
+	while (now() < until) {
+		u64 gen = ((volatile struct ace_arena_hdr *)H.map)->generation;
+
+		if (gen && gen != last) {
+			gens++;
+			last = gen;
+			printf("scribble: writing into arena generation %llu\n",
+			       (unsigned long long)gen);
+		}
+		for (k = 0; k < 4096; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			w[ACE_HDR_SIZE / 8 + x % (words - ACE_HDR_SIZE / 8)] = x;
+			writes++;
+		}
+		usleep(1000);
+	}
+	printf("scribble: %llu writes into %u arena generation(s)\n",
+	       (unsigned long long)writes, gens);
+	return 0;
 }
 
 /* Wait for mail: poll the inbox for a while, then sleep on the doorbell. */
@@ -827,7 +897,7 @@ int main(int argc, char **argv)
 	if (argc - i < 2) {
 		fprintf(stderr, "usage: ace_hostpeer [-t MS] SOCKET probe|echo NAME SECS|"
 			"ping NAME DST N|burst DST N|hold SECS|serve NAME SECS|"
-			"flood DST SECS|hostile SECS\n");
+			"flood DST SECS|hostile SECS|scribble SECS\n");
 		return 2;
 	}
 	sock_path = argv[i];
@@ -854,6 +924,8 @@ int main(int argc, char **argv)
 		return cmd_flood(argv[i + 2], atof(argv[i + 3]));
 	if (!strcmp(argv[i + 1], "hostile") && argc - i == 3)
 		return cmd_hostile(atof(argv[i + 2]));
+	if (!strcmp(argv[i + 1], "scribble") && argc - i == 3)
+		return cmd_scribble(atof(argv[i + 2]));
 	fprintf(stderr, "ace_hostpeer: unknown command %s\n", argv[i + 1]);
 	return 2;
 }

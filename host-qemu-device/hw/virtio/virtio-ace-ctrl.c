@@ -19,12 +19,6 @@ static size_t min_size(size_t a, size_t b)
     return a < b ? a : b;
 }
 
-static bool ranges_overlap64(uint64_t a, uint64_t alen, uint64_t b,
-                             uint64_t blen)
-{
-    return a < b + blen && b < a + alen;
-}
-
 static uint32_t refuse(VirtIOAceCtrl *c, uint32_t *detail, uint32_t status,
                        uint32_t what, const char *why)
 {
@@ -33,110 +27,55 @@ static uint32_t refuse(VirtIOAceCtrl *c, uint32_t *detail, uint32_t status,
     return status;
 }
 
-static uint32_t parse_attach(const uint8_t *buf, size_t len,
-                             const struct ace_ctrl_cmd *h, uint32_t arena_max,
-                             VirtIOAceRamLookup lookup, void *opaque,
+/*
+ * ATTACH names no memory: the arena is always at offset 0 of the device's
+ * own region, so all there is to check is its size against the region.
+ */
+static uint32_t parse_attach(const struct ace_ctrl_cmd *h, uint32_t arena_max,
                              VirtIOAceCtrl *c, uint32_t *detail)
 {
-    uint32_t nr = h->nr_chunks, size = h->arena_size, i, j;
-    uint64_t sum = 0;
+    uint32_t size = h->arena_size;
 
     if (arena_max > ACE_MAX_ARENA) {
         arena_max = ACE_MAX_ARENA;
     }
-    if (nr == 0 || nr > ACE_MAX_CHUNKS ||
-        len < sizeof(*h) + (size_t)nr * sizeof(struct ace_chunk)) {
-        return refuse(c, detail, EINVAL, nr,
-                      "chunk count is 0, above 256 or past the buffer");
-    }
     if (size < ACE_MIN_ARENA || size > arena_max || size % ACE_PAGE) {
         return refuse(c, detail, E2BIG, size,
-                      "arena size below 64 KiB, above arena-max or not "
-                      "4 KiB-aligned");
-    }
-    for (i = 0; i < nr; i++) {
-        VirtIOAceRegion *r = &c->regions[i];
-        struct ace_chunk ch;
-        uint64_t fd_off;
-
-        /*
-         * Read each chunk once, into a local: memcpy, as the buffer
-         * need not be aligned.
-         */
-        memcpy(&ch, buf + sizeof(*h) + (size_t)i * sizeof(ch), sizeof(ch));
-        if (ch.gpa % ACE_PAGE || ch.len == 0 || ch.len % ACE_PAGE ||
-            ch.len > ACE_MAX_CHUNK) {
-            return refuse(c, detail, EINVAL, i, "chunk misaligned, empty or "
-                          "larger than 4 MiB");
-        }
-        if (ch.gpa + ch.len < ch.gpa) {
-            return refuse(c, detail, EINVAL, i, "chunk wraps around");
-        }
-        if (sum + ch.len > size) {
-            return refuse(c, detail, EINVAL, i, "chunks exceed the arena size");
-        }
-        for (j = 0; j < i; j++) {
-            if (ranges_overlap64(ch.gpa, ch.len, c->regions[j].gpa,
-                                 c->regions[j].len)) {
-                return refuse(c, detail, EINVAL, i,
-                              "chunk overlaps another in guest RAM");
-            }
-        }
-        if (!lookup(opaque, ch.gpa, ch.len, &fd_off)) {
-            return refuse(c, detail, EINVAL, i,
-                          "chunk is not inside one region of shared guest RAM");
-        }
-        if (fd_off % ACE_PAGE || fd_off + ch.len < fd_off) {
-            return refuse(c, detail, EINVAL, i,
-                          "chunk sits at a misaligned place in the RAM fd");
-        }
-        for (j = 0; j < i; j++) {
-            if (ranges_overlap64(fd_off, ch.len, c->regions[j].fd_off,
-                                 c->regions[j].len)) {
-                return refuse(c, detail, EINVAL, i,
-                              "chunk aliases the memory of another");
-            }
-        }
-        r->gpa = ch.gpa;
-        r->arena_off = sum;
-        r->fd_off = fd_off;
-        r->len = ch.len;
-        sum += ch.len;
-    }
-    if (sum != size) {
-        return refuse(c, detail, EINVAL, (uint32_t)sum,
-                      "chunks do not add up to the arena size");
+                      "arena size below 64 KiB, above the region's size or "
+                      "not 4 KiB-aligned");
     }
     c->arena_size = size;
     c->generation = h->generation;
-    c->nr_regions = nr;
     return 0;
 }
 
 uint32_t virtio_ace_ctrl_parse(const void *buf, size_t len, uint32_t arena_max,
-                               VirtIOAceRamLookup lookup, void *opaque,
                                VirtIOAceCtrl *c, uint32_t *detail)
 {
     struct ace_ctrl_cmd h;
 
     c->cmd = 0;
-    c->nr_regions = 0;
+    c->arena_size = 0;
+    c->generation = 0;
     c->why = NULL;
     *detail = 0;
     if (len < sizeof(h)) {
         return refuse(c, detail, EINVAL, (uint32_t)len,
-                      "command shorter than its header");
+                      "command shorter than 24 bytes");
     }
     if (len > VIRTIO_ACE_CTRL_MAX) {
         return refuse(c, detail, E2BIG, len > UINT32_MAX ? UINT32_MAX :
-                      (uint32_t)len, "command longer than 24 + 256 x 16 bytes");
+                      (uint32_t)len, "command longer than 24 bytes");
     }
     memcpy(&h, buf, sizeof(h));
     c->cmd = h.cmd;
+    if (h.reserved0 || h.reserved1) {
+        return refuse(c, detail, EINVAL, h.reserved0 ? h.reserved0 :
+                      h.reserved1, "reserved field is not 0");
+    }
     switch (h.cmd) {
     case ACE_CTRL_ATTACH:
-        return parse_attach(buf, len, &h, arena_max, lookup, opaque, c,
-                            detail);
+        return parse_attach(&h, arena_max, c, detail);
     case ACE_CTRL_DETACH:
     case ACE_CTRL_RESET:
         return 0;

@@ -4,8 +4,7 @@
  * very code the device runs (tests/fuzz/fuzz_ctrl.c).
  *
  *   virtio_ace_ctrl_parse()   one control-queue command (ATTACH, DETACH,
- *                             RESET): every field and every chunk checked,
- *                             the arena's region table computed;
+ *                             RESET): every field checked;
  *   virtio_ace_peer_in()      the byte stream a host peer sends on its
  *                             socket, framed into messages.
  *
@@ -21,52 +20,30 @@
 #endif
 #include <stdbool.h>
 
-/* The longest control command: the header and ACE_MAX_CHUNKS chunks. */
-#define VIRTIO_ACE_CTRL_MAX \
-    (sizeof(struct ace_ctrl_cmd) + ACE_MAX_CHUNKS * sizeof(struct ace_chunk))
-
-/*
- * Where does guest range [gpa, gpa + len) live in the guest-RAM fd?  True,
- * with *fd_off, only if all of it is writable RAM in one piece, backed by
- * the RAM fd that host peers map.
- */
-typedef bool (*VirtIOAceRamLookup)(void *opaque, uint64_t gpa, uint64_t len,
-                                   uint64_t *fd_off);
-
-/* One accepted chunk: where it sits in guest RAM, the arena and the fd. */
-typedef struct VirtIOAceRegion {
-    uint64_t gpa;
-    uint64_t arena_off;
-    uint64_t fd_off;
-    uint64_t len;
-} VirtIOAceRegion;
+/* Every control command is exactly one struct ace_ctrl_cmd. */
+#define VIRTIO_ACE_CTRL_MAX     sizeof(struct ace_ctrl_cmd)
 
 /* A checked control command. */
 typedef struct VirtIOAceCtrl {
     uint32_t cmd;                   /* ACE_CTRL_* */
-    uint32_t arena_size;            /* ATTACH: bytes */
+    uint32_t arena_size;            /* ATTACH: bytes from the region's 0 */
     uint64_t generation;            /* ATTACH: the header's generation */
-    uint32_t nr_regions;            /* ATTACH: chunks, in arena order */
-    VirtIOAceRegion regions[ACE_MAX_CHUNKS];
     const char *why;                /* refused: what was wrong */
 } VirtIOAceCtrl;
 
 /*
  * Check the command in buf[0, len) (a private copy: the guest cannot change
  * it meanwhile).  Returns 0 with *c filled, or the positive errno the
- * device answers with, *detail naming the refused field (the chunk index,
- * the size, the count) and c->why saying what was wrong:
- *   EINVAL  unknown command, bad chunk count, a chunk misaligned, empty,
- *           larger than ACE_MAX_CHUNK, wrapping, overlapping another (in
- *           guest RAM or in the fd), outside shared RAM, or chunks that do
- *           not add up to arena_size;
+ * device answers with, *detail naming the refused value and c->why saying
+ * what was wrong:
+ *   EINVAL  a command shorter than its header, an unknown command, or a
+ *           reserved field that is not 0;
  *   E2BIG   a command longer than VIRTIO_ACE_CTRL_MAX, or an arena size
- *           below ACE_MIN_ARENA, above arena_max or not 4 KiB-aligned.
- * Accepted regions are 4 KiB-aligned in guest RAM and in the fd, at most
- * ACE_MAX_CHUNK long, pairwise disjoint in both, and tile [0, arena_size).
+ *           below ACE_MIN_ARENA, above arena_max (the region's size) or
+ *           not 4 KiB-aligned.
+ * The arena always starts at offset 0 of the device's region.
  */
 uint32_t virtio_ace_ctrl_parse(const void *buf, size_t len, uint32_t arena_max,
-                               VirtIOAceRamLookup lookup, void *opaque,
                                VirtIOAceCtrl *c, uint32_t *detail);
 
 /* ---- what host peers send ---- */

@@ -1,10 +1,15 @@
 /*
  * virtio-ace PCI bindings: modern-only (non-transitional), PCI 1af4:107f.
+ * The arena region is virtio shared memory region ACE_SHM_ARENA: BAR 2, a
+ * 64-bit prefetchable memory BAR (BARs 0, 1 and 4 are virtio-pci's own),
+ * described by a VIRTIO_PCI_CAP_SHARED_MEMORY_CFG capability.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include "hw/pci/pci.h"
+#include "standard-headers/linux/virtio_pci.h"
 #include "hw/qdev-properties.h"
 #include "hw/virtio/virtio-ace.h"
 #include "hw/virtio/virtio-pci.h"
@@ -17,10 +22,39 @@ typedef struct VirtIOAcePCI VirtIOAcePCI;
 #define TYPE_VIRTIO_ACE_PCI "virtio-ace-pci-base"
 DECLARE_INSTANCE_CHECKER(VirtIOAcePCI, VIRTIO_ACE_PCI, TYPE_VIRTIO_ACE_PCI)
 
+#define VIRTIO_ACE_SHM_BAR  2
+
 struct VirtIOAcePCI {
     VirtIOPCIProxy parent_obj;
     VirtIOAce vdev;
+    MemoryRegion shm_bar;       /* the arena region, padded to a power of 2 */
 };
+
+/* A virtio 1.2 shared memory region capability (struct virtio_pci_cap64). */
+static void virtio_ace_pci_add_shm_cap(VirtIOPCIProxy *proxy, uint8_t bar,
+                                       uint64_t offset, uint64_t length,
+                                       uint8_t id, Error **errp)
+{
+    struct virtio_pci_cap64 cap = {
+        .cap.cap_len = sizeof(cap),
+        .cap.cfg_type = VIRTIO_PCI_CAP_SHARED_MEMORY_CFG,
+        .cap.bar = bar,
+        .cap.id = id,
+        .cap.offset = cpu_to_le32(offset),
+        .cap.length = cpu_to_le32(length),
+        .offset_hi = cpu_to_le32(offset >> 32),
+        .length_hi = cpu_to_le32(length >> 32),
+    };
+    PCIDevice *dev = &proxy->pci_dev;
+    int pos;
+
+    pos = pci_add_capability(dev, PCI_CAP_ID_VNDR, 0, cap.cap.cap_len, errp);
+    if (pos < 0) {
+        return;
+    }
+    memcpy(dev->config + pos + PCI_CAP_FLAGS, &cap.cap.cap_len,
+           cap.cap.cap_len - PCI_CAP_FLAGS);
+}
 
 static Property virtio_ace_pci_properties[] = {
     DEFINE_PROP_BIT("ioeventfd", VirtIOPCIProxy, flags,
@@ -34,6 +68,8 @@ static void virtio_ace_pci_realize(VirtIOPCIProxy *vpci_dev, Error **errp)
 {
     VirtIOAcePCI *dev = VIRTIO_ACE_PCI(vpci_dev);
     DeviceState *vdev = DEVICE(&dev->vdev);
+    MemoryRegion *region;
+    uint64_t size;
 
     /* One vector per queue (control, event, a doorbell per peer) plus the
      * config interrupt; 0 would leave the device INTx-only. */
@@ -41,7 +77,20 @@ static void virtio_ace_pci_realize(VirtIOPCIProxy *vpci_dev, Error **errp)
         vpci_dev->nvectors = 2 + dev->vdev.nr_peers + 1;
     }
     virtio_pci_force_virtio_1(vpci_dev);
-    qdev_realize(vdev, BUS(&vpci_dev->bus), errp);
+    if (!qdev_realize(vdev, BUS(&vpci_dev->bus), errp)) {
+        return;
+    }
+    region = virtio_ace_region(&dev->vdev);
+    size = memory_region_size(region);
+    memory_region_init(&dev->shm_bar, OBJECT(dev), "virtio-ace-shm",
+                       pow2ceil(size));
+    memory_region_add_subregion(&dev->shm_bar, 0, region);
+    pci_register_bar(&vpci_dev->pci_dev, VIRTIO_ACE_SHM_BAR,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_PREFETCH |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64, &dev->shm_bar);
+    virtio_ace_pci_add_shm_cap(vpci_dev, VIRTIO_ACE_SHM_BAR, 0, size,
+                               ACE_SHM_ARENA, errp);
 }
 
 static void virtio_ace_pci_class_init(ObjectClass *klass, void *data)

@@ -1,14 +1,17 @@
 /*
  * virtio-ace: a zero-copy message channel between host processes and the
- * guest, over message pools (the "arena") that the guest keeps in its RAM.
+ * guest, over message pools (the "arena") in a memory region of the
+ * device's own: a virtio shared memory region (a 64-bit prefetchable BAR)
+ * backed by memdev= (any memory-backend-* with share=on) or by a sealed
+ * memfd the device creates from size=.  Host peers are given that region's
+ * fd and nothing else of the guest.
  *
  * The device does little on the data path.  It
- *   - takes the guest's chunk list on the control queue, checks every
- *     chunk, maps the arena contiguously and validates its header;
+ *   - takes the guest's ATTACH on the control queue and validates the
+ *     arena header the guest formatted at the region's offset 0;
  *   - serves host peers on a UNIX socket (socket=PATH, any number up to
  *     `peers`) or a chardev (one peer): each gets its index, two eventfds
- *     and the guest-RAM fd with the arena's (offset, fd offset, length)
- *     table, so it maps the arena itself;
+ *     and the region's fd, and maps the arena itself;
  *   - relays guest doorbells (one virtqueue per peer, kicked without
  *     buffers) to the peer's kick eventfd;
  *   - on a peer's raise eventfd, scans the pending bitmap and injects an
@@ -41,6 +44,8 @@
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-ace.h"
 #include "migration/blocker.h"
+#include "qemu/memfd.h"
+#include "sysemu/hostmem.h"
 #include "standard-headers/linux/virtio_ids.h"
 #include "trace.h"
 
@@ -321,21 +326,18 @@ static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
     }
 }
 
+/* The arena: its size and the region's fd, nothing else of the guest. */
 static void virtio_ace_peer_send_arena(VirtIOAcePeer *p)
 {
     VirtIOAce *s = p->dev;
-    size_t len = sizeof(struct ace_peer_arena) +
-                 s->nr_regions * sizeof(struct ace_peer_region);
-    g_autofree uint8_t *buf = g_malloc0(len);
-    struct ace_peer_arena *pa = (struct ace_peer_arena *)buf;
-    int fd = s->ram_fd;
+    struct ace_peer_arena pa = {
+        .arena_size = cpu_to_le32(s->arena_size),
+        .region_size = cpu_to_le32(s->region_size),
+        .generation = cpu_to_le64(s->generation),
+    };
+    int fd = s->region_fd;
 
-    pa->arena_size = cpu_to_le32(s->map_size);
-    pa->nr_regions = cpu_to_le32(s->nr_regions);
-    pa->generation = cpu_to_le64(s->generation);
-    memcpy(buf + sizeof(*pa), s->regions,
-           s->nr_regions * sizeof(struct ace_peer_region));
-    virtio_ace_peer_send(p, ACE_PEER_ARENA, buf, len, &fd, 1);
+    virtio_ace_peer_send(p, ACE_PEER_ARENA, &pa, sizeof(pa), &fd, 1);
 }
 
 static void virtio_ace_update_peers_up(VirtIOAce *s)
@@ -626,47 +628,11 @@ static void virtio_ace_detach(VirtIOAce *s, const char *why)
     }
     timer_del(s->section_timer);
     memset(s->deferrals, 0, sizeof(*s->deferrals) * ACE_MAX_MPROCS);
-    munmap(s->map, s->map_size);
-    s->map = NULL;
-    g_free(s->regions);
-    s->regions = NULL;
     s->attached = false;
     s->events_owed = 0;
     s->events_owed_pending = 0;
     s->events_owed_broken = 0;
     trace_virtio_ace_detach(why);
-}
-
-/*
- * Where does guest range [gpa, gpa + len) live in the guest-RAM fd?  It
- * must be RAM, in one piece, backed by the machine's shared RAM fd.  (The
- * VirtIOAceRamLookup the control-command parser calls.)
- */
-static bool virtio_ace_chunk_fd_offset(void *opaque, uint64_t gpa,
-                                       uint64_t len, uint64_t *fd_off)
-{
-    VirtIOAce *s = opaque;
-    MemoryRegionSection sec = memory_region_find(get_system_memory(), gpa,
-                                                 len);
-    ram_addr_t off;
-    bool ok = false;
-
-    if (!sec.mr) {
-        return false;
-    }
-    if (memory_region_is_ram(sec.mr) && !sec.mr->readonly &&
-        int128_get64(sec.size) >= len) {
-        void *host = memory_region_get_ram_ptr(sec.mr) +
-                     sec.offset_within_region;
-        MemoryRegion *mr = memory_region_from_host(host, &off);
-
-        if (mr && memory_region_get_fd(mr) == s->ram_fd) {
-            *fd_off = off;
-            ok = true;
-        }
-    }
-    memory_region_unref(sec.mr);
-    return ok;
 }
 
 /*
@@ -689,67 +655,31 @@ static void G_GNUC_PRINTF(2, 3) virtio_ace_guest_error(VirtIOAce *s,
     }
 }
 
-/* Map the checked chunks contiguously and validate the arena header. */
+/* Validate the header the guest formatted at the region's offset 0. */
 static uint32_t virtio_ace_attach(VirtIOAce *s, const VirtIOAceCtrl *c,
                                   uint32_t *detail)
 {
-    uint32_t i, nr = c->nr_regions, size = c->arena_size;
-    void *map;
+    uint32_t i;
 
-    s->regions = g_new0(struct ace_peer_region, nr);
-    for (i = 0; i < nr; i++) {
-        s->regions[i].arena_off = cpu_to_le64(c->regions[i].arena_off);
-        s->regions[i].fd_off = cpu_to_le64(c->regions[i].fd_off);
-        s->regions[i].len = cpu_to_le64(c->regions[i].len);
-    }
-    map = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-               MAP_NORESERVE, -1, 0);
-    if (map == MAP_FAILED) {
-        error_report("virtio-ace: cannot reserve %u bytes for the arena: %s",
-                     size, strerror(errno));
-        goto bad;
-    }
-    for (i = 0; i < nr; i++) {
-        if (mmap((uint8_t *)map + c->regions[i].arena_off,
-                 c->regions[i].len, PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_FIXED, s->ram_fd,
-                 c->regions[i].fd_off) == MAP_FAILED) {
-            error_report("virtio-ace: cannot map arena chunk %u: %s", i,
-                         strerror(errno));
-            munmap(map, size);
-            *detail = i;
-            goto bad;
-        }
-    }
-    if (ace_arena_attach(&s->arena, map, size)) {
+    if (ace_arena_attach(&s->arena, s->region, c->arena_size)) {
         virtio_ace_guest_error(s, "virtio-ace: the guest's arena is refused: "
                                "%s (0x%x)", ace_arena_why(&s->arena),
                                s->arena.why_value);
-        munmap(map, size);
-        g_free(s->regions);
-        s->regions = NULL;
         *detail = s->arena.why_value;
         return EPROTO;
     }
-    s->map = map;
     s->broken_reported = false;
     memset(&s->broken, 0, sizeof(s->broken));
-    s->map_size = size;
-    s->nr_regions = nr;
+    s->arena_size = c->arena_size;
     s->generation = c->generation;
     s->attached = true;
-    trace_virtio_ace_attach(size, nr, s->generation);
+    trace_virtio_ace_attach(c->arena_size, s->generation);
     for (i = 0; i < s->nr_peers; i++) {
         if (s->peers[i].up) {
             virtio_ace_peer_send_arena(&s->peers[i]);
         }
     }
     return 0;
-
-bad:
-    g_free(s->regions);
-    s->regions = NULL;
-    return EINVAL;
 }
 
 /*
@@ -764,8 +694,7 @@ static uint32_t virtio_ace_ctrl_cmd(VirtIOAce *s, const void *buf, size_t len,
     g_autofree VirtIOAceCtrl *c = g_new(VirtIOAceCtrl, 1);
     uint32_t status;
 
-    status = virtio_ace_ctrl_parse(buf, len, s->arena_max,
-                                   virtio_ace_chunk_fd_offset, s, c, detail);
+    status = virtio_ace_ctrl_parse(buf, len, s->arena_max, c, detail);
     *cmd = c->cmd;
     if (c->cmd == ACE_CTRL_ATTACH) {
         virtio_ace_detach(s, "the guest attaches a new arena");
@@ -851,9 +780,22 @@ static uint64_t virtio_ace_get_features(VirtIODevice *vdev, uint64_t f,
     return f;
 }
 
+/*
+ * Reset: peers are told DETACH first, then the region is emptied (its
+ * pages dropped, so it reads as zeroes), so that nothing of the last
+ * arena reaches the next driver.  A peer that writes on after DETACH
+ * damages only the region, which the next ATTACH validates afresh.
+ */
 static void virtio_ace_reset(VirtIODevice *vdev)
 {
-    virtio_ace_detach(VIRTIO_ACE(vdev), "device reset");
+    VirtIOAce *s = VIRTIO_ACE(vdev);
+
+    virtio_ace_detach(s, "device reset");
+    if (s->region_mr &&
+        ram_block_discard_range(s->region_mr->ram_block, 0,
+                                s->region_size) < 0) {
+        memset(s->region, 0, s->region_size);
+    }
 }
 
 static void virtio_ace_set_status(VirtIODevice *vdev, uint8_t status)
@@ -863,30 +805,76 @@ static void virtio_ace_set_status(VirtIODevice *vdev, uint8_t status)
     }
 }
 
-static bool virtio_ace_check_ram(VirtIOAce *s, Error **errp)
+/*
+ * The arena's region: memdev= (shared, unused by anything else) or a
+ * memfd of size= bytes, sealed so that its size never changes under a
+ * peer's mapping.  Its fd is what peers map.
+ */
+static bool virtio_ace_init_region(VirtIOAce *s, Error **errp)
 {
-    MachineState *ms = MACHINE(qdev_get_machine());
+    Error *err = NULL;
+    int fd;
 
-    if (!ms->ram || memory_region_get_fd(ms->ram) < 0 ||
-        !qemu_ram_is_shared(ms->ram->ram_block)) {
-        error_setg(errp, "virtio-ace: guest RAM must be shared with host "
-                   "processes: start QEMU with -object memory-backend-memfd,"
-                   "id=mem,size=<RAM size>,share=on -machine memory-backend=mem "
-                   "(libvirt: <memoryBacking><source type='memfd'/><access "
-                   "mode='shared'/></memoryBacking>)");
+    if (s->memdev) {
+        const char *id = object_get_canonical_path_component(OBJECT(s->memdev));
+
+        if (host_memory_backend_is_mapped(s->memdev)) {
+            error_setg(errp, "virtio-ace: memdev '%s' is already in use", id);
+            return false;
+        }
+        s->region_mr = host_memory_backend_get_memory(s->memdev);
+        if (memory_region_get_fd(s->region_mr) < 0 ||
+            !qemu_ram_is_shared(s->region_mr->ram_block)) {
+            error_setg(errp, "virtio-ace: memdev '%s' must be shared with host "
+                       "processes: a memory-backend-memfd or -file with "
+                       "share=on", id);
+            s->region_mr = NULL;
+            return false;
+        }
+        s->size = memory_region_size(s->region_mr);
+    }
+    if (s->size < ACE_MIN_ARENA || s->size > ACE_MAX_ARENA ||
+        s->size % qemu_real_host_page_size()) {
+        error_setg(errp, "virtio-ace: the arena region must be %u..%u bytes "
+                   "and a multiple of the page size, not %" PRIu64,
+                   ACE_MIN_ARENA, ACE_MAX_ARENA, s->size);
+        s->region_mr = NULL;
         return false;
     }
-    s->ram_fd = memory_region_get_fd(ms->ram);
+    if (s->memdev) {
+        host_memory_backend_set_mapped(s->memdev, true);
+    } else {
+        fd = qemu_memfd_create("virtio-ace-arena", s->size, false, 0,
+                               F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL, errp);
+        if (fd < 0) {
+            return false;
+        }
+        memory_region_init_ram_from_fd(&s->own_region, OBJECT(s),
+                                       "virtio-ace-arena", s->size,
+                                       RAM_SHARED, fd, 0, &err);
+        if (err) {
+            close(fd);
+            error_propagate(errp, err);
+            return false;
+        }
+        s->region_mr = &s->own_region;
+    }
+    s->region = memory_region_get_ram_ptr(s->region_mr);
+    s->region_fd = memory_region_get_fd(s->region_mr);
+    s->region_size = s->size;
+    s->arena_max = s->size;
     return true;
+}
+
+MemoryRegion *virtio_ace_region(VirtIOAce *s)
+{
+    return s->region_mr;
 }
 
 static bool virtio_ace_check_props(VirtIOAce *s, Error **errp)
 {
     if (s->nr_peers < 1 || s->nr_peers > ACE_MAX_PEERS) {
         error_setg(errp, "virtio-ace: peers must be 1..%u", ACE_MAX_PEERS);
-    } else if (s->arena_max < ACE_MIN_ARENA || s->arena_max > ACE_MAX_ARENA) {
-        error_setg(errp, "virtio-ace: arena-max must be %u..%u bytes",
-                   ACE_MIN_ARENA, ACE_MAX_ARENA);
     } else if (s->max_mprocs < 1 || s->max_mprocs > ACE_MAX_MPROCS) {
         error_setg(errp, "virtio-ace: mprocs must be 1..%u", ACE_MAX_MPROCS);
     } else if (s->section_ns < 1000 || s->section_ns > 1000000000) {
@@ -927,11 +915,11 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
     VirtIOAce *s = VIRTIO_ACE(dev);
     uint32_t i;
 
-    if (!virtio_ace_check_props(s, errp) || !virtio_ace_check_ram(s, errp)) {
+    if (!virtio_ace_check_props(s, errp) || !virtio_ace_init_region(s, errp)) {
         return;
     }
     error_setg(&s->migration_blocker, "virtio-ace: host processes write "
-               "guest RAM behind migration's back");
+               "the arena region behind migration's back");
     if (migrate_add_blocker(s->migration_blocker, errp) < 0) {
         error_free(s->migration_blocker);
         s->migration_blocker = NULL;
@@ -990,6 +978,10 @@ static void virtio_ace_unrealize(DeviceState *dev)
     g_free(s->doorbell_vq);
     migrate_del_blocker(s->migration_blocker);
     error_free(s->migration_blocker);
+    if (s->memdev && s->region_mr) {
+        host_memory_backend_set_mapped(s->memdev, false);
+    }
+    s->region_mr = NULL;
     virtio_cleanup(vdev);
 }
 
@@ -1001,7 +993,9 @@ static const VMStateDescription vmstate_virtio_ace = {
 static Property virtio_ace_properties[] = {
     DEFINE_PROP_CHR("chardev", VirtIOAce, chr),
     DEFINE_PROP_STRING("socket", VirtIOAce, socket_path),
-    DEFINE_PROP_UINT32("arena-max", VirtIOAce, arena_max, 64u << 20),
+    DEFINE_PROP_LINK("memdev", VirtIOAce, memdev, TYPE_MEMORY_BACKEND,
+                     HostMemoryBackend *),
+    DEFINE_PROP_SIZE("size", VirtIOAce, size, ACE_DEFAULT_ARENA),
     DEFINE_PROP_UINT32("mprocs", VirtIOAce, max_mprocs, ACE_MAX_MPROCS),
     DEFINE_PROP_UINT32("peers", VirtIOAce, nr_peers, 8),
     DEFINE_PROP_UINT32("section-ns", VirtIOAce, section_ns, 50000),

@@ -1,25 +1,40 @@
 #!/usr/bin/env bash
-# The virtio-ace device: refuses to start without shared RAM (naming the
-# fix); the guest sees PCI 1af4:107f and attaches its arena; host peers
-# connect, get the layout and fds and see that arena; a peer that dies
-# mid-way leaves QEMU, the guest and the other peers running; the
-# chardev= form serves one peer too.
+# The virtio-ace device: refuses an arena region it cannot share (naming
+# the fix); the guest sees PCI 1af4:107f and attaches its arena in the
+# device's region; host peers connect, get the layout and fds and see that
+# arena and nothing else of the guest; a peer that dies mid-way leaves
+# QEMU, the guest and the other peers running; the chardev= form serves
+# one peer too.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/scripts/qemu-env.sh"
 
-echo "no shared RAM:"
-# shellcheck disable=SC2086
-timeout 30 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none \
-	-machine q35 -accel tcg -device virtio-ace-pci,socket="$SOCK" \
-	>"$T/noshm.log" 2>&1 && rc=0 || rc=$?
-check "QEMU refuses to start" [ "$rc" -ne 0 -a "$rc" -ne 124 ]
-check "the error gives the memfd share=on fix" \
-	has "$T/noshm.log" 'memory-backend-memfd,id=mem,size=<RAM size>,share=on'
-
+# refused QEMU ARGS...: QEMU exits at once (not by timeout); output in $T/refused.log
+refused() {
+	local rc=0
+	# shellcheck disable=SC2086
+	timeout 30 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none \
+		-machine q35 -accel tcg -m 128M "$@" >"$T/refused.log" 2>&1 || rc=$?
+	cat "$T/refused.log"
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+}
+echo "regions the device refuses:"
+check "a memdev that is not shared is refused, naming share=on" \
+	eval 'refused -object memory-backend-ram,id=ar,size=16M \
+		-device virtio-ace-pci,socket=$SOCK,memdev=ar &&
+		has $T/refused.log "memdev .ar. must be shared with host processes.*share=on"'
+check "a memdev that is guest RAM already is refused" \
+	eval 'refused -object memory-backend-memfd,id=m0,size=128M,share=on \
+		-numa node,memdev=m0 -device virtio-ace-pci,socket=$SOCK,memdev=m0 &&
+		has $T/refused.log "memdev .m0. is already in use"'
+check "a region below 64 KiB is refused with the bounds" \
+	eval 'refused -device virtio-ace-pci,socket=$SOCK,size=4096 &&
+		has $T/refused.log "arena region must be 65536..1073741824 bytes"'
+check "neither chardev= nor socket= is refused" \
+	eval 'refused -device virtio-ace-pci &&
+		has $T/refused.log "give chardev=<id> .one host peer. or socket=<path>"'
 # shellcheck disable=SC2086
 timeout 30 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none -accel tcg \
-	-object memory-backend-memfd,id=mem,size=256M,share=on -m 256M \
-	-machine q35,memory-backend=mem -device virtio-ace-pci,socket="$T/no/such/dir/s" \
+	-machine q35 -m 128M -device virtio-ace-pci,socket="$T/no/such/dir/s" \
 	>"$T/nobind.log" 2>&1 && rc=0 || rc=$?
 refused_nobind() { [ "$rc" -eq 1 ] && has "$T/nobind.log" 'Failed to bind socket to .*No such file'; }
 check "an unusable socket path is refused with the reason" refused_nobind
@@ -34,13 +49,23 @@ check "guest module attached its arena" console 'ACE-TEST arena-attached'
 check "peer A connected" has "$T/peerA.log" '^connected: peer [0-9]'
 check "peer B connected" has "$T/peerB.log" '^connected: peer [0-9]'
 timeout 30 "$hp" -t 20000 "$SOCK" probe >"$T/probe1.log" 2>&1 || true
-check "a third peer maps the guest's arena" \
-	has "$T/probe1.log" '^arena 16777216 bytes, generation [0-9]+, 64 mproc slots'
-check "it validated every class" has "$T/probe1.log" '^class 3: 2 blocks of 2097152 bytes, 2 free'
+check "a third peer maps the guest's arena: the whole 64 MiB region" \
+	has "$T/probe1.log" '^arena 67108864 bytes, generation [0-9]+, 64 mproc slots'
+check "it validated every class" has "$T/probe1.log" '^class 3: 8 blocks of 2097152 bytes, 8 free'
+check "the region fd it was given is exactly the region (64 MiB)" \
+	has "$T/probe1.log" '^region fd 67108864 bytes$'
+check "its one shared mapping is the arena region, nothing else of the guest" \
+	eval 'has "$T/probe1.log" "^shared mappings: 1$" &&
+		has "$T/probe1.log" "^shared mapping 67108864 bytes /memfd:virtio-ace-arena"'
+qpid=$(pgrep -f -n "virtio-ace-pci,socket=$SOCK" || true)
+guest_ram_private() {
+	[ -n "$qpid" ] && ! grep -q 'memfd:' <(grep -v 'virtio-ace-arena' "/proc/$qpid/maps")
+}
+check "QEMU's guest RAM is private: its only memfd is the arena region" guest_ram_private
 kill -KILL "$PID_peerA"
 sleep 1
 timeout 30 "$hp" -t 20000 "$SOCK" probe >"$T/probe2.log" 2>&1 || true
-check "after peer A is killed, a new peer still attaches" has "$T/probe2.log" '^arena 16777216 bytes'
+check "after peer A is killed, a new peer still attaches" has "$T/probe2.log" '^arena 67108864 bytes'
 check "peer B is still connected" kill -0 "$PID_peerB"
 check "QEMU is still running" kill -0 "$VMPID"
 check "the guest runs to the end and passes" vm_wait
@@ -53,5 +78,5 @@ host peerC 60 "$hp" -t 60000 "$T/chr.sock" probe
 vm_start device.sh "hold,6" -- -chardev "socket,id=ace0,path=$T/chr.sock,server=on,wait=off" \
 	-device virtio-ace-pci,chardev=ace0
 check "the guest passes" vm_wait
-check "the chardev peer maps the arena" has "$T/peerC.log" '^arena 16777216 bytes'
+check "the chardev peer maps the arena" has "$T/peerC.log" '^arena 67108864 bytes'
 finish

@@ -36,7 +36,7 @@ census_whole() { ace-victim check >/tmp/check.log 2>&1; r=$?; cat /tmp/check.log
 
 extreme() {
 	insmod /lib/ace/ace.ko || return 1
-	echo "ACE-TEST extreme: arena_size $(attr arena_size) nr_mprocs $(attr nr_mprocs) max_peers $(attr max_peers) section_ns $(attr section_ns) nr_chunks $(attr nr_chunks)"
+	echo "ACE-TEST extreme: arena_size $(attr arena_size) nr_mprocs $(attr nr_mprocs) max_peers $(attr max_peers) section_ns $(attr section_ns) region_size $(attr region_size)"
 	check "64 KiB arena, 2 slots, 32 peers, 1 us sections accepted" \
 		[ "$(attr arena_size)" = 65536 -a "$(attr nr_mprocs)" = 2 -a \
 		"$(attr max_peers)" = 32 -a "$(attr section_ns)" = 1000 ]

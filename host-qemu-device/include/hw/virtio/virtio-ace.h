@@ -1,6 +1,6 @@
 /*
  * virtio-ace: a zero-copy message channel between host processes and the
- * guest, over message pools the guest keeps in its own RAM.
+ * guest, over message pools in a shared memory region of the device's own.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -13,6 +13,7 @@
 #include "io/net-listener.h"
 #include "qemu/event_notifier.h"
 #include "qemu/timer.h"
+#include "sysemu/hostmem.h"
 #include "qom/object.h"
 #include "../../../hw/virtio/ace-shared/ace_core.h"
 #include "../../../hw/virtio/virtio-ace-ctrl.h"
@@ -45,7 +46,8 @@ struct VirtIOAce {
     /* properties */
     CharBackend chr;
     char *socket_path;
-    uint32_t arena_max;
+    HostMemoryBackend *memdev;  /* the arena region's backing, or ... */
+    uint64_t size;              /* ... the size of the device's own memfd */
     uint32_t max_mprocs;
     uint32_t nr_peers;
     uint32_t section_ns;
@@ -57,13 +59,17 @@ struct VirtIOAce {
     QIONetListener *listener;
     Error *migration_blocker;
 
-    /* the attached arena, mapped contiguously in our address space */
+    /* the arena region (virtio shared memory region ACE_SHM_ARENA) */
+    MemoryRegion own_region;    /* when no memdev is given */
+    MemoryRegion *region_mr;    /* memdev's or own_region */
+    void *region;               /* its host address */
+    int region_fd;              /* what peers map */
+    uint64_t region_size;
+    uint32_t arena_max;         /* the largest arena: the region's size */
+
+    /* the attached arena, at the region's offset 0 */
     bool attached;
-    void *map;
-    uint32_t map_size;
-    int ram_fd;
-    uint32_t nr_regions;
-    struct ace_peer_region *regions;
+    uint32_t arena_size;
     struct ace_arena arena;
     uint64_t generation;
     bool broken_reported;
@@ -84,5 +90,8 @@ struct VirtIOAce {
     uint64_t stat_doorbells;
     uint64_t stat_guest_errors;     /* commands and arenas refused */
 };
+
+/* The arena region, for the transport to put into a BAR. */
+MemoryRegion *virtio_ace_region(VirtIOAce *s);
 
 #endif

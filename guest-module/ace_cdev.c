@@ -55,6 +55,16 @@ static int ace_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* A mapping of a region whose device went away (zapped): SIGBUS. */
+static vm_fault_t ace_vm_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static const struct vm_operations_struct ace_vm_ops = {
+	.fault = ace_vm_fault,
+};
+
 /* The arena from offset 0, shared only, write-back: the memory type that
  * ace_arena_map() reserved for the region is what PAT gives this mapping
  * (vm_page_prot stays cacheable). */
@@ -74,6 +84,7 @@ static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EPERM;
 	/* 6.1 writes vma->vm_flags directly; see ace_kcompat.h */
 	ace_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
+	vma->vm_ops = &ace_vm_ops;
 	return remap_pfn_range(vma, vma->vm_start, PHYS_PFN(dev->region_addr),
 			       len, vma->vm_page_prot);
 }

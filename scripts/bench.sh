@@ -138,6 +138,13 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 VMPID=""
 wait "$PID_monitor" || say "the monitor failed: $(tail -n 3 "$T/monitor.log")"
 cp "$T/console.log" "$OUT/console.log"
+memtype=$(tr -d '\r' <"$T/console.log" | sed -n 's/^BENCH-INFO arena memtype: //p' | head -n 1)
+say "the guest maps the arena region: ${memtype:-(no PAT entry found)}"
+case $memtype in
+"write-back ") ;;
+*) say "FAIL: the arena region is not mapped write-back only; these figures are not ACE's"
+   exit 1 ;;
+esac
 tr -d '\r' <"$T/console.log" | grep -aE '^\{"tool"' >"$OUT/guest.jsonl" || true
 if [ "$vmrc" -ne 0 ] || ! grep -aq BENCH-DONE "$T/console.log"; then
 	say "the guest run did not finish cleanly (run-vm status $vmrc); last console lines:"

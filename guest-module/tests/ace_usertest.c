@@ -21,6 +21,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -759,10 +761,33 @@ static int t_final(void)
 
 /* ---- --hold: outlive the device ---- */
 
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Does reading *p fault with SIGBUS? */
+static int faults(const volatile u32 *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int hit = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		hit = 1;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return hit;
+}
+
 static int hold(void)
 {
-	u32 id, magic;
-	int r;
+	u32 id;
+	int r, hit;
 
 	fd = open(dev_path, O_RDWR);
 	if (fd < 0 || t_attach() || mp_create("holder", &id))
@@ -771,9 +796,12 @@ static int hold(void)
 	fflush(stdout);
 	r = mp_wait(fd, id, ~0ull);
 	printf("HOLD wait returned %d (%s)\n", r, strerror(-r));
-	magic = *(volatile u32 *)map;	/* the pages are still ours */
-	if (r != -ENODEV || xioctl(fd, ACE_IOC_INFO, &info) != -ENODEV ||
-	    magic != ACE_ARENA_MAGIC)
+	/* the region went with the device: the mapping is gone, and a
+	 * touch faults instead of reaching what the address is given to */
+	hit = faults(map);
+	printf("HOLD touching the old mapping %s\n",
+	       hit ? "faults (SIGBUS)" : "does not fault");
+	if (r != -ENODEV || xioctl(fd, ACE_IOC_INFO, &info) != -ENODEV || !hit)
 		return 1;
 	if (mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED)
 		return 1;

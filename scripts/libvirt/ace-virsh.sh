@@ -17,6 +17,8 @@
 #                     (default /run/ace/NAME.sock; its directory is created)
 #     -m MIB          guest RAM in MiB (default 512)
 #     -p N            vCPUs (default 2)
+#     -N CELLS        NUMA cells sharing RAM and vCPUs evenly (default 1:
+#                     none); libvirt backs each with its own memory backend
 #     -k FILE         kernel (default build/guest/vmlinuz)
 #     -i FILE         initramfs (default build/vm/initramfs.cpio.gz, else
 #                     build/guest/initramfs.cpio.gz)
@@ -33,17 +35,18 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../lib.sh"
 
 URI=${LIBVIRT_DEFAULT_URI:-qemu:///system}
-NAME=ace-vm SOCK="" MEM=512 VCPUS=2 KERNEL="" INITRD="" APPEND="" CONLOG="" EMU=""
+NAME=ace-vm SOCK="" MEM=512 VCPUS=2 CELLS=1 KERNEL="" INITRD="" APPEND="" CONLOG="" EMU=""
 ACCEL=auto
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-2}"; }
 case ${1:-} in --help | -h) usage 0 ;; esac
-while getopts "c:n:s:m:p:k:i:a:l:e:A:h" opt; do
+while getopts "c:n:s:m:p:N:k:i:a:l:e:A:h" opt; do
 	case $opt in
 	c) URI=$OPTARG ;;
 	n) NAME=$OPTARG ;;
 	s) SOCK=$OPTARG ;;
 	m) MEM=$OPTARG ;;
 	p) VCPUS=$OPTARG ;;
+	N) CELLS=$OPTARG ;;
 	k) KERNEL=$OPTARG ;;
 	i) INITRD=$OPTARG ;;
 	a) APPEND=$OPTARG ;;
@@ -57,7 +60,9 @@ shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 CMD=$1
 case $NAME in *[!A-Za-z0-9_.-]* | "") die "domain name '$NAME': use letters, digits, _ . -" ;; esac
-case $MEM$VCPUS in *[!0-9]*) die "-m and -p take numbers" ;; esac
+case $MEM$VCPUS$CELLS in *[!0-9]*) die "-m, -p and -N take numbers" ;; esac
+[ "$CELLS" -ge 1 ] && [ $((VCPUS % CELLS)) -eq 0 ] && [ $((MEM % CELLS)) -eq 0 ] ||
+	die "-N $CELLS must divide the vCPUs ($VCPUS) and the MiB of RAM ($MEM)"
 
 vsh() { virsh -q -c "$URI" "$@"; }
 defined() { vsh dominfo "$NAME" >/dev/null 2>&1; }
@@ -89,12 +94,26 @@ fill() {
 	SOCK=$(abs "${SOCK:-/run/ace/$NAME.sock}")
 	CONLOG=$(abs "${CONLOG:-$ACE_BUILD/logs/libvirt-$NAME.log}")
 	[ "$ACCEL" = auto ] && ACCEL=$("$ACE_SCRIPTS/kvm-probe.sh")
-	local type cpu="" fw="" a
+	local type cpu="" fw="" a numa="" c per=$((VCPUS / CELLS))
+	if [ "$CELLS" -gt 1 ]; then
+		numa="    <numa>"$'\n'
+		for ((c = 0; c < CELLS; c++)); do
+			numa+="      <cell id='$c' cpus='$((c * per))-$((c * per + per - 1))' memory='$((MEM / CELLS))' unit='MiB'/>"$'\n'
+		done
+		numa+="    </numa>"$'\n'
+	fi
 	case $ACCEL in
-	tcg) type=qemu ;;
-	kvm) type=kvm cpu="  <cpu mode='host-passthrough'/>" ;;
+	tcg) type=qemu cpu="  <cpu>" ;;
+	kvm) type=kvm cpu="  <cpu mode='host-passthrough'>" ;;
 	*) die "-A takes auto, tcg or kvm" ;;
 	esac
+	if [ -n "$numa" ]; then
+		cpu+=$'\n'"$numa  </cpu>"
+	elif [ "$type" = kvm ]; then
+		cpu="  <cpu mode='host-passthrough'/>"
+	else
+		cpu=""
+	fi
 	for a in $ACE_QEMU_FIRMWARE_ARGS; do
 		fw+="    <qemu:arg value='$(esc "$a")'/>"$'\n'
 	done

@@ -876,6 +876,13 @@ static int cmd_hostile(double secs)
 				;
 			if (k < ndone || ndone == sizeof(done) / sizeof(done[0]))
 				continue;
+			/* The arena region outlives a device reset: an attack
+			 * may have taken seconds, and a DETACH and a new arena
+			 * may be waiting.  Act only on the arena we were told
+			 * of (a peer acting on a view it has not refreshed
+			 * would damage the new arena, as a slow one may). */
+			if (device_poll("hostile", 0) || H.epoch != epoch)
+				break;
 			done[ndone++] = id;
 			attack(name + 4, id);
 			n++;

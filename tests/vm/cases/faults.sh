@@ -9,8 +9,12 @@
 host peer 120 "$B/vm/ace_hostpeer" -t 60000 "$SOCK" hold 90
 vm_start faults.sh
 check "the guest passes" vm_wait
-check "the killed process held 200 blocks" console 'ACE-TEST held-before-kill 200'
-check "all of them came back" console 'ACE-TEST reclaimed 200'
+# it holds 200 messages, and its block cache may keep a few more
+held=$(tr -d '\r' <"$T/console.log" | sed -n 's/^ACE-TEST held-before-kill \([0-9]*\)$/\1/p')
+check "the killed process held its 200 blocks (and its cache's: $held)" \
+	eval '[ -n "$held" ] && [ "$held" -ge 200 ] && [ "$held" -le 264 ]'
+check "all of them came back" eval 'console "^ACE-TEST reclaimed $held\$" &&
+	console "^ACE-TEST free-after-kill ([0-9]+) of \\1\$"'
 check "rmmod refused with /dev/ace0 open" console 'ACE-TEST rmmod-refused-open .*(in use|unavailable)'
 check "rmmod refused under a kernel user" console 'ACE-TEST rmmod-refused-kernel-user'
 check "rmmod, insmod and again: a fresh arena each time" console 'ACE-TEST cycles-ok'

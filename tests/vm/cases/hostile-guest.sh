@@ -156,6 +156,7 @@ corrupt() {
 			-n 1000000000 -m adaptive
 	fi
 	step "ACE-TEST end $p" || return 0
+	check "$p: QEMU is still up" qemu_up
 	check "$p: the service that met it exits, naming it" \
 		exits_with "$victim" 20 "the arena is broken: $why"
 	[ "$victim" = "bench-$p" ] && other=a-$p
@@ -166,7 +167,6 @@ corrupt() {
 	check "$p: the guest is told" console "ACE-TEST $p guest-broken 1"
 	check "$p: the guest driver answers -EIO" \
 		console "ACE-TEST create after-$p .*arena is broken"
-	check "$p: QEMU is still up" qemu_up
 	stop "a-$p" "b-$p" "bench-$p"
 }
 

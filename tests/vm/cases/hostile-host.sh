@@ -20,7 +20,7 @@ con() { has "$T/con.txt" "$1"; }
 echo "the device's extremes:"
 host hecho1 150 "$B/tools/ace-echo" -d "$SOCK" -n hecho -m interrupt -t 140
 vm_start hostile.sh extreme -- \
-	-device "virtio-ace-pci,socket=$SOCK,arena-max=65536,mprocs=2,peers=32,section-ns=1000"
+	-device "virtio-ace-pci,socket=$SOCK,size=64K,mprocs=2,peers=32,section-ns=1000"
 check "the guest passes" vm_wait
 tr -d '\r' <"$T/console.log" >"$T/con.txt"
 for c in "64 KiB arena, 2 slots, 32 peers, 1 us sections accepted" \
@@ -64,7 +64,7 @@ header: a new channel is refused, the open one works
 table: junk in every free slot: -ENOSPC, no crash
 after it all: a ping to kecho
 after it all: the arena is whole
-config: ABI major 2 refused with -EIO
+config: ABI major 3 refused with -EIO
 config: max_peers 33 refused with -EIO
 config: section_ns 2\^32-1 is clamped to 1 s
 EOF

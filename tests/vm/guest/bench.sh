@@ -33,6 +33,13 @@ vdev() {
 }
 
 insmod /lib/ace/ace.ko || exit 1
+# The arena region must be mapped write-back: an uncached mapping would
+# make every ACE figure below a figure of uncached memory (the host's
+# scripts/bench.sh refuses the run then).  PAT's view of it, from debugfs.
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+a=$(dmesg | sed -n 's/.*byte region at 0x0*\([0-9a-f]*\),.*/\1/p' | tail -n 1)
+echo "BENCH-INFO arena memtype: $(grep -i "0x0*$a-" /sys/kernel/debug/x86/pat_memtype_list 2>/dev/null |
+	sed 's/.*: *//' | sort -u | tr '\n' ' ')"
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 &&
 	ip route add default via 10.0.2.2 || echo "BENCH-FAIL network setup"
 ACEV=$(vdev 0x003f)-

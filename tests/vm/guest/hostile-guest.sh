@@ -139,4 +139,6 @@ for a in free-range free-misaligned free-cycle; do
 	end $a
 done
 echo "ACE-TEST all-phases-done"
+# stay up while the host checks the last phase's QEMU and services
+sleep 5
 exit 0

@@ -82,8 +82,8 @@ cfg_clamped() {
 config() {
 	rmmod ace_ktest 2>/dev/null
 	rmmod ace || return 1
-	check "config: ABI major 2 refused with -EIO" \
-		cfg_refused abi_version=0x20000 "device ABI 2.0, driver ABI 1.0: incompatible"
+	check "config: ABI major 3 refused with -EIO" \
+		cfg_refused abi_version=0x30000 "device ABI 3.0, driver ABI 2.0: incompatible"
 	check "config: arena_max below 64 KiB refused with -EIO" \
 		cfg_refused arena_max=4096 "arena_max 4096 is below the minimum"
 	check "config: max_peers 0 refused with -EIO" \

@@ -31,6 +31,8 @@
  *   --junk        flood every peer with messages of an unknown type
  *   --break SECS  every SECS, cut every peer's connection in the middle of
  *                 a message (header, then body, in turn)
+ *   --reattach SECS  (role names) every SECS, DETACH, 0.3 s without an
+ *                 arena, then a freshly formatted one (a guest reboot)
  * Measures (printed at exit, "fake_dev: key value" lines):
  *   --watch PREFIX   the most slots whose names start with PREFIX seen at
  *                    once (sampled every 10 ms)
@@ -78,7 +80,7 @@ static int slot_efd[ACE_MAX_MPROCS];	/* guest waiters' eventfds */
 static volatile int stop;
 static volatile int marks;
 static int junk;
-static double break_secs;
+static double break_secs, reattach_secs;
 static const char *watch_prefix, *flood_to = "b/sink";
 static u32 names_max;		/* attack: names held at once */
 
@@ -86,7 +88,7 @@ static u32 names_max;		/* attack: names held at once */
 static u64 st_interrupts, st_relays, st_peers, st_breaks, st_junk;
 static u64 st_probes, st_probe_fail, st_watch_max;
 static u64 st_names, st_forged, st_flood, st_flood_nobufs, st_kicks;
-static u64 st_rt, st_rt_timeouts, st_echoed;
+static u64 st_rt, st_rt_timeouts, st_echoed, st_reattach;
 
 static void on_signal(int sig)
 {
@@ -367,11 +369,35 @@ static void junk_one(struct peer *p)
 		p->pend_len = p->pend_off = 0;
 }
 
+static void publish_evil_names(void);
+
+/* The guest detaches its arena and attaches a fresh one (role names:
+ * no guest thread holds an mproc). */
+static void reattach(void)
+{
+	struct ace_geometry g;
+	int i;
+
+	for (i = 0; i < MAX_PEERS; i++)
+		if (peers[i].up && peer_send(&peers[i], ACE_PEER_DETACH, NULL, 0, NULL, 0))
+			peer_down(i);
+	sleep_ns(300000000);	/* detached a while: the tools must notice */
+	generation++;
+	if (ace_geometry_default(arena_size, nr_mprocs, &g) ||
+	    ace_arena_init(&A, mem, arena_size, &g, generation))
+		exit(1);
+	publish_evil_names();
+	for (i = 0; i < MAX_PEERS; i++)
+		if (peers[i].up && send_arena(&peers[i]))
+			peer_down(i);
+}
+
 static void device_loop(int lfd, u64 end)
 {
 	struct pollfd pf[1 + 2 * MAX_PEERS];
 	int who[1 + 2 * MAX_PEERS], n, i, k;
 	u64 next_break = break_secs > 0 ? now_ns() + (u64)(break_secs * 1e9) : 0;
+	u64 next_re = reattach_secs > 0 ? now_ns() + (u64)(reattach_secs * 1e9) : 0;
 
 	while (!stop && (!end || now_ns() < end)) {
 		n = 0;
@@ -426,6 +452,11 @@ static void device_loop(int lfd, u64 end)
 		if (next_break && now_ns() >= next_break) {
 			break_all();
 			next_break = now_ns() + (u64)(break_secs * 1e9);
+		}
+		if (next_re && now_ns() >= next_re) {
+			reattach();
+			st_reattach++;
+			next_re = now_ns() + (u64)(reattach_secs * 1e9);
 		}
 	}
 }
@@ -769,7 +800,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: fake_dev -s SOCK -r echo|ping:NAME|attack|names "
 		"[-t SECS] [--mprocs N] [--arena-kb N] [--flood NAME] [--junk] "
-		"[--break SECS] [--watch PREFIX] [--names N]\n");
+		"[--break SECS] [--reattach SECS] [--watch PREFIX] [--names N]\n");
 	exit(2);
 }
 
@@ -779,7 +810,8 @@ int main(int argc, char **argv)
 		{ "sock", 1, 0, 's' }, { "role", 1, 0, 'r' }, { "time", 1, 0, 't' },
 		{ "mprocs", 1, 0, 'M' }, { "arena-kb", 1, 0, 'K' },
 		{ "flood", 1, 0, 'F' }, { "junk", 0, 0, 'J' }, { "break", 1, 0, 'B' },
-		{ "watch", 1, 0, 'W' }, { "names", 1, 0, 'N' }, { 0 },
+		{ "watch", 1, 0, 'W' }, { "names", 1, 0, 'N' },
+		{ "reattach", 1, 0, 'R' }, { 0 },
 	};
 	const char *sock = NULL, *role = "echo";
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -800,11 +832,14 @@ int main(int argc, char **argv)
 		case 'B': break_secs = atof(optarg); break;
 		case 'W': watch_prefix = optarg; break;
 		case 'N': names_max = (u32)atoi(optarg); break;
+		case 'R': reattach_secs = atof(optarg); break;
 		default: usage();
 		}
 	}
 	if (!sock || strlen(sock) >= sizeof(sa.sun_path))
 		usage();
+	if (reattach_secs > 0 && strcmp(role, "names"))
+		usage();	/* guest threads would lose their mprocs */
 	if (!names_max || names_max > nr_mprocs)
 		names_max = nr_mprocs > 32 ? nr_mprocs - 32 : nr_mprocs / 2;
 	signal(SIGPIPE, SIG_IGN);
@@ -881,5 +916,6 @@ int main(int argc, char **argv)
 	OUT("round_trips", st_rt);
 	OUT("rt_timeouts", st_rt_timeouts);
 	OUT("echoed", st_echoed);
+	OUT("reattached", st_reattach);
 	return 0;
 }

@@ -934,6 +934,19 @@ static int add_limit(const char *spec, int reserve)
 
 static int read_config(const char *path);
 
+/* Strings from a config file: kept until exit (rules point into them). */
+static char *kept[4 * MAX_RULES];
+static int nr_kept;
+
+static char *keep(const char *s)
+{
+	char *c;
+
+	if (nr_kept >= (int)(sizeof(kept) / sizeof(kept[0])) || !(c = strdup(s)))
+		return NULL;
+	return kept[nr_kept++] = c;
+}
+
 /* One option (from the command line or a config file). */
 static int take_option(int c, const char *arg)
 {
@@ -988,7 +1001,7 @@ static int read_config(const char *path)
 			if (!strcmp(o->name, key))
 				break;
 		bad = !o->name || !!o->has_arg != (arg && *arg) || o->val == 'h' ||
-		      take_option(o->val, arg ? strdup(arg) : NULL);
+		      (arg && !(arg = keep(arg))) || take_option(o->val, arg);
 		if (bad)
 			fprintf(stderr, "ace-bridge: %s:%d: not an option: %s%s%s\n",
 				path, ln, key, arg ? " " : "", arg ? arg : "");
@@ -1099,5 +1112,7 @@ int main(int argc, char **argv)
 			ace_close(vms[i].ch);
 		free(vms[i].told);
 	}
+	while (nr_kept)
+		free(kept[--nr_kept]);
 	return 0;
 }

@@ -7,6 +7,8 @@
 #   make test         every test: unit (plain, ASan+UBSan, TSan), fuzz (short),
 #                     and the VM tests (QEMU with the device, Debian guest, TCG)
 #   make test-unit    unit tests only
+#   make test-host    host-only tests with fake devices (no VM): ace-bridge
+#                     isolation and escaping, plain and ASan+UBSan
 #   make test-vm      VM tests only
 #   make bench        ACE against virtio-serial and TCP in one guest (+ plots)
 #   make bench-core   the core benchmark (host only, no VM)
@@ -45,7 +47,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: bench all core lib tools qemu module guest-tools install deps demo test test-unit test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: bench all core lib tools qemu module guest-tools install deps demo test test-unit test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
 .DELETE_ON_ERROR:
 
 all: core lib tools qemu module
@@ -222,6 +224,32 @@ define tools_list
 	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'
 endef
 
+# ---- host-only tests: fake devices on the peer socket, no VM ----
+# tests/host/fake_dev.c is a device and its guest in one process; the
+# tools are also built with ASan+UBSan (build/tools-asan/) and the same
+# test runs them there, without its rate bounds (sanitizers slow it).
+HOST_TOOLS  := ace-bridge ace-stat
+
+$(BUILD)/host/fake_dev: tests/host/fake_dev.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< $(CORE_SRC) -o $@
+
+$(BUILD)/tools-asan/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(asan_CC) $(CFLAGS_BASE) $(asan_FLAGS) -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
+
+host-bins: $(BUILD)/host/fake_dev $(addprefix $(BUILD)/tools/,$(TOOLS)) \
+	   $(addprefix $(BUILD)/tools-asan/,$(HOST_TOOLS))
+
+define host_list
+	printf 'host/bridge-isolation\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools\n'; \
+	printf 'host/bridge-isolation-asan\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools-asan --sanitized\n'
+endef
+
+test-host:
+	$(MAKE) host-bins
+	@{ $(host_list); } | tests/run-tests.sh
+
 define vm_list
 	for c in $(VM_CASES); do printf 'vm/%s\t900\tbash tests/vm/cases/%s.sh\n' $$c $$c; done
 endef
@@ -258,9 +286,9 @@ test-vm: vm-prepare
 # ---- everything make test runs ----
 test:
 	bash scripts/deps.sh core
-	$(MAKE) unit-bins fuzz-bins tools
+	$(MAKE) unit-bins fuzz-bins tools host-bins
 	bash tests/vm/prepare.sh
-	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(vm_list); } | tests/run-tests.sh
+	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(host_list); $(vm_list); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)

@@ -330,7 +330,10 @@ int ace_host_process(struct ace_host *h, int timeout_ms)
 	struct pollfd p = { .fd = h->sock, .events = POLLIN };
 	int n = 0, r;
 
-	for (;;) {
+	/* A budget per call: a device (a guest resetting it in a loop) that
+	 * keeps sending cannot hold the caller here; the rest waits on the
+	 * socket, still readable, for the next call. */
+	while (n < ACE_HOST_BUDGET) {
 		r = poll(&p, 1, n ? 0 : timeout_ms);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -343,6 +346,7 @@ int ace_host_process(struct ace_host *h, int timeout_ms)
 			return r;
 		n++;
 	}
+	return n;
 }
 
 int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)

@@ -40,10 +40,12 @@ struct ace_host {
  * Returns 0 or -errno with h->err set. */
 int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms);
 
-/* Read and apply every message the device has sent (ARENA maps and
- * attaches the arena, DETACH unmaps it).  Waits up to timeout_ms for the
- * first one (0: do not wait).  Returns the number handled, or -errno:
- * -EPIPE when the device went away (QEMU exited). */
+/* Read and apply the messages the device has sent (ARENA maps and
+ * attaches the arena, DETACH unmaps it), at most ACE_HOST_BUDGET per
+ * call: the socket stays readable while more wait.  Waits up to
+ * timeout_ms for the first one (0: do not wait).  Returns the number
+ * handled, or -errno: -EPIPE when the device went away (QEMU exited). */
+#define ACE_HOST_BUDGET	16
 int ace_host_process(struct ace_host *h, int timeout_ms);
 
 /* Wait until an arena is attached (processing messages meanwhile). */

@@ -15,7 +15,7 @@ OUT=$1 SCALE=${2:-1}
 export VM_TIMEOUT=${BENCH_XVM_TIMEOUT:-600}
 say() { echo "[bench] $*"; }
 
-host bridge $((VM_TIMEOUT + 60)) "$B/tools/ace-bridge" --spin "${BENCH_XVM_SPIN:-50}" \
+host bridge $((VM_TIMEOUT + 60)) "$B/tools/ace-bridge" --spin "${BENCH_XVM_SPIN:-50}" --export-all \
 	"vm1=$T/vm1.sock" "vm2=$T/vm2.sock"
 host hecho-adaptive $((VM_TIMEOUT + 60)) "$B/tools/ace-echo" -d "$T/vm1.sock" \
 	-n hecho-adaptive -m adaptive

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <sched.h>
 #include <pthread.h>
 #include <unistd.h>
 #include "tool_util.h"
@@ -53,10 +52,9 @@ static void *sender(void *arg)
 	TOOL_CHECK("ace-bench", ch, ace_mp_create(ch, name, mode, &mp));
 	TOOL_CHECK("ace-bench", ch, ace_lookup(ch, to, 30000, &dst));
 	for (i = 0; i <= count; i++) {
-		while ((r = ace_mp_alloc(mp, size, &b)) == -ENOBUFS) {
-			waits++;
-			sched_yield();	/* the sink has not freed enough yet */
-		}
+		/* -ENOBUFS: the sink has not freed enough yet; back off
+		 * (yield, then sleep) and retry for as long as it takes */
+		r = tool_alloc(mp, size, &b, 0, NULL, &waits);
 		TOOL_CHECK("ace-bench", ch, r);
 		if (touch)
 			tool_fill(b.data, size, i);
@@ -124,17 +122,21 @@ int main(int argc, char **argv)
 	tool_meter_end(&meter);
 	secs = (double)(t1 - t0) / 1e9;
 	msgs = (double)count * (double)senders;
-	if (json)
-		printf("{\"tool\": \"ace-bench\", \"to\": \"%s\", \"mode\": \"%s\", \"senders\": %ld, \"size\": %llu, \"touch\": %d, \"messages\": %.0f, \"seconds\": %.6f, \"msgs_per_s\": %.0f, \"gbytes_per_s\": %.4f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"alloc_waits_per_msg\": %.4f, \"mark\": \"%s\"}\n",
-		       to, tool_mode_name(mode), senders, (unsigned long long)size,
+	if (json) {
+		printf("{\"tool\": \"ace-bench\", \"to\": ");
+		tool_json_str(stdout, to);
+		printf(", \"mode\": \"%s\", \"senders\": %ld, \"size\": %llu, \"touch\": %d, \"messages\": %.0f, \"seconds\": %.6f, \"msgs_per_s\": %.0f, \"gbytes_per_s\": %.4f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"alloc_waits_per_msg\": %.4f, \"mark\": ",
+		       tool_mode_name(mode), senders, (unsigned long long)size,
 		       touch, msgs, secs, msgs / secs, msgs * (double)size / secs / 1e9,
 		       (double)meter.cpu_ns / msgs / 1e3, (double)meter.irqs / msgs,
-		       (double)meter.irqs_all / msgs, (double)alloc_waits / msgs,
-		       mark ? mark : "");
-	else
+		       (double)meter.irqs_all / msgs, (double)alloc_waits / msgs);
+		tool_json_str(stdout, mark ? mark : "");
+		printf("}\n");
+	} else {
 		printf("ace-bench: %ld sender(s), %llu B, %.0f messages in %.3f s: %.0f msgs/s, %.3f GB/s\n",
 		       senders, (unsigned long long)size, msgs, secs, msgs / secs,
 		       msgs * (double)size / secs / 1e9);
+	}
 	ace_close(ch);
 	return 0;
 }

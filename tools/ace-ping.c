@@ -134,7 +134,9 @@ int main(int argc, char **argv)
 			tool_meter_begin(&meter);
 		}
 		t0 = tool_now_ns();
-		TOOL_CHECK("ace-ping", ch, ace_mp_alloc(mp, size, &b));
+		/* no free block for now: back off, give up after 10 s */
+		TOOL_CHECK("ace-ping", ch, tool_alloc(mp, size, &b, 10000000000ull,
+						      NULL, NULL));
 		if (touch)
 			tool_fill(b.data, size, i);
 		else
@@ -167,19 +169,24 @@ int main(int argc, char **argv)
 	qsort(rtt, count, sizeof(*rtt), cmp_u64);
 #define P(q) ((double)rtt[(uint64_t)((q) * (double)(count - 1))] / 1e3)
 #define PER(x) ((double)(x) / (double)count)
-	if (json)
-		printf("{\"tool\": \"ace-ping\", \"to\": \"%s\", \"mode\": \"%s\", \"size\": %llu, \"touch\": %d, \"samples\": %llu, \"mean_us\": %.3f, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"ace_interrupts_per_msg\": %.4f, \"ace_wakeups_per_msg\": %.4f, \"ace_notifies_out_per_msg\": %.4f, \"mark\": \"%s\"}\n",
-		       to, tool_mode_name(mode), (unsigned long long)size, touch,
+	if (json) {
+		printf("{\"tool\": \"ace-ping\", \"to\": ");
+		tool_json_str(stdout, to);
+		printf(", \"mode\": \"%s\", \"size\": %llu, \"touch\": %d, \"samples\": %llu, \"mean_us\": %.3f, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"ace_interrupts_per_msg\": %.4f, \"ace_wakeups_per_msg\": %.4f, \"ace_notifies_out_per_msg\": %.4f, \"mark\": ",
+		       tool_mode_name(mode), (unsigned long long)size, touch,
 		       (unsigned long long)count, PER(sum) / 1e3, rtt[0] / 1e3,
 		       P(0.5), P(0.99), P(0.999), rtt[count - 1] / 1e3, PER(meter.cpu_ns) / 1e3,
 		       PER(meter.irqs), PER(meter.irqs_all), PER(me1.interrupts - me0.interrupts),
 		       PER(me1.wakeups - me0.wakeups),
-		       PER(peer1.notifies - peer0.notifies), mark ? mark : "");
-	else
+		       PER(peer1.notifies - peer0.notifies));
+		tool_json_str(stdout, mark ? mark : "");
+		printf("}\n");
+	} else {
 		printf("ace-ping: %s mode, %llu B, %llu round trips to %s: min %.2f us, p50 %.2f us, p99 %.2f us, p99.9 %.2f us, max %.2f us\n",
 		       tool_mode_name(mode), (unsigned long long)size,
 		       (unsigned long long)count, to, rtt[0] / 1e3, P(0.5), P(0.99),
 		       P(0.999), rtt[count - 1] / 1e3);
+	}
 	if (hist)
 		histogram(rtt, count);
 	ace_mp_close(mp);

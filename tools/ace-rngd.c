@@ -28,6 +28,8 @@ struct rngd {
 	enum hostile hostile;
 	uint64_t pos;		/* --pattern: stream offset of the next byte */
 	uint64_t requests, bytes, bad_requests, gone, hostile_sent;
+	uint64_t alloc_waits;	/* tries that found no free block */
+	uint64_t no_block;	/* requests dropped: no block within 1 s */
 };
 
 static volatile sig_atomic_t stop;
@@ -117,8 +119,16 @@ static int reply(struct rngd *d, uint32_t src, uint32_t seq, uint32_t want)
 
 	if (how == H_CYCLE)
 		how = (enum hostile)(H_LENGTH + d->hostile_sent % (H_NR - H_LENGTH));
-	/* room for 16 more bytes than asked, for --hostile more */
-	TOOL_CHECK("ace-rngd", ch, ace_mp_alloc(d->mp, ACE_RNG_HDR + want + 16, &b));
+	/* room for 16 more bytes than asked, for --hostile more.  No block
+	 * free (the guest holds them all, for now): back off and retry for
+	 * up to a second, then drop this request (the driver asks again). */
+	r = tool_alloc(d->mp, ACE_RNG_HDR + want + 16, &b, 1000000000ull,
+		       &stop, &d->alloc_waits);
+	if (r == -ENOBUFS) {
+		d->no_block++;
+		return 0;
+	}
+	TOOL_CHECK("ace-rngd", ch, r);
 	h.type = ACE_RNG_REPLY;
 	h.seq = seq;
 	h.len = want;
@@ -220,12 +230,14 @@ int main(int argc, char **argv)
 	}
 	if (!quiet)
 		printf("ace-rngd: %llu replies, %llu bytes, %llu bad requests, "
-		       "%llu hostile, %llu to departed clients\n",
+		       "%llu hostile, %llu to departed clients, %llu dropped "
+		       "(no free block)\n",
 		       (unsigned long long)d.requests,
 		       (unsigned long long)d.bytes,
 		       (unsigned long long)d.bad_requests,
 		       (unsigned long long)d.hostile_sent,
-		       (unsigned long long)d.gone);
+		       (unsigned long long)d.gone,
+		       (unsigned long long)d.no_block);
 	ace_mp_close(d.mp);
 	ace_close(ch);
 	return 0;

@@ -11,8 +11,11 @@ static void usage(int status)
 {
 	printf("usage: ace-stat [options]\n"
 	       "  -d, --dev PATH      /dev/aceN in a guest, the device socket on the host\n"
-	       "  -w, --watch SECS    print again every SECS seconds (Ctrl-C stops)\n"
-	       "      --json          JSON, one object per mproc per line\n"
+	       "  -w, --watch SECS    print again every SECS seconds (Ctrl-C stops),\n"
+	       "                      following the guest's detach and re-attach and\n"
+	       "                      QEMU's exit and return\n"
+	       "      --json          JSON, one object per mproc per line (names\n"
+	       "                      escaped; name_hex: their bytes, if not plain ASCII)\n"
 	       "  -h, --help\n"
 	       "columns: depth = messages in the inbox, held = blocks the mproc holds,\n"
 	       "irqs = interrupts injected for it, defer = sends deferred by an ACE\n"
@@ -32,7 +35,7 @@ static const char *flags(uint32_t n, char *buf)
 static void show(struct ace *ch, int json)
 {
 	uint32_t slot, id, n = 0;
-	char name[48], fb[24];
+	char name[48], esc[TOOL_ESC_MAX], fb[24];
 
 	if (!json)
 		printf("%-4s %-24s %5s %5s %4s %10s %10s %8s %8s %8s %6s\n", "slot",
@@ -45,8 +48,16 @@ static void show(struct ace *ch, int json)
 			continue;
 		n++;
 		if (json) {
-			printf("{\"slot\": %u, \"id\": %u, \"name\": \"%s\", \"notify\": %u, \"depth\": %u, \"held\": %u, \"sent\": %llu, \"received\": %llu, \"interrupts\": %llu, \"wakeups\": %llu, \"deferrals\": %llu, \"overruns\": %llu, \"waits\": %llu, \"sections\": %llu, \"spurious\": %llu}\n",
-			       slot, id, name, st.notify, st.queued, st.held,
+			/* the name is whatever the guest wrote: escaped, and
+			 * its exact bytes in hex when it is not plain ASCII */
+			printf("{\"slot\": %u, \"id\": %u, \"name\": ", slot, id);
+			tool_json_str(stdout, name);
+			if (!tool_plain(name)) {
+				printf(", \"name_hex\": ");
+				tool_json_hex(stdout, name);
+			}
+			printf(", \"notify\": %u, \"depth\": %u, \"held\": %u, \"sent\": %llu, \"received\": %llu, \"interrupts\": %llu, \"wakeups\": %llu, \"deferrals\": %llu, \"overruns\": %llu, \"waits\": %llu, \"sections\": %llu, \"spurious\": %llu}\n",
+			       st.notify, st.queued, st.held,
 			       (unsigned long long)st.sent, (unsigned long long)st.received,
 			       (unsigned long long)st.interrupts,
 			       (unsigned long long)st.wakeups,
@@ -57,8 +68,10 @@ static void show(struct ace *ch, int json)
 			       (unsigned long long)st.spurious);
 			continue;
 		}
-		printf("%-4u %-24.24s %5s %5u %4u %10llu %10llu %8llu %8llu %8llu %6llu\n",
-		       slot, name, flags(st.notify, fb), st.queued, st.held,
+		/* not cut to the column: two names must not look alike */
+		printf("%-4u %-24s %5s %5u %4u %10llu %10llu %8llu %8llu %8llu %6llu\n",
+		       slot, tool_esc(name, esc, sizeof(esc)), flags(st.notify, fb),
+		       st.queued, st.held,
 		       (unsigned long long)st.sent, (unsigned long long)st.received,
 		       (unsigned long long)st.interrupts, (unsigned long long)st.wakeups,
 		       (unsigned long long)st.deferrals, (unsigned long long)st.overruns);
@@ -72,6 +85,69 @@ static void show(struct ace *ch, int json)
 			       c.total, c.free, c.queued, c.held);
 	}
 	fflush(stdout);
+}
+
+/* A line about the channel itself (text: as is; JSON: an object). */
+static void event(int json, const char *what, const char *why)
+{
+	char esc[512];
+
+	if (json) {
+		printf("{\"event\": \"%s\", \"why\": ", what);
+		tool_json_str(stdout, why);
+		printf("}\n");
+	} else {
+		printf("ace-stat: %s: %s\n", what, tool_esc(why, esc, sizeof(esc)));
+	}
+	fflush(stdout);
+}
+
+/*
+ * -w: follow the channel as `tail -F` follows a file.  Before each print,
+ * apply what the device said: a detached arena is not shown (its pages
+ * are gone) until the guest attaches a new one; a device that went away
+ * (QEMU exited) is reconnected to when it is back.
+ */
+static void watch_loop(const char *dev, struct ace *ch, double secs, int json)
+{
+	int shown_down = 0, detached = 0, r;
+
+	for (;;) {
+		usleep((useconds_t)(secs * 1e6));
+		if (!ch) {
+			/* a short wait: the device answers at once if it is up */
+			if (ace_open(&ch, dev, 500)) {
+				if (!shown_down)
+					event(json, "waiting", ace_error(ch));
+				shown_down = 1;
+				ace_close(ch);
+				ch = NULL;
+				continue;
+			}
+			shown_down = detached = 0;
+			event(json, "connected", dev);
+		}
+		r = ace_service(ch);
+		if (r < 0) {
+			event(json, "device gone", ace_error(ch));
+			ace_close(ch);
+			ch = NULL;
+			shown_down = 1;
+			continue;
+		}
+		if (r == ACE_SVC_DETACHED) {
+			event(json, "detached", "the guest took its arena away");
+			detached = 1;
+		} else if (r == ACE_SVC_ATTACHED) {
+			event(json, "attached", "the guest attached a new arena");
+			detached = 0;
+		}
+		if (detached)
+			continue;
+		if (!json)
+			printf("\n");
+		show(ch, json);
+	}
 }
 
 int main(int argc, char **argv)
@@ -95,13 +171,9 @@ int main(int argc, char **argv)
 		}
 	}
 	ch = tool_open("ace-stat", dev, -1);
-	for (;;) {
-		show(ch, json);
-		if (watch <= 0)
-			break;
-		usleep((useconds_t)(watch * 1e6));
-		printf("\n");
-	}
+	show(ch, json);
+	if (watch > 0)
+		watch_loop(dev, ch, watch, json);	/* until killed */
 	ace_close(ch);
 	return 0;
 }

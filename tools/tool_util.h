@@ -3,6 +3,8 @@
 #ifndef ACE_TOOL_UTIL_H
 #define ACE_TOOL_UTIL_H
 
+#include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +190,169 @@ static inline void tool_meter_end(struct tool_meter *m)
 		printf("BENCH-T1 %s\n", m->mark);
 		fflush(stdout);
 	}
+}
+
+/*
+ * Text a guest wrote (mproc names, reasons) never reaches a terminal or a
+ * log raw.  tool_esc() keeps printable ASCII and writes every other byte
+ * as \xHH (a backslash as \\), so escape sequences, newlines and invalid
+ * UTF-8 come out as visible text; `out` holds at least 4 * strlen(in) + 1
+ * bytes (TOOL_ESC_MAX for a name), else the result is cut short.
+ */
+#define TOOL_ESC_MAX	(4 * 48 + 1)
+
+static inline const char *tool_esc(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (!size)
+		return out;
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= size)
+				break;
+			out[o++] = (char)c;
+		} else if (c == '\\') {
+			if (o + 2 >= size)
+				break;
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else {
+			if (o + 4 >= size)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* 1 if s is printable ASCII only (what tool_esc() leaves alone). */
+static inline int tool_plain(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '\\')
+			return 0;
+	return 1;
+}
+
+/* Decode one UTF-8 sequence at s (NUL-terminated); returns its length and
+ * the code point, or 0 if it is not well-formed (overlong, surrogate, past
+ * U+10FFFF, truncated). */
+static inline int tool_utf8(const unsigned char *s, uint32_t *cp)
+{
+	int n, i;
+	uint32_t c = s[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2; c &= 0x1f; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3; c &= 0x0f; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4; c &= 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Print s as a JSON string, quotes included, in ASCII: well-formed UTF-8
+ * becomes \uXXXX (surrogate pairs past U+FFFF), control characters, quotes
+ * and backslashes are escaped, and a byte that is not UTF-8 becomes
+ * U+FFFD.  The output is valid JSON whatever s holds; tool_json_hex()
+ * gives the exact bytes when they matter.
+ */
+static inline void tool_json_str(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	uint32_t cp;
+	int n;
+
+	fputc('"', f);
+	while (*s) {
+		n = tool_utf8(s, &cp);
+		if (!n) {
+			cp = 0xfffd;
+			n = 1;
+		}
+		s += n;
+		if (cp == '"' || cp == '\\')
+			fprintf(f, "\\%c", (char)cp);
+		else if (cp >= 0x20 && cp < 0x7f)
+			fputc((int)cp, f);
+		else if (cp < 0x10000)
+			fprintf(f, "\\u%04x", cp);
+		else
+			fprintf(f, "\\u%04x\\u%04x", 0xd800 + ((cp - 0x10000) >> 10),
+				0xdc00 + ((cp - 0x10000) & 0x3ff));
+	}
+	fputc('"', f);
+}
+
+/* Print s's bytes as a JSON string of hex digits. */
+static inline void tool_json_hex(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++)
+		fprintf(f, "%02x", (unsigned char)*s);
+	fputc('"', f);
+}
+
+/*
+ * Allocate with back-off: -ENOBUFS (every block of that size is in use,
+ * for now) is retried, yielding a few times and then sleeping 50 us,
+ * 100 us, ... up to 10 ms between tries, until `max_ns` pass (0: for ever)
+ * or *stop is set.  Returns what ace_mp_alloc() last returned; *waits
+ * (if given) counts the tries that found no block.
+ */
+static inline int tool_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b,
+			     uint64_t max_ns, volatile int *stop, uint64_t *waits)
+{
+	uint64_t t0 = 0, sleep_ns = 50000;
+	unsigned tries = 0;
+	int r;
+
+	while ((r = ace_mp_alloc(mp, len, b)) == -ENOBUFS) {
+		if (waits)
+			(*waits)++;
+		if (stop && *stop)
+			break;
+		if (++tries <= 16) {
+			sched_yield();
+			continue;
+		}
+		if (!t0)
+			t0 = tool_now_ns();
+		else if (max_ns && tool_now_ns() - t0 >= max_ns)
+			break;
+		{
+			struct timespec ts = { 0, (long)sleep_ns };
+
+			nanosleep(&ts, NULL);
+		}
+		if (sleep_ns < 10000000)
+			sleep_ns *= 2;
+	}
+	return r;
 }
 
 #define TOOL_CHECK(prog, ch, expr) do {					\

@@ -37,6 +37,19 @@ t "ace-bridge refuses a / in a name" 2 "is not NAME=SOCKET" \
 	"$B/tools/ace-bridge" "a/b=$tmp/a.sock" "vm2=$tmp/b.sock"
 t "ace-bridge refuses a name given twice" 2 "given twice" \
 	"$B/tools/ace-bridge" "vm1=$tmp/a.sock" "vm1=$tmp/b.sock"
+t "ace-bridge refuses an export rule naming no VM given" 2 "is not FROM/PATTERN=TO" \
+	"$B/tools/ace-bridge" --export 'vm3/echo=vm1' "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
+t "ace-bridge refuses an export rule without =" 2 "is not FROM/PATTERN=TO" \
+	"$B/tools/ace-bridge" --export 'vm2/echo' "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
+t "ace-bridge refuses a bad quota" 2 "is not N or VM=N" \
+	"$B/tools/ace-bridge" --quota lots "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
+t "ace-bridge refuses a missing config file" 2 "cannot read" \
+	"$B/tools/ace-bridge" -c "$tmp/none.conf" "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
+printf 'export vm2/echo=vm1\nbogus 1\n' >"$tmp/bad.conf"
+t "ace-bridge names a bad config line" 2 "bad.conf:2: not an option: bogus" \
+	"$B/tools/ace-bridge" -c "$tmp/bad.conf" "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
+t "ace-bridge says when nothing is exported" 0 "0 export rule\(s\): nothing is shown" \
+	"$B/tools/ace-bridge" -t 0.2 "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
 t "ace-bridge waits for absent VMs, then exits on time" 0 "vm1: down.*0 in" \
 	"$B/tools/ace-bridge" -t 0.5 "vm1=$tmp/a.sock" "vm2=$tmp/notadev"
 echo "$passed passed, $failed failed"

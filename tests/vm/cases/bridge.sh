@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 export VM_TIMEOUT=400
 
-host bridge 420 "$B/tools/ace-bridge" -s 10 "vm1=$T/vm1.sock" "vm2=$T/vm2.sock"
+host bridge 420 "$B/tools/ace-bridge" -s 10 --export-all "vm1=$T/vm1.sock" "vm2=$T/vm2.sock"
 vm_start_as vm1 bridge.sh a -- -device "virtio-ace-pci,socket=$T/vm1.sock"
 vm_start_as vm2 bridge.sh b -- -device "virtio-ace-pci,socket=$T/vm2.sock"
 

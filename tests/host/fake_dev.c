@@ -197,21 +197,10 @@ static int peer_send(struct peer *p, u32 type, const void *body, u32 len,
  */
 static int send_arena(struct peer *p)
 {
-#if ACE_ABI_MAJOR >= 2
-	struct {
-		u32 arena_size, reserved;
-		u64 generation;
-	} body = { .arena_size = arena_size, .generation = generation };
-#else
-	struct {
-		struct ace_peer_arena pa;
-		struct ace_peer_region r;
-	} body = {
-		.pa = { .arena_size = arena_size, .nr_regions = 1,
-			.generation = generation },
-		.r = { .arena_off = 0, .fd_off = 0, .len = arena_size },
+	struct ace_peer_arena body = {
+		.arena_size = arena_size, .region_size = arena_size,
+		.generation = generation,
 	};
-#endif
 	return peer_send(p, ACE_PEER_ARENA, &body, sizeof(body), &memfd, 1);
 }
 

@@ -49,7 +49,7 @@ struct ace {
 	struct ace_mp *mprocs;
 	int epfd;			/* host: ace_fd(), kick + socket */
 	u32 svc_epoch;			/* host: epoch ace_service() saw */
-	char err[200];
+	char err[320];
 };
 
 struct ace_mp {

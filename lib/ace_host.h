@@ -32,7 +32,7 @@ struct ace_host {
 	/* a broken arena: told to the device once; or told by it, why */
 	int broken_told;
 	char broken_why[ACE_WHY_MAX + 32];
-	char err[160];		/* what went wrong, for the caller to print */
+	char err[256];		/* what went wrong, for the caller to print */
 };
 
 /* Connect to the device's socket and take its HELLO (index, eventfds).

@@ -68,14 +68,14 @@ host serve 300 "$hp" -t 150000 "$SOCK" serve hecho 280
 VM_TIMEOUT=400 vm_start region.sh scribble -- -device "virtio-ace-pci,socket=$SOCK" \
 	-action reboot=reset
 wait_for "$T/console.log" 'ACE-TEST first boot: scribble now' 150
-host scribbler 60 "$hp" -t 20000 "$SOCK" scribble 30
+host scribbler 60 "$hp" -t 20000 "$SOCK" scribble 20
 check "the guest passes after its reboot" vm_wait
 tr -d '\r' <"$T/console.log" >"$T/con.txt"
 check "scribble: the first boot rebooted under the scribbler" \
 	grep -q '^ACE-TEST rebooting under the scribbler' "$T/con.txt"
 check "scribble: a second boot" grep -q '^ACE-TEST second boot' "$T/con.txt"
 check "scribble: the scribbler wrote into the second boot's arena too" \
-	has "$T/scribbler.log" '^scribble: [0-9]+ writes into ([2-9]|[1-9][0-9]+) arena generation'
+	eval '[ "$(grep -c "^scribble: writing into arena generation" "$T/scribbler.log")" -ge 2 ]'
 for c in "the kernel is sound: a busybox applet runs" \
 	"a reloaded ace.ko serves traffic again" "no block leaked"; do
 	check "scribble: $c" grep -q "^ACE-TEST ok: $c" "$T/con.txt"

@@ -25,3 +25,6 @@ wait_received() {
 	done
 	return 1
 }
+# census_whole: every block of the arena is free or held by a live mproc,
+# nothing in flight, no slot half-claimed (ace-victim check)
+census_whole() { ace-victim check >/tmp/check.log 2>&1; r=$?; cat /tmp/check.log; return $r; }

@@ -32,7 +32,6 @@ victim() {
 	return $r
 }
 broken_says() { grep -q "^1 arena: $1" "$(vdev)/ace/broken"; }
-census_whole() { ace-victim check >/tmp/check.log 2>&1; r=$?; cat /tmp/check.log; return $r; }
 
 extreme() {
 	insmod /lib/ace/ace.ko || return 1

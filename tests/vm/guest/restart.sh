@@ -20,7 +20,6 @@ wait_mproc() {
 	done
 	return 1
 }
-census_whole() { ace-victim check >/tmp/check.log 2>&1; r=$?; cat /tmp/check.log; return $r; }
 # sink_cycle HOW [unbind]: a sink takes the host's flood for 3 s and is
 # stopped (HOW: TERM, or KILL five times over: a sink killed while it
 # drains thousands of messages must strand none), then ace.ko goes away

@@ -307,9 +307,19 @@ static int handle_one(struct ace_host *h)
 		/* the mapping keeps the region; its fd is closed below */
 		ret = apply_arena(h, body, m.len, fds[0]);
 		break;
-	case ACE_PEER_DETACH:
+	case ACE_PEER_DETACH: {
+		/* Acknowledge once the arena is out of reach: a device that
+		 * is being migrated or snapshotted waits for this (with a
+		 * bound) before it copies the arena for the last time. */
+		struct ace_peer_msg ack = {
+			.magic = ACE_PEER_MAGIC, .type = ACE_PEER_DETACHED,
+		};
+
 		unmap_arena(h, 0);
+		if (send(h->sock, &ack, sizeof(ack), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			break;	/* a device that is gone needs no answer */
 		break;
+	}
 	case ACE_PEER_FULL:
 		ret = fail(h, EBUSY, "the device has no free peer slot");
 		break;

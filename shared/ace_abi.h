@@ -329,6 +329,8 @@ struct ace_event {
 #define ACE_PEER_DETACH		3u	/* dev -> peer: arena gone */
 #define ACE_PEER_FULL		4u	/* dev -> peer: no free peer slot */
 #define ACE_PEER_BROKEN		5u	/* either way: the arena is broken */
+#define ACE_PEER_DETACHED	6u	/* peer -> dev, no body: "after DETACH,
+					 * I no longer touch the arena" */
 
 struct ace_peer_msg {
 	ace_le32 magic;		/* ACE_PEER_MAGIC */

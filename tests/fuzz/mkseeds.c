@@ -113,6 +113,7 @@ static void ctrl_seeds(void)
 	n = 3;
 	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_BROKEN, &br, sizeof(br));
 	n += peer_msg(in + n, ACE_PEER_MAGIC, 99, junk, sizeof(junk));
+	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_DETACHED, junk, 0);
 	br.peer = ACE_WHO_DEVICE;
 	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_BROKEN, &br, sizeof(br));
 	put("peer-stream", in, n);

@@ -836,6 +836,7 @@ static const struct attack {
 
 static void attack(const char *kind, u32 victim)
 {
+	u32 epoch = H.epoch;
 	size_t i;
 
 	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
@@ -843,6 +844,15 @@ static void attack(const char *kind, u32 victim)
 			continue;
 		if (attacks[i].armed)
 			wait_armed(victim);
+		/* Waiting can take seconds, and the arena region outlives a
+		 * device reset: act only if the arena is still the one we
+		 * were told of (the DETACH is read, the header agrees). */
+		if (device_poll("hostile", 0) || H.epoch != epoch ||
+		    ace_read_once(&ace_hdr(&H.arena)->generation) != H.generation) {
+			printf("hostile: %s on atk-%s: the arena changed meanwhile\n",
+			       kind, kind);
+			return;
+		}
 		printf("hostile: %s on atk-%s (id 0x%x)\n", kind, kind, victim);
 		attacks[i].fn(victim);
 		return;

@@ -28,6 +28,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <poll.h>
 #include "qapi/error.h"
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
@@ -43,7 +44,7 @@
 #include "hw/qdev-properties-system.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-ace.h"
-#include "migration/blocker.h"
+#include "migration/vmstate.h"
 #include "qemu/memfd.h"
 #include "sysemu/hostmem.h"
 #include "standard-headers/linux/virtio_ids.h"
@@ -427,7 +428,7 @@ static bool virtio_ace_peer_up(VirtIOAcePeer *p)
         return false;
     }
     event_notifier_set_handler(&p->raise, virtio_ace_raise);
-    if (s->attached) {
+    if (s->attached && !s->frozen) {
         virtio_ace_peer_send_arena(p);
         if (s->broken_reported) {
             virtio_ace_peer_send(p, ACE_PEER_BROKEN, &s->broken,
@@ -505,7 +506,9 @@ static bool virtio_ace_peer_feed(VirtIOAcePeer *p, const uint8_t *buf,
                         "dropping it", p->index);
             return false;
         }
-        if (m.type == ACE_PEER_BROKEN) {
+        if (m.type == ACE_PEER_DETACHED) {
+            p->detached = true;
+        } else if (m.type == ACE_PEER_BROKEN) {
             /* a report on an arena since replaced is stale */
             if (s->attached &&
                 le64_to_cpu(m.broken.generation) == s->generation) {
@@ -907,6 +910,234 @@ static bool virtio_ace_listen(VirtIOAce *s, Error **errp)
     return true;
 }
 
+/* ------------------------------------------------------------------ */
+/* Migration, snapshots, save/restore                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The arena region migrates as RAM (vmstate_register_ram), but host peers
+ * write it behind dirty tracking.  So when the VM stops for the final copy
+ * (RUN_STATE_FINISH_MIGRATE, RUN_STATE_SAVE_VM) the device tells every
+ * peer DETACH and waits, at most ACE_DETACH_ACK_MS, for each to answer
+ * DETACHED ("I no longer touch the arena"); a peer that stays silent is
+ * dropped (its mprocs reclaimed, as for any dead peer).  Then the whole
+ * region is marked dirty, so the final pass copies what peers wrote.
+ *
+ * Where the state arrives (the destination, or a restore), host peers of
+ * the source are gone: every host mproc in the arena is closed and its
+ * blocks reclaimed, exactly as for a dead peer, and counted.  Guest
+ * mprocs, their inboxes and guest-to-guest messages are untouched.  Once
+ * the VM runs, the guest is told that the source's peers went down, and
+ * peers that connect here get the arena.
+ *
+ * If the VM runs on where it was (a failed migration, a snapshot), its
+ * peers were detached: they are disconnected, which reclaims their
+ * mprocs, and they reconnect as after any restart of the device.
+ *
+ * A chardev= peer cannot be waited for here: it is told DETACH and
+ * counted as acknowledged.  A VM that was paused before the migration
+ * started is not stopped again, so its peers are detached only when the
+ * device state is saved, after the last copy of the region: what they
+ * wrote in between may be missing at the destination (never anything
+ * outside the arena, which the destination validates as always).
+ */
+#define ACE_DETACH_ACK_MS   1000
+
+static uint32_t virtio_ace_peers_up(VirtIOAce *s)
+{
+    uint32_t i, up = 0;
+
+    for (i = 0; i < s->nr_peers; i++) {
+        up |= s->peers[i].up ? 1u << i : 0;
+    }
+    return up;
+}
+
+/* DETACH every peer and wait (bounded) for their DETACHED. */
+static void virtio_ace_detach_peers_sync(VirtIOAce *s)
+{
+    int64_t deadline = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                       ACE_DETACH_ACK_MS;
+    struct pollfd pfd[ACE_MAX_PEERS];
+    VirtIOAcePeer *who[ACE_MAX_PEERS];
+    uint32_t i;
+    int n;
+
+    for (i = 0; i < s->nr_peers; i++) {
+        VirtIOAcePeer *p = &s->peers[i];
+
+        p->detached = p->is_chardev;
+        if (p->up) {
+            virtio_ace_peer_send(p, ACE_PEER_DETACH, NULL, 0, NULL, 0);
+        }
+    }
+    for (;;) {
+        int64_t left = deadline - qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+
+        for (i = 0, n = 0; i < s->nr_peers; i++) {
+            VirtIOAcePeer *p = &s->peers[i];
+
+            if (p->up && !p->detached && p->sioc) {
+                pfd[n] = (struct pollfd){ .fd = p->sioc->fd, .events = POLLIN };
+                who[n++] = p;
+            }
+        }
+        if (!n || left <= 0 || poll(pfd, n, left) < 0) {
+            break;
+        }
+        for (i = 0; i < (uint32_t)n; i++) {
+            uint8_t buf[256];
+            ssize_t r;
+
+            if (!pfd[i].revents) {
+                continue;
+            }
+            r = recv(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+            if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+                continue;
+            }
+            if (r <= 0 || !virtio_ace_peer_feed(who[i], buf, r)) {
+                virtio_ace_peer_down(who[i]);
+            }
+        }
+    }
+    for (i = 0; i < s->nr_peers; i++) {
+        if (s->peers[i].up && !s->peers[i].detached) {
+            warn_report("virtio-ace: peer %u did not acknowledge DETACH "
+                        "within %d ms; dropping it", i, ACE_DETACH_ACK_MS);
+            virtio_ace_peer_down(&s->peers[i]);
+        }
+    }
+}
+
+/* The VM stops for a final copy of its memory. */
+static void virtio_ace_freeze(VirtIOAce *s)
+{
+    if (s->frozen) {
+        return;
+    }
+    s->frozen = true;
+    s->peers_up_saved = virtio_ace_peers_up(s);
+    virtio_ace_detach_peers_sync(s);
+    memory_region_set_dirty(s->region_mr, 0, s->region_size);
+    trace_virtio_ace_freeze(s->peers_up_saved, virtio_ace_peers_up(s));
+}
+
+/* Close every host mproc in the arena; returns the blocks reclaimed. */
+static int64_t virtio_ace_reap_host_mprocs(VirtIOAce *s)
+{
+    struct ace_arena *a = &s->arena;
+    int64_t total = 0;
+    uint32_t slot;
+
+    for (slot = 0; slot < a->nr_mprocs; slot++) {
+        uint32_t side = qatomic_read(&ace_mproc_at(a, slot)->side);
+        int64_t n;
+
+        if (ACE_SIDE_KIND(side) != ACE_SIDE_HOST) {
+            continue;
+        }
+        n = ace_mproc_reap(a, slot);
+        if (n > 0) {
+            total += n;
+        }
+    }
+    return total;
+}
+
+static int virtio_ace_pre_save(void *opaque)
+{
+    VirtIOAce *s = opaque;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    uint32_t i;
+
+    /* a VM that was paused before: nobody stopped it for us */
+    virtio_ace_freeze(s);
+    for (i = 0; i < s->nr_deferrals; i++) {
+        VirtIOAceDeferral *d = &s->deferrals[i];
+
+        d->left_ns = d->deadline_ns ? MAX(d->deadline_ns - now, 1) : 0;
+    }
+    return 0;
+}
+
+static int virtio_ace_post_load(VirtIODevice *vdev)
+{
+    VirtIOAce *s = VIRTIO_ACE(vdev);
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    uint32_t i;
+
+    for (i = 0; i < s->nr_deferrals; i++) {
+        VirtIOAceDeferral *d = &s->deferrals[i];
+
+        d->deadline_ns = d->left_ns ? now + MIN(d->left_ns, s->section_ns) : 0;
+    }
+    s->frozen = false;
+    s->loaded = true;
+    if (!s->attached) {
+        return 0;
+    }
+    if (s->arena_size < ACE_MIN_ARENA || s->arena_size > s->arena_max ||
+        ace_arena_attach(&s->arena, s->region, s->arena_size)) {
+        error_report("virtio-ace: the arena that came with the VM is refused: "
+                     "%s; the guest must attach a new one",
+                     s->arena_size > s->arena_max ? "larger than the region" :
+                     ace_arena_why(&s->arena));
+        s->attached = false;
+        s->events_owed_broken = 1;
+        return 0;
+    }
+    if (s->broken_reported) {
+        ace_arena_break(&s->arena, "the arena was broken before the "
+                        "migration", le32_to_cpu(s->broken.value));
+    } else {
+        s->stat_migration_reclaimed = virtio_ace_reap_host_mprocs(s);
+        virtio_ace_check_broken(s);
+    }
+    info_report("virtio-ace: state loaded: %" PRId64 " block(s) of the "
+                "source's host mprocs reclaimed; the guest's mprocs carry on",
+                s->stat_migration_reclaimed);
+    for (i = 0; i < s->nr_peers; i++) {
+        if (s->peers[i].up) {
+            virtio_ace_peer_send_arena(&s->peers[i]);
+        }
+    }
+    return 0;
+}
+
+static void virtio_ace_vm_state(void *opaque, bool running, RunState state)
+{
+    VirtIOAce *s = opaque;
+    uint32_t i;
+
+    if (!running) {
+        if (state == RUN_STATE_FINISH_MIGRATE || state == RUN_STATE_SAVE_VM) {
+            virtio_ace_freeze(s);
+        }
+        return;
+    }
+    if (s->loaded) {
+        /* here at last: the source's peers are gone for the guest too */
+        s->loaded = false;
+        for (i = 0; i < ACE_MAX_PEERS; i++) {
+            if ((s->peers_up_saved & (1u << i)) &&
+                !(i < s->nr_peers && s->peers[i].up)) {
+                virtio_ace_event(s, ACE_EVT_PEER_DOWN, i);
+            }
+        }
+        s->peers_up_saved = 0;
+        virtio_notify_config(VIRTIO_DEVICE(s));
+        virtio_ace_handle_event(VIRTIO_DEVICE(s), s->event_vq);
+        virtio_ace_scan(s, -1);
+    } else if (s->frozen) {
+        /* running on here after all: peers were detached, start over */
+        s->frozen = false;
+        for (i = 0; i < s->nr_peers; i++) {
+            virtio_ace_peer_down(&s->peers[i]);
+        }
+    }
+}
+
 static void virtio_ace_unrealize(DeviceState *dev);
 
 static void virtio_ace_realize(DeviceState *dev, Error **errp)
@@ -918,13 +1149,8 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
     if (!virtio_ace_check_props(s, errp) || !virtio_ace_init_region(s, errp)) {
         return;
     }
-    error_setg(&s->migration_blocker, "virtio-ace: host processes write "
-               "the arena region behind migration's back");
-    if (migrate_add_blocker(s->migration_blocker, errp) < 0) {
-        error_free(s->migration_blocker);
-        s->migration_blocker = NULL;
-        return;
-    }
+    /* the region migrates like RAM; see "Migration" above */
+    vmstate_register_ram(s->region_mr, dev);
     virtio_init(vdev, VIRTIO_ID_ACE, sizeof(struct ace_virtio_config));
     s->ctrl_vq = virtio_add_queue(vdev, ACE_CTRL_QUEUE_SIZE,
                                   virtio_ace_handle_ctrl);
@@ -938,7 +1164,10 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
         s->peers[i].dev = s;
         s->peers[i].index = i;
     }
-    s->deferrals = g_new0(VirtIOAceDeferral, ACE_MAX_MPROCS);
+    s->nr_deferrals = ACE_MAX_MPROCS;
+    s->deferrals = g_new0(VirtIOAceDeferral, s->nr_deferrals);
+    s->vmstate_change = qemu_add_vm_change_state_handler(virtio_ace_vm_state,
+                                                         s);
     s->section_timer = timer_new_ns(QEMU_CLOCK_REALTIME,
                                     virtio_ace_section_timer, s);
     if (qemu_chr_fe_backend_connected(&s->chr)) {
@@ -976,8 +1205,8 @@ static void virtio_ace_unrealize(DeviceState *dev)
     g_free(s->deferrals);
     g_free(s->peers);
     g_free(s->doorbell_vq);
-    migrate_del_blocker(s->migration_blocker);
-    error_free(s->migration_blocker);
+    qemu_del_vm_change_state_handler(s->vmstate_change);
+    vmstate_unregister_ram(s->region_mr, dev);
     if (s->memdev && s->region_mr) {
         host_memory_backend_set_mapped(s->memdev, false);
     }
@@ -985,9 +1214,51 @@ static void virtio_ace_unrealize(DeviceState *dev)
     virtio_cleanup(vdev);
 }
 
+static const VMStateDescription vmstate_virtio_ace_deferral = {
+    .name = "virtio-ace-deferral",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]) {
+        VMSTATE_UINT32(seq, VirtIOAceDeferral),
+        VMSTATE_INT64(left_ns, VirtIOAceDeferral),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* What the device keeps beyond the arena region (which migrates as RAM). */
+static const VMStateDescription vmstate_virtio_ace_device = {
+    .name = "virtio-ace-device",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_save = virtio_ace_pre_save,
+    .fields = (VMStateField[]) {
+        VMSTATE_BOOL(attached, VirtIOAce),
+        VMSTATE_UINT32(arena_size, VirtIOAce),
+        VMSTATE_UINT64(generation, VirtIOAce),
+        VMSTATE_BOOL(broken_reported, VirtIOAce),
+        VMSTATE_BUFFER_UNSAFE(broken, VirtIOAce, 0,
+                              sizeof(struct ace_peer_broken)),
+        VMSTATE_UINT32(peers_up_saved, VirtIOAce),
+        VMSTATE_UINT32(events_owed, VirtIOAce),
+        VMSTATE_UINT32(events_owed_pending, VirtIOAce),
+        VMSTATE_UINT32(events_owed_broken, VirtIOAce),
+        VMSTATE_UINT64(stat_migration_reclaimed, VirtIOAce),
+        VMSTATE_STRUCT_VARRAY_POINTER_UINT32(deferrals, VirtIOAce,
+                                             nr_deferrals,
+                                             vmstate_virtio_ace_deferral,
+                                             VirtIOAceDeferral),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_virtio_ace = {
     .name = "virtio-ace",
-    .unmigratable = 1,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]) {
+        VMSTATE_VIRTIO_DEVICE,
+        VMSTATE_END_OF_LIST()
+    },
 };
 
 static Property virtio_ace_properties[] = {
@@ -1016,6 +1287,8 @@ static void virtio_ace_class_init(ObjectClass *klass, void *data)
     vdc->get_config = virtio_ace_get_config;
     vdc->set_status = virtio_ace_set_status;
     vdc->reset = virtio_ace_reset;
+    vdc->vmsd = &vmstate_virtio_ace_device;
+    vdc->post_load = virtio_ace_post_load;
 }
 
 static const TypeInfo virtio_ace_info = {

@@ -28,9 +28,10 @@ pat_wb() {
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	l=/sys/kernel/debug/x86/pat_memtype_list
 	grep -i "0x0*$addr-" $l | sed 's/^/  PAT /'
-	n=$(grep -ci "0x0*$addr-" $l)
-	bad=$(grep -i "0x0*$addr-" $l | grep -vc write-back)
-	[ "$n" -ge "$1" ] && [ "$bad" = 0 ]
+	# (not "n": check() keeps its name there)
+	pat_n=$(grep -ci "0x0*$addr-" $l)
+	pat_bad=$(grep -i "0x0*$addr-" $l | grep -vc write-back)
+	[ "$pat_n" -ge "$1" ] && [ "$pat_bad" = 0 ]
 }
 
 traffic() {

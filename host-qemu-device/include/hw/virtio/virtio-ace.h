@@ -14,6 +14,7 @@
 #include "qemu/event_notifier.h"
 #include "qemu/timer.h"
 #include "sysemu/hostmem.h"
+#include "sysemu/runstate.h"
 #include "qom/object.h"
 #include "../../../hw/virtio/ace-shared/ace_core.h"
 #include "../../../hw/virtio/virtio-ace-ctrl.h"
@@ -29,6 +30,7 @@ typedef struct VirtIOAcePeer {
     QIOChannelSocket *sioc;     /* listener peers */
     guint watch;
     bool is_chardev;            /* the peer behind chardev= */
+    bool detached;              /* acknowledged DETACH (migration) */
     EventNotifier kick;         /* guest doorbell -> peer (peer reads) */
     EventNotifier raise;        /* peer -> device: scan the pending bits */
     VirtIOAcePeerIn in;         /* what the peer sent, being framed */
@@ -38,6 +40,7 @@ typedef struct VirtIOAcePeer {
 typedef struct VirtIOAceDeferral {
     uint32_t seq;
     int64_t deadline_ns;        /* 0: not timing this slot */
+    int64_t left_ns;            /* migration: what was left of the bound */
 } VirtIOAceDeferral;
 
 struct VirtIOAce {
@@ -57,7 +60,7 @@ struct VirtIOAce {
     VirtQueue **doorbell_vq;
     VirtIOAcePeer *peers;
     QIONetListener *listener;
-    Error *migration_blocker;
+    VMChangeStateEntry *vmstate_change;
 
     /* the arena region (virtio shared memory region ACE_SHM_ARENA) */
     MemoryRegion own_region;    /* when no memdev is given */
@@ -82,7 +85,14 @@ struct VirtIOAce {
 
     /* ACE section time bounds */
     QEMUTimer *section_timer;
-    VirtIOAceDeferral *deferrals;   /* [ACE_MAX_MPROCS] */
+    VirtIOAceDeferral *deferrals;   /* [nr_deferrals = ACE_MAX_MPROCS] */
+    uint32_t nr_deferrals;
+
+    /* migration and snapshots (see "Migration" in virtio-ace.c) */
+    bool frozen;                /* peers detached for a final copy */
+    bool loaded;                /* state came in: finish when running */
+    uint32_t peers_up_saved;    /* peers the guest knew of at the copy */
+    uint64_t stat_migration_reclaimed;  /* blocks of host mprocs closed */
 
     /* counters, for tests and `info qtree`-style inspection */
     uint64_t stat_interrupts;

@@ -360,6 +360,13 @@ static void stream_free(struct stream *s, int rst)
 
 static void channel_error(const char *doing);
 
+/* The pools are empty for now (-ENOBUFS; -ENOMEM for our own memory):
+ * try again later, nothing is broken. */
+static int short_of_blocks(int r)
+{
+	return r == -ENOBUFS || r == -ENOMEM;
+}
+
 /* Send a control message; 0, or -errno (the caller decides). */
 static int send_ctl(uint32_t dst, uint32_t type, uint32_t tag,
 		    const struct ace_stream_ctl *c)
@@ -424,7 +431,7 @@ static void send_shut(struct stream *s)
 {
 	int r = send_ctl(s->peer, ACE_STREAM_SHUT, s->peer_sid, NULL);
 
-	if (r == -ENOMEM) {
+	if (short_of_blocks(r)) {
 		s->want_shut = 1;
 		retry_pending = 1;
 		return;
@@ -453,7 +460,7 @@ static void maybe_credit(struct stream *s, int force)
 		return;
 	c = (struct ace_stream_ctl){ .credit = s->rx_unreported };
 	r = send_ctl(s->peer, ACE_STREAM_CREDIT, s->peer_sid, &c);
-	if (r == -ENOMEM) {
+	if (short_of_blocks(r)) {
 		s->owe_credit = 1;
 		retry_pending = 1;
 		return;
@@ -584,11 +591,11 @@ static void pump_socket(struct stream *s)
 		if (want > s->rd_size)
 			want = s->rd_size;
 		r = ace_mp_alloc(mp, want, &b);
-		if (r == -ENOMEM && want > 4000)
+		if (short_of_blocks(r) && want > 4000)
 			r = ace_mp_alloc(mp, want = 4000, &b);
-		if (r == -ENOMEM && want > 200)
+		if (short_of_blocks(r) && want > 200)
 			r = ace_mp_alloc(mp, want = 200, &b);
-		if (r == -ENOMEM) {
+		if (short_of_blocks(r)) {
 			s->starved = 1;
 			retry_pending = 1;
 			st.starved++;
@@ -730,7 +737,7 @@ static void on_connected(struct stream *s)
 		stream_free(s, 1);
 		if (r == -ENOENT)
 			peer_gone(s->peer);
-		else if (r != -ENOMEM)
+		else if (!short_of_blocks(r))
 			channel_error("accept");
 		return;
 	}

@@ -27,4 +27,6 @@ fi
 log deb "dpkg-buildpackage in $SRC..."
 (cd "$SRC" && timeout 1800 dpkg-buildpackage -us -uc -b -j2) >"$OUT/build.log" 2>&1 ||
     { tail -n 30 "$OUT/build.log"; die "dpkg-buildpackage failed (see $OUT/build.log)"; }
+# dpkg-buildpackage writes next to the source tree
+mv "$OUT"/src/*.deb "$OUT"/src/*.buildinfo "$OUT"/src/*.changes "$OUT"/
 ls "$OUT"/*.deb | sed 's/^/[deb] /'

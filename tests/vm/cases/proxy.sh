@@ -6,9 +6,11 @@
 # guest ace-proxy -l: one line, 100 concurrent streams, 64 MiB with its
 # checksum, a slow reader (the proxies' memory stays bounded, nothing is
 # lost), a missing service and a killed one (the client gets an error).
-# Then the reverse: host clients reach guest TCP and UNIX echoes through a
-# host ace-proxy -l.  Finally a hostile guest program sends the host
-# proxy every kind of malformed stream message, and it keeps serving.
+# A hostile guest program (stream-hostile) sends a host proxy every kind
+# of malformed stream message and floods it past its stream limit; the
+# proxy answers each as the protocol says and keeps serving.  Then the
+# reverse: host clients reach guest TCP and UNIX echoes through a host
+# ace-proxy -l.
 . "$(dirname "$0")/../lib.sh"
 export VM_TIMEOUT=800
 P=$B/tools/ace-proxy
@@ -27,6 +29,7 @@ host p-tcp 900 "$P" -d "$SOCK" -s "tcpecho=tcp:127.0.0.1:$(port techo)"
 host p-unix 900 "$P" -d "$SOCK" -s "unixecho=unix:$T/uecho.sock"
 host p-victim 900 "$P" -v -d "$SOCK" -s "victim=tcp:127.0.0.1:$(port victim)"
 host p-slow 900 "$P" -d "$SOCK" -s "slow=tcp:127.0.0.1:$(port slow)"
+host p-hostile 900 "$P" -S 64 -w 16384 -d "$SOCK" -s "hostile-target=tcp:127.0.0.1:$(port techo)"
 host p-rev 900 "$P" -d "$SOCK" -l tcp:127.0.0.1:0=gtcp -l "unix:$T/rev.sock=gunix"
 vm_start proxy.sh
 
@@ -57,16 +60,21 @@ check "the slow reader's proxy stayed under 16 MiB of private memory" [ "$anon" 
 
 timeout 60 "$B/vm/ace_hostpeer" -t 30000 "$SOCK" burst gate 1 >/dev/null 2>&1
 check "the guest's checks pass" vm_wait
+check "the attacked proxy reported the protocol violations" \
+	test "$(grep -c 'broke the protocol' "$T/p-hostile.log")" -ge 3
+check "the attacked proxy reset the hostile program's streams when it died" \
+	has "$T/p-hostile.log" 'peer 0x[0-9a-f]+ is gone: [0-9]+ stream\(s\) reset'
 check "the slow reader got all 32 MiB intact" \
 	has "$T/slow.log" '^stream-test: slowsink: 33554432 bytes, pattern ok$'
 tr -d '\r' <"$T/console.log" | grep -aE 'ACE-TEST|^stream-test|^guest' | sed 's/^/  guest: /'
-for p in p-tcp p-unix p-victim p-slow p-rev; do
+for p in p-tcp p-unix p-victim p-slow p-hostile p-rev; do
 	v=PID_${p//-/_}
 	kill -TERM "${!v}" 2>/dev/null || true
 	wait "${!v}" 2>/dev/null || true
 done
-for p in p-tcp p-unix p-victim p-slow p-rev; do
+for p in p-tcp p-unix p-victim p-slow p-hostile p-rev; do
 	sed "s/^/  $p: /" "$T/$p.log" | tail -n 4
+	[ $p = p-hostile ] && continue
 	check "$p: no protocol violation" has "$T/$p.log" ' 0 protocol violation'
 done
 finish

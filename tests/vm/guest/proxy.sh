@@ -3,7 +3,8 @@
 # md5sum, and stream-test, a plain sockets program) reach host services
 # through ace-proxy, and the host reaches guest services the same way.
 # The host serves: tcpecho (TCP echo), unixecho (UNIX echo), victim (a
-# TCP echo it kills mid-stream), slow (a reader at 8 MiB/s).
+# TCP echo it kills mid-stream), slow (a reader at 8 MiB/s),
+# hostile-target (the TCP echo behind a proxy that stream-hostile attacks).
 . /tests/common.sh
 insmod /lib/ace/ace.ko || exit 1
 ip link set lo up || bad "loopback up"
@@ -20,9 +21,10 @@ wait_line() {
 
 ace-proxy -v -l tcp:127.0.0.1:7001=tcpecho -l tcp:127.0.0.1:7002=unixecho \
 	-l unix:/tmp/unixecho.sock=unixecho -l tcp:127.0.0.1:7003=victim \
-	-l tcp:127.0.0.1:7004=slow -l tcp:127.0.0.1:7005=nosuch >/tmp/gproxy.log 2>&1 &
+	-l tcp:127.0.0.1:7004=slow -l tcp:127.0.0.1:7005=nosuch \
+	-l tcp:127.0.0.1:7006=hostile-target >/tmp/gproxy.log 2>&1 &
 GP=$!
-check "the guest proxy listens" wait_line /tmp/gproxy.log 'listening on tcp:127.0.0.1:7005' 30
+check "the guest proxy listens" wait_line /tmp/gproxy.log 'listening on tcp:127.0.0.1:7006' 30
 
 # 1. nc to the host's TCP echo and (through a TCP port) its UNIX echo
 out=$(echo "hello over ace" | timeout 60 nc 127.0.0.1 7001)
@@ -58,7 +60,15 @@ cat /tmp/nosuch.log
 check "a stream to a missing service is reset at once" \
 	grep -qE 'Connection reset|Broken pipe' /tmp/nosuch.log
 
-# 6. the host kills the service mid-stream: the client sees an error
+# 6. a hostile program speaks the stream protocol wrongly to a host proxy
+#    (stream limit 64), floods it and exits with streams open; the proxy
+#    then still serves an unmodified client
+check "the hostile program's checks" timeout 300 stream-hostile hostile-target 64
+sleep 3
+check "after the attack, the attacked proxy still serves 10 streams" \
+	timeout 120 stream-test client tcp:127.0.0.1:7006 10 65536
+
+# 7. the host kills the service mid-stream: the client sees an error
 echo "ACE-TEST victim-start"
 timeout 300 stream-test client tcp:127.0.0.1:7003 1 4000000000 >/tmp/victim.log 2>&1
 echo "ACE-TEST victim-rc=$?"
@@ -66,7 +76,7 @@ cat /tmp/victim.log
 check "the killed service's client got an error" \
 	grep -qE 'read: Connection reset|write: (Broken pipe|Connection reset)' /tmp/victim.log
 
-# 7. the reverse direction: host clients reach guest services
+# 8. the reverse direction: host clients reach guest services
 stream-test echo tcp:127.0.0.1:7100 >/tmp/gecho-tcp.log 2>&1 &
 E1=$!
 stream-test echo unix:/tmp/gecho.sock >/tmp/gecho-unix.log 2>&1 &

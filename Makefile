@@ -16,6 +16,8 @@
 #                     random for SOAK_SECONDS (default 600); all accounted
 #   make fuzz         fuzz the arena validator and the device's control
 #                     parser, FUZZ_SECONDS each (default 600)
+#   make deb          Debian packages in build/deb: ace-dkms, libace1,
+#                     libace-dev, ace-tools
 #
 # Every output goes under build/.
 
@@ -47,7 +49,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: bench all core lib tools qemu module guest-tools install deps demo test test-unit test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: bench all core lib tools qemu module guest-tools install deb deps demo test test-unit test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
 .DELETE_ON_ERROR:
 
 all: core lib tools qemu module
@@ -77,8 +79,9 @@ $(BUILD)/libacecore.a: $(patsubst shared/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
 # ---- libace (static, shared, pkg-config) and the tools ----
 LIB_SRC     := lib/ace.c lib/ace_host.c
 LIB_HDR     := lib/ace.h lib/ace_host.h
-TOOLS       := ace-echo ace-ping ace-bench ace-stat ace-rngd ace-bridge
+TOOLS       := ace-echo ace-ping ace-bench ace-stat ace-rngd ace-bridge ace-proxy
 PREFIX      ?= /usr/local
+LIBDIR      ?= $(PREFIX)/lib
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR) $(CORE_HDR)
 	@mkdir -p $(dir $@)
@@ -91,11 +94,11 @@ $(BUILD)/lib/libace.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/lib/libace.so: $(LIB_OBJS)
-	$(CC) -shared -pthread -Wl,-soname,libace.so.1 $^ -o $@
+	$(CC) -shared -pthread $(LDFLAGS) -Wl,-soname,libace.so.1 $^ -o $@
 
 $(BUILD)/lib/ace.pc: lib/ace.pc.in
 	@mkdir -p $(dir $@)
-	sed 's|@PREFIX@|$(PREFIX)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' $< > $@
 
 lib: $(BUILD)/lib/libace.a $(BUILD)/lib/libace.so $(BUILD)/lib/ace.pc
 
@@ -103,7 +106,7 @@ lib: $(BUILD)/lib/libace.a $(BUILD)/lib/libace.so $(BUILD)/lib/ace.pc
 # run from the busybox initramfs.
 $(BUILD)/tools/%: tools/%.c tools/tool_util.h $(BUILD)/lib/libace.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Ilib $< $(BUILD)/lib/libace.a -o $@
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(LDFLAGS) -Ilib $< $(BUILD)/lib/libace.a -o $@
 
 $(BUILD)/guest-bin/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
 	@mkdir -p $(dir $@)
@@ -131,14 +134,19 @@ $(BUILD)/vm/guest-tests: $(VM_GUEST_BIN)
 	@touch $@
 
 install: lib tools
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(BUILD)/lib/libace.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/lib/libace.so $(DESTDIR)$(PREFIX)/lib/libace.so.1
-	ln -sf libace.so.1 $(DESTDIR)$(PREFIX)/lib/libace.so
-	install -m 644 $(BUILD)/lib/ace.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(BUILD)/lib/libace.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(BUILD)/lib/libace.so $(DESTDIR)$(LIBDIR)/libace.so.1
+	ln -sf libace.so.1 $(DESTDIR)$(LIBDIR)/libace.so
+	install -m 644 $(BUILD)/lib/ace.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 lib/ace.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(addprefix $(BUILD)/tools/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
+
+# Debian packages (debian/, dpkg-buildpackage in a clean copy of the tree):
+# ace-dkms, libace1, libace-dev, ace-tools, in build/deb/.
+deb:
+	bash scripts/build-deb.sh
 
 # One rule per variant: test binary = test source + the core, same flags.
 define unit_variant
@@ -221,7 +229,8 @@ fuzz: fuzz-bins
 VM_CASES := $(notdir $(basename $(wildcard tests/vm/cases/*.sh)))
 
 define tools_list
-	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'
+	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'; \
+	printf 'pkg/deb\t1200\tbash tests/pkg/test_deb.sh\n'
 endef
 
 # ---- host-only tests: fake devices on the peer socket, no VM ----

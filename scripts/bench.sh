@@ -13,6 +13,9 @@
 #   - interrupts per message (the guest's /proc/interrupts, ACE counters)
 #     and CPU time per message: the guest program's (getrusage) and the
 #     host's (QEMU and the service, tests/bench/monitor.py);
+#   - an unmodified TCP client and server through ace-proxy (a guest
+#     listener, a host proxy in front of the same TCP echo and sink):
+#     64 B and 64 KiB round trips, 64 KiB throughput;
 #   - ace-rng beside virtio-rng.
 #   Writes build/bench/results.json, results.md (also printed), latency.png
 #   and throughput.png.
@@ -88,6 +91,12 @@ wait_for "$T/tcp-sink.log" '^port [0-9]+' 10
 EPORT=$(awk '/^port/ { print $2; exit }' "$T/tcp-echo.log")
 SPORT=$(awk '/^port/ { print $2; exit }' "$T/tcp-sink.log")
 say "TCP echo on 127.0.0.1:$EPORT, sink on :$SPORT (guest: 10.0.2.2)"
+# the same TCP echo and sink reached through ACE: ace-proxy here, and
+# one in the guest listening on 127.0.0.1 (tests/vm/guest/bench.sh)
+svc proxy-echo '^ace-proxy: serving' "$B/tools/ace-proxy" -d "$SOCK" \
+	-s "tcpecho-px=tcp:127.0.0.1:$EPORT"
+svc proxy-sink '^ace-proxy: serving' "$B/tools/ace-proxy" -d "$SOCK" \
+	-s "tcpsink-px=tcp:127.0.0.1:$SPORT"
 
 accel=$(bash scripts/kvm-probe.sh)
 sinks=()

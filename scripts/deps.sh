@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/deps.sh [group...]
 #   Installs (with apt-get, only what is missing) the Debian 12 packages the
-#   ACE build/test harness needs. Groups: core qemu guest bench libvirt
+#   ACE build/test harness needs. Groups: core qemu guest bench pkg libvirt
 #   (default: all). Must run as root (or with passwordless sudo).
 #   Non-interactive.
 set -euo pipefail
@@ -16,15 +16,17 @@ GROUP[qemu]="dpkg-dev git build-essential pkg-config ninja-build meson python3 p
   libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev flex bison
   seabios qemu-system-data ipxe-qemu xz-utils"
 # Guest initramfs + out-of-tree module build against Debian's guest kernel.
-GROUP[guest]="busybox-static cpio gzip zstd xz-utils kmod linux-headers-amd64"
+GROUP[guest]="busybox-static cpio gzip zstd xz-utils kmod linux-headers-amd64 socat"
 GROUP[bench]="gnuplot-nox"
+# make deb and its test: Debian packaging, DKMS and a kernel's headers.
+GROUP[pkg]="dpkg-dev debhelper dh-dkms dkms fakeroot build-essential pkg-config linux-headers-amd64"
 # libvirt (scripts/libvirt/): the daemon with its QEMU driver, and virsh.
 # Not libvirt-daemon-system: its users, polkit, firewall and default network
 # are not needed, and its init scripts would start system daemons.
 GROUP[libvirt]="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(core qemu guest bench libvirt)
+[ ${#groups[@]} -gt 0 ] || groups=(core qemu guest bench pkg libvirt)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -32,7 +34,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 want=()
 for g in "${groups[@]}"; do
-    [ -n "${GROUP[$g]+x}" ] || { echo "[deps] unknown group '$g' (core qemu guest bench libvirt)" >&2; exit 2; }
+    [ -n "${GROUP[$g]+x}" ] || { echo "[deps] unknown group '$g' (core qemu guest bench pkg libvirt)" >&2; exit 2; }
     # shellcheck disable=SC2206
     want+=(${GROUP[$g]})
 done

@@ -23,6 +23,9 @@
  *   ace_hostpeer SOCKET hostile SECS     a hostile host: attack every
  *                                        mproc named atk-KIND (see
  *                                        attacks[] below) once
+ *   ace_hostpeer SOCKET grab N SECS      claim mproc "grabber", allocate
+ *                                        N blocks and hold them for SECS
+ *                                        (reading the device meanwhile)
  *   ace_hostpeer SOCKET scribble SECS    a peer that never reads its
  *                                        socket again (so never sees
  *                                        DETACH) and writes junk over the
@@ -427,6 +430,20 @@ static int cmd_serve(const char *name, double secs)
 	printf("serve: %llu messages in %u arena(s)\n", (unsigned long long)total,
 	       arenas);
 	return arenas ? 0 : 1;
+}
+
+static int cmd_grab(u32 n, double secs)
+{
+	double until = now() + secs;
+	u32 me = claim_soft("grabber", ACE_MODE_POLL), got = 0;
+
+	while (me && got < n && ace_alloc(&H.arena, 64, me) > 0)
+		got++;
+	printf("grab: holding %u block(s)\n", got);
+	while (now() < until)
+		if (device_poll("grab", 100))
+			break;
+	return me && got == n ? 0 : 1;
 }
 
 static int cmd_flood(const char *dst_name, double secs)
@@ -914,7 +931,7 @@ int main(int argc, char **argv)
 	if (argc - i < 2) {
 		fprintf(stderr, "usage: ace_hostpeer [-t MS] SOCKET probe|echo NAME SECS|"
 			"ping NAME DST N|burst DST N|hold SECS|serve NAME SECS|"
-			"flood DST SECS|hostile SECS|scribble SECS\n");
+			"flood DST SECS|hostile SECS|grab N SECS|scribble SECS\n");
 		return 2;
 	}
 	sock_path = argv[i];
@@ -941,6 +958,8 @@ int main(int argc, char **argv)
 		return cmd_flood(argv[i + 2], atof(argv[i + 3]));
 	if (!strcmp(argv[i + 1], "hostile") && argc - i == 3)
 		return cmd_hostile(atof(argv[i + 2]));
+	if (!strcmp(argv[i + 1], "grab") && argc - i == 4)
+		return cmd_grab((u32)atoi(argv[i + 2]), atof(argv[i + 3]));
 	if (!strcmp(argv[i + 1], "scribble") && argc - i == 3)
 		return cmd_scribble(atof(argv[i + 2]));
 	fprintf(stderr, "ace_hostpeer: unknown command %s\n", argv[i + 1]);

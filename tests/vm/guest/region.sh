@@ -9,16 +9,6 @@
 #                        once the scribbler stops a reloaded ace.ko works
 . /tests/common.sh
 
-# wait_mproc REGEX SECS: until ace-stat lists a matching mproc name
-wait_mproc() {
-	i=0
-	while [ $i -lt $(($2 * 10)) ]; do
-		ace-stat 2>/dev/null | grep -qE "^[0-9]+ +$1 " && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # pat_wb: every PAT reservation of the arena region is write-back, and
 # there are at least $1 of them (the kernel's, and one per mapping)

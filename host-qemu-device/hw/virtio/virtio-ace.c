@@ -46,7 +46,9 @@
 #include "hw/virtio/virtio-ace.h"
 #include "migration/vmstate.h"
 #include "qemu/memfd.h"
+#include "hw/core/cpu.h"
 #include "sysemu/hostmem.h"
+#include "sysemu/tcg.h"
 #include "standard-headers/linux/virtio_ids.h"
 #include "trace.h"
 
@@ -874,6 +876,28 @@ MemoryRegion *virtio_ace_region(VirtIOAce *s)
     return s->region_mr;
 }
 
+/*
+ * Host peers and the guest update the same words with atomic
+ * instructions.  Under TCG a guest's locked instructions are atomic
+ * against other threads only with multi-threaded TCG and more than one
+ * vCPU (CF_PARALLEL); otherwise a guest CAS can overwrite a peer's, and
+ * messages vanish without a word.  Refuse that configuration.
+ */
+static bool virtio_ace_check_atomics(Error **errp)
+{
+#ifdef CONFIG_TCG
+    if (tcg_enabled() &&
+        (!qemu_tcg_mttcg_enabled() || current_machine->smp.max_cpus < 2)) {
+        error_setg(errp, "virtio-ace: under TCG the guest's atomic "
+                   "instructions are atomic against host processes only "
+                   "with multi-threaded TCG and two or more vCPUs: use "
+                   "-accel tcg,thread=multi and -smp 2 (or more), or KVM");
+        return false;
+    }
+#endif
+    return true;
+}
+
 static bool virtio_ace_check_props(VirtIOAce *s, Error **errp)
 {
     if (s->nr_peers < 1 || s->nr_peers > ACE_MAX_PEERS) {
@@ -1146,7 +1170,8 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
     VirtIOAce *s = VIRTIO_ACE(dev);
     uint32_t i;
 
-    if (!virtio_ace_check_props(s, errp) || !virtio_ace_init_region(s, errp)) {
+    if (!virtio_ace_check_props(s, errp) || !virtio_ace_check_atomics(errp) ||
+        !virtio_ace_init_region(s, errp)) {
         return;
     }
     /* the region migrates like RAM; see "Migration" above */

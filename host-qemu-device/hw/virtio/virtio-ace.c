@@ -290,6 +290,105 @@ static void virtio_ace_handle_doorbell(VirtIODevice *vdev, VirtQueue *vq)
 /* Host peers                                                         */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Output to a socket peer never blocks: a message is written with
+ * MSG_DONTWAIT, and what the socket does not take is queued and written
+ * from a G_IO_OUT watch.  A peer that lets more than ACE_PEER_OUT_MAX
+ * messages pile up does not read its socket: it is dropped (from a bottom
+ * half, as senders run inside loops over the peers).
+ */
+#define ACE_PEER_OUT_MAX    64
+
+static void virtio_ace_peer_down(VirtIOAcePeer *p);
+
+typedef struct VirtIOAceOut {
+    size_t len, off;            /* off > 0: the fds went with byte 0 */
+    int nfds;
+    int fds[2];
+    uint8_t buf[];
+} VirtIOAceOut;
+
+static void virtio_ace_peer_drop(VirtIOAcePeer *p, const char *why)
+{
+    if (!p->drop) {
+        warn_report("virtio-ace: peer %d %s; dropping it", p->index, why);
+        p->drop = true;
+        qemu_bh_schedule(p->dev->drop_bh);
+    }
+}
+
+/* Write what is queued for p; false if its connection failed. */
+static bool virtio_ace_peer_flush(VirtIOAcePeer *p)
+{
+    VirtIOAceOut *o;
+
+    while ((o = g_queue_peek_head(&p->out))) {
+        union {
+            char buf[CMSG_SPACE(2 * sizeof(int))];
+            struct cmsghdr align;
+        } cm;
+        struct iovec iov = { .iov_base = o->buf + o->off,
+                             .iov_len = o->len - o->off };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        ssize_t n;
+
+        if (o->nfds && !o->off) {
+            struct cmsghdr *c;
+
+            memset(&cm, 0, sizeof(cm));
+            mh.msg_control = cm.buf;
+            mh.msg_controllen = CMSG_SPACE(o->nfds * sizeof(int));
+            c = CMSG_FIRSTHDR(&mh);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(o->nfds * sizeof(int));
+            memcpy(CMSG_DATA(c), o->fds, o->nfds * sizeof(int));
+        }
+        n = sendmsg(p->sioc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno == EAGAIN || errno == EWOULDBLOCK;
+        }
+        o->off += n;
+        if (o->off < o->len) {
+            continue;
+        }
+        g_queue_pop_head(&p->out);
+        g_free(o);
+    }
+    return true;
+}
+
+static gboolean virtio_ace_peer_out_io(QIOChannel *ioc, GIOCondition cond,
+                                       gpointer opaque)
+{
+    VirtIOAcePeer *p = opaque;
+
+    if (!virtio_ace_peer_flush(p)) {
+        p->out_watch = 0;
+        virtio_ace_peer_drop(p, "closed its connection while being written");
+        return G_SOURCE_REMOVE;
+    }
+    if (g_queue_is_empty(&p->out)) {
+        p->out_watch = 0;
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void virtio_ace_peer_out_clear(VirtIOAcePeer *p)
+{
+    if (p->out_watch) {
+        g_source_remove(p->out_watch);
+        p->out_watch = 0;
+    }
+    while (!g_queue_is_empty(&p->out)) {
+        g_free(g_queue_pop_head(&p->out));
+    }
+}
+
 static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
                                  const void *body, size_t len,
                                  int *fds, int nfds)
@@ -299,7 +398,6 @@ static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
         .type = cpu_to_le32(type),
         .len = cpu_to_le32(len),
     };
-    Error *err = NULL;
 
     if (p->is_chardev) {
         CharBackend *be = &p->dev->chr;
@@ -315,17 +413,44 @@ static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
         return qemu_chr_fe_write_all(be, buf, sizeof(h) + len) ==
                (int)(sizeof(h) + len);
     } else {
-        struct iovec iov[2] = {
-            { .iov_base = &h, .iov_len = sizeof(h) },
-            { .iov_base = (void *)body, .iov_len = len },
-        };
+        VirtIOAceOut *o = g_malloc(sizeof(*o) + sizeof(h) + len);
 
-        if (qio_channel_writev_full_all(QIO_CHANNEL(p->sioc), iov,
-                                        len ? 2 : 1, fds, nfds, 0, &err)) {
-            error_report_err(err);
+        assert(nfds >= 0 && nfds <= 2);
+        o->len = sizeof(h) + len;
+        o->off = 0;
+        o->nfds = nfds;
+        memcpy(o->fds, fds, nfds * sizeof(int));
+        memcpy(o->buf, &h, sizeof(h));
+        memcpy(o->buf + sizeof(h), body, len);
+        g_queue_push_tail(&p->out, o);
+        if (g_queue_get_length(&p->out) > ACE_PEER_OUT_MAX) {
+            virtio_ace_peer_drop(p, "does not read its socket (messages "
+                                 "pile up)");
             return false;
         }
+        if (!virtio_ace_peer_flush(p)) {
+            virtio_ace_peer_drop(p, "closed its connection");
+            return false;
+        }
+        if (!g_queue_is_empty(&p->out) && !p->out_watch) {
+            p->out_watch = qio_channel_add_watch(QIO_CHANNEL(p->sioc),
+                                                 G_IO_OUT,
+                                                 virtio_ace_peer_out_io,
+                                                 p, NULL);
+        }
         return true;
+    }
+}
+
+static void virtio_ace_drop_bh(void *opaque)
+{
+    VirtIOAce *s = opaque;
+    uint32_t i;
+
+    for (i = 0; i < s->nr_peers; i++) {
+        if (s->peers[i].drop) {
+            virtio_ace_peer_down(&s->peers[i]);
+        }
     }
 }
 
@@ -391,6 +516,8 @@ static void virtio_ace_peer_down(VirtIOAcePeer *p)
         g_source_remove(p->watch);
         p->watch = 0;
     }
+    virtio_ace_peer_out_clear(p);
+    p->drop = false;
     if (p->sioc) {
         qio_channel_close(QIO_CHANNEL(p->sioc), NULL);
         object_unref(OBJECT(p->sioc));
@@ -563,11 +690,18 @@ static void virtio_ace_accept(QIONetListener *listener,
         }
     }
     if (i == s->nr_peers) {
-        VirtIOAcePeer tmp = { .dev = s, .index = -1, .sioc = sioc };
+        struct ace_peer_msg full = {
+            .magic = cpu_to_le32(ACE_PEER_MAGIC),
+            .type = cpu_to_le32(ACE_PEER_FULL),
+        };
 
         warn_report("virtio-ace: all %u peer slots busy; refusing a peer",
                     s->nr_peers);
-        virtio_ace_peer_send(&tmp, ACE_PEER_FULL, NULL, 0, NULL, 0);
+        /* best effort, never waiting: the connection closes anyway */
+        if (send(sioc->fd, &full, sizeof(full),
+                 MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+            trace_virtio_ace_peer_down(-1, 0);
+        }
         qio_channel_close(QIO_CHANNEL(sioc), NULL);
         return;
     }
@@ -1001,8 +1135,12 @@ static void virtio_ace_detach_peers_sync(VirtIOAce *s)
         for (i = 0, n = 0; i < s->nr_peers; i++) {
             VirtIOAcePeer *p = &s->peers[i];
 
-            if (p->up && !p->detached && p->sioc) {
-                pfd[n] = (struct pollfd){ .fd = p->sioc->fd, .events = POLLIN };
+            if (p->up && !p->detached && p->sioc && !p->drop) {
+                pfd[n] = (struct pollfd){
+                    .fd = p->sioc->fd,
+                    .events = POLLIN |
+                              (g_queue_is_empty(&p->out) ? 0 : POLLOUT),
+                };
                 who[n++] = p;
             }
         }
@@ -1014,6 +1152,13 @@ static void virtio_ace_detach_peers_sync(VirtIOAce *s)
             ssize_t r;
 
             if (!pfd[i].revents) {
+                continue;
+            }
+            if ((pfd[i].revents & POLLOUT) && !virtio_ace_peer_flush(who[i])) {
+                virtio_ace_peer_down(who[i]);
+                continue;
+            }
+            if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) {
                 continue;
             }
             r = recv(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -1189,6 +1334,7 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
         s->peers[i].dev = s;
         s->peers[i].index = i;
     }
+    s->drop_bh = qemu_bh_new(virtio_ace_drop_bh, s);
     s->nr_deferrals = ACE_MAX_MPROCS;
     s->deferrals = g_new0(VirtIOAceDeferral, s->nr_deferrals);
     s->vmstate_change = qemu_add_vm_change_state_handler(virtio_ace_vm_state,
@@ -1231,6 +1377,7 @@ static void virtio_ace_unrealize(DeviceState *dev)
     g_free(s->peers);
     g_free(s->doorbell_vq);
     qemu_del_vm_change_state_handler(s->vmstate_change);
+    qemu_bh_delete(s->drop_bh);
     vmstate_unregister_ram(s->region_mr, dev);
     if (s->memdev && s->region_mr) {
         host_memory_backend_set_mapped(s->memdev, false);

@@ -31,6 +31,9 @@ typedef struct VirtIOAcePeer {
     guint watch;
     bool is_chardev;            /* the peer behind chardev= */
     bool detached;              /* acknowledged DETACH (migration) */
+    GQueue out;                 /* VirtIOAceOut: not yet written to it */
+    guint out_watch;            /* G_IO_OUT while out is not empty */
+    bool drop;                  /* to be dropped (drop_bh) */
     EventNotifier kick;         /* guest doorbell -> peer (peer reads) */
     EventNotifier raise;        /* peer -> device: scan the pending bits */
     VirtIOAcePeerIn in;         /* what the peer sent, being framed */
@@ -61,6 +64,7 @@ struct VirtIOAce {
     VirtIOAcePeer *peers;
     QIONetListener *listener;
     VMChangeStateEntry *vmstate_change;
+    QEMUBH *drop_bh;            /* drops peers marked drop */
 
     /* the arena region (virtio shared memory region ACE_SHM_ARENA) */
     MemoryRegion own_region;    /* when no memdev is given */

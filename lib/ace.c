@@ -395,29 +395,28 @@ static int device_check(struct ace_mp *mp, u32 mask)
 	return stale(mp);
 }
 
-static void fill_buf(struct ace *ch, struct ace_buf *b, u32 off, u32 len)
-{
-	b->off = off;
-	b->len = len;
-	b->cap = ace_block_capacity(ch->a, off);
-	b->data = ace_payload(ch->a, off);
-}
-
 int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 {
+	struct ace_arena *a = mp->ch->a;
+	const struct ace_class *k;
 	s64 off;
 	int r = device_check(mp, 63);
 
-	if (r < 0)
+	if (ace_unlikely(r < 0))
 		return r;
-	if (stale(mp))
+	if (ace_unlikely(stale(mp)))
 		return -EPIPE;
-	if (len > UINT32_MAX)
+	if (ace_unlikely(len > UINT32_MAX))
 		return seterr(mp->ch, EINVAL, "%zu bytes is too large", len);
-	off = ace_cache_alloc(mp->ch->a, &mp->cache, (u32)len);
-	if (off < 0)
+	off = ace_cache_alloc(a, &mp->cache, (u32)len);
+	if (ace_unlikely(off < 0))
 		return core_err(mp->ch, (int)off, "alloc");
-	fill_buf(mp->ch, b, (u32)off, (u32)len);
+	/* the core returned a checked handle: its class is in it */
+	k = &a->cls[ACE_HANDLE_CLASS((u32)off)];
+	b->off = (u32)off;
+	b->len = (u32)len;
+	b->cap = k->payload_max;
+	b->data = ace_payload(a, (u32)off);
 	b->src = mp->id;
 	b->type = b->tag = 0;
 	return 0;
@@ -427,11 +426,10 @@ int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 {
 	int r;
 
-	if (stale(mp))
+	if (ace_unlikely(stale(mp)))
 		return -EPIPE;
 	r = ace_cache_free(mp->ch->a, &mp->cache, b->off);
-
-	return r ? core_err(mp->ch, r, "free") : 0;
+	return ace_unlikely(r) ? core_err(mp->ch, r, "free") : 0;
 }
 
 /* Host: wake an mproc of ours whose pending bit is set, if deliverable. */
@@ -479,22 +477,19 @@ static int notify(struct ace_mp *mp, u32 dst)
 
 int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 {
-	struct ace_msg *m;
 	int r = device_check(mp, 63);
 
-	if (r < 0)
+	if (ace_unlikely(r < 0))
 		return r;
-	if (stale(mp))
+	if (ace_unlikely(stale(mp)))
 		return -EPIPE;
-	m = ace_msg(mp->ch->a, b->off);
-	if (ace_block_class(mp->ch->a, b->off) < 0)
-		return seterr(mp->ch, EINVAL, "send: 0x%x is not a block", b->off);
-	m->type = b->type;
-	m->tag = b->tag;
-	r = ace_send(mp->ch->a, mp->id, dst, b->off, b->len);
+	/* The core checks the handle before it writes a word of the header. */
+	r = ace_send_msg(mp->ch->a, mp->id, dst, b->off, b->len, b->type, b->tag);
+	if (ace_likely(r == 0))
+		return 0;
 	if (r < 0)
 		return core_err(mp->ch, r, "send");
-	return r ? notify(mp, dst) : 0;
+	return notify(mp, dst);
 }
 
 /* Sleep until notified, mail is seen, or the deadline (0: none) passes. */
@@ -608,7 +603,10 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 		if (stale(mp))
 			return -EPIPE;
 		while (got < n && (r = ace_recv(ch->a, &mp->rx, &d)) == 1) {
-			fill_buf(ch, &b[got], d.off, d.len);
+			b[got].data = ch->a->base + d.data;
+			b[got].len = d.len;
+			b[got].cap = d.cap;
+			b[got].off = d.off;
 			b[got].src = d.src;
 			b[got].type = d.type;
 			b[got].tag = d.tag;
@@ -759,7 +757,7 @@ static u32 inbox_depth(struct ace_arena *a, struct ace_mproc *e)
 
 	/* A read-only, bounded walk of a live list: a snapshot, no more. */
 	while (off && off != ACE_INBOX_CLOSED && n < a->total_blocks &&
-	       ace_block_class(a, off) >= 0) {
+	       ace_handle_ok(a, off)) {
 		n++;
 		off = ace_read_once(&ace_msg(a, off)->next);
 	}

@@ -34,12 +34,15 @@
 /* The private view of one arena.  Geometry is copied here once, checked,
  * and never re-read from shared memory (a peer cannot change it later). */
 struct ace_class {
-	u32 base;		/* offset of block 0 */
-	u32 end;		/* base + nr * size */
-	u32 nr;
+	u32 hbase;		/* handle of its message 0 */
+	u32 nr;			/* blocks; 0 for a class the arena lacks */
 	u32 shift;		/* log2(block size) */
-	u32 payload_max;	/* block size - ACE_MSG_HDR */
+	u32 data;		/* offset of block 0's payload */
+	u32 payload_max;	/* block size: the payload capacity */
+	u32 cache_cap;		/* blocks one ace_cache keeps (0: none) */
 };
+
+#define ACE_NO_CLASS	ACE_MAX_CLASSES
 
 struct ace_arena {
 	u8 *base;
@@ -50,8 +53,14 @@ struct ace_arena {
 	u32 nr_pending_words;
 	u32 nr_classes;
 	u32 total_blocks;
+	u32 msg_off;		/* offset of descriptor 0 */
+	u32 max_payload;	/* largest class's block size */
 	u64 generation;
+	/* all ACE_MAX_CLASSES entries: a missing class has nr == 0, so a
+	 * handle naming it never checks */
 	struct ace_class cls[ACE_MAX_CLASSES];
+	/* smallest class whose blocks hold 2^i bytes; ACE_NO_CLASS if none */
+	u8 class_of_log[33];
 	/* sticky broken state */
 	int broken;
 	const char *why;	/* static string: what was wrong */
@@ -67,11 +76,13 @@ struct ace_rx {
 
 /* A received message: the header fields copied and checked once. */
 struct ace_msg_desc {
-	u32 off;		/* block offset; payload at off + ACE_MSG_HDR */
-	u32 len;		/* checked: <= the block's payload size */
+	u32 off;		/* the message's handle */
+	u32 len;		/* checked: <= cap */
 	u32 src;
 	u32 type;
 	u32 tag;
+	u32 data;		/* offset of its payload */
+	u32 cap;		/* payload capacity of its block */
 };
 
 /* Geometry request for ace_arena_init(); block_size[i] == 0 ends it. */
@@ -84,8 +95,9 @@ struct ace_geometry {
 
 /* ---- arena: ace_arena.c ---- */
 
-/* Fill `g` with the default classes (256 B, 4 KiB, 64 KiB, 2 MiB) sized
- * for an arena of `size` bytes.  Returns 0 or -EINVAL. */
+/* Fill `g` with the default classes (64 B, 256 B, 1 KiB, ... 1 MiB: every
+ * power of four) sized for an arena of `size` bytes.  Returns 0 or
+ * -EINVAL. */
 int ace_geometry_default(u32 size, u32 nr_mprocs, struct ace_geometry *g);
 
 /* Format `mem` (size bytes, zeroed or not) as a fresh arena and attach
@@ -109,21 +121,63 @@ static inline const char *ace_arena_why(const struct ace_arena *a)
 	return a->broken ? a->why : "ok";
 }
 
-/* Check that `off` is the start of a block; returns its class index or -1.
- * Pure function of the private geometry. */
-int ace_block_class(const struct ace_arena *a, u32 off);
+/*
+ * Message handles (see ace_abi.h): the descriptor's offset | class.
+ *
+ * ace_handle_index() is the whole check of a handle a peer wrote: the
+ * index of the message within its class, which is < cls[class].nr iff the
+ * handle names a message (in range, 32-byte aligned, class bits true).
+ * Subtracting the class's first handle leaves the class bits at 0 only if
+ * they were right; rotating right by 5 sends any low bit left to the top,
+ * so one unsigned compare refuses a misaligned handle, one below the class
+ * (it wraps) and one above it.  Pure function of the private geometry.
+ */
+static inline u32 ace_ror32(u32 v, u32 n)
+{
+	return (v >> n) | (v << (32 - n));
+}
+
+static inline u32 ace_handle_index(const struct ace_arena *a, u32 h)
+{
+	return ace_ror32(h - a->cls[ACE_HANDLE_CLASS(h)].hbase, ACE_MSG_SHIFT);
+}
+
+static inline int ace_handle_ok(const struct ace_arena *a, u32 h)
+{
+	return ace_handle_index(a, h) < a->cls[ACE_HANDLE_CLASS(h)].nr;
+}
+
+/* The class of message `h`, or -1 if `h` is not a message. */
+static inline int ace_block_class(const struct ace_arena *a, u32 h)
+{
+	return ace_handle_ok(a, h) ? (int)ACE_HANDLE_CLASS(h) : -1;
+}
+
+/* The handle of message i of class c (no check). */
+static inline u32 ace_handle(const struct ace_arena *a, u32 c, u32 i)
+{
+	return a->cls[c].hbase + (i << ACE_MSG_SHIFT);
+}
 
 static inline void *ace_ptr(const struct ace_arena *a, u32 off)
 {
 	return a->base + off;
 }
-static inline struct ace_msg *ace_msg(const struct ace_arena *a, u32 off)
+/* The descriptor and the payload of a message; `h` must be one (checked
+ * with ace_block_class, or returned by ace_alloc or ace_recv). */
+static inline struct ace_msg *ace_msg(const struct ace_arena *a, u32 h)
 {
-	return (struct ace_msg *)(a->base + off);
+	return (struct ace_msg *)(a->base + ACE_HANDLE_DESC(h));
 }
-static inline void *ace_payload(const struct ace_arena *a, u32 off)
+static inline u32 ace_payload_off(const struct ace_arena *a, u32 h)
 {
-	return a->base + off + ACE_MSG_HDR;
+	const struct ace_class *k = &a->cls[ACE_HANDLE_CLASS(h)];
+
+	return k->data + (ace_handle_index(a, h) << k->shift);
+}
+static inline void *ace_payload(const struct ace_arena *a, u32 h)
+{
+	return a->base + ace_payload_off(a, h);
 }
 static inline struct ace_arena_hdr *ace_hdr(const struct ace_arena *a)
 {
@@ -133,6 +187,15 @@ static inline struct ace_mproc *ace_mproc_at(const struct ace_arena *a,
 					     u32 slot)
 {
 	return (struct ace_mproc *)(a->base + a->mproc_off) + slot;
+}
+
+/* The smallest class whose blocks hold `len` bytes, ACE_NO_CLASS if none:
+ * a table lookup by ceil(log2(len)). */
+static inline u32 ace_class_for(const struct ace_arena *a, u32 len)
+{
+	u32 x = len - (len != 0);	/* 0 and 1 both need 2^0 */
+
+	return a->class_of_log[32 - __builtin_clz(x | 1)];
 }
 
 /* ---- blocks: ace_pool.c ---- */
@@ -147,8 +210,15 @@ s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner);
  * offset; -EAGAIN, -EIO. */
 int ace_free(struct ace_arena *a, u32 off);
 
-/* Payload capacity of the block at `off` (0 if it is not a block). */
-u32 ace_block_capacity(const struct ace_arena *a, u32 off);
+/* Free a block in state `state` (ACE_MSG_ALLOC or ACE_MSG_CACHED): for
+ * reclaiming what a dead mproc held.  -EINVAL if it is not in that state. */
+int ace_free_reclaim(struct ace_arena *a, u32 off, u32 state);
+
+/* Payload capacity of message `h`'s block (0 if it is not a message). */
+static inline u32 ace_block_capacity(const struct ace_arena *a, u32 h)
+{
+	return ace_handle_ok(a, h) ? a->cls[ACE_HANDLE_CLASS(h)].payload_max : 0;
+}
 
 /* Count free blocks of class `c` by walking its list (bounded); for
  * tests and ace-stat, not for the fast path.  -EIO on a bad list. */
@@ -156,12 +226,13 @@ s64 ace_free_count(struct ace_arena *a, u32 c);
 
 /*
  * A private block cache for one owner thread, as DPDK's mempool caches:
- * freed blocks are kept (still ALLOC, still owned by the mproc, so a dead
- * owner's cache is reclaimed like anything else it held) and handed out
- * again without touching the shared free lists; an empty cache refills
- * with half its capacity in one CAS (a chain popped whole) and a full one
+ * freed blocks are kept (CACHED, still owned by the mproc, so a dead
+ * owner's cache is reclaimed like anything else it held, and a second
+ * free of a cached block is refused by its state) and handed out again
+ * without touching the shared free lists; an empty cache refills with
+ * half its capacity in one CAS (a chain popped whole) and a full one
  * returns half in one CAS.  A class gets at most nr_blocks / 64 slots, so
- * caches never hoard a small class.
+ * caches never hoard a small class.  A cache belongs to one arena.
  */
 #define ACE_CACHE_SLOTS	32
 struct ace_cache {
@@ -180,7 +251,7 @@ static inline void ace_cache_init(struct ace_cache *c, u32 owner)
 s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c, u32 len);
 
 /* Like ace_free, into the cache while it has room.  The block must be
- * held (ALLOC); it becomes owned by the cache's owner. */
+ * held (ALLOC); it becomes CACHED, owned by the cache's owner. */
 int ace_cache_free(struct ace_arena *a, struct ace_cache *c, u32 off);
 
 /* Give every cached block back to the shared free lists. */
@@ -215,7 +286,8 @@ s64 ace_mproc_release(struct ace_arena *a, u32 id);
  * free slot, -EAGAIN if the state changed meanwhile, -EIO. */
 s64 ace_mproc_reap(struct ace_arena *a, u32 slot);
 
-/* Free every block held (ALLOC) by `id`.  Returns blocks freed or -EIO. */
+/* Free every block held (ALLOC) or cached (CACHED) by `id`.  Returns
+ * blocks freed or -EIO. */
 s64 ace_reclaim_owner(struct ace_arena *a, u32 id);
 
 /* Count blocks by state for ace-stat and tests: held by `id` (or by
@@ -231,6 +303,11 @@ int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,
  * the destination's notifier (its pending bit went 0 -> 1), or -ENOENT
  * (dst closed: the caller still owns the block), -EINVAL, -EAGAIN, -EIO. */
 int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len);
+
+/* ace_send that also sets the header's type and tag, once the block is
+ * known to be the caller's (what libace sends with). */
+int ace_send_msg(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len,
+		 u32 type, u32 tag);
 
 /* Set up a receive cursor for own mproc `id`. */
 static inline void ace_rx_init(struct ace_rx *rx, u32 id)

@@ -352,14 +352,20 @@ int ace_name_of(struct ace *ch, uint32_t id, char name[48])
 
 /* Host: the guest detached or re-attached its arena since the mproc was
  * created; the mproc (and every block it knew) is gone. */
-static int stale(struct ace_mp *mp)
+static int __attribute__((noinline)) stale_err(struct ace *ch)
+{
+	return seterr(ch, EPIPE, "the guest detached or replaced its arena "
+		      "(reboot?): create the mproc again");
+}
+
+static inline int stale(struct ace_mp *mp)
 {
 	struct ace *ch = mp->ch;
 
-	if (ch->guest || (mp->epoch == ch->host.epoch && ch->host.attached))
+	if (ace_likely(ch->guest ||
+		       (mp->epoch == ch->host.epoch && ch->host.attached)))
 		return 0;
-	return seterr(ch, EPIPE, "the guest detached or replaced its arena "
-		      "(reboot?): create the mproc again");
+	return stale_err(ch);
 }
 
 /*
@@ -370,15 +376,13 @@ static int stale(struct ace_mp *mp)
  * GUEST_CHECK_NS (guest) passed, look: the host reads the device socket
  * without waiting, the guest asks the driver.  0 or -errno.
  */
-static int device_check(struct ace_mp *mp, u32 mask)
+static int __attribute__((noinline)) device_look(struct ace_mp *mp)
 {
 	struct ace *ch = mp->ch;
 	struct ace_ioc_info info;
 	s64 t;
 	int r;
 
-	if (++mp->polls & mask)
-		return 0;
 	t = now_ns();
 	if (t - mp->checked < (ch->guest ? GUEST_CHECK_NS : HOST_CHECK_NS))
 		return 0;
@@ -393,6 +397,13 @@ static int device_check(struct ace_mp *mp, u32 mask)
 	if (r < 0)
 		return seterr(ch, -r, "%s", ch->host.err);
 	return stale(mp);
+}
+
+static inline int device_check(struct ace_mp *mp, u32 mask)
+{
+	if (ace_likely(++mp->polls & mask))
+		return 0;
+	return device_look(mp);
 }
 
 int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
@@ -588,44 +599,66 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 	return ch->guest ? wait_guest(mp, deadline) : wait_host(mp, deadline);
 }
 
-int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
-		   int64_t timeout_ns)
+/* Take what is there into b[got..n): how many now, or -errno. */
+static inline int recv_now(struct ace_mp *mp, struct ace_buf *b, int got,
+			   int n)
 {
-	struct ace *ch = mp->ch;
-	s64 deadline = -1;	/* read the clock only if we have to wait */
+	struct ace_arena *a = mp->ch->a;
 	struct ace_msg_desc d;
-	int got = 0, r;
+	int r = 0;
+
+	while (got < n && (r = ace_recv(a, &mp->rx, &d)) == 1) {
+		b[got].data = a->base + d.data;
+		b[got].len = d.len;
+		b[got].cap = d.cap;
+		b[got].off = d.off;
+		b[got].src = d.src;
+		b[got].type = d.type;
+		b[got].tag = d.tag;
+		got++;
+	}
+	if (got)
+		return got;
+	return ace_unlikely(r < 0) ? core_err(mp->ch, r, "recv") : 0;
+}
+
+/* Nothing there: wait for it by the mproc's mode. */
+static int __attribute__((noinline))
+recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
+{
+	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;
+	int r;
 
 	for (;;) {
+		if (deadline && now_ns() >= deadline)
+			return 0;
+		r = wait_mail(mp, deadline);
+		if (r < 0)
+			return r;
 		r = device_check(mp, 63);
 		if (r < 0)
 			return r;
 		if (stale(mp))
 			return -EPIPE;
-		while (got < n && (r = ace_recv(ch->a, &mp->rx, &d)) == 1) {
-			b[got].data = ch->a->base + d.data;
-			b[got].len = d.len;
-			b[got].cap = d.cap;
-			b[got].off = d.off;
-			b[got].src = d.src;
-			b[got].type = d.type;
-			b[got].tag = d.tag;
-			got++;
-		}
-		if (got)
-			return got;
-		if (r < 0)
-			return core_err(ch, r, "recv");
-		if (timeout_ns == ACE_NOWAIT)
-			return 0;
-		if (deadline < 0)
-			deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;
-		else if (deadline && now_ns() >= deadline)
-			return 0;
-		r = wait_mail(mp, deadline);
-		if (r < 0)
+		r = recv_now(mp, b, 0, n);
+		if (r)
 			return r;
 	}
+}
+
+int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
+		   int64_t timeout_ns)
+{
+	int r = device_check(mp, 63);
+
+	if (ace_unlikely(r < 0))
+		return r;
+	if (ace_unlikely(stale(mp)))
+		return -EPIPE;
+	r = recv_now(mp, b, 0, n);
+	if (r || timeout_ns == ACE_NOWAIT)
+		return r;
+	return recv_wait(mp, b, n, timeout_ns);
 }
 
 int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)

@@ -164,17 +164,16 @@ static int claim(struct ace_arena *a, const struct ace_rx *rx, u32 cur,
  * detached (a CAS: a push meanwhile adds a newer run above the one
  * claimed, claimed in turn), and only then reversed.  A dead owner's
  * close finds each block either in its inbox (freed there) or held by it
- * (reclaimed).  `head` is the inbox, loaded (acquire) and not 0.
- * Returns the number of messages taken, 0 if none, -EIO.  On return
- * rx->head is a checked handle.
+ * (reclaimed).  `head` is the inbox, loaded (acquire) and not 0; the run
+ * from `stop` down is claimed already (n messages).  Returns the number
+ * of messages taken, -EIO.  On return rx->head is a checked handle.
  */
 static int __attribute__((noinline))
-take(struct ace_arena *a, struct ace_rx *rx, struct ace_mproc *e, u32 head)
+take(struct ace_arena *a, struct ace_rx *rx, struct ace_mproc *e, u32 head,
+     u32 stop, u32 n)
 {
-	u32 stop = 0, cur, prev = 0, next, n = 0, i, tries;
+	u32 cur, prev = 0, next, i, tries;
 
-	if (head < a->size)
-		ace_prefetch_w(ace_msg(a, head));	/* we rewrite its header */
 	for (tries = 0;; tries++) {
 		if (head == ACE_INBOX_CLOSED)
 			return ace_arena_break(a, "own inbox was closed under its owner", rx->id);
@@ -225,6 +224,40 @@ bad:
 	return -EIO;
 }
 
+/*
+ * The usual case of a polled inbox: one message.  Claim it while it is
+ * linked, then detach it; if a push landed meanwhile, take() goes on from
+ * there.  Returns 1 if it took it, 0 if the inbox needs take() (more than
+ * one message, or something take() must look at and report), -EIO.
+ */
+static inline int take_one(struct ace_arena *a, struct ace_rx *rx,
+			   struct ace_mproc *e, u32 head)
+{
+	struct ace_msg *m;
+	u32 was = head;
+
+	if (ace_unlikely(!ace_handle_ok(a, head)))
+		return 0;
+	m = ace_msg(a, head);
+	if (ace_unlikely(ace_read_once(&m->next) != 0 ||
+			 ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_QUEUED))
+		return 0;
+	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
+	ace_write_once(&m->owner, rx->id);
+	/* Partner: the CAS in ace_send(). */
+	if (ace_unlikely(!ace_cas(&e->inbox, &was, 0, ACE_ACQ_REL))) {
+		int r = take(a, rx, e, was, head, 1);
+
+		return r < 0 ? r : 1;
+	}
+	rx->head = head;
+	rx->count = 1;
+	ace_count_own(&e->c.drains, 1);
+	if (ace_unlikely(ace_load(&e->c.max_batch, ACE_RELAXED) == 0))
+		ace_store(&e->c.max_batch, 1, ACE_RELAXED);
+	return 1;
+}
+
 /* Step the cursor past message m; the next link is read once and checked
  * here, so rx->head is always a checked handle.  0 or -EIO. */
 static inline int advance(struct ace_arena *a, struct ace_rx *rx,
@@ -266,8 +299,13 @@ again:
 		head = ace_load(&e->inbox, ACE_ACQUIRE);
 		if (head == 0)
 			return 0;
-		r = take(a, rx, e, head);
-		if (r <= 0)
+		r = take_one(a, rx, e, head);
+		if (ace_unlikely(r == 0)) {
+			if (head < a->size)	/* we rewrite its header */
+				ace_prefetch_w(ace_msg(a, head));
+			r = take(a, rx, e, head, 0, 0);
+		}
+		if (ace_unlikely(r < 0))
 			return r;
 	}
 	off = rx->head;		/* checked by take() or advance() */

@@ -90,7 +90,7 @@ static void __attribute__((noinline)) core_loop(u64 count)
 		if (ace_send(&A.a, A.id, B.id, (u32)off, MSG) < 0)
 			die("core send");
 		if (ace_recv(&B.a, &B.rx, &d) != 1 ||
-		    *(u32 *)ace_payload(&B.a, d.off) != (u32)i)
+		    *(u32 *)(B.a.base + d.data) != (u32)i)
 			die("core recv");
 		if (ace_cache_free(&B.a, &B.cache, d.off))
 			die("core free");
@@ -115,7 +115,7 @@ static void __attribute__((noinline)) core_rtt_loop(u64 count)
 		if (ace_send(&B.a, B.id, A.id, d.off, d.len) < 0)
 			die("rtt echo");
 		if (ace_recv(&A.a, &A.rx, &d) != 1 ||
-		    *(u32 *)ace_payload(&A.a, d.off) != (u32)i)
+		    *(u32 *)(A.a.base + d.data) != (u32)i)
 			die("rtt recv a");
 		if (ace_cache_free(&A.a, &A.cache, d.off))
 			die("rtt free");

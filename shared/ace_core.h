@@ -248,11 +248,13 @@ static inline void ace_cache_init(struct ace_cache *c, u32 owner)
 }
 
 /* Like ace_alloc, from the cache when it has a block of the right class. */
-s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c, u32 len);
+static inline s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
+				  u32 len);
 
 /* Like ace_free, into the cache while it has room.  The block must be
  * held (ALLOC); it becomes CACHED, owned by the cache's owner. */
-int ace_cache_free(struct ace_arena *a, struct ace_cache *c, u32 off);
+static inline int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
+				 u32 off);
 
 /* Give every cached block back to the shared free lists. */
 void ace_cache_drain(struct ace_arena *a, struct ace_cache *c);
@@ -302,12 +304,13 @@ int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,
  * Returns 0 when no notification is needed, 1 when the caller must kick
  * the destination's notifier (its pending bit went 0 -> 1), or -ENOENT
  * (dst closed: the caller still owns the block), -EINVAL, -EAGAIN, -EIO. */
-int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len);
+static inline int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off,
+			   u32 len);
 
 /* ace_send that also sets the header's type and tag, once the block is
  * known to be the caller's (what libace sends with). */
-int ace_send_msg(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len,
-		 u32 type, u32 tag);
+static inline int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
+			       u32 off, u32 len, u32 type, u32 tag);
 
 /* Set up a receive cursor for own mproc `id`. */
 static inline void ace_rx_init(struct ace_rx *rx, u32 id)
@@ -319,7 +322,8 @@ static inline void ace_rx_init(struct ace_rx *rx, u32 id)
 
 /* Take the next message, in FIFO order per sender.  Returns 1 with *d
  * filled, 0 if the inbox is empty, -EIO. */
-int ace_recv(struct ace_arena *a, struct ace_rx *rx, struct ace_msg_desc *d);
+static inline int ace_recv(struct ace_arena *a, struct ace_rx *rx,
+			   struct ace_msg_desc *d);
 
 /* Take up to n messages.  Returns how many (>= 0) or -EIO. */
 int ace_recv_batch(struct ace_arena *a, struct ace_rx *rx,
@@ -378,6 +382,194 @@ static inline void ace_count_own(u64 *ctr, u64 n)
 static inline void ace_count_shared(u64 *ctr, u64 n)
 {
 	ace_fetch_add(ctr, n, ACE_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* The hot path, inline                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Allocation from a cache, free into it, send, and the receive of a
+ * one-message inbox are inline (as liburing's ring helpers are): each is
+ * a few dozen instructions, and a call would cost a fifth of that again.
+ * Everything else (refills, spills, notifications, batches, every error
+ * and every broken arena) is out of line in ace_pool.c and ace_inbox.c,
+ * and each slow path checks everything again from the start, so a fast
+ * path only has to be sure of what it does, never of what it refuses.
+ */
+s64 ace_cache_refill(struct ace_arena *a, struct ace_cache *c, u32 len);
+int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off);
+int ace_send_notify(struct ace_arena *a, struct ace_mproc *e, u32 slot,
+		    u32 n);
+int ace_send_undo(struct ace_msg *m, u32 src, int err);
+int ace_recv_slow(struct ace_arena *a, struct ace_rx *rx,
+		  struct ace_msg_desc *d);
+int ace_recv_rest(struct ace_arena *a, struct ace_rx *rx,
+		  struct ace_msg_desc *d, u32 head, u32 taken);
+
+static inline s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
+				  u32 len)
+{
+	u32 k = ace_class_for(a, len), off;
+	struct ace_msg *m;
+
+	if (ace_unlikely(a->broken || k >= ACE_NO_CLASS || !c->n[k]))
+		return ace_cache_refill(a, c, len);
+	off = c->off[k][--c->n[k]];
+	m = ace_msg(a, off);
+	/* Still ours unless a peer scribbled on it: check, as always. */
+	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_CACHED))
+		return ace_arena_break(a, "cached block changed state", off);
+	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
+	return off;
+}
+
+static inline int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
+				 u32 off)
+{
+	u32 k = ACE_HANDLE_CLASS(off);
+	struct ace_msg *m;
+
+	/* a bad handle, a block not held (a second free: it is CACHED),
+	 * a full cache: the slow path sorts them out */
+	if (ace_unlikely(a->broken || !ace_handle_ok(a, off)))
+		return ace_cache_spill(a, c, off);
+	m = ace_msg(a, off);
+	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC ||
+			 c->n[k] >= a->cls[k].cache_cap))
+		return ace_cache_spill(a, c, off);
+	ace_store(&m->owner, c->owner, ACE_RELAXED);
+	ace_store(&m->flags, ACE_MSG_CACHED, ACE_RELAXED);
+	c->off[k][c->n[k]++] = off;
+	return 0;
+}
+
+static inline __attribute__((always_inline)) int
+ace_send_common(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len,
+		int set_tt, u32 type, u32 tag)
+{
+	u32 slot = ACE_ID_SLOT(dst), head, tries, n;
+	const struct ace_class *k = &a->cls[ACE_HANDLE_CLASS(off)];
+	struct ace_mproc *e;
+	struct ace_msg *m;
+
+	if (ace_unlikely(a->broken))
+		return -EIO;
+	if (ace_unlikely(slot >= a->nr_mprocs))
+		return -ENOENT;
+	e = ace_mproc_at(a, slot);
+	ace_prefetch_w(&e->inbox);	/* we are about to CAS it */
+	if (ace_unlikely(ace_load(&e->state, ACE_ACQUIRE) !=
+			 ACE_SLOT_WORD(ACE_ID_GEN(dst), ACE_SLOT_ACTIVE)))
+		return -ENOENT;
+	if (ace_unlikely(ace_ror32(off - k->hbase, ACE_MSG_SHIFT) >= k->nr ||
+			 len > k->payload_max))
+		return -EINVAL;
+	m = ace_msg(a, off);
+	/* The holder alone writes a held block's flags; the push CAS below
+	 * publishes the store.  Partner: the acquire load of the inbox in
+	 * ace_recv() / take(). */
+	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC))
+		return -EINVAL;		/* not a block the caller holds */
+	ace_store(&m->flags, ACE_MSG_QUEUED, ACE_RELAXED);
+	m->len = len;
+	m->src = src;
+	m->dst = dst;
+	if (set_tt) {
+		m->type = type;
+		m->tag = tag;
+	}
+	/* In flight, a block belongs to its receiver: reclaiming a dead
+	 * sender never touches it, even while the receiver is taking it. */
+	m->owner = dst;
+	head = ace_load(&e->inbox, ACE_RELAXED);
+	for (tries = 0;; tries++) {
+		if (ace_unlikely(head == ACE_INBOX_CLOSED))
+			return ace_send_undo(m, src, -ENOENT);	/* closed under us */
+		if (ace_unlikely(tries == ACE_CAS_RETRIES))
+			return ace_send_undo(m, src, -EAGAIN);
+		ace_store(&m->next, head, ACE_RELAXED);
+		/* Partner: the acquire load of the inbox by its owner (it
+		 * sees the header and payload written above). */
+		if (ace_likely(ace_cas(&e->inbox, &head, off, ACE_SEQ_CST)))
+			break;
+	}
+	if (ace_likely(ACE_ID_SLOT(src) < a->nr_mprocs))
+		ace_count_own(&ace_mproc_at(a, ACE_ID_SLOT(src))->c.sent, 1);
+	/* Partner: the fetch_or of ARMED in ace_arm(), which is followed by
+	 * a seq_cst load of the inbox.  Our push CAS is seq_cst too, so
+	 * either we see ARMED here or the owner sees our message there. */
+	n = ace_load(&e->notify, ACE_SEQ_CST);
+	if (ace_likely(!(n & ACE_NOTIFY_ARMED)))
+		return 0;	/* running or polling: never interrupt */
+	return ace_send_notify(a, e, slot, n);
+}
+
+static inline int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off,
+			   u32 len)
+{
+	return ace_send_common(a, src, dst, off, len, 0, 0, 0);
+}
+
+static inline int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
+			       u32 off, u32 len, u32 type, u32 tag)
+{
+	return ace_send_common(a, src, dst, off, len, 1, type, tag);
+}
+
+/*
+ * The usual receive of a polling mproc: nothing on the private list, one
+ * message in the inbox.  Its header is read once and checked before
+ * anything is written; then it is claimed while still linked (ALLOC, ours:
+ * an owner killed here strands nothing), then detached with one CAS.
+ * Anything else (a batch, a push that lands meanwhile, anything that does
+ * not check) goes to ace_recv_slow(), which starts again from the inbox.
+ */
+static inline int ace_recv(struct ace_arena *a, struct ace_rx *rx,
+			   struct ace_msg_desc *d)
+{
+	u32 slot = ACE_ID_SLOT(rx->id), head, len, dst, was;
+	const struct ace_class *k;
+	struct ace_mproc *e;
+	struct ace_msg *m;
+
+	if (ace_unlikely(a->broken || slot >= a->nr_mprocs || rx->count))
+		return ace_recv_slow(a, rx, d);
+	e = ace_mproc_at(a, slot);
+	/* The polling fast path: one shared load.  Partner: the seq_cst
+	 * CAS in ace_send() (acquire: the header and payload). */
+	head = ace_load(&e->inbox, ACE_ACQUIRE);
+	if (head == 0)
+		return 0;
+	k = &a->cls[ACE_HANDLE_CLASS(head)];
+	if (ace_unlikely(ace_ror32(head - k->hbase, ACE_MSG_SHIFT) >= k->nr))
+		return ace_recv_slow(a, rx, d);
+	m = ace_msg(a, head);
+	len = ace_read_once(&m->len);
+	dst = ace_read_once(&m->dst);
+	if (ace_unlikely(ace_read_once(&m->next) != 0 ||
+			 ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_QUEUED ||
+			 len > k->payload_max || dst != rx->id))
+		return ace_recv_slow(a, rx, d);
+	/* Only we take from our inbox: a load and a store, no lock. */
+	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
+	ace_write_once(&m->owner, rx->id);
+	was = head;
+	if (ace_unlikely(!ace_cas(&e->inbox, &was, 0, ACE_ACQ_REL)))
+		return ace_recv_rest(a, rx, d, was, head);
+	d->off = head;
+	d->len = len;
+	d->src = ace_read_once(&m->src);
+	d->type = ace_read_once(&m->type);
+	d->tag = ace_read_once(&m->tag);
+	d->cap = k->payload_max;
+	d->data = k->data +
+		  (ace_ror32(head - k->hbase, ACE_MSG_SHIFT) << k->shift);
+	ace_count_own(&e->c.drains, 1);
+	ace_count_own(&e->c.received, 1);
+	if (ace_unlikely(ace_load(&e->c.max_batch, ACE_RELAXED) == 0))
+		ace_store(&e->c.max_batch, 1, ACE_RELAXED);
+	return 1;
 }
 
 #endif /* ACE_CORE_H */

@@ -17,11 +17,10 @@ static struct ace_mproc *own_entry(struct ace_arena *a, const struct ace_rx *rx)
 	return slot < a->nr_mprocs ? ace_mproc_at(a, slot) : (void *)0;
 }
 
-/* After a push to an armed mproc: should anyone be notified?  `n` is
- * the notify word the push loaded.  Returns 1 if the caller must kick the
- * destination's notifier. */
-static int __attribute__((noinline))
-notify_armed(struct ace_arena *a, struct ace_mproc *e, u32 slot, u32 n)
+/* After a push to an armed mproc (ace_send): should anyone be notified?
+ * `n` is the notify word the push loaded.  Returns 1 if the caller must
+ * kick the destination's notifier. */
+int ace_send_notify(struct ace_arena *a, struct ace_mproc *e, u32 slot, u32 n)
 {
 	u32 tries;
 
@@ -47,85 +46,13 @@ notify_armed(struct ace_arena *a, struct ace_mproc *e, u32 slot, u32 n)
 	return ace_pending_raise(a, slot);
 }
 
-/* A push that found the inbox closed, or kept losing its CAS: the block
- * is the sender's again. */
-static int __attribute__((noinline))
-send_undo(struct ace_msg *m, u32 src, int err)
+/* A push (ace_send) that found the inbox closed, or kept losing its CAS:
+ * the block is the sender's again. */
+int ace_send_undo(struct ace_msg *m, u32 src, int err)
 {
 	m->owner = src;
 	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELEASE);
 	return err;
-}
-
-static inline __attribute__((always_inline)) int
-send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len, int set_tt,
-     u32 type, u32 tag)
-{
-	u32 slot = ACE_ID_SLOT(dst), head, tries, n;
-	const struct ace_class *k = &a->cls[ACE_HANDLE_CLASS(off)];
-	struct ace_mproc *e;
-	struct ace_msg *m;
-
-	if (ace_unlikely(a->broken))
-		return -EIO;
-	if (ace_unlikely(slot >= a->nr_mprocs))
-		return -ENOENT;
-	e = ace_mproc_at(a, slot);
-	ace_prefetch_w(&e->inbox);	/* we are about to CAS it */
-	if (ace_unlikely(ace_load(&e->state, ACE_ACQUIRE) !=
-			 ACE_SLOT_WORD(ACE_ID_GEN(dst), ACE_SLOT_ACTIVE)))
-		return -ENOENT;
-	if (ace_unlikely(ace_ror32(off - k->hbase, ACE_MSG_SHIFT) >= k->nr ||
-			 len > k->payload_max))
-		return -EINVAL;
-	m = ace_msg(a, off);
-	/* The holder alone writes a held block's flags; the push CAS below
-	 * publishes the store.  Partner: the acquire exchange in take(). */
-	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC))
-		return -EINVAL;		/* not a block the caller holds */
-	ace_store(&m->flags, ACE_MSG_QUEUED, ACE_RELAXED);
-	m->len = len;
-	m->src = src;
-	m->dst = dst;
-	if (set_tt) {
-		m->type = type;
-		m->tag = tag;
-	}
-	/* In flight, a block belongs to its receiver: reclaiming a dead
-	 * sender never touches it, even while the receiver is taking it. */
-	m->owner = dst;
-	head = ace_load(&e->inbox, ACE_RELAXED);
-	for (tries = 0;; tries++) {
-		if (ace_unlikely(head == ACE_INBOX_CLOSED))
-			return send_undo(m, src, -ENOENT);	/* closed under us */
-		if (ace_unlikely(tries == ACE_CAS_RETRIES))
-			return send_undo(m, src, -EAGAIN);
-		ace_store(&m->next, head, ACE_RELAXED);
-		/* Partner: the exchange in take() (acquire: the receiver sees
-		 * the header and payload written above). */
-		if (ace_likely(ace_cas(&e->inbox, &head, off, ACE_SEQ_CST)))
-			break;
-	}
-	if (ace_likely(ACE_ID_SLOT(src) < a->nr_mprocs))
-		ace_count_own(&ace_mproc_at(a, ACE_ID_SLOT(src))->c.sent, 1);
-	/* Partner: the fetch_or of ARMED in ace_arm(), which is followed by
-	 * a seq_cst load of the inbox.  Our push CAS is seq_cst too, so
-	 * either we see ARMED here or the owner sees our message there. */
-	n = ace_load(&e->notify, ACE_SEQ_CST);
-	if (ace_likely(!(n & ACE_NOTIFY_ARMED)))
-		return 0;	/* running or polling: never interrupt */
-	return notify_armed(a, e, slot, n);
-}
-
-int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len)
-{
-	return send(a, src, dst, off, len, 0, 0, 0);
-}
-
-int ace_send_msg(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len,
-		 u32 type, u32 tag)
-{
-	return send(a, src, dst, off, len, 1, type, tag);
 }
 
 /* Make the blocks from `cur` down to `stop` (not included) ours: ALLOC,
@@ -224,40 +151,6 @@ bad:
 	return -EIO;
 }
 
-/*
- * The usual case of a polled inbox: one message.  Claim it while it is
- * linked, then detach it; if a push landed meanwhile, take() goes on from
- * there.  Returns 1 if it took it, 0 if the inbox needs take() (more than
- * one message, or something take() must look at and report), -EIO.
- */
-static inline int take_one(struct ace_arena *a, struct ace_rx *rx,
-			   struct ace_mproc *e, u32 head)
-{
-	struct ace_msg *m;
-	u32 was = head;
-
-	if (ace_unlikely(!ace_handle_ok(a, head)))
-		return 0;
-	m = ace_msg(a, head);
-	if (ace_unlikely(ace_read_once(&m->next) != 0 ||
-			 ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_QUEUED))
-		return 0;
-	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
-	ace_write_once(&m->owner, rx->id);
-	/* Partner: the CAS in ace_send(). */
-	if (ace_unlikely(!ace_cas(&e->inbox, &was, 0, ACE_ACQ_REL))) {
-		int r = take(a, rx, e, was, head, 1);
-
-		return r < 0 ? r : 1;
-	}
-	rx->head = head;
-	rx->count = 1;
-	ace_count_own(&e->c.drains, 1);
-	if (ace_unlikely(ace_load(&e->c.max_batch, ACE_RELAXED) == 0))
-		ace_store(&e->c.max_batch, 1, ACE_RELAXED);
-	return 1;
-}
-
 /* Step the cursor past message m; the next link is read once and checked
  * here, so rx->head is always a checked handle.  0 or -EIO. */
 static inline int advance(struct ace_arena *a, struct ace_rx *rx,
@@ -279,7 +172,10 @@ static inline int advance(struct ace_arena *a, struct ace_rx *rx,
 	return 0;
 }
 
-int ace_recv(struct ace_arena *a, struct ace_rx *rx, struct ace_msg_desc *d)
+/* Everything ace_recv() does not do inline: deliver from the private
+ * list, take a batch, report what does not check. */
+int ace_recv_slow(struct ace_arena *a, struct ace_rx *rx,
+		  struct ace_msg_desc *d)
 {
 	const struct ace_class *k;
 	struct ace_mproc *e;
@@ -299,13 +195,10 @@ again:
 		head = ace_load(&e->inbox, ACE_ACQUIRE);
 		if (head == 0)
 			return 0;
-		r = take_one(a, rx, e, head);
-		if (ace_unlikely(r == 0)) {
-			if (head < a->size)	/* we rewrite its header */
-				ace_prefetch_w(ace_msg(a, head));
-			r = take(a, rx, e, head, 0, 0);
-		}
-		if (ace_unlikely(r < 0))
+		if (head < a->size)	/* we rewrite its header */
+			ace_prefetch_w(ace_msg(a, head));
+		r = take(a, rx, e, head, 0, 0);
+		if (r < 0)
 			return r;
 	}
 	off = rx->head;		/* checked by take() or advance() */
@@ -346,6 +239,20 @@ again:
 		  (ace_ror32(off - k->hbase, ACE_MSG_SHIFT) << k->shift);
 	ace_count_own(&e->c.received, 1);
 	return advance(a, rx, m) ? -EIO : 1;
+}
+
+/* ace_recv() claimed message `taken` and found a newer push above it
+ * (the inbox is now `head`): take the rest, then deliver in order. */
+int ace_recv_rest(struct ace_arena *a, struct ace_rx *rx,
+		  struct ace_msg_desc *d, u32 head, u32 taken)
+{
+	struct ace_mproc *e = own_entry(a, rx);
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	r = take(a, rx, e, head, taken, 1);
+	return r < 0 ? r : ace_recv_slow(a, rx, d);
 }
 
 int ace_recv_batch(struct ace_arena *a, struct ace_rx *rx,

@@ -238,13 +238,20 @@ static int push_chain(struct ace_arena *a, u32 k, const u32 *offs, u32 n)
 	return -EAGAIN;
 }
 
-/* The cache has no block of class k: refill it, or fall back. */
-static s64 __attribute__((noinline))
-cache_refill(struct ace_arena *a, struct ace_cache *c, u32 k, u32 len)
+/* ace_cache_alloc() found no block of the class in the cache (or
+ * something it does not handle inline): refill, fall back, or refuse. */
+s64 ace_cache_refill(struct ace_arena *a, struct ace_cache *c, u32 len)
 {
-	u32 cap = a->cls[k].cache_cap;
+	u32 k = ace_class_for(a, len), cap;
 	int n;
 
+	if (ace_unlikely(a->broken))
+		return -EIO;
+	if (k >= a->nr_classes)
+		return -EINVAL;
+	if (c->n[k])
+		return ace_cache_alloc(a, c, len);
+	cap = a->cls[k].cache_cap;
 	if (!cap)
 		return ace_alloc(a, len, c->owner);
 	n = pop_chain(a, c, k, cap / 2);
@@ -256,65 +263,35 @@ cache_refill(struct ace_arena *a, struct ace_cache *c, u32 k, u32 len)
 	return ace_cache_alloc(a, c, len);
 }
 
-s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c, u32 len)
+/* ace_cache_free() did not keep the block: refuse it (not a held block:
+ * a second free finds it CACHED), free it (a class never cached), or
+ * make room (the cache is full). */
+int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off)
 {
-	u32 k = ace_class_for(a, len), off;
+	u32 k = ACE_HANDLE_CLASS(off), cap, half, i;
 	struct ace_msg *m;
-
-	if (ace_unlikely(a->broken))
-		return -EIO;
-	if (ace_unlikely(k >= ACE_NO_CLASS))
-		return -EINVAL;
-	if (ace_unlikely(!c->n[k]))
-		return cache_refill(a, c, k, len);
-	off = c->off[k][--c->n[k]];
-	m = ace_msg(a, off);
-	/* Still ours unless a peer scribbled on it: check, as always. */
-	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_CACHED))
-		return ace_arena_break(a, "cached block changed state", off);
-	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
-	return off;
-}
-
-/* The cache is full (or the class is never cached): give back. */
-static int __attribute__((noinline))
-cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off)
-{
-	u32 k = ACE_HANDLE_CLASS(off), cap = a->cls[k].cache_cap, half, i;
-	struct ace_msg *m = ace_msg(a, off);
 	int r;
 
-	if (!cap)
-		return ace_free(a, off);
-	/* full: give the older ones back in one CAS, keep cap/2 */
-	half = c->n[k] - cap / 2;
-	r = push_chain(a, k, c->off[k], half);
-	if (r)
-		return r;
-	for (i = half; i < c->n[k]; i++)
-		c->off[k][i - half] = c->off[k][i];
-	c->n[k] -= half;
-	ace_store(&m->owner, c->owner, ACE_RELAXED);
-	ace_store(&m->flags, ACE_MSG_CACHED, ACE_RELAXED);
-	c->off[k][c->n[k]++] = off;
-	return 0;
-}
-
-int ace_cache_free(struct ace_arena *a, struct ace_cache *c, u32 off)
-{
-	u32 k = ACE_HANDLE_CLASS(off);
-	struct ace_msg *m;
-
 	if (ace_unlikely(a->broken))
 		return -EIO;
-	if (ace_unlikely(!ace_handle_ok(a, off)))
+	if (!ace_handle_ok(a, off))
 		return -EINVAL;
 	m = ace_msg(a, off);
-	/* Only a held block: a cached one (a second free) is refused. */
-	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC))
+	if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
 		return -EINVAL;
-	if (ace_unlikely(c->n[k] >= a->cls[k].cache_cap))
-		return cache_spill(a, c, off);
+	cap = a->cls[k].cache_cap;
+	if (!cap)
+		return ace_free(a, off);
+	if (c->n[k] >= cap) {
+		/* full: give the older ones back in one CAS, keep cap/2 */
+		half = c->n[k] - cap / 2;
+		r = push_chain(a, k, c->off[k], half);
+		if (r)
+			return r;
+		for (i = half; i < c->n[k]; i++)
+			c->off[k][i - half] = c->off[k][i];
+		c->n[k] -= half;
+	}
 	ace_store(&m->owner, c->owner, ACE_RELAXED);
 	ace_store(&m->flags, ACE_MSG_CACHED, ACE_RELAXED);
 	c->off[k][c->n[k]++] = off;

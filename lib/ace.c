@@ -411,10 +411,9 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 	struct ace_arena *a = mp->ch->a;
 	const struct ace_class *k;
 	s64 off;
-	int r = device_check(mp, 63);
 
-	if (ace_unlikely(r < 0))
-		return r;
+	/* no device_check() here: a block is only of use once sent, and
+	 * ace_mp_send() looks */
 	if (ace_unlikely(stale(mp)))
 		return -EPIPE;
 	if (ace_unlikely(len > UINT32_MAX))
@@ -663,7 +662,31 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 
 int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 {
-	return ace_mp_recv_batch(mp, b, 1, timeout_ns);
+	struct ace_arena *a = mp->ch->a;
+	struct ace_msg_desc d;
+	int r;
+
+	/* the device look every 64 calls, or an arena replaced: the long way */
+	if (ace_unlikely(!(++mp->polls & 63) || stale(mp))) {
+		mp->polls--;
+		return ace_mp_recv_batch(mp, b, 1, timeout_ns);
+	}
+	r = ace_recv(a, &mp->rx, &d);
+	if (ace_likely(r == 1)) {
+		b->data = a->base + d.data;
+		b->len = d.len;
+		b->cap = d.cap;
+		b->off = d.off;
+		b->src = d.src;
+		b->type = d.type;
+		b->tag = d.tag;
+		return 1;
+	}
+	if (r < 0)
+		return core_err(mp->ch, r, "recv");
+	if (timeout_ns == ACE_NOWAIT)
+		return 0;
+	return recv_wait(mp, b, 1, timeout_ns);
 }
 
 /* ---- sections and event loops ---- */

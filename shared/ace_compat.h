@@ -88,6 +88,9 @@ typedef u64 ace_le64;
 #define ace_prefetch_w(p)	__builtin_prefetch((p), 1, 3)
 
 #define ACE_ALIGNED(n)		__attribute__((aligned(n)))
+/* The hot path's inline functions: inlined even where a compiler would
+ * rather call one out-of-line copy (the point is to lose the call). */
+#define ace_hot			inline __attribute__((always_inline))
 #define ace_likely(x)		__builtin_expect(!!(x), 1)
 #define ace_unlikely(x)		__builtin_expect(!!(x), 0)
 

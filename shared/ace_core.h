@@ -248,12 +248,12 @@ static inline void ace_cache_init(struct ace_cache *c, u32 owner)
 }
 
 /* Like ace_alloc, from the cache when it has a block of the right class. */
-static inline s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
+static ace_hot s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
 				  u32 len);
 
 /* Like ace_free, into the cache while it has room.  The block must be
  * held (ALLOC); it becomes CACHED, owned by the cache's owner. */
-static inline int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
+static ace_hot int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
 				 u32 off);
 
 /* Give every cached block back to the shared free lists. */
@@ -304,12 +304,12 @@ int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,
  * Returns 0 when no notification is needed, 1 when the caller must kick
  * the destination's notifier (its pending bit went 0 -> 1), or -ENOENT
  * (dst closed: the caller still owns the block), -EINVAL, -EAGAIN, -EIO. */
-static inline int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off,
+static ace_hot int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off,
 			   u32 len);
 
 /* ace_send that also sets the header's type and tag, once the block is
  * known to be the caller's (what libace sends with). */
-static inline int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
+static ace_hot int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
 			       u32 off, u32 len, u32 type, u32 tag);
 
 /* Set up a receive cursor for own mproc `id`. */
@@ -322,7 +322,7 @@ static inline void ace_rx_init(struct ace_rx *rx, u32 id)
 
 /* Take the next message, in FIFO order per sender.  Returns 1 with *d
  * filled, 0 if the inbox is empty, -EIO. */
-static inline int ace_recv(struct ace_arena *a, struct ace_rx *rx,
+static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 			   struct ace_msg_desc *d);
 
 /* Take up to n messages.  Returns how many (>= 0) or -EIO. */
@@ -407,7 +407,7 @@ int ace_recv_slow(struct ace_arena *a, struct ace_rx *rx,
 int ace_recv_rest(struct ace_arena *a, struct ace_rx *rx,
 		  struct ace_msg_desc *d, u32 head, u32 taken);
 
-static inline s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
+static ace_hot s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
 				  u32 len)
 {
 	u32 k = ace_class_for(a, len), off;
@@ -424,7 +424,7 @@ static inline s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
 	return off;
 }
 
-static inline int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
+static ace_hot int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
 				 u32 off)
 {
 	u32 k = ACE_HANDLE_CLASS(off);
@@ -444,7 +444,7 @@ static inline int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
 	return 0;
 }
 
-static inline __attribute__((always_inline)) int
+static ace_hot int
 ace_send_common(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len,
 		int set_tt, u32 type, u32 tag)
 {
@@ -505,13 +505,13 @@ ace_send_common(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len,
 	return ace_send_notify(a, e, slot, n);
 }
 
-static inline int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off,
+static ace_hot int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off,
 			   u32 len)
 {
 	return ace_send_common(a, src, dst, off, len, 0, 0, 0);
 }
 
-static inline int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
+static ace_hot int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
 			       u32 off, u32 len, u32 type, u32 tag)
 {
 	return ace_send_common(a, src, dst, off, len, 1, type, tag);
@@ -525,7 +525,7 @@ static inline int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
  * Anything else (a batch, a push that lands meanwhile, anything that does
  * not check) goes to ace_recv_slow(), which starts again from the inbox.
  */
-static inline int ace_recv(struct ace_arena *a, struct ace_rx *rx,
+static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 			   struct ace_msg_desc *d)
 {
 	u32 slot = ACE_ID_SLOT(rx->id), head, len, dst, was;

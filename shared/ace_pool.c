@@ -268,7 +268,7 @@ s64 ace_cache_refill(struct ace_arena *a, struct ace_cache *c, u32 len)
  * make room (the cache is full). */
 int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off)
 {
-	u32 k = ACE_HANDLE_CLASS(off), cap, half, i;
+	u32 k = ACE_HANDLE_CLASS(off), cap;
 	struct ace_msg *m;
 	int r;
 
@@ -283,14 +283,12 @@ int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off)
 	if (!cap)
 		return ace_free(a, off);
 	if (c->n[k] >= cap) {
-		/* full: give the older ones back in one CAS, keep cap/2 */
-		half = c->n[k] - cap / 2;
-		r = push_chain(a, k, c->off[k], half);
+		/* full: give the newest above cap/2 back in one CAS (as
+		 * DPDK's mempool cache flushes: no copying down) */
+		r = push_chain(a, k, c->off[k] + cap / 2, c->n[k] - cap / 2);
 		if (r)
 			return r;
-		for (i = half; i < c->n[k]; i++)
-			c->off[k][i - half] = c->off[k][i];
-		c->n[k] -= half;
+		c->n[k] = cap / 2;
 	}
 	ace_store(&m->owner, c->owner, ACE_RELAXED);
 	ace_store(&m->flags, ACE_MSG_CACHED, ACE_RELAXED);

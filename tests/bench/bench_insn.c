@@ -8,14 +8,18 @@
  * counts are dumped under the part's name.  Instructions per message are
  * the dump's total divided by N, loop and checks included.
  *
- *   core     ace_cache_alloc, ace_send (A -> B), ace_recv (B),
- *            ace_cache_free (B's cache): a one-way stream, so A's cache
- *            refills and B's returns half, both amortized
- *   libace   the same through ace_mp_alloc/send/recv/free
- *   rtt      both sides of a polled round trip through libace: A allocs
- *            and sends, B receives and sends the block back, A receives
- *            and frees
- *   rtt-core the same round trip through the core alone
+ *   core           ace_cache_alloc, ace_send, ace_recv, ace_cache_free
+ *                  of one mproc sending to itself: every block comes
+ *                  back to the cache it left (as in any request/reply)
+ *   libace         the same through ace_mp_alloc/send/recv/free
+ *   core-stream    A allocates and sends, B receives and frees into its
+ *                  own cache: a one-way stream, so A's cache refills and
+ *                  B's spills, both in chains, amortized here
+ *   libace-stream  the same through libace
+ *   rtt            both sides of a polled round trip through libace: A
+ *                  allocs and sends, B receives and sends the block back,
+ *                  A receives and frees
+ *   rtt-core       the same round trip through the core alone
  *
  * The libace parts drive lib/ace.c itself (included below) on a host
  * channel over private memory: an arena formatted here, a socket pair
@@ -76,6 +80,27 @@ struct core_side {
 
 static struct core_side A, B;
 
+static void __attribute__((noinline)) core_self_loop(u64 count)
+{
+	struct ace_msg_desc d;
+	u64 i;
+
+	for (i = 0; i < count; i++) {
+		s64 off = ace_cache_alloc(&A.a, &A.cache, MSG);
+
+		if (off <= 0)
+			die("core alloc");
+		*(u32 *)ace_payload(&A.a, (u32)off) = (u32)i;
+		if (ace_send(&A.a, A.id, A.id, (u32)off, MSG) < 0)
+			die("core send");
+		if (ace_recv(&A.a, &A.rx, &d) != 1 ||
+		    *(u32 *)(A.a.base + d.data) != (u32)i)
+			die("core recv");
+		if (ace_cache_free(&A.a, &A.cache, d.off))
+			die("core free");
+	}
+}
+
 static void __attribute__((noinline)) core_loop(u64 count)
 {
 	struct ace_msg_desc d;
@@ -124,6 +149,25 @@ static void __attribute__((noinline)) core_rtt_loop(u64 count)
 
 static struct ace_mp *mpa, *mpb;
 
+static void __attribute__((noinline)) lib_self_loop(u64 count)
+{
+	struct ace_buf b;
+	u64 i;
+
+	for (i = 0; i < count; i++) {
+		if (ace_mp_alloc(mpa, MSG, &b))
+			die("lib alloc");
+		*(u32 *)b.data = (u32)i;
+		if (ace_mp_send(mpa, ace_mp_id(mpa), &b))
+			die("lib send");
+		if (ace_mp_recv(mpa, &b, ACE_NOWAIT) != 1 ||
+		    *(u32 *)b.data != (u32)i)
+			die("lib recv");
+		if (ace_mp_free(mpa, &b))
+			die("lib free");
+	}
+}
+
 static void __attribute__((noinline)) lib_loop(u64 count)
 {
 	struct ace_buf b;
@@ -133,11 +177,10 @@ static void __attribute__((noinline)) lib_loop(u64 count)
 		if (ace_mp_alloc(mpa, MSG, &b))
 			die("lib alloc");
 		*(u32 *)b.data = (u32)i;
-		b.tag = (u32)i;
 		if (ace_mp_send(mpa, ace_mp_id(mpb), &b))
 			die("lib send");
-		if (ace_mp_recv(mpb, &b, ACE_NOWAIT) != 1 || b.tag != (u32)i ||
-		    *(u32 *)b.data != (u32)i || b.len != MSG)
+		if (ace_mp_recv(mpb, &b, ACE_NOWAIT) != 1 ||
+		    *(u32 *)b.data != (u32)i)
 			die("lib recv");
 		if (ace_mp_free(mpb, &b))
 			die("lib free");
@@ -153,14 +196,13 @@ static void __attribute__((noinline)) lib_rtt_loop(u64 count)
 		if (ace_mp_alloc(mpa, MSG, &b))
 			die("rtt alloc");
 		*(u32 *)b.data = (u32)i;
-		b.tag = (u32)i;
 		if (ace_mp_send(mpa, ace_mp_id(mpb), &b))
 			die("rtt send");
 		if (ace_mp_recv(mpb, &b, ACE_NOWAIT) != 1)
 			die("rtt recv b");
 		if (ace_mp_send(mpb, b.src, &b))
 			die("rtt echo");
-		if (ace_mp_recv(mpa, &b, ACE_NOWAIT) != 1 || b.tag != (u32)i ||
+		if (ace_mp_recv(mpa, &b, ACE_NOWAIT) != 1 ||
 		    *(u32 *)b.data != (u32)i)
 			die("rtt recv a");
 		if (ace_mp_free(mpa, &b))
@@ -200,7 +242,8 @@ int main(int argc, char **argv)
 	ace_rx_init(&B.rx, B.id);
 	ace_cache_init(&A.cache, A.id);
 	ace_cache_init(&B.cache, B.id);
-	part("core", core_loop);
+	part("core", core_self_loop);
+	part("core-stream", core_loop);
 	part("rtt-core", core_rtt_loop);
 	ace_cache_drain(&A.a, &A.cache);
 	ace_cache_drain(&B.a, &B.cache);
@@ -211,7 +254,8 @@ int main(int argc, char **argv)
 	if (ace_mp_create(ch, "lib-a", ACE_MODE_POLL, &mpa) ||
 	    ace_mp_create(ch, "lib-b", ACE_MODE_POLL, &mpb))
 		die(ace_error(ch));
-	part("libace", lib_loop);
+	part("libace", lib_self_loop);
+	part("libace-stream", lib_loop);
 	part("rtt", lib_rtt_loop);
 	if (ace_mp_close(mpa) || ace_mp_close(mpb))
 		die(ace_error(ch));

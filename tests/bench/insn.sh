@@ -39,14 +39,14 @@ for f in "$out"/cg.out.*; do
 	[ -n "$part" ] && [ -n "$total" ] || continue
 	count[$part]=$(( (total + N / 2) / N ))
 done
-parts="core libace rtt rtt-core"
+parts="core libace rtt core-stream libace-stream rtt-core"
 for p in $parts; do
 	[ -n "${count[$p]:-}" ] || { echo "no count for part '$p'"; exit 1; }
 done
 
-printf '%-9s %14s\n' part "insn/message"
+printf '%-14s %14s\n' part "insn/message"
 for p in $parts; do
-	printf '%-9s %14s\n' "$p" "${count[$p]}"
+	printf '%-14s %14s\n' "$p" "${count[$p]}"
 done
 
 if [ -n "$json" ]; then

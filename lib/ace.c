@@ -352,7 +352,7 @@ int ace_name_of(struct ace *ch, uint32_t id, char name[48])
 
 /* Host: the guest detached or re-attached its arena since the mproc was
  * created; the mproc (and every block it knew) is gone. */
-static int __attribute__((noinline)) stale_err(struct ace *ch)
+static int ace_noinline stale_err(struct ace *ch)
 {
 	return seterr(ch, EPIPE, "the guest detached or replaced its arena "
 		      "(reboot?): create the mproc again");
@@ -376,7 +376,7 @@ static inline int stale(struct ace_mp *mp)
  * GUEST_CHECK_NS (guest) passed, look: the host reads the device socket
  * without waiting, the guest asks the driver.  0 or -errno.
  */
-static int __attribute__((noinline)) device_look(struct ace_mp *mp)
+static int ace_noinline device_look(struct ace_mp *mp)
 {
 	struct ace *ch = mp->ch;
 	struct ace_ioc_info info;
@@ -622,7 +622,7 @@ static inline int recv_now(struct ace_mp *mp, struct ace_buf *b, int got,
 }
 
 /* Nothing there: wait for it by the mproc's mode. */
-static int __attribute__((noinline))
+static int ace_noinline
 recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
 {
 	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;

@@ -95,7 +95,7 @@ static int claim(struct ace_arena *a, const struct ace_rx *rx, u32 cur,
  * from `stop` down is claimed already (n messages).  Returns the number
  * of messages taken, -EIO.  On return rx->head is a checked handle.
  */
-static int __attribute__((noinline))
+static int ace_noinline
 take(struct ace_arena *a, struct ace_rx *rx, struct ace_mproc *e, u32 head,
      u32 stop, u32 n)
 {

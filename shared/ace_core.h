@@ -545,6 +545,7 @@ static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 	if (ace_unlikely(ace_ror32(head - k->hbase, ACE_MSG_SHIFT) >= k->nr))
 		return ace_recv_slow(a, rx, d);
 	m = ace_msg(a, head);
+	ace_prefetch_w(m);	/* we read it, then rewrite it */
 	len = ace_read_once(&m->len);
 	dst = ace_read_once(&m->dst);
 	if (ace_unlikely(ace_read_once(&m->next) != 0 ||

@@ -14,10 +14,11 @@
  * timed with the TSC on one side, reported as percentiles.
  *
  *   bench_core [-n samples] [-m messages-per-sender] [--json FILE] [--quick]
- *              [--wake]
+ *              [--wake] [--rtt]
  *
  * --quick measures the floor and the ACE round trip only (make demo);
- * --wake adds the eventfd round trip to it (make bench).
+ * --wake adds the eventfd round trip to it (make bench); --rtt measures
+ * the floor, ACE and ck_ring round trips only.
  */
 #define _GNU_SOURCE
 #include <ck_ring.h>
@@ -546,7 +547,7 @@ static void print_all(void)
 int main(int argc, char **argv)
 {
 	const char *json_path = NULL;
-	int quick = 0, wake = 0;
+	int quick = 0, wake = 0, rtt = 0;
 	struct ace_geometry g;
 	struct ace_arena a;
 	void *mem;
@@ -563,8 +564,10 @@ int main(int argc, char **argv)
 			quick = 1;
 		else if (!strcmp(argv[i], "--wake"))
 			wake = 1;
+		else if (!strcmp(argv[i], "--rtt"))
+			rtt = 1;
 		else {
-			fprintf(stderr, "usage: %s [-n samples] [-m msgs] [--json FILE] [--quick [--wake]]\n",
+			fprintf(stderr, "usage: %s [-n samples] [-m msgs] [--json FILE] [--quick [--wake] | --rtt]\n",
 				argv[0]);
 			return 2;
 		}
@@ -599,6 +602,8 @@ int main(int argc, char **argv)
 		pair(ck_a, ck_b);
 		report("ck-ring", samples, nsamples);
 	}
+	if (rtt)
+		goto out;
 	if (!quick || wake) {
 		fd_ab[0] = fd_ab[1] = eventfd(0, 0);
 		fd_ba[0] = fd_ba[1] = eventfd(0, 0);

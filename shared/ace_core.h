@@ -202,12 +202,12 @@ static inline u32 ace_class_for(const struct ace_arena *a, u32 len)
 
 /* Allocate a block with room for `len` payload bytes (the smallest class
  * that fits, else the next larger one with a free block).  The block is
- * owned by mproc `owner`.  Returns the block offset (> 0) or -ENOBUFS,
+ * owned by mproc `owner`.  Returns the message's handle (> 0) or -ENOBUFS,
  * -EINVAL (len too large for any class), -EAGAIN, -EIO. */
 s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner);
 
 /* Return a block to its free list.  -EINVAL on a double free or a bad
- * offset; -EAGAIN, -EIO. */
+ * handle; -EAGAIN, -EIO. */
 int ace_free(struct ace_arena *a, u32 off);
 
 /* Free a block in state `state` (ACE_MSG_ALLOC or ACE_MSG_CACHED): for
@@ -299,8 +299,9 @@ int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,
 
 /* ---- inbox: ace_inbox.c ---- */
 
-/* Send the block `off` (owned by the caller, `len` payload bytes already
- * written, type/tag set in its header if wanted) from mproc `src` to `dst`.
+/* Send message `off` (a handle; the block is the caller's, `len` payload
+ * bytes already written, type/tag set in its header if wanted) from mproc
+ * `src` to `dst`.
  * Returns 0 when no notification is needed, 1 when the caller must kick
  * the destination's notifier (its pending bit went 0 -> 1), or -ENOENT
  * (dst closed: the caller still owns the block), -EINVAL, -EAGAIN, -EIO. */

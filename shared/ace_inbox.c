@@ -5,8 +5,11 @@
  *
  * Send is one CAS once the message is written: a reader never sees a
  * half-linked queue, which is ACE's "once started, it completes" without
- * disabling anything.  Receive takes the list with one exchange and
- * reverses it into FIFO order on a private cursor.
+ * disabling anything.  Receive claims the list, detaches it with one CAS
+ * and reverses it into FIFO order on a private cursor.
+ *
+ * The common cases (a send, the receive of a one-message inbox) are
+ * inline in ace_core.h; this file holds everything else.
  */
 #include "ace_core.h"
 
@@ -190,8 +193,8 @@ int ace_recv_slow(struct ace_arena *a, struct ace_rx *rx,
 		return -EINVAL;
 again:
 	if (rx->count == 0) {
-		/* The polling fast path: one shared load.  Partner: the
-		 * seq_cst CAS in ace_send() (acquire: the headers). */
+		/* Partner: the seq_cst CAS in ace_send() (acquire: the
+		 * headers). */
 		head = ace_load(&e->inbox, ACE_ACQUIRE);
 		if (head == 0)
 			return 0;

@@ -18,8 +18,9 @@
  *
  * --quick measures the floor and the ACE round trip only (make demo);
  * --wake adds the eventfd round trip to it (make bench); --rtt measures
- * the floor, ACE and ck_ring round trips only, in ten alternating rounds
- * each, so that on a busy machine all three see the same weather.
+ * the floor, ACE and ck_ring round trips only.  Without --quick those
+ * three run in ten alternating rounds each, so that on a busy machine all
+ * three see the same weather.
  */
 #define _GNU_SOURCE
 #include <ck_ring.h>
@@ -626,19 +627,15 @@ int main(int argc, char **argv)
 		(unsigned long long)nsamples, (unsigned long long)warm);
 	calibrate();
 
-	if (rtt) {
-		interleaved();
-		goto out;
-	}
-	pair(floor_a, floor_b);
-	report("floor", samples, nsamples);
-	pair(ace_a, ace_b);
-	report("ace-poll", samples, nsamples);
 	if (!quick) {
-		ck_ring_init(&sh->ring_ab, RING_SIZE);
-		ck_ring_init(&sh->ring_ba, RING_SIZE);
-		pair(ck_a, ck_b);
-		report("ck-ring", samples, nsamples);
+		interleaved();
+		if (rtt)
+			goto out;
+	} else {
+		pair(floor_a, floor_b);
+		report("floor", samples, nsamples);
+		pair(ace_a, ace_b);
+		report("ace-poll", samples, nsamples);
 	}
 	if (!quick || wake) {
 		fd_ab[0] = fd_ab[1] = eventfd(0, 0);

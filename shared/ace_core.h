@@ -542,6 +542,10 @@ static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 	head = ace_load(&e->inbox, ACE_ACQUIRE);
 	if (head == 0)
 		return 0;
+	/* Mail: ask for the inbox line for writing now (the detach CAS
+	 * below needs it), so that the upgrade overlaps the reading of the
+	 * descriptor instead of following it. */
+	ace_prefetch_w(&e->inbox);
 	k = &a->cls[ACE_HANDLE_CLASS(head)];
 	if (ace_unlikely(ace_ror32(head - k->hbase, ACE_MSG_SHIFT) >= k->nr))
 		return ace_recv_slow(a, rx, d);

@@ -12,6 +12,7 @@
 #   make test-vm      VM tests only
 #   make bench        ACE against virtio-serial and TCP in one guest (+ plots)
 #   make bench-core   the core benchmark (host only, no VM)
+#   make bench-insn   instructions per message, counted by callgrind
 #   make soak         traffic in every mode with host services killed at
 #                     random for SOAK_SECONDS (default 600); all accounted
 #   make fuzz         fuzz the arena validator and the device's control
@@ -49,7 +50,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: bench all core lib tools qemu module guest-tools install deb deps demo test test-unit test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: bench all core lib tools qemu module guest-tools install deb deps demo test test-unit test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core bench-insn clean
 .DELETE_ON_ERROR:
 
 all: core lib tools qemu module
@@ -179,10 +180,16 @@ define unit_list
 	done
 endef
 
+# The instruction-count guard: fails when a part of the hot path costs
+# more than 10% above the figures committed in tests/bench/insn.ref.
+define insn_list
+	printf 'insn/guard\t600\tbash tests/bench/insn.sh $(BUILD)/bench/bench_insn --check tests/bench/insn.ref\n'
+endef
+
 test-unit:
 	bash scripts/deps.sh core
-	$(MAKE) unit-bins
-	@{ $(unit_list); } | tests/run-tests.sh
+	$(MAKE) unit-bins $(BUILD)/bench/bench_insn
+	@{ $(unit_list); $(insn_list); } | tests/run-tests.sh
 
 # ---- fuzzing (clang's libFuzzer) ----
 # fuzz_arena: the arena validator and the core on a hostile arena;
@@ -295,9 +302,9 @@ test-vm: vm-prepare
 # ---- everything make test runs ----
 test:
 	bash scripts/deps.sh core
-	$(MAKE) unit-bins fuzz-bins tools host-bins
+	$(MAKE) unit-bins fuzz-bins tools host-bins $(BUILD)/bench/bench_insn
 	bash tests/vm/prepare.sh
-	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(host_list); $(vm_list); } | tests/run-tests.sh
+	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(host_list); $(vm_list); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)
@@ -308,6 +315,18 @@ bench-core:
 	bash scripts/deps.sh core
 	$(MAKE) $(BUILD)/bench/bench_core
 	$(BUILD)/bench/bench_core --json $(BUILD)/bench/core.json
+
+# Instructions per message (core, libace, both sides of a round trip),
+# exact: bench_insn under callgrind.  Fixed -O2, no -march, so the counts
+# compare across runs and machines of one architecture.
+$(BUILD)/bench/bench_insn: tests/bench/bench_insn.c $(LIB_SRC) $(LIB_HDR) $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O2 -Ilib $< lib/ace_host.c $(CORE_SRC) -o $@
+
+bench-insn:
+	bash scripts/deps.sh core
+	$(MAKE) $(BUILD)/bench/bench_insn
+	bash tests/bench/insn.sh $(BUILD)/bench/bench_insn --json $(BUILD)/bench/insn.json
 
 clean:
 	rm -rf $(BUILD)

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 declare -A GROUP
-GROUP[core]="build-essential clang libclang-rt-14-dev libck-dev pkg-config git python3"
+GROUP[core]="build-essential clang libclang-rt-14-dev libck-dev pkg-config git python3 valgrind"
 # Building QEMU 7.2 from Debian's source package (minimal x86_64-softmmu):
 # toolchain, meson/ninja (the +dfsg source has no bundled meson), glib,
 # pixman, slirp (-netdev user), flex/bison, python3 + venv for configure;

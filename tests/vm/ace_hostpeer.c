@@ -616,7 +616,7 @@ static void atk_oob(u32 v)	/* an inbox link past the arena's end */
 
 static void atk_misaligned(u32 v)	/* an inbox link inside a block */
 {
-	ace_store(&slot_of(v)->inbox, H.arena.cls[0].base + 8, ACE_SEQ_CST);
+	ace_store(&slot_of(v)->inbox, ace_handle(&H.arena, 0, 0) + 8, ACE_SEQ_CST);
 	poke(v);
 }
 
@@ -692,7 +692,7 @@ static void atk_freelist(u32 v)	/* class 0's free-list head misaligned */
 		return;
 	old = ace_load(&h->free[0].head, ACE_SEQ_CST);
 	ace_store(&h->free[0].head, ((old >> 32) + 1) << 32 |
-		  (H.arena.cls[0].base + 8), ACE_SEQ_CST);
+		  (ace_handle(&H.arena, 0, 0) + 8), ACE_SEQ_CST);
 	send_done(a, v);
 }
 

@@ -219,6 +219,13 @@ static void ace_remove(struct virtio_device *vdev)
 	ace_unexpose(dev);
 	ace_dev_stop(dev);
 	ace_cdev_zap_mappings(dev);
+	/*
+	 * The region outlives this driver instance (the next probe formats a
+	 * new arena in it): from here on the core must not write a word of
+	 * it on behalf of files and kernel mprocs still open.
+	 */
+	set_bit(ACE_F_WHY_LOGGED, &dev->flags);	/* nothing to log: it is gone */
+	ace_arena_break(&dev->arena, "the device was removed", 0);
 	dev_info(&vdev->dev, "/dev/%s removed\n", dev->name);
 	vdev->priv = NULL;
 	ace_dev_put(dev);

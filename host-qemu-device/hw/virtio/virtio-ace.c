@@ -44,6 +44,8 @@
 #include "hw/qdev-properties-system.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-ace.h"
+#include "migration/misc.h"
+#include "migration/postcopy-ram.h"
 #include "migration/vmstate.h"
 #include "qemu/memfd.h"
 #include "hw/core/cpu.h"
@@ -557,7 +559,8 @@ static bool virtio_ace_peer_up(VirtIOAcePeer *p)
         return false;
     }
     event_notifier_set_handler(&p->raise, virtio_ace_raise);
-    if (s->attached && !s->frozen) {
+    if (s->attached && !s->frozen && !s->loaded &&
+        !runstate_check(RUN_STATE_INMIGRATE)) {
         virtio_ace_peer_send_arena(p);
         if (s->broken_reported) {
             virtio_ace_peer_send(p, ACE_PEER_BROKEN, &s->broken,
@@ -970,7 +973,36 @@ static bool virtio_ace_init_region(VirtIOAce *s, Error **errp)
             s->region_mr = NULL;
             return false;
         }
+        if (s->region_mr->readonly) {
+            error_setg(errp, "virtio-ace: memdev '%s' is read-only; peers and "
+                       "the guest write the arena", id);
+            s->region_mr = NULL;
+            return false;
+        }
+        if (s->size) {
+            error_setg(errp, "virtio-ace: give size= or memdev=, not both "
+                       "(the region's size is the memdev's)");
+            s->region_mr = NULL;
+            return false;
+        }
+        /*
+         * Every peer gets this fd: one that can shrink lets any peer
+         * truncate it under QEMU's own mapping (SIGBUS, the VM dies).
+         */
+        if (!s->allow_unsealed &&
+            !(fcntl(memory_region_get_fd(s->region_mr), F_GET_SEALS) &
+              F_SEAL_SHRINK)) {
+            error_setg(errp, "virtio-ace: memdev '%s' can shrink (it is not a "
+                       "sealed memfd), so any host peer could truncate it "
+                       "and crash the VM: use memory-backend-memfd (sealed "
+                       "by default), or allow-unsealed=on to accept the risk",
+                       id);
+            s->region_mr = NULL;
+            return false;
+        }
         s->size = memory_region_size(s->region_mr);
+    } else if (!s->size) {
+        s->size = ACE_DEFAULT_ARENA;
     }
     if (s->size < ACE_MIN_ARENA || s->size > ACE_MAX_ARENA ||
         s->size % qemu_real_host_page_size()) {
@@ -1144,7 +1176,13 @@ static void virtio_ace_detach_peers_sync(VirtIOAce *s)
                 who[n++] = p;
             }
         }
-        if (!n || left <= 0 || poll(pfd, n, left) < 0) {
+        if (!n || left <= 0) {
+            break;
+        }
+        if (poll(pfd, n, left) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
             break;
         }
         for (i = 0; i < (uint32_t)n; i++) {
@@ -1220,8 +1258,10 @@ static int virtio_ace_pre_save(void *opaque)
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
     uint32_t i;
 
-    /* a VM that was paused before: nobody stopped it for us */
+    /* normally done already (see virtio_ace_migration_state) */
     virtio_ace_freeze(s);
+    s->nr_peers_saved = s->nr_peers;
+    s->max_mprocs_saved = s->max_mprocs;
     for (i = 0; i < s->nr_deferrals; i++) {
         VirtIOAceDeferral *d = &s->deferrals[i];
 
@@ -1233,13 +1273,23 @@ static int virtio_ace_pre_save(void *opaque)
 static int virtio_ace_post_load(VirtIODevice *vdev)
 {
     VirtIOAce *s = VIRTIO_ACE(vdev);
-    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
     uint32_t i;
 
+    if (s->nr_peers_saved != s->nr_peers ||
+        s->max_mprocs_saved != s->max_mprocs || s->events_owed > 64 ||
+        s->nr_deferrals != ACE_MAX_MPROCS) {
+        error_report("virtio-ace: incoming state does not fit this device "
+                     "(peers %u here, %u there; mprocs %u here, %u there)",
+                     s->nr_peers, s->nr_peers_saved, s->max_mprocs,
+                     s->max_mprocs_saved);
+        return -EINVAL;
+    }
     for (i = 0; i < s->nr_deferrals; i++) {
         VirtIOAceDeferral *d = &s->deferrals[i];
 
-        d->deadline_ns = d->left_ns ? now + MIN(d->left_ns, s->section_ns) : 0;
+        /* the time left starts when the VM runs (virtio_ace_vm_state) */
+        d->left_ns = d->left_ns > 0 ? MIN(d->left_ns, (int64_t)s->section_ns) : 0;
+        d->deadline_ns = 0;
     }
     s->frozen = false;
     s->loaded = true;
@@ -1266,10 +1316,32 @@ static int virtio_ace_post_load(VirtIODevice *vdev)
     info_report("virtio-ace: state loaded: %" PRId64 " block(s) of the "
                 "source's host mprocs reclaimed; the guest's mprocs carry on",
                 s->stat_migration_reclaimed);
-    for (i = 0; i < s->nr_peers; i++) {
-        if (s->peers[i].up) {
-            virtio_ace_peer_send_arena(&s->peers[i]);
-        }
+    return 0;
+}
+
+/*
+ * A migration that starts while the VM is paused (virsh save and
+ * managedsave pause first) never stops it again: detach the peers before
+ * the region's first pass instead.
+ */
+static void virtio_ace_migration_state(Notifier *n, void *data)
+{
+    VirtIOAce *s = container_of(n, VirtIOAce, migration_state);
+
+    if (migration_in_setup(data) && !runstate_is_running()) {
+        virtio_ace_freeze(s);
+    }
+}
+
+/* Postcopy would let peers touch region pages that have not arrived. */
+static int virtio_ace_postcopy_notify(NotifierWithReturn *n, void *opaque)
+{
+    struct PostcopyNotifyData *pnd = opaque;
+
+    if (pnd->reason == POSTCOPY_NOTIFY_PROBE) {
+        error_setg(pnd->errp, "virtio-ace: postcopy migration is not "
+                   "supported: host peers map the arena region directly");
+        return -ENOENT;
     }
     return 0;
 }
@@ -1280,18 +1352,32 @@ static void virtio_ace_vm_state(void *opaque, bool running, RunState state)
     uint32_t i;
 
     if (!running) {
-        if (state == RUN_STATE_FINISH_MIGRATE || state == RUN_STATE_SAVE_VM) {
+        if (state == RUN_STATE_FINISH_MIGRATE || state == RUN_STATE_SAVE_VM ||
+            state == RUN_STATE_RESTORE_VM) {
             virtio_ace_freeze(s);
         }
         return;
     }
     if (s->loaded) {
-        /* here at last: the source's peers are gone for the guest too */
+        /* here at last: the source's peers are gone for the guest too,
+         * and the peers that connected meanwhile get the arena */
+        int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+
         s->loaded = false;
+        for (i = 0; i < s->nr_deferrals; i++) {
+            VirtIOAceDeferral *d = &s->deferrals[i];
+
+            d->deadline_ns = d->left_ns ? now + d->left_ns : 0;
+        }
+        virtio_ace_arm_timer(s);
         for (i = 0; i < ACE_MAX_PEERS; i++) {
-            if ((s->peers_up_saved & (1u << i)) &&
-                !(i < s->nr_peers && s->peers[i].up)) {
+            if (s->peers_up_saved & (1u << i)) {
                 virtio_ace_event(s, ACE_EVT_PEER_DOWN, i);
+            }
+        }
+        for (i = 0; i < s->nr_peers; i++) {
+            if (s->peers[i].up && s->attached) {
+                virtio_ace_peer_send_arena(&s->peers[i]);
             }
         }
         s->peers_up_saved = 0;
@@ -1337,8 +1423,13 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
     s->drop_bh = qemu_bh_new(virtio_ace_drop_bh, s);
     s->nr_deferrals = ACE_MAX_MPROCS;
     s->deferrals = g_new0(VirtIOAceDeferral, s->nr_deferrals);
-    s->vmstate_change = qemu_add_vm_change_state_handler(virtio_ace_vm_state,
+    s->vmstate_change = qdev_add_vm_change_state_handler(dev,
+                                                         virtio_ace_vm_state,
                                                          s);
+    s->migration_state.notify = virtio_ace_migration_state;
+    add_migration_state_change_notifier(&s->migration_state);
+    s->postcopy.notify = virtio_ace_postcopy_notify;
+    postcopy_add_notifier(&s->postcopy);
     s->section_timer = timer_new_ns(QEMU_CLOCK_REALTIME,
                                     virtio_ace_section_timer, s);
     if (qemu_chr_fe_backend_connected(&s->chr)) {
@@ -1377,11 +1468,17 @@ static void virtio_ace_unrealize(DeviceState *dev)
     g_free(s->peers);
     g_free(s->doorbell_vq);
     qemu_del_vm_change_state_handler(s->vmstate_change);
+    remove_migration_state_change_notifier(&s->migration_state);
+    postcopy_remove_notifier(&s->postcopy);
     qemu_bh_delete(s->drop_bh);
     vmstate_unregister_ram(s->region_mr, dev);
-    if (s->memdev && s->region_mr) {
-        host_memory_backend_set_mapped(s->memdev, false);
+    if (s->region_mr->container) {
+        memory_region_del_subregion(s->region_mr->container, s->region_mr);
     }
+    /*
+     * A memdev stays "mapped" for good: peers that were given its fd may
+     * still hold it, so it must never become guest RAM or another device's.
+     */
     s->region_mr = NULL;
     virtio_cleanup(vdev);
 }
@@ -1411,6 +1508,8 @@ static const VMStateDescription vmstate_virtio_ace_device = {
         VMSTATE_BUFFER_UNSAFE(broken, VirtIOAce, 0,
                               sizeof(struct ace_peer_broken)),
         VMSTATE_UINT32(peers_up_saved, VirtIOAce),
+        VMSTATE_UINT32(nr_peers_saved, VirtIOAce),
+        VMSTATE_UINT32(max_mprocs_saved, VirtIOAce),
         VMSTATE_UINT32(events_owed, VirtIOAce),
         VMSTATE_UINT32(events_owed_pending, VirtIOAce),
         VMSTATE_UINT32(events_owed_broken, VirtIOAce),
@@ -1438,7 +1537,8 @@ static Property virtio_ace_properties[] = {
     DEFINE_PROP_STRING("socket", VirtIOAce, socket_path),
     DEFINE_PROP_LINK("memdev", VirtIOAce, memdev, TYPE_MEMORY_BACKEND,
                      HostMemoryBackend *),
-    DEFINE_PROP_SIZE("size", VirtIOAce, size, ACE_DEFAULT_ARENA),
+    DEFINE_PROP_SIZE("size", VirtIOAce, size, 0),   /* 0: 64 MiB */
+    DEFINE_PROP_BOOL("allow-unsealed", VirtIOAce, allow_unsealed, false),
     DEFINE_PROP_UINT32("mprocs", VirtIOAce, max_mprocs, ACE_MAX_MPROCS),
     DEFINE_PROP_UINT32("peers", VirtIOAce, nr_peers, 8),
     DEFINE_PROP_UINT32("section-ns", VirtIOAce, section_ns, 50000),

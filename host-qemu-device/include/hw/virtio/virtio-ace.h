@@ -54,6 +54,7 @@ struct VirtIOAce {
     char *socket_path;
     HostMemoryBackend *memdev;  /* the arena region's backing, or ... */
     uint64_t size;              /* ... the size of the device's own memfd */
+    bool allow_unsealed;        /* a memdev peers could truncate (QEMU too) */
     uint32_t max_mprocs;
     uint32_t nr_peers;
     uint32_t section_ns;
@@ -64,6 +65,8 @@ struct VirtIOAce {
     VirtIOAcePeer *peers;
     QIONetListener *listener;
     VMChangeStateEntry *vmstate_change;
+    Notifier migration_state;   /* a paused VM's migration: freeze early */
+    NotifierWithReturn postcopy;    /* refuses postcopy */
     QEMUBH *drop_bh;            /* drops peers marked drop */
 
     /* the arena region (virtio shared memory region ACE_SHM_ARENA) */
@@ -91,6 +94,7 @@ struct VirtIOAce {
     QEMUTimer *section_timer;
     VirtIOAceDeferral *deferrals;   /* [nr_deferrals = ACE_MAX_MPROCS] */
     uint32_t nr_deferrals;
+    uint32_t nr_peers_saved, max_mprocs_saved;  /* must match at load */
 
     /* migration and snapshots (see "Migration" in virtio-ace.c) */
     bool frozen;                /* peers detached for a final copy */

@@ -33,6 +33,18 @@ check "a memdev that is guest RAM already is refused" \
 	eval 'refused $T2 -object memory-backend-memfd,id=m0,size=128M,share=on \
 		-numa node,memdev=m0 -device virtio-ace-pci,socket=$SOCK,memdev=m0 &&
 		has $T/refused.log "memdev .m0. is already in use"'
+check "a memdev that can shrink is refused unless allow-unsealed=on" \
+	eval 'refused $T2 -object memory-backend-file,id=ar,size=16M,mem-path=$T/ar.img,share=on \
+		-device virtio-ace-pci,socket=$SOCK,memdev=ar &&
+		has $T/refused.log "memdev .ar. can shrink .* allow-unsealed=on"'
+check "a read-only memdev is refused" \
+	eval 'refused $T2 -object memory-backend-file,id=ar,size=16M,mem-path=$T/ar.img,share=on,readonly=on \
+		-device virtio-ace-pci,socket=$SOCK,memdev=ar,allow-unsealed=on &&
+		has $T/refused.log "memdev .ar. is read-only"'
+check "size= and memdev= together are refused" \
+	eval 'refused $T2 -object memory-backend-memfd,id=ar,size=16M,share=on \
+		-device virtio-ace-pci,socket=$SOCK,memdev=ar,size=16M &&
+		has $T/refused.log "give size= or memdev=, not both"'
 check "a region below 64 KiB is refused with the bounds" \
 	eval 'refused $T2 -device virtio-ace-pci,socket=$SOCK,size=4096 &&
 		has $T/refused.log "arena region must be 65536..1073741824 bytes"'

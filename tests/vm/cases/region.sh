@@ -35,13 +35,13 @@ boot_traffic numa "" \
 	-object memory-backend-ram,id=m1,size=256M -numa node,nodeid=1,memdev=m1
 
 echo "a file-backed arena (memory-backend-file: cannot be sealed):"
-ACE_TRUST_UNSEALED=1 boot_traffic file ",memdev=ar" \
+ACE_TRUST_UNSEALED=1 boot_traffic file ",memdev=ar,allow-unsealed=on" \
 	-object "memory-backend-file,id=ar,size=32M,mem-path=$T/arena.img,share=on"
 check "file: the arena is the file: 32 MiB" [ "$(stat -c %s "$T/arena.img")" = 33554432 ]
 
 echo "  and without ACE_TRUST_UNSEALED a service refuses it:"
 rm -f "$SOCK"
-vm_start region.sh traffic -- -device "virtio-ace-pci,socket=$SOCK,memdev=ar" \
+vm_start region.sh traffic -- -device "virtio-ace-pci,socket=$SOCK,memdev=ar,allow-unsealed=on" \
 	-object "memory-backend-file,id=ar,size=32M,mem-path=$T/arena2.img,share=on"
 env -u ACE_TRUST_UNSEALED timeout 100 "$hp" -t 90000 "$SOCK" probe >"$T/unsealed.log" 2>&1 || true
 check "file: the service says why it refuses the unsealed region" \

@@ -116,7 +116,8 @@ bash scripts/run-vm.sh --initrd "$B/vm/initramfs.cpio.gz" \
 	--append "clocksource=tsc tsc=reliable ace.run=/tests/bench.sh ace.args=$EPORT,$SPORT,$SCALE,$ONLY,$PROFILE" \
 	--timeout "$VM_TIMEOUT" --log "$T/console.log" -- \
 	-name bench,debug-threads=on \
-	-device "virtio-ace-pci,socket=$SOCK" \
+	# ten host services below: more than the default 8 peer slots
+	-device "virtio-ace-pci,socket=$SOCK,peers=16" \
 	-device virtio-serial-pci \
 	-chardev "socket,id=ser0,path=$T/ser-echo.sock" \
 	-device virtserialport,chardev=ser0,name=ace.echo \

@@ -39,7 +39,7 @@ insmod /lib/ace/ace.ko || exit 1
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 a=$(dmesg | sed -n 's/.*byte region at 0x0*\([0-9a-f]*\),.*/\1/p' | tail -n 1)
 echo "BENCH-INFO arena memtype: $(grep -i "0x0*$a-" /sys/kernel/debug/x86/pat_memtype_list 2>/dev/null |
-	sed 's/.*: *//' | sort -u | tr '\n' ' ')"
+	awk '{ print $NF }' | sort -u | tr '\n' ' ')"
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 &&
 	ip route add default via 10.0.2.2 || echo "BENCH-FAIL network setup"
 ip link set lo up

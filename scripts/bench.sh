@@ -60,6 +60,7 @@ say "host floors: bench_core --quick --wake (one cache line, ACE, eventfd)..."
 timeout 120 "$B/bench/bench_core" --quick --wake -n 300000 --json "$OUT/floor.json" \
 	>"$T/floor.log" 2>&1
 
+# ten ACE host services: the device gets 16 peer slots (default 8)
 say "host services: ACE echoes and sinks (poll, interrupt, adaptive), line-pong,"
 say "  ace-rngd, serial and TCP echo and sink..."
 svc_secs=$((VM_TIMEOUT + 120))
@@ -116,7 +117,6 @@ bash scripts/run-vm.sh --initrd "$B/vm/initramfs.cpio.gz" \
 	--append "clocksource=tsc tsc=reliable ace.run=/tests/bench.sh ace.args=$EPORT,$SPORT,$SCALE,$ONLY,$PROFILE" \
 	--timeout "$VM_TIMEOUT" --log "$T/console.log" -- \
 	-name bench,debug-threads=on \
-	# ten host services below: more than the default 8 peer slots
 	-device "virtio-ace-pci,socket=$SOCK,peers=16" \
 	-device virtio-serial-pci \
 	-chardev "socket,id=ser0,path=$T/ser-echo.sock" \

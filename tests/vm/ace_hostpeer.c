@@ -305,6 +305,8 @@ static int cmd_ping(const char *name, const char *dst_name, u32 count)
 	return 0;
 }
 
+static int device_poll(const char *who, int ms);
+
 static int cmd_burst(const char *dst_name, u32 count)
 {
 	double until = now() + timeout_ms / 1e3;
@@ -341,7 +343,14 @@ static int cmd_burst(const char *dst_name, u32 count)
 		}
 	}
 	printf("burst: %u messages to %s, %u kick(s)\n", count, dst_name, kicks);
-	/* our mproc stays open until we exit: the device closes it then */
+	/*
+	 * Our mproc stays open until we exit: the device closes it then.
+	 * Linger a little, so that a forwarder (ace-bridge, which drops a
+	 * message whose sender is no longer a live mproc) sees us alive.
+	 */
+	for (i = 0; i < 20; i++)
+		if (device_poll("burst", 100))
+			break;
 	return 0;
 }
 

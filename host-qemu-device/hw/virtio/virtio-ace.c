@@ -955,7 +955,7 @@ static void virtio_ace_set_status(VirtIODevice *vdev, uint8_t status)
 static bool virtio_ace_init_region(VirtIOAce *s, Error **errp)
 {
     Error *err = NULL;
-    int fd;
+    int fd, seals;
 
     if (s->memdev) {
         const char *id = object_get_canonical_path_component(OBJECT(s->memdev));
@@ -989,9 +989,8 @@ static bool virtio_ace_init_region(VirtIOAce *s, Error **errp)
          * Every peer gets this fd: one that can shrink lets any peer
          * truncate it under QEMU's own mapping (SIGBUS, the VM dies).
          */
-        if (!s->allow_unsealed &&
-            !(fcntl(memory_region_get_fd(s->region_mr), F_GET_SEALS) &
-              F_SEAL_SHRINK)) {
+        seals = fcntl(memory_region_get_fd(s->region_mr), F_GET_SEALS);
+        if (!s->allow_unsealed && (seals < 0 || !(seals & F_SEAL_SHRINK))) {
             error_setg(errp, "virtio-ace: memdev '%s' can shrink (it is not a "
                        "sealed memfd), so any host peer could truncate it "
                        "and crash the VM: use memory-backend-memfd (sealed "

@@ -217,8 +217,10 @@ static void ace_remove(struct virtio_device *vdev)
 	struct ace_dev *dev = vdev->priv;
 
 	ace_unexpose(dev);
-	ace_dev_stop(dev);
+	/* before ace_dev_stop() wakes the sleepers: one that returns with
+	 * -ENODEV must find its mapping gone already */
 	ace_cdev_zap_mappings(dev);
+	ace_dev_stop(dev);
 	/*
 	 * The region outlives this driver instance (the next probe formats a
 	 * new arena in it): from here on the core must not write a word of

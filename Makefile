@@ -254,10 +254,16 @@ $(BUILD)/tools-asan/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_
 	@mkdir -p $(dir $@)
 	$(asan_CC) $(CFLAGS_BASE) $(asan_FLAGS) -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
 
+# libace's contract under arena events (a fake device inside), ASan+UBSan
+$(BUILD)/host/test_contract: tests/host/test_contract.c $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(asan_CC) $(CFLAGS_BASE) $(asan_FLAGS) -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
+
 host-bins: $(BUILD)/host/fake_dev $(addprefix $(BUILD)/tools/,$(TOOLS)) \
-	   $(addprefix $(BUILD)/tools-asan/,$(HOST_TOOLS))
+	   $(addprefix $(BUILD)/tools-asan/,$(HOST_TOOLS)) $(BUILD)/host/test_contract
 
 define host_list
+	printf 'host/contract-asan\t120\t$(BUILD)/host/test_contract\n'; \
 	printf 'host/bridge-isolation\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools\n'; \
 	printf 'host/bridge-isolation-asan\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools-asan --sanitized\n'
 endef

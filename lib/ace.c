@@ -218,6 +218,7 @@ void ace_close(struct ace *ch)
 /* ---- mprocs ---- */
 
 static inline int stale(struct ace_mp *mp);
+static int stale_err(struct ace *ch);
 static inline int no_arena(struct ace *ch);
 
 int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
@@ -334,13 +335,24 @@ int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us)
 int ace_lookup(struct ace *ch, const char *name, int timeout_ms, uint32_t *id)
 {
 	s64 deadline = now_ns() + (s64)timeout_ms * 1000000;
+	u32 epoch = ch->host.epoch;
 	int r;
 
 	if (no_arena(ch))
 		return -ESTALE;
 	while ((r = ace_mproc_lookup(ch->a, name, id)) == -ENOENT &&
-	       now_ns() < deadline)
+	       now_ns() < deadline) {
 		usleep(5000);
+		if (ch->guest || pthread_mutex_trylock(&ch->dev_lock))
+			continue;
+		/* the wait also ends when the device or the arena goes */
+		r = ace_host_process(&ch->host, 0);
+		pthread_mutex_unlock(&ch->dev_lock);
+		if (r < 0 && ch->host.dead)
+			return seterr(ch, EPIPE, "%s", ch->host.err);
+		if (ch->host.epoch != epoch || !ch->host.attached)
+			return stale_err(ch);
+	}
 	return r ? core_err(ch, r, name) : 0;
 }
 

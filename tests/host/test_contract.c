@@ -597,6 +597,16 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/ace-contract-XXXXXX";
 	int fds0, fds1, i, k;
 
+	if (argc == 5 && !strcmp(argv[1], "--image")) {
+		/* for tests/host/test_hostile_dev.sh: a formatted arena */
+		struct dev d = { .memfd = -1 };
+		FILE *f = fopen(argv[2], "w");
+
+		dev_arena(&d, (u32)atoi(argv[3]) * 1024u, (u32)atoi(argv[4]), 1);
+		if (!f || fwrite(d.mem, 1, d.size, f) != d.size || fclose(f))
+			return 1;
+		return 0;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
 	if (!mkdtemp(dir)) {

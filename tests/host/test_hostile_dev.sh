@@ -24,14 +24,14 @@ start_dev() {
 	echo "evil_dev did not start"; cat "$dir/dev.log"; exit 1
 }
 
-# run SCENARIO TOOL ARGS...: must end within 8 s, by exit 0 or 1, with
+# run SCENARIO TOOL ARGS...: must end within 15 s, by exit 0 or 1, with
 # no sanitizer report; exit 1 must come with a message
 run() {
 	local sc=$1 tool=$2; shift 2
 	local t0 rc secs
 	runs=$((runs + 1))
 	t0=$(date +%s.%N)
-	timeout -s KILL 8 "$tools/$tool" -d "$dir/sock" "$@" >"$dir/out" 2>&1
+	timeout -s KILL 15 "$tools/$tool" -d "$dir/sock" "$@" >"$dir/out" 2>&1
 	rc=$?
 	secs=$(awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 	if [ $rc -gt 1 ] || grep -qE 'Sanitizer|runtime error' "$dir/out"; then

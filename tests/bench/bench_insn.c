@@ -62,7 +62,7 @@ static struct ace *channel(void *mem)
 		die("channel");
 	ch->dev_fd = ch->epfd = -1;
 	ch->host.sock = sv[0];	/* sv[1] stays open: the device is silent */
-	ch->host.kick_fd = ch->host.raise_fd = ch->host.ram_fd = -1;
+	ch->host.kick_fd = ch->host.raise_fd = -1;
 	ch->host.attached = 1;
 	ch->host.epoch = 1;
 	ch->host.size = ARENA;

@@ -401,7 +401,7 @@ static void stream_abort(struct stream *s, int err, const char *why)
 	if (s->state == S_OPEN || s->state == S_CONNECTING) {
 		int r = send_ctl(s->peer, ACE_STREAM_CLOSE, s->peer_sid, &c);
 
-		if (r == -EIO || r == -EPIPE || r == -ESTALE) {
+		if (r == -EIO || r == -EPIPE) {
 			stream_free(s, 1);
 			channel_error("close");
 			return;
@@ -915,7 +915,7 @@ static void on_listen(struct listener *l)
 		if (r) {
 			l->refused++;
 			stream_free(s, 1);
-			if (r == -EIO || r == -EPIPE || r == -ESTALE) {
+			if (r == -EIO || r == -EPIPE) {
 				channel_error("open");
 				return;
 			}

@@ -129,13 +129,6 @@ static void on_signal(int sig)
 		stop = 1;
 }
 
-static inline void relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
@@ -1304,7 +1297,7 @@ int main(int argc, char **argv)
 		}
 		if (mp && (mode == ACE_MODE_POLL ||
 			   (mode == ACE_MODE_ADAPTIVE && now - idle_since < spin_us * 1000ull))) {
-			relax();
+			tool_relax();
 			continue;
 		}
 		if (mp && ace_mp_arm(mp)) {

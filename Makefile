@@ -244,7 +244,7 @@ endef
 # tests/host/fake_dev.c is a device and its guest in one process; the
 # tools are also built with ASan+UBSan (build/tools-asan/) and the same
 # test runs them there, without its rate bounds (sanitizers slow it).
-HOST_TOOLS  := ace-bridge ace-stat
+HOST_TOOLS  := ace-bridge ace-stat ace-echo ace-ping ace-rngd ace-bench
 
 $(BUILD)/host/fake_dev: tests/host/fake_dev.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
@@ -254,12 +254,19 @@ $(BUILD)/tools-asan/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_
 	@mkdir -p $(dir $@)
 	$(asan_CC) $(CFLAGS_BASE) $(asan_FLAGS) -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
 
+# libace's contract under arena events (a fake device inside), ASan+UBSan
+$(BUILD)/host/test_contract: tests/host/test_contract.c $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(asan_CC) $(CFLAGS_BASE) $(asan_FLAGS) -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
+
 host-bins: $(BUILD)/host/fake_dev $(addprefix $(BUILD)/tools/,$(TOOLS)) \
-	   $(addprefix $(BUILD)/tools-asan/,$(HOST_TOOLS))
+	   $(addprefix $(BUILD)/tools-asan/,$(HOST_TOOLS)) $(BUILD)/host/test_contract
 
 define host_list
+	printf 'host/contract-asan\t120\t$(BUILD)/host/test_contract\n'; \
 	printf 'host/bridge-isolation\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools\n'; \
-	printf 'host/bridge-isolation-asan\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools-asan --sanitized\n'
+	printf 'host/bridge-isolation-asan\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools-asan --sanitized\n'; \
+	printf 'host/hostile-dev-asan\t600\tbash tests/host/test_hostile_dev.sh $(BUILD) $(BUILD)/tools-asan\n'
 endef
 
 test-host:

@@ -49,7 +49,7 @@ struct ace {
 	struct ace_mp *mprocs;
 	int epfd;			/* host: ace_fd(), kick + socket */
 	u32 svc_epoch;			/* host: epoch ace_service() saw */
-	char err[320];
+	char err[512];
 };
 
 struct ace_mp {
@@ -120,14 +120,16 @@ int ace_is_guest(const struct ace *ch)
 	return ch->guest;
 }
 
+/* 0 while no arena is attached (host: detached, refused, connection
+ * broken) */
 uint32_t ace_arena_size(const struct ace *ch)
 {
-	return ch->a ? ch->a->size : 0;
+	return ch->a && (ch->guest || ch->host.attached) ? ch->a->size : 0;
 }
 
 uint32_t ace_max_mprocs(const struct ace *ch)
 {
-	return ch->a ? ch->a->nr_mprocs : 0;
+	return ch->a && (ch->guest || ch->host.attached) ? ch->a->nr_mprocs : 0;
 }
 
 /* ---- opening ---- */
@@ -215,6 +217,10 @@ void ace_close(struct ace *ch)
 
 /* ---- mprocs ---- */
 
+static inline int stale(struct ace_mp *mp);
+static int stale_err(struct ace *ch);
+static inline int no_arena(struct ace *ch);
+
 int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 		  struct ace_mp **mpp)
 {
@@ -225,6 +231,8 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 	*mpp = NULL;
 	if (mode > ACE_MODE_ADAPTIVE)
 		return seterr(ch, EINVAL, "mode %u is not poll, interrupt or adaptive", mode);
+	if (no_arena(ch))
+		return -ESTALE;
 	if (ch->guest) {
 		struct ace_ioc_open o = { .flags = ACE_OPEN_CREATE, .mode = mode };
 
@@ -315,6 +323,8 @@ int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us)
 {
 	if (mode > ACE_MODE_ADAPTIVE)
 		return seterr(mp->ch, EINVAL, "bad mode %u", mode);
+	if (stale(mp))
+		return -ESTALE;
 	mp->mode = mode;
 	mp->spin_us = spin_us ? spin_us : DEFAULT_SPIN_US;
 	ace_store(&ace_mproc_at(mp->ch->a, ACE_ID_SLOT(mp->id))->mode, mode,
@@ -325,16 +335,31 @@ int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us)
 int ace_lookup(struct ace *ch, const char *name, int timeout_ms, uint32_t *id)
 {
 	s64 deadline = now_ns() + (s64)timeout_ms * 1000000;
+	u32 epoch = ch->host.epoch;
 	int r;
 
+	if (no_arena(ch))
+		return -ESTALE;
 	while ((r = ace_mproc_lookup(ch->a, name, id)) == -ENOENT &&
-	       now_ns() < deadline)
+	       now_ns() < deadline) {
 		usleep(5000);
+		if (ch->guest || pthread_mutex_trylock(&ch->dev_lock))
+			continue;
+		/* the wait also ends when the device or the arena goes */
+		r = ace_host_process(&ch->host, 0);
+		pthread_mutex_unlock(&ch->dev_lock);
+		if (r < 0 && ch->host.dead)
+			return seterr(ch, EPIPE, "%s", ch->host.err);
+		if (ch->host.epoch != epoch || !ch->host.attached)
+			return stale_err(ch);
+	}
 	return r ? core_err(ch, r, name) : 0;
 }
 
 int ace_slot_name(struct ace *ch, uint32_t slot, char name[48], uint32_t *id)
 {
+	if (no_arena(ch))
+		return -ESTALE;
 	return ace_mproc_name(ch->a, slot, name, id);
 }
 
@@ -342,6 +367,8 @@ int ace_name_of(struct ace *ch, uint32_t id, char name[48])
 {
 	u32 now;
 
+	if (no_arena(ch))
+		return -ESTALE;
 	if (ace_mproc_check(ch->a, id) ||
 	    ace_mproc_name(ch->a, ACE_ID_SLOT(id), name, &now) || now != id)
 		return -ENOENT;
@@ -350,12 +377,24 @@ int ace_name_of(struct ace *ch, uint32_t id, char name[48])
 
 /* ---- messages ---- */
 
-/* Host: the guest detached or re-attached its arena since the mproc was
- * created; the mproc (and every block it knew) is gone. */
+/*
+ * Host: the arena the handle was made in is gone: the guest detached it
+ * or attached another (taken or refused), or the connection broke.  The
+ * handle must not touch the arena again (its memory may be unmapped or
+ * hold another arena); -ESTALE, with the event in words.
+ */
 static int ace_noinline stale_err(struct ace *ch)
 {
-	return seterr(ch, EPIPE, "the guest detached or replaced its arena "
-		      "(reboot?): create the mproc again");
+	const char *todo;
+
+	if (ch->host.dead)
+		todo = "close the channel and open it again";
+	else if (ch->host.attached)
+		todo = "close this mproc and create it again";
+	else
+		todo = "close this mproc; create it again after ACE_SVC_ATTACHED";
+	return seterr(ch, ESTALE, "made in an arena that is gone: %s: %s",
+		      ch->host.event, todo);
 }
 
 static inline int stale(struct ace_mp *mp)
@@ -364,6 +403,14 @@ static inline int stale(struct ace_mp *mp)
 
 	if (ace_likely(ch->guest ||
 		       (mp->epoch == ch->host.epoch && ch->host.attached)))
+		return 0;
+	return stale_err(ch);
+}
+
+/* A channel call: is there an arena to look at? */
+static inline int no_arena(struct ace *ch)
+{
+	if (ace_likely(ch->guest || ch->host.attached))
 		return 0;
 	return stale_err(ch);
 }
@@ -394,9 +441,11 @@ static int ace_noinline device_look(struct ace_mp *mp)
 		return 0;	/* another thread is reading the socket */
 	r = ace_host_process(&ch->host, 0);
 	pthread_mutex_unlock(&ch->dev_lock);
-	if (r < 0)
-		return seterr(ch, -r, "%s", ch->host.err);
-	return stale(mp);
+	if (r < 0 && ch->host.dead)
+		return seterr(ch, EPIPE, "%s", ch->host.err);
+	if (stale(mp))
+		return -ESTALE;
+	return r < 0 ? seterr(ch, -r, "%s", ch->host.err) : 0;
 }
 
 static inline int device_check(struct ace_mp *mp, u32 mask)
@@ -415,7 +464,7 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 	/* no device_check() here: a block is only of use once sent, and
 	 * ace_mp_send() looks */
 	if (ace_unlikely(stale(mp)))
-		return -EPIPE;
+		return -ESTALE;
 	if (ace_unlikely(len > UINT32_MAX))
 		return seterr(mp->ch, EINVAL, "%zu bytes is too large", len);
 	off = ace_cache_alloc(a, &mp->cache, (u32)len);
@@ -432,12 +481,32 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 	return 0;
 }
 
+/* Host: a buffer of an arena that is gone, given to an mproc of the new
+ * one: its data pointer is not where this arena keeps that handle's
+ * payload (the old mapping is at another address while its placeholder
+ * stays).  The core checks the handle itself. */
+static int ace_noinline foreign_buf(struct ace_mp *mp)
+{
+	return seterr(mp->ch, ESTALE, "the buffer is not of this mproc's arena "
+		      "(it is of an arena that is gone, or was changed): drop it");
+}
+
+static inline int buf_foreign(struct ace_mp *mp, const struct ace_buf *b)
+{
+	const struct ace_arena *a = mp->ch->a;
+
+	return ace_unlikely((uintptr_t)b->data !=
+			    (uintptr_t)a->base + ace_payload_off(a, b->off));
+}
+
 int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 {
 	int r;
 
 	if (ace_unlikely(stale(mp)))
-		return -EPIPE;
+		return -ESTALE;
+	if (buf_foreign(mp, b))
+		return foreign_buf(mp);
 	r = ace_cache_free(mp->ch->a, &mp->cache, b->off);
 	return ace_unlikely(r) ? core_err(mp->ch, r, "free") : 0;
 }
@@ -448,10 +517,14 @@ static void host_dispatch(struct ace *ch)
 	struct ace_mp *mp;
 	u64 one = 1;
 
+	if (!ch->host.attached)
+		return;
 	pthread_mutex_lock(&ch->lock);
 	for (mp = ch->mprocs; mp; mp = mp->next) {
 		u32 slot = ACE_ID_SLOT(mp->id);
 
+		if (mp->epoch != ch->host.epoch)
+			continue;	/* of an arena that is gone */
 		if (!(ace_pending_peek(ch->a, slot / 64) & (1ull << (slot % 64))))
 			continue;
 		if (ace_delivery(ch->a, slot, NULL) != ACE_DELIVER_NOW)
@@ -492,7 +565,9 @@ int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 	if (ace_unlikely(r < 0))
 		return r;
 	if (ace_unlikely(stale(mp)))
-		return -EPIPE;
+		return -ESTALE;
+	if (buf_foreign(mp, b))
+		return foreign_buf(mp);
 	/* The core checks the handle before it writes a word of the header. */
 	r = ace_send_msg(mp->ch->a, mp->id, dst, b->off, b->len, b->type, b->tag);
 	if (ace_likely(r == 0))
@@ -545,10 +620,12 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 		pthread_mutex_lock(&ch->dev_lock);
 		r = ace_host_process(&ch->host, 0);
 		pthread_mutex_unlock(&ch->dev_lock);
+		if (r < 0 && ch->host.dead)
+			return seterr(ch, EPIPE, "%s", ch->host.err);
+		if (stale(mp))
+			return -ESTALE;
 		if (r < 0)
 			return seterr(ch, -r, "%s", ch->host.err);
-		if (!ch->host.attached)
-			return seterr(ch, EPIPE, "the guest detached its arena");
 	}
 	return 0;
 }
@@ -638,7 +715,7 @@ recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
 		if (r < 0)
 			return r;
 		if (stale(mp))
-			return -EPIPE;
+			return -ESTALE;
 		r = recv_now(mp, b, 0, n);
 		if (r)
 			return r;
@@ -653,7 +730,7 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 	if (ace_unlikely(r < 0))
 		return r;
 	if (ace_unlikely(stale(mp)))
-		return -EPIPE;
+		return -ESTALE;
 	r = recv_now(mp, b, 0, n);
 	if (r || timeout_ns == ACE_NOWAIT)
 		return r;
@@ -693,17 +770,19 @@ int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 
 int ace_mp_section_begin(struct ace_mp *mp)
 {
-	int r = stale(mp) ? -EPIPE : ace_section_begin(mp->ch->a, &mp->rx);
+	int r = stale(mp) ? -ESTALE : ace_section_begin(mp->ch->a, &mp->rx);
 
-	if (r == -EPIPE)
+	if (r == -ESTALE)
 		return r;
 	return r ? core_err(mp->ch, r, "section begin") : 0;
 }
 
 int ace_mp_section_end(struct ace_mp *mp)
 {
-	int r = ace_section_end(mp->ch->a, &mp->rx);
+	int r = stale(mp) ? -ESTALE : ace_section_end(mp->ch->a, &mp->rx);
 
+	if (r == -ESTALE)
+		return r;
 	return r < 0 ? core_err(mp->ch, r, "section end") : r;
 }
 
@@ -731,8 +810,11 @@ int ace_mp_fd(struct ace_mp *mp)
 
 int ace_mp_arm(struct ace_mp *mp)
 {
-	int r = ace_arm(mp->ch->a, &mp->rx);
+	int r;
 
+	if (stale(mp))
+		return -ESTALE;
+	r = ace_arm(mp->ch->a, &mp->rx);
 	if (r < 0)
 		return core_err(mp->ch, r, "arm");
 	/* Host: a kick may be waiting for our peer; dispatch it so the fd
@@ -744,8 +826,11 @@ int ace_mp_arm(struct ace_mp *mp)
 
 int ace_mp_disarm(struct ace_mp *mp)
 {
-	int r = ace_disarm(mp->ch->a, &mp->rx);
+	int r;
 
+	if (stale(mp))
+		return -ESTALE;
+	r = ace_disarm(mp->ch->a, &mp->rx);
 	return r ? core_err(mp->ch, r, "disarm") : 0;
 }
 
@@ -794,14 +879,20 @@ int ace_service(struct ace *ch)
 	if (ace_host_take_kicks(&ch->host))
 		host_dispatch(ch);
 	r = ace_host_process(&ch->host, 0);
-	if (r < 0)
-		return seterr(ch, -r, "%s", ch->host.err);
+	if (r < 0 && ch->host.dead)
+		return seterr(ch, EPIPE, "%s", ch->host.err);
+	if (r < 0) {
+		/* a new arena refused: reported once, here */
+		ch->svc_epoch = ch->host.epoch;
+		return seterr(ch, -r, "%s: %s", ch->host.event,
+			      "every mproc is stale; wait for ACE_SVC_ATTACHED");
+	}
 	if (ch->svc_epoch == ch->host.epoch)
 		return 0;
 	ch->svc_epoch = ch->host.epoch;
 	if (ch->host.attached)
 		return ACE_SVC_ATTACHED;
-	seterr(ch, EPIPE, "the guest detached its arena");
+	seterr(ch, ESTALE, "%s", ch->host.event);
 	return ACE_SVC_DETACHED;
 }
 
@@ -825,6 +916,8 @@ int ace_stats(struct ace *ch, uint32_t id, struct ace_stats *st)
 	struct ace_mproc *e;
 	u32 q, f;
 
+	if (no_arena(ch))
+		return -ESTALE;
 	if (ace_mproc_check(ch->a, id))
 		return seterr(ch, ENOENT, "no mproc 0x%x", id);
 	e = ace_mproc_at(ch->a, ACE_ID_SLOT(id));
@@ -841,6 +934,8 @@ int ace_stats(struct ace *ch, uint32_t id, struct ace_stats *st)
 
 int ace_census(struct ace *ch, struct ace_census *c)
 {
+	if (no_arena(ch))
+		return -ESTALE;
 	c->total = ch->a->total_blocks;
 	return ace_block_census(ch->a, 0, &c->held, &c->queued, &c->free) ?
 	       core_err(ch, -EIO, "census") : 0;

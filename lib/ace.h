@@ -18,9 +18,26 @@
  *   ace_mp_free(mp, &b);
  *
  * Every call returns 0 (or a count) on success and -errno on failure;
- * ace_error(ch) says what went wrong in words.  A broken arena (a peer
- * wrote nonsense) gives -EIO, a vanished device or peer -EPIPE: never a
- * crash.
+ * ace_error(ch) says what went wrong in words.  Never a crash, whatever
+ * the device or the guest does.  The errors every call may give, and
+ * what the application may and must do then:
+ *   -EIO     the arena is broken (a peer wrote nonsense; sticky).  May:
+ *            close its mprocs.  Must: stop using the arena's mprocs; on
+ *            the host, ace_service() then reports the guest's next arena
+ *            (ACE_SVC_ATTACHED), or close the channel.
+ *   -ESTALE  (host) the handle belongs to an arena that is gone: the
+ *            guest detached it, attached another (taken or refused), or
+ *            the connection broke; ace_error() names the event.  Nothing
+ *            of that arena is touched again.  May: ace_mp_close() the
+ *            mproc (always safe), drop its buffers (never free or send
+ *            them).  Must: create the mprocs again after
+ *            ACE_SVC_ATTACHED, or close the channel if it is dead.
+ *   -EPIPE   the device went away, broke the protocol or stalled in a
+ *            message (bounded: the caller's timeout, at most 1 s once a
+ *            message began).  Must: ace_close() the channel (that closes
+ *            every fd); may ace_open() again.
+ * A buffer (struct ace_buf) belongs to the mproc that allocated or
+ * received it; given to an mproc of another arena it gives -ESTALE.
  *
  * Threads: a channel may be shared; an mproc belongs to one thread at a
  * time (its receive cursor is not locked).
@@ -99,7 +116,8 @@ struct ace *ace_mp_channel(const struct ace_mp *mp);
 /* Change the delivery mode; spin_us is the adaptive spin (default 50). */
 int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us);
 
-/* Find an mproc by name, waiting up to timeout_ms for it to appear. */
+/* Find an mproc by name, waiting up to timeout_ms for it to appear; the
+ * wait ends early (-EPIPE, -ESTALE) if the device or the arena goes. */
 int ace_lookup(struct ace *ch, const char *name, int timeout_ms,
 	       uint32_t *id);
 /* Name of the mproc in `slot` (for listing): 0, or -ENOENT if unused. */
@@ -145,14 +163,26 @@ void ace_mp_fd_ack(struct ace_mp *mp);
  * Event loops over whole channels (a host process serving many mprocs,
  * such as ace-bridge).  ace_fd() is readable when the channel needs
  * attention: a doorbell for one of this process's mprocs, or a message
- * from the device.  ace_service() handles it without blocking: the fds of
+ * from the device.  ace_service() handles it without blocking (a
+ * message begun but not finished is waited for at most 1 s): the fds of
  * the notified mprocs become readable, and the device's messages are
- * applied.  It returns 0, or ACE_SVC_ATTACHED when the guest attached a
- * new arena since the last call (mprocs made before it are gone: create
- * them again), ACE_SVC_DETACHED when the guest took its arena away (it
- * may come back), or -EPIPE when the device itself went away (QEMU
- * exited: close the channel).  In a guest, ace_fd() is the device's fd
- * and ace_service() returns 0.
+ * applied.  It returns:
+ *   0                 nothing changed: go on.
+ *   ACE_SVC_ATTACHED  the guest attached a new arena since the last call.
+ *                     Every mproc and buffer made before is stale
+ *                     (-ESTALE): close them, create the mprocs again.
+ *   ACE_SVC_DETACHED  the guest took its arena away (it may come back).
+ *                     Every mproc is stale and channel calls give
+ *                     -ESTALE: close the mprocs, wait for ACE_SVC_ATTACHED.
+ *   -EPIPE            the connection is gone (QEMU exited, or the device
+ *                     broke the protocol or stalled): ace_close() the
+ *                     channel; ace_open() again to wait for it.
+ *   other -errno      the guest's new arena was refused (ace_error() says
+ *                     why: -EIO a bad header, -EPROTO a bad region fd or
+ *                     message).  The old arena is gone all the same: as
+ *                     ACE_SVC_DETACHED; the channel stays and a later
+ *                     arena gives ACE_SVC_ATTACHED.
+ * In a guest, ace_fd() is the device's fd and ace_service() returns 0.
  */
 #define ACE_SVC_ATTACHED	1
 #define ACE_SVC_DETACHED	2

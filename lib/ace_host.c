@@ -49,9 +49,11 @@ static void close_fds(int *fds, int n)
 			close(fds[i]);
 }
 
-/* Read exactly n bytes, collecting any fds passed with them. */
+/* Read exactly n bytes by deadline_ms (now_ms() clock), collecting any
+ * fds passed with them.  Never blocks past the deadline: a device that
+ * stops in the middle of a message costs its connection, not a hang. */
 static int read_full(struct ace_host *h, void *buf, size_t n, int *fds,
-		     int *nfds)
+		     int *nfds, long deadline_ms)
 {
 	size_t got = 0;
 
@@ -63,14 +65,24 @@ static int read_full(struct ace_host *h, void *buf, size_t n, int *fds,
 			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 		};
 		struct cmsghdr *c;
-		ssize_t r = recvmsg(h->sock, &m, MSG_CMSG_CLOEXEC);
+		ssize_t r = recvmsg(h->sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 
 		if (r == 0)
 			return fail(h, EPIPE, "the device closed the connection (QEMU exited?)");
 		if (r < 0) {
+			struct pollfd p = { .fd = h->sock, .events = POLLIN };
+			long left = deadline_ms - now_ms();
+
 			if (errno == EINTR)
 				continue;
-			return fail(h, errno, "recvmsg: %s", strerror(errno));
+			if (errno != EAGAIN)
+				return fail(h, errno, "recvmsg: %s", strerror(errno));
+			if (left <= 0)
+				return fail(h, ETIMEDOUT, "the device stalled in the middle "
+					    "of a message (%zu of %zu bytes came)", got, n);
+			if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+				return fail(h, errno, "poll: %s", strerror(errno));
+			continue;
 		}
 		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 			int k, cnt;
@@ -88,13 +100,53 @@ static int read_full(struct ace_host *h, void *buf, size_t n, int *fds,
 					close(fd);
 			}
 		}
+		if (m.msg_flags & MSG_CTRUNC)
+			return fail(h, EPROTO, "the device passed more than %d fds with a "
+				    "message", MAX_FDS);
 		got += (size_t)r;
 	}
 	return 0;
 }
 
+/*
+ * Is fd an eventfd?  The kick and raise fds must be: a pipe or a socket
+ * in their place could block a read or a write, or never be readable.
+ * An eventfd is an anonymous inode (no file type in st_mode) that
+ * /proc/self/fd names "anon_inode:[eventfd]".  Then make it non-blocking:
+ * nothing in libace ever waits on it except through poll().
+ */
+static int take_eventfd(struct ace_host *h, int fd, const char *what)
+{
+	char path[64], link[64];
+	struct stat st;
+	ssize_t len;
+	int fl;
+
+	if (fstat(fd, &st) < 0)
+		return fail(h, errno, "HELLO: cannot stat the %s fd: %s", what,
+			    strerror(errno));
+	if (st.st_mode & S_IFMT)
+		return fail(h, EPROTO, "HELLO: the %s fd is not an eventfd (mode 0%o)",
+			    what, (unsigned int)st.st_mode);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len >= 0) {
+		link[len] = 0;
+		if (strcmp(link, "anon_inode:[eventfd]"))
+			return fail(h, EPROTO, "HELLO: the %s fd is not an eventfd (%s)",
+				    what, link);
+	}
+	/* without /proc, st_mode is the check: non-blocking covers the rest */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return fail(h, errno, "HELLO: the %s fd: fcntl: %s", what,
+			    strerror(errno));
+	return 0;
+}
+
 /* Forget the arena.  `final`: unmap it; otherwise leave private memory
- * in its place (see below) until ace_host_close(). */
+ * in its place (see below) until the next arena event or
+ * ace_host_close(). */
 static void unmap_arena(struct ace_host *h, int final)
 {
 	if (h->map && final) {
@@ -112,10 +164,24 @@ static void unmap_arena(struct ace_host *h, int final)
 			abort();	/* the region must not stay mapped */
 		h->old_map = h->map;
 		h->old_len = h->map_len;
-		h->epoch++;
 	}
 	h->map = NULL;
 	h->attached = 0;
+}
+
+/* An arena event: the arena (if any) is out of reach, every handle made
+ * before is stale; `fmt` says what happened, for ace_error(). */
+static void arena_event(struct ace_host *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void arena_event(struct ace_host *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	unmap_arena(h, 0);
+	h->epoch++;
+	va_start(ap, fmt);
+	vsnprintf(h->event, sizeof(h->event), fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -164,48 +230,65 @@ static int check_region_fd(struct ace_host *h, int fd, u32 size,
 		    "ACE_TRUST_UNSEALED=1 to accept a file-backed region");
 }
 
-/* ARENA: check the region fd, map the arena from its offset 0, attach. */
-static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
+/*
+ * ARENA: the guest attached a new arena.  Whatever comes of it, the old
+ * one is gone (the new one may live in the same pages): it is unmapped
+ * first.  Then check the region fd, map the arena from offset 0 and
+ * validate it into a copy: h->arena changes only when the new arena is
+ * taken, so a refused one leaves nothing half-attached behind.
+ */
+static int apply_arena(struct ace_host *h, const u8 *body, u32 len,
+		       int nfds, int fd)
 {
-	struct ace_peer_arena pa;
+	struct ace_peer_arena pa = { 0 };
+	struct ace_arena na;
 	size_t map_len = 0;
 	u32 size;
 	u8 *map;
 	int err;
 
+	if (len == sizeof(pa))
+		memcpy(&pa, body, sizeof(pa));
+	arena_event(h, "the guest attached a new arena (generation %llu)",
+		    (unsigned long long)pa.generation);
 	if (len != sizeof(pa))
-		return fail(h, EPROTO, "ARENA message of %u bytes, not %zu", len,
-			    sizeof(pa));
-	memcpy(&pa, body, sizeof(pa));
-	size = pa.arena_size;
-	if (size < ACE_MIN_ARENA || size > ACE_MAX_ARENA || size % 4096 ||
-	    pa.region_size < size)
-		return fail(h, EPROTO, "ARENA message: bad arena size %u (region %u)",
-			    size, pa.region_size);
-	err = check_region_fd(h, fd, size, &map_len);
+		err = fail(h, EPROTO, "ARENA message of %u bytes, not %zu", len,
+			   sizeof(pa));
+	else if (nfds != 1)
+		err = fail(h, EPROTO, "ARENA with %d fds, not 1", nfds);
+	else if (pa.arena_size < ACE_MIN_ARENA || pa.arena_size > ACE_MAX_ARENA ||
+		 pa.arena_size % 4096 || pa.region_size < pa.arena_size)
+		err = fail(h, EPROTO, "ARENA message: bad arena size %u (region %u)",
+			   pa.arena_size, pa.region_size);
+	else
+		err = check_region_fd(h, fd, pa.arena_size, &map_len);
 	if (err)
-		return err;
-	unmap_arena(h, 0);
-	h->map_len = map_len;
-	map = mmap(NULL, h->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return fail(h, errno, "map the %u-byte arena: %s", size,
-			    strerror(errno));
+		goto refused;
+	size = pa.arena_size;
+	map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		err = fail(h, errno, "map the %u-byte arena: %s", size,
+			   strerror(errno));
+		goto refused;
+	}
+	if (ace_arena_attach(&na, map, size)) {
+		err = fail(h, EIO, "the guest's arena is refused: %s (0x%x)",
+			   ace_arena_why(&na), na.why_value);
+		munmap(map, map_len);
+		goto refused;
+	}
+	h->arena = na;
 	h->map = map;
+	h->map_len = map_len;
 	h->size = size;
 	h->generation = pa.generation;
-	if (ace_arena_attach(&h->arena, map, size)) {
-		int e = fail(h, EIO, "the guest's arena is refused: %s (0x%x)",
-			     ace_arena_why(&h->arena), h->arena.why_value);
-
-		munmap(map, h->map_len);
-		h->map = NULL;
-		return e;
-	}
 	h->attached = 1;
 	h->broken_told = 0;
-	h->epoch++;
 	return 0;
+refused:
+	snprintf(h->event, sizeof(h->event), "the guest's new arena (generation "
+		 "%llu) was refused: %.250s", (unsigned long long)pa.generation, h->err);
+	return err;
 }
 
 /*
@@ -260,14 +343,16 @@ void ace_host_report_broken(struct ace_host *h)
 		return;
 }
 
-/* Read one message; 0 or -errno. */
-static int handle_one(struct ace_host *h)
+/* Read one message; 0, -errno for a refused arena, or a fatal -errno
+ * with *fatal set (the stream is lost or the device is gone). */
+static int handle_one(struct ace_host *h, long deadline_ms, int *fatal)
 {
 	struct ace_peer_msg m;
 	int fds[MAX_FDS], nfds = 0, ret = 0;
 	u8 *body = NULL;
 
-	ret = read_full(h, &m, sizeof(m), fds, &nfds);
+	*fatal = 1;
+	ret = read_full(h, &m, sizeof(m), fds, &nfds, deadline_ms);
 	if (ret)
 		goto out;
 	if (m.magic != ACE_PEER_MAGIC || m.len > MAX_BODY) {
@@ -280,13 +365,15 @@ static int handle_one(struct ace_host *h)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = read_full(h, body, m.len, fds, &nfds);
+	ret = read_full(h, body, m.len, fds, &nfds, deadline_ms);
 	if (ret)
 		goto out;
+	*fatal = 0;
 	switch (m.type) {
 	case ACE_PEER_HELLO: {
 		const struct ace_peer_hello *hi = (const void *)body;
 
+		*fatal = 1;	/* a bad HELLO: nothing to go on with */
 		if (m.len < sizeof(*hi) || nfds != 2) {
 			ret = fail(h, EPROTO, "HELLO with %u bytes and %d fds", m.len, nfds);
 			break;
@@ -305,21 +392,23 @@ static int handle_one(struct ace_host *h)
 			ret = fail(h, EPROTO, "a second HELLO from the device");
 			break;
 		}
+		ret = take_eventfd(h, fds[0], "kick");
+		if (!ret)
+			ret = take_eventfd(h, fds[1], "raise");
+		if (ret)
+			break;
 		h->peer = hi->peer;
 		h->max_peers = hi->max_peers;
 		h->section_ns = hi->section_ns;
 		h->kick_fd = fds[0];
 		h->raise_fd = fds[1];
 		nfds = 0;
+		*fatal = 0;
 		break;
 	}
 	case ACE_PEER_ARENA:
-		if (nfds != 1) {
-			ret = fail(h, EPROTO, "ARENA with %d fds", nfds);
-			break;
-		}
 		/* the mapping keeps the region; its fd is closed below */
-		ret = apply_arena(h, body, m.len, fds[0]);
+		ret = apply_arena(h, body, m.len, nfds, nfds ? fds[0] : -1);
 		break;
 	case ACE_PEER_DETACH: {
 		/* Acknowledge once the arena is out of reach: a device that
@@ -329,13 +418,16 @@ static int handle_one(struct ace_host *h)
 			.magic = ACE_PEER_MAGIC, .type = ACE_PEER_DETACHED,
 		};
 
-		unmap_arena(h, 0);
+		if (h->attached)
+			arena_event(h, "the guest detached its arena (generation %llu)",
+				    (unsigned long long)h->generation);
 		if (send(h->sock, &ack, sizeof(ack), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			break;	/* a device that is gone needs no answer */
 		break;
 	}
 	case ACE_PEER_FULL:
 		ret = fail(h, EBUSY, "the device has no free peer slot");
+		*fatal = 1;
 		break;
 	case ACE_PEER_BROKEN:
 		take_broken(h, body, m.len);
@@ -349,23 +441,49 @@ out:
 	return ret;
 }
 
+/* The connection is lost: keep why, forget the arena.  Its fds are
+ * closed by ace_host_close() (the application may still poll them). */
+static int conn_dead(struct ace_host *h, int err)
+{
+	char why[sizeof(h->err)];
+
+	memcpy(why, h->err, sizeof(why));
+	h->dead = err ? err : EPIPE;
+	arena_event(h, "the connection to the device broke: %s", why);
+	memcpy(h->err, why, sizeof(why));
+	return -EPIPE;
+}
+
 int ace_host_process(struct ace_host *h, int timeout_ms)
 {
 	struct pollfd p = { .fd = h->sock, .events = POLLIN };
-	int n = 0, r;
+	int n = 0, r, fatal;
+	long t0 = now_ms();
 
+	if (h->dead)
+		return -EPIPE;	/* h->err still says why */
 	/* A budget per call: a device (a guest resetting it in a loop) that
 	 * keeps sending cannot hold the caller here; the rest waits on the
 	 * socket, still readable, for the next call. */
 	while (n < ACE_HOST_BUDGET) {
-		r = poll(&p, 1, n ? 0 : timeout_ms);
+		long wait = n ? 0 : timeout_ms - (now_ms() - t0), bound;
+
+		r = poll(&p, 1, wait < 0 ? 0 : (int)wait);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return n;
-		if (p.revents & (POLLHUP | POLLERR) && !(p.revents & POLLIN))
-			return fail(h, EPIPE, "the device closed the connection (QEMU exited?)");
-		r = handle_one(h);
+		if (p.revents & (POLLHUP | POLLERR) && !(p.revents & POLLIN)) {
+			fail(h, EPIPE, "the device closed the connection (QEMU exited?)");
+			return conn_dead(h, EPIPE);
+		}
+		/* once a message has begun, it must end within the caller's
+		 * time, or ACE_HOST_MSG_MS if that is shorter */
+		bound = timeout_ms > 0 && timeout_ms < ACE_HOST_MSG_MS ?
+			timeout_ms : ACE_HOST_MSG_MS;
+		r = handle_one(h, now_ms() + bound, &fatal);
+		if (r && fatal)
+			return conn_dead(h, -r);
 		if (r)
 			return r;
 		n++;
@@ -439,7 +557,10 @@ int ace_host_raise(struct ace_host *h)
 {
 	u64 one = 1;
 
-	if (write(h->raise_fd, &one, sizeof(one)) != sizeof(one))
+	if (h->dead)
+		return -EPIPE;
+	/* non-blocking: EAGAIN means the counter is full, i.e. raised */
+	if (write(h->raise_fd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
 		return fail(h, errno, "raise: %s", strerror(errno));
 	return 0;
 }

@@ -27,7 +27,11 @@ struct ace_host {
 	size_t old_len;
 	u32 size;
 	u64 generation;
-	u32 epoch;		/* +1 at every attach and detach */
+	u32 epoch;		/* +1 at every arena event: a new arena
+				 * (taken or refused), a detach, a
+				 * broken connection */
+	char event[320];	/* the last arena event, in words */
+	int dead;		/* the connection is broken (-errno) */
 	void *old_map;		/* a detached arena's placeholder */
 	struct ace_arena arena;
 	/* a broken arena: told to the device once; or told by it, why */
@@ -44,9 +48,17 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms);
 /* Read and apply the messages the device has sent (ARENA maps and
  * attaches the arena, DETACH unmaps it), at most ACE_HOST_BUDGET per
  * call: the socket stays readable while more wait.  Waits up to
- * timeout_ms for the first one (0: do not wait).  Returns the number
- * handled, or -errno: -EPIPE when the device went away (QEMU exited). */
+ * timeout_ms for the first one (0: do not wait).  A message whose first
+ * byte is in must arrive whole within timeout_ms, or ACE_HOST_MSG_MS
+ * when that is shorter (a device sends each message in one go).
+ * Returns the number handled, or -errno:
+ *   -EPIPE   the connection is broken (the device went away, stalled in
+ *            a message, or broke the protocol); h->dead is set, every
+ *            later call says the same, and the arena is unmapped;
+ *   other    a new arena was refused (h->err says why); the old one is
+ *            gone all the same (h->epoch moved), the connection stays. */
 #define ACE_HOST_BUDGET	16
+#define ACE_HOST_MSG_MS	1000
 int ace_host_process(struct ace_host *h, int timeout_ms);
 
 /* Wait until an arena is attached (processing messages meanwhile). */

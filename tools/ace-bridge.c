@@ -479,7 +479,7 @@ static struct link *make_link(struct vm *home, struct vm *far, uint32_t id,
 			       tool_esc(q, esc, sizeof(esc)),
 			       err_of(home->ch, esc + 256, 256));
 		free(l);
-		if (r == -EIO || r == -EPIPE)
+		if (r == -EIO || r == -EPIPE || r == -ESTALE)
 			vm_error(home, "create");
 		return NULL;
 	}
@@ -631,7 +631,7 @@ static int forward(struct link *l, struct ace_buf *m)
 	if (!back)
 		goto drop;
 	r = ace_mp_alloc(back->mp, m->len, &nb);
-	if (r == -EIO || r == -EPIPE) {
+	if (r == -EIO || r == -EPIPE || r == -ESTALE) {
 		vm_error(b, "alloc");
 		return 1;
 	}
@@ -641,7 +641,7 @@ static int forward(struct link *l, struct ace_buf *m)
 	nb.type = m->type;
 	nb.tag = m->tag;
 	r = ace_mp_send(back->mp, l->far_id, &nb);
-	if (r == -EIO || r == -EPIPE) {
+	if (r == -EIO || r == -EPIPE || r == -ESTALE) {
 		vm_error(b, "send");
 		return 1;
 	}

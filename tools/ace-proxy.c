@@ -394,7 +394,7 @@ static void stream_abort(struct stream *s, int err, const char *why)
 	if (s->state == S_OPEN || s->state == S_CONNECTING) {
 		int r = send_ctl(s->peer, ACE_STREAM_CLOSE, s->peer_sid, &c);
 
-		if (r == -EIO || r == -EPIPE) {
+		if (r == -EIO || r == -EPIPE || r == -ESTALE) {
 			stream_free(s, 1);
 			channel_error("close");
 			return;
@@ -908,7 +908,7 @@ static void on_listen(struct listener *l)
 		if (r) {
 			l->refused++;
 			stream_free(s, 1);
-			if (r == -EIO || r == -EPIPE) {
+			if (r == -EIO || r == -EPIPE || r == -ESTALE) {
 				channel_error("open");
 				return;
 			}

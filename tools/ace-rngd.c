@@ -215,14 +215,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	while (!stop && (!end_ns || tool_now_ns() < end_ns)) {
 		got = ace_mp_recv_batch(d.mp, b, 32, 200000000);	/* 200 ms */
-		if (got == -EPIPE) {	/* the guest or QEMU went away */
+		if (got == -EPIPE || got == -ESTALE) {	/* the guest or QEMU went away */
 			fprintf(stderr, "ace-rngd: %s\n", ace_error(ch));
 			break;
 		}
 		TOOL_CHECK("ace-rngd", ch, got);
 		for (i = 0; i < got && !stop; i++) {
 			c = serve(&d, &b[i]);
-			if (c == -EPIPE)
+			if (c == -EPIPE || c == -ESTALE)
 				stop = 1;
 			else
 				TOOL_CHECK("ace-rngd", ch, c);

@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: (GPL-2.0 OR MIT)
+/*
+ * test_contract - libace's contract under every arena event, with a fake
+ * device on the peer socket (no QEMU): a handle (mproc, received buffer)
+ * of an arena that is gone, replaced or refused gives -ESTALE and
+ * ace_error() names the event; no call touches memory of a gone arena.
+ * Built with ASan+UBSan in `make test-host`.
+ *
+ *   refused      a new arena libace refuses (a bad class), then every
+ *                call on the old mproc and on the channel
+ *   racing       a header rewritten while libace attaches: each ARENA
+ *                taken or refused, the old mproc stale either way
+ *   smaller      ACE_SVC_ATTACHED with a smaller arena (fewer slots),
+ *                then ace_mp_set_mode() and the rest on the old mproc
+ *                (whose slot is past the new table), and an old buffer
+ *                given to a new mproc
+ *   stall        a device that stops in the middle of HELLO, and in the
+ *                middle of a message later: ace_open() and ace_service()
+ *                end by their bounds, the channel is dead (-EPIPE)
+ *   pipe         a pipe where the kick eventfd belongs: refused
+ *   blocking     blocking eventfds from the device: no call waits in a
+ *                read of the kick fd
+ *   fds          the process's fd count is the same after all of it
+ *
+ *   test_contract [CASE...]   (default: all)
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "../../shared/ace_core.h"
+#include "../../lib/ace.h"
+
+static char sock_path[108];
+static int lfd = -1;
+static int failures;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "FAIL %s:%d: ", __func__, __LINE__);	\
+		fprintf(stderr, __VA_ARGS__);				\
+		fprintf(stderr, "\n");					\
+		failures++;						\
+	}								\
+} while (0)
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+/* ---- the fake device ---- */
+
+struct dev {
+	int conn;		/* the accepted peer connection */
+	int kick, raise;	/* what HELLO passes */
+	int memfd;
+	u8 *mem;
+	u32 size;
+	u64 gen;
+};
+
+static int send_msg(int s, u32 type, const void *body, u32 len, const int *fds,
+		    int nfds)
+{
+	struct ace_peer_msg h = { .magic = ACE_PEER_MAGIC, .type = type, .len = len };
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)body, len } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+
+	if (nfds) {
+		struct cmsghdr *c;
+
+		m.msg_control = cbuf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	return sendmsg(s, &m, MSG_NOSIGNAL) == (ssize_t)(sizeof(h) + len) ? 0 : -1;
+}
+
+/* A fresh sealed memfd holding a formatted arena of size bytes. */
+static void dev_arena(struct dev *d, u32 size, u32 nr_mprocs, u64 gen)
+{
+	struct ace_geometry g;
+	struct ace_arena a;
+
+	if (d->mem)
+		munmap(d->mem, d->size);
+	if (d->memfd >= 0)
+		close(d->memfd);
+	d->memfd = memfd_create("test-arena", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (d->memfd < 0 || ftruncate(d->memfd, size) ||
+	    fcntl(d->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW)) {
+		perror("memfd");
+		exit(1);
+	}
+	d->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, d->memfd, 0);
+	if (d->mem == MAP_FAILED || ace_geometry_default(size, nr_mprocs, &g) ||
+	    ace_arena_init(&a, d->mem, size, &g, gen)) {
+		fprintf(stderr, "cannot format a %u-byte arena\n", size);
+		exit(1);
+	}
+	d->size = size;
+	d->gen = gen;
+}
+
+static void dev_send_arena(struct dev *d)
+{
+	struct ace_peer_arena b = {
+		.arena_size = d->size, .region_size = d->size, .generation = d->gen,
+	};
+
+	if (send_msg(d->conn, ACE_PEER_ARENA, &b, sizeof(b), &d->memfd, 1)) {
+		perror("send ARENA");
+		exit(1);
+	}
+}
+
+static void dev_send(struct dev *d, u32 type)
+{
+	if (send_msg(d->conn, type, NULL, 0, NULL, 0)) {
+		perror("send");
+		exit(1);
+	}
+}
+
+/* HELLO modes */
+enum { HELLO_OK, HELLO_PIPE, HELLO_HALF, HELLO_BLOCKING };
+
+struct accept_arg {
+	struct dev *d;
+	int hello;
+};
+
+static void *dev_accept(void *arg)
+{
+	struct accept_arg *x = arg;
+	struct dev *d = x->d;
+	struct ace_peer_hello hi = {
+		.abi_version = ACE_ABI_VERSION, .peer = 0, .max_peers = 4,
+		.section_ns = 1000000,
+	};
+	int fds[2], p[2] = { -1, -1 };
+
+	d->conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (d->conn < 0) {
+		perror("accept");
+		exit(1);
+	}
+	if (x->hello == HELLO_HALF) {
+		struct ace_peer_msg h = { .magic = ACE_PEER_MAGIC,
+					  .type = ACE_PEER_HELLO, .len = sizeof(hi) };
+
+		/* the header and 4 bytes of the body, then nothing */
+		if (send(d->conn, &h, sizeof(h), MSG_NOSIGNAL) < 0 ||
+		    send(d->conn, &hi, 4, MSG_NOSIGNAL) < 0)
+			perror("send");
+		return NULL;
+	}
+	/* QEMU's eventfds are non-blocking; a device's need not be */
+	d->kick = eventfd(0, EFD_CLOEXEC |
+			  (x->hello == HELLO_BLOCKING ? 0 : EFD_NONBLOCK));
+	d->raise = eventfd(0, EFD_CLOEXEC |
+			   (x->hello == HELLO_BLOCKING ? 0 : EFD_NONBLOCK));
+	fds[0] = d->kick;
+	fds[1] = d->raise;
+	if (x->hello == HELLO_PIPE) {
+		if (pipe2(p, O_CLOEXEC))
+			exit(1);
+		fds[0] = p[0];
+	}
+	if (send_msg(d->conn, ACE_PEER_HELLO, &hi, sizeof(hi), fds, 2))
+		perror("send HELLO");
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	if (x->hello == HELLO_PIPE)
+		return NULL;	/* refused: the connection is closed */
+	dev_send_arena(d);
+	return NULL;
+}
+
+/* Open a channel on a fresh fake device with a 1 MiB, 64-slot arena. */
+static int open_dev(struct dev *d, struct ace **ch, int hello, int timeout_ms)
+{
+	struct accept_arg x = { d, hello };
+	pthread_t t;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->conn = d->kick = d->raise = d->memfd = -1;
+	dev_arena(d, 1u << 20, 64, 1);
+	pthread_create(&t, NULL, dev_accept, &x);
+	r = ace_open(ch, sock_path, timeout_ms);
+	pthread_join(t, NULL);
+	return r;
+}
+
+static void dev_close(struct dev *d)
+{
+	if (d->conn >= 0)
+		close(d->conn);
+	if (d->kick >= 0)
+		close(d->kick);
+	if (d->raise >= 0)
+		close(d->raise);
+	if (d->memfd >= 0)
+		close(d->memfd);
+	if (d->mem)
+		munmap(d->mem, d->size);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Let libace read what the device sent: ace_service() until a result
+ * other than 0 (or 50 tries). */
+static int service(struct ace *ch)
+{
+	int r = 0, i;
+
+	for (i = 0; i < 50 && !r; i++) {
+		r = ace_service(ch);
+		if (!r)
+			usleep(2000);
+	}
+	return r;
+}
+
+/* Every call on an mproc of a gone arena: -ESTALE and the event named. */
+static void expect_stale(struct ace *ch, struct ace_mp *mp, struct ace_buf *held,
+			 const char *event)
+{
+	struct ace_buf b;
+	int r;
+
+#define STALE(call) do {						\
+	r = (call);							\
+	CHECK(r == -ESTALE, "%s returned %d, not -ESTALE (%s)", #call, r,\
+	      ace_error(ch));						\
+	CHECK(strstr(ace_error(ch), event), "%s: \"%s\" does not say \"%s\"",\
+	      #call, ace_error(ch), event);				\
+} while (0)
+	STALE(ace_mp_set_mode(mp, ACE_MODE_INTERRUPT, 10));
+	STALE(ace_mp_alloc(mp, 64, &b));
+	STALE(ace_mp_send(mp, ace_mp_id(mp), held));
+	STALE(ace_mp_free(mp, held));
+	STALE(ace_mp_recv(mp, &b, ACE_NOWAIT));
+	STALE(ace_mp_recv(mp, &b, 1000000));
+	STALE(ace_mp_recv_batch(mp, &b, 1, ACE_NOWAIT));
+	STALE(ace_mp_section_begin(mp));
+	STALE(ace_mp_section_end(mp));
+	STALE(ace_mp_arm(mp));
+	STALE(ace_mp_disarm(mp));
+	ace_mp_fd_ack(mp);	/* void: must simply not crash */
+#undef STALE
+}
+
+/* ---- cases ---- */
+
+static void case_refused(void)
+{
+	struct ace_arena_hdr *h;
+	struct ace_buf held;
+	struct ace_mp *mp;
+	struct ace *ch;
+	struct dev d;
+	char name[48];
+	uint32_t id;
+	int r;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	r = ace_mp_create(ch, "svc", ACE_MODE_ADAPTIVE, &mp);
+	CHECK(r == 0, "create: %s", ace_error(ch));
+	CHECK(ace_mp_alloc(mp, 64, &held) == 0, "alloc: %s", ace_error(ch));
+	/* the guest attaches a new arena with a class libace refuses */
+	dev_arena(&d, 1u << 20, 64, 2);
+	h = (struct ace_arena_hdr *)d.mem;
+	h->classes[1].block_size = 300;
+	dev_send_arena(&d);
+	r = service(ch);
+	CHECK(r < 0 && r != -EPIPE, "ace_service: %d, not a refusal (%s)", r,
+	      ace_error(ch));
+	CHECK(strstr(ace_error(ch), "refused") && strstr(ace_error(ch), "power of two"),
+	      "ace_service says \"%s\"", ace_error(ch));
+	/* the service logs it and goes on with its mproc, as the did */
+	expect_stale(ch, mp, &held, "refused");
+	/* channel calls: no arena to look at */
+	r = ace_lookup(ch, "svc", 0, &id);
+	CHECK(r == -ESTALE, "lookup: %d", r);
+	r = ace_slot_name(ch, 0, name, &id);
+	CHECK(r == -ESTALE, "slot_name: %d", r);
+	CHECK(ace_max_mprocs(ch) == 0 && ace_arena_size(ch) == 0,
+	      "arena facts of a refused arena: %u slots, %u bytes",
+	      ace_max_mprocs(ch), ace_arena_size(ch));
+	r = ace_mp_create(ch, "svc2", ACE_MODE_POLL, &mp);
+	CHECK(r == -ESTALE, "create without an arena: %d", r);
+	if (!r)
+		ace_mp_close(mp);
+	/* and then a good arena: the service comes back */
+	dev_arena(&d, 1u << 20, 64, 3);
+	dev_send_arena(&d);
+	r = service(ch);
+	CHECK(r == ACE_SVC_ATTACHED, "after a good arena: %d (%s)", r, ace_error(ch));
+	r = ace_mp_create(ch, "svc", ACE_MODE_ADAPTIVE, &mp);
+	CHECK(r == 0, "create again: %s", ace_error(ch));
+	if (!r) {
+		struct ace_buf b;
+
+		CHECK(ace_mp_alloc(mp, 64, &b) == 0, "alloc: %s", ace_error(ch));
+		/* a buffer of a gone arena, given to the new mproc */
+		r = ace_mp_free(mp, &held);
+		CHECK(r == -ESTALE, "an old buffer freed by a new mproc: %d", r);
+		CHECK(ace_mp_free(mp, &b) == 0, "free: %s", ace_error(ch));
+		ace_mp_close(mp);
+	}
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
+struct flip {
+	volatile u32 *word;
+	volatile int stop;
+};
+
+static void *flipper(void *arg)
+{
+	struct flip *f = arg;
+	u32 good = *f->word;
+
+	while (!f->stop) {
+		__atomic_store_n(f->word, 300, __ATOMIC_RELAXED);
+		__atomic_store_n(f->word, good, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void case_racing(void)
+{
+	struct ace_mp *mp = NULL;
+	struct ace_buf held;
+	struct ace *ch;
+	struct dev d;
+	int r, i, taken = 0, refused = 0;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	for (i = 0; i < 40; i++) {
+		struct ace_arena_hdr *h;
+		struct flip f;
+		pthread_t t;
+
+		if (!mp) {
+			r = ace_mp_create(ch, "svc", ACE_MODE_ADAPTIVE, &mp);
+			if (r) {
+				CHECK(r == -ESTALE, "create: %d (%s)", r, ace_error(ch));
+				mp = NULL;
+			}
+			if (mp && ace_mp_alloc(mp, 64, &held)) {
+				CHECK(0, "alloc: %s", ace_error(ch));
+				break;
+			}
+		}
+		/* a new arena whose header the guest rewrites as it goes */
+		dev_arena(&d, 1u << 20, 64, 10 + (u64)i);
+		h = (struct ace_arena_hdr *)d.mem;
+		f.word = &h->classes[2].block_size;
+		f.stop = 0;
+		pthread_create(&t, NULL, flipper, &f);
+		dev_send_arena(&d);
+		r = service(ch);
+		f.stop = 1;
+		pthread_join(t, NULL);
+		if (r == ACE_SVC_ATTACHED)
+			taken++;
+		else if (r < 0 && r != -EPIPE)
+			refused++;
+		else
+			CHECK(0, "ace_service: %d (%s)", r, ace_error(ch));
+		if (mp) {
+			expect_stale(ch, mp, &held, "new arena");
+			CHECK(ace_mp_close(mp) == 0, "close a stale mproc: %s",
+			      ace_error(ch));
+			mp = NULL;
+		}
+	}
+	printf("racing: %d arenas taken, %d refused\n", taken, refused);
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
+static void case_smaller(void)
+{
+	struct ace_mp *mp, *low, *nmp;
+	struct ace_buf held;
+	struct ace *ch;
+	struct dev d;
+	char name[24];
+	int r, i;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	/* fill the table so the last mproc's slot is past a small table */
+	CHECK(ace_mp_create(ch, "low", ACE_MODE_POLL, &low) == 0, "%s", ace_error(ch));
+	for (i = 0, mp = NULL; i < 63; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		r = ace_mp_create(ch, name, ACE_MODE_ADAPTIVE, &mp);
+		if (r)
+			break;
+	}
+	CHECK(mp && ACE_ID_SLOT(ace_mp_id(mp)) >= 8, "the last mproc is in slot %u",
+	      mp ? ACE_ID_SLOT(ace_mp_id(mp)) : 0);
+	CHECK(ace_mp_alloc(mp, 64, &held) == 0, "alloc: %s", ace_error(ch));
+	/* the guest reboots with a smaller arena: 128 KiB, 8 slots */
+	dev_send(&d, ACE_PEER_DETACH);
+	r = service(ch);
+	CHECK(r == ACE_SVC_DETACHED, "after DETACH: %d (%s)", r, ace_error(ch));
+	expect_stale(ch, mp, &held, "detached");
+	dev_arena(&d, 128u << 10, 8, 2);
+	dev_send_arena(&d);
+	r = service(ch);
+	CHECK(r == ACE_SVC_ATTACHED, "after ARENA: %d (%s)", r, ace_error(ch));
+	CHECK(ace_max_mprocs(ch) == 8, "%u slots", ace_max_mprocs(ch));
+	/* the program sets the mode on its old mproc before re-creating it */
+	expect_stale(ch, mp, &held, "new arena");
+	expect_stale(ch, low, &held, "new arena");
+	r = ace_mp_create(ch, "again", ACE_MODE_ADAPTIVE, &nmp);
+	CHECK(r == 0, "create in the new arena: %s", ace_error(ch));
+	if (!r) {
+		r = ace_mp_send(nmp, ace_mp_id(nmp), &held);
+		CHECK(r == -ESTALE, "an old buffer sent by a new mproc: %d", r);
+		CHECK(ace_mp_set_mode(nmp, ACE_MODE_POLL, 0) == 0, "%s", ace_error(ch));
+	}
+	ace_close(ch);	/* closes the stale mprocs too */
+out:
+	dev_close(&d);
+}
+
+static void case_stall(void)
+{
+	struct ace_mp *mp;
+	struct ace_buf b;
+	struct ace *ch;
+	struct dev d;
+	long t0;
+	int r;
+
+	/* HELLO cut in the middle: ace_open ends by its timeout */
+	t0 = now_ms();
+	r = open_dev(&d, &ch, HELLO_HALF, 1500);
+	t0 = now_ms() - t0;
+	CHECK(r < 0, "open against a stalled HELLO: %d", r);
+	CHECK(t0 < 2500, "open took %ld ms with a 1500 ms timeout", t0);
+	CHECK(strstr(ace_error(ch), "stalled") || strstr(ace_error(ch), "HELLO"),
+	      "open says \"%s\"", ace_error(ch));
+	ace_close(ch);
+	dev_close(&d);
+
+	/* later: a message begun and never finished */
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_INTERRUPT, &mp) == 0, "%s",
+	      ace_error(ch));
+	{
+		struct ace_peer_msg h = { .magic = ACE_PEER_MAGIC,
+					  .type = ACE_PEER_ARENA, .len = 16 };
+
+		if (send(d.conn, &h, sizeof(h), MSG_NOSIGNAL) < 0 ||
+		    send(d.conn, "abc", 3, MSG_NOSIGNAL) < 0)
+			perror("send");
+	}
+	t0 = now_ms();
+	r = ace_service(ch);
+	t0 = now_ms() - t0;
+	CHECK(r == -EPIPE, "ace_service on a stalled message: %d (%s)", r,
+	      ace_error(ch));
+	CHECK(t0 < 3000, "ace_service took %ld ms", t0);
+	CHECK(strstr(ace_error(ch), "stalled"), "says \"%s\"", ace_error(ch));
+	r = ace_service(ch);
+	CHECK(r == -EPIPE, "a dead channel stays dead: %d", r);
+	r = ace_mp_recv(mp, &b, 1000000);
+	CHECK(r == -ESTALE && strstr(ace_error(ch), "close the channel"),
+	      "recv on a dead channel: %d (%s)", r, ace_error(ch));
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
+static void case_pipe(void)
+{
+	struct ace *ch;
+	struct dev d;
+	int r;
+
+	r = open_dev(&d, &ch, HELLO_PIPE, 1000);
+	CHECK(r < 0, "a pipe as the kick fd was taken");
+	CHECK(strstr(ace_error(ch), "not an eventfd"), "says \"%s\"", ace_error(ch));
+	ace_close(ch);
+	dev_close(&d);
+}
+
+/* Blocking eventfds (the device's choice): libace never waits in a
+ * read of the kick fd, nor in a write of the raise fd. */
+static void case_blocking(void)
+{
+	struct ace_mp *mp;
+	struct ace_buf b;
+	struct ace *ch;
+	struct dev d;
+	long t0;
+	int r, i;
+
+	r = open_dev(&d, &ch, HELLO_BLOCKING, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_INTERRUPT, &mp) == 0, "%s",
+	      ace_error(ch));
+	t0 = now_ms();
+	for (i = 0; i < 3; i++) {
+		CHECK(ace_service(ch) == 0, "service: %s", ace_error(ch));
+		ace_mp_fd_ack(mp);
+		CHECK(ace_mp_arm(mp) == 0, "arm: %s", ace_error(ch));
+		CHECK(ace_mp_disarm(mp) == 0, "disarm: %s", ace_error(ch));
+		CHECK(ace_mp_recv(mp, &b, 10000000) == 0, "recv: %s", ace_error(ch));
+	}
+	t0 = now_ms() - t0;
+	CHECK(t0 < 1000, "took %ld ms", t0);
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+	{ "refused", case_refused }, { "racing", case_racing },
+	{ "smaller", case_smaller }, { "stall", case_stall },
+	{ "pipe", case_pipe }, { "blocking", case_blocking },
+};
+
+static const char *running;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	fprintf(stderr, "FAIL: case %s hung (20 s)\n", running);
+	_exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/ace-contract-XXXXXX";
+	int fds0, fds1, i, k;
+
+	if (argc == 5 && !strcmp(argv[1], "--image")) {
+		/* for tests/host/test_hostile_dev.sh: a formatted arena */
+		struct dev d = { .memfd = -1 };
+		FILE *f = fopen(argv[2], "w");
+
+		dev_arena(&d, (u32)atoi(argv[3]) * 1024u, (u32)atoi(argv[4]), 1);
+		if (!f || fwrite(d.mem, 1, d.size, f) != d.size || fclose(f))
+			return 1;
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, on_alarm);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(sock_path, sizeof(sock_path), "%s/sock", dir);
+	strcpy(sa.sun_path, sock_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4)) {
+		perror("listen");
+		return 1;
+	}
+	fds0 = count_fds();
+	for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
+		int want = argc < 2;
+
+		for (k = 1; k < argc; k++)
+			want |= !strcmp(argv[k], cases[i].name);
+		if (!want)
+			continue;
+		k = failures;
+		running = cases[i].name;
+		alarm(20);
+		cases[i].fn();
+		alarm(0);
+		printf("%s %s\n", failures == k ? "ok" : "FAILED", cases[i].name);
+		fflush(stdout);
+	}
+	fds1 = count_fds();
+	CHECK(fds0 == fds1, "fds: %d before, %d after", fds0, fds1);
+	close(lfd);
+	unlink(sock_path);
+	rmdir(dir);
+	printf("test_contract: %d failure(s), fds %d -> %d\n", failures, fds0, fds1);
+	return failures ? 1 : 0;
+}

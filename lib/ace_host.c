@@ -19,9 +19,6 @@
 #include <sys/un.h>
 #include "ace_host.h"
 
-#define MAX_BODY 4096	/* longer than any message this ABI knows */
-#define MAX_FDS 4
-
 static int fail(struct ace_host *h, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -49,63 +46,79 @@ static void close_fds(int *fds, int n)
 			close(fds[i]);
 }
 
-/* Read exactly n bytes by deadline_ms (now_ms() clock), collecting any
- * fds passed with them.  Never blocks past the deadline: a device that
- * stops in the middle of a message costs its connection, not a hang. */
-static int read_full(struct ace_host *h, void *buf, size_t n, int *fds,
-		     int *nfds, long deadline_ms)
+/*
+ * Take what the device has sent of the message in the making, never
+ * waiting: a service that serves several devices (ace-bridge) must not
+ * stop for one that sends half a message.  The bytes and fds collect in
+ * h->rx across calls; ace_host_process() breaks the connection when a
+ * message begun stays unfinished for ACE_HOST_MSG_MS.
+ * Returns 1 when bytes came (*done set when the message is whole), 0 when
+ * none are there now, or a fatal -errno (h->err says why).
+ */
+static int rx_step(struct ace_host *h, int *done)
 {
-	size_t got = 0;
+	const size_t hdr = sizeof(h->rx.hdr);
+	char cbuf[CMSG_SPACE(sizeof(int) * ACE_HOST_MAX_FDS)];
+	struct iovec iov;
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	ssize_t r;
 
-	while (got < n) {
-		char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
-		struct iovec iov = { (char *)buf + got, n - got };
-		struct msghdr m = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-		};
-		struct cmsghdr *c;
-		ssize_t r = recvmsg(h->sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-
-		if (r == 0)
-			return fail(h, EPIPE, "the device closed the connection (QEMU exited?)");
-		if (r < 0) {
-			struct pollfd p = { .fd = h->sock, .events = POLLIN };
-			long left = deadline_ms - now_ms();
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return fail(h, errno, "recvmsg: %s", strerror(errno));
-			if (left <= 0)
-				return fail(h, ETIMEDOUT, "the device stalled in the middle "
-					    "of a message (%zu of %zu bytes came)", got, n);
-			if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-				return fail(h, errno, "poll: %s", strerror(errno));
-			continue;
-		}
-		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-			int k, cnt;
-
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			cnt = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			for (k = 0; k < cnt; k++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
-				if (*nfds < MAX_FDS)
-					fds[(*nfds)++] = fd;
-				else
-					close(fd);
-			}
-		}
-		if (m.msg_flags & MSG_CTRUNC)
-			return fail(h, EPROTO, "the device passed more than %d fds with a "
-				    "message", MAX_FDS);
-		got += (size_t)r;
+	*done = 0;
+	if (h->rx.got < hdr) {
+		iov.iov_base = (char *)&h->rx.hdr + h->rx.got;
+		iov.iov_len = hdr - h->rx.got;
+	} else {
+		iov.iov_base = h->rx.body + (h->rx.got - hdr);
+		iov.iov_len = hdr + h->rx.hdr.len - h->rx.got;
 	}
-	return 0;
+	r = recvmsg(h->sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (r == 0)
+		return fail(h, EPIPE, "the device closed the connection (QEMU exited?)");
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		return fail(h, errno, "recvmsg: %s", strerror(errno));
+	}
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		int k, cnt;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		cnt = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (k = 0; k < cnt; k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
+			if (h->rx.nfds < ACE_HOST_MAX_FDS)
+				h->rx.fds[h->rx.nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (m.msg_flags & MSG_CTRUNC)
+		return fail(h, EPROTO, "the device passed more than %d fds with a "
+			    "message", ACE_HOST_MAX_FDS);
+	if (!h->rx.got)
+		h->rx.since_ms = now_ms();
+	h->rx.got += (size_t)r;
+	if (h->rx.got == hdr &&
+	    (h->rx.hdr.magic != ACE_PEER_MAGIC || h->rx.hdr.len > ACE_HOST_MAX_BODY))
+		return fail(h, EPROTO, "bad message from the device (magic 0x%x, len %u)",
+			    h->rx.hdr.magic, h->rx.hdr.len);
+	*done = h->rx.got >= hdr && h->rx.got == hdr + h->rx.hdr.len;
+	return 1;
+}
+
+/* The message in the making is done with: close the fds nobody took. */
+static void rx_reset(struct ace_host *h)
+{
+	close_fds(h->rx.fds, h->rx.nfds);
+	h->rx.nfds = 0;
+	h->rx.got = 0;
 }
 
 /*
@@ -343,31 +356,15 @@ void ace_host_report_broken(struct ace_host *h)
 		return;
 }
 
-/* Read one message; 0, -errno for a refused arena, or a fatal -errno
- * with *fatal set (the stream is lost or the device is gone). */
-static int handle_one(struct ace_host *h, long deadline_ms, int *fatal)
+/* Act on the whole message in h->rx; 0, -errno for a refused arena, or a
+ * fatal -errno with *fatal set (the device broke the protocol).  The fds
+ * it takes it removes from h->rx; rx_reset() closes the rest. */
+static int handle_one(struct ace_host *h, int *fatal)
 {
-	struct ace_peer_msg m;
-	int fds[MAX_FDS], nfds = 0, ret = 0;
-	u8 *body = NULL;
+	const struct ace_peer_msg m = h->rx.hdr;
+	const u8 *body = h->rx.body;
+	int *fds = h->rx.fds, nfds = h->rx.nfds, ret = 0;
 
-	*fatal = 1;
-	ret = read_full(h, &m, sizeof(m), fds, &nfds, deadline_ms);
-	if (ret)
-		goto out;
-	if (m.magic != ACE_PEER_MAGIC || m.len > MAX_BODY) {
-		ret = fail(h, EPROTO, "bad message from the device (magic 0x%x, len %u)",
-			   m.magic, m.len);
-		goto out;
-	}
-	body = malloc(m.len ? m.len : 1);
-	if (!body) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = read_full(h, body, m.len, fds, &nfds, deadline_ms);
-	if (ret)
-		goto out;
 	*fatal = 0;
 	switch (m.type) {
 	case ACE_PEER_HELLO: {
@@ -402,7 +399,7 @@ static int handle_one(struct ace_host *h, long deadline_ms, int *fatal)
 		h->section_ns = hi->section_ns;
 		h->kick_fd = fds[0];
 		h->raise_fd = fds[1];
-		nfds = 0;
+		h->rx.nfds = 0;
 		*fatal = 0;
 		break;
 	}
@@ -435,9 +432,6 @@ static int handle_one(struct ace_host *h, long deadline_ms, int *fatal)
 	default:
 		break;		/* unknown: ignore, for forward compatibility */
 	}
-out:
-	close_fds(fds, nfds);
-	free(body);
 	return ret;
 }
 
@@ -457,8 +451,8 @@ static int conn_dead(struct ace_host *h, int err)
 int ace_host_process(struct ace_host *h, int timeout_ms)
 {
 	struct pollfd p = { .fd = h->sock, .events = POLLIN };
-	int n = 0, r, fatal;
 	long t0 = now_ms();
+	int n = 0, r, done, fatal;
 
 	if (h->dead)
 		return -EPIPE;	/* h->err still says why */
@@ -466,27 +460,41 @@ int ace_host_process(struct ace_host *h, int timeout_ms)
 	 * keeps sending cannot hold the caller here; the rest waits on the
 	 * socket, still readable, for the next call. */
 	while (n < ACE_HOST_BUDGET) {
-		long wait = n ? 0 : timeout_ms - (now_ms() - t0), bound;
+		long now = now_ms(), wait;
 
-		r = poll(&p, 1, wait < 0 ? 0 : (int)wait);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return n;
-		if (p.revents & (POLLHUP | POLLERR) && !(p.revents & POLLIN)) {
-			fail(h, EPIPE, "the device closed the connection (QEMU exited?)");
-			return conn_dead(h, EPIPE);
+		if (h->rx.got && now - h->rx.since_ms >= ACE_HOST_MSG_MS) {
+			fail(h, ETIMEDOUT, "the device stalled in the middle of a "
+			     "message (%zu of %zu bytes came in %ld ms)", h->rx.got,
+			     h->rx.got < sizeof(h->rx.hdr) ? sizeof(h->rx.hdr) :
+			     sizeof(h->rx.hdr) + h->rx.hdr.len, now - h->rx.since_ms);
+			return conn_dead(h, ETIMEDOUT);
 		}
-		/* once a message has begun, it must end within the caller's
-		 * time, or ACE_HOST_MSG_MS if that is shorter */
-		bound = timeout_ms > 0 && timeout_ms < ACE_HOST_MSG_MS ?
-			timeout_ms : ACE_HOST_MSG_MS;
-		r = handle_one(h, now_ms() + bound, &fatal);
-		if (r && fatal)
+		r = rx_step(h, &done);
+		if (r < 0)
 			return conn_dead(h, -r);
+		if (done) {
+			r = handle_one(h, &fatal);
+			rx_reset(h);
+			if (r && fatal)
+				return conn_dead(h, -r);
+			if (r)
+				return r;
+			n++;
+			continue;
+		}
 		if (r)
-			return r;
-		n++;
+			continue;	/* part of a message: more may be there */
+		/* nothing there now: wait only for the first message, only
+		 * as long as the caller said, and not past a stall */
+		if (n)
+			return n;
+		wait = timeout_ms - (now - t0);
+		if (h->rx.got && wait > h->rx.since_ms + ACE_HOST_MSG_MS - now)
+			wait = h->rx.since_ms + ACE_HOST_MSG_MS - now;
+		if (wait <= 0)
+			return 0;
+		if (poll(&p, 1, (int)wait) < 0 && errno != EINTR)
+			return fail(h, errno, "poll: %s", strerror(errno));
 	}
 	return n;
 }
@@ -582,6 +590,7 @@ void ace_host_close(struct ace_host *h)
 	if (h->old_map && h->old_map != h->map)
 		munmap(h->old_map, h->old_len);
 	h->old_map = NULL;
+	rx_reset(h);
 	if (h->sock >= 0)
 		close(h->sock);
 	if (h->kick_fd >= 0)

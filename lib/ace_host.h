@@ -12,6 +12,9 @@
 
 #include "../shared/ace_core.h"
 
+#define ACE_HOST_MAX_BODY 4096	/* longer than any message this ABI knows */
+#define ACE_HOST_MAX_FDS 4
+
 struct ace_host {
 	int sock;		/* connection to the device */
 	int kick_fd;		/* readable when the guest rang our doorbell */
@@ -38,6 +41,15 @@ struct ace_host {
 	int broken_told;
 	char broken_why[ACE_WHY_MAX + 32];
 	char err[256];		/* what went wrong, for the caller to print */
+	/* the device's message in the making, taken as it comes */
+	struct {
+		struct ace_peer_msg hdr;
+		u8 body[ACE_HOST_MAX_BODY] __attribute__((aligned(8)));
+		int fds[ACE_HOST_MAX_FDS];
+		int nfds;
+		size_t got;	/* bytes of hdr + body so far */
+		long since_ms;	/* when its first byte came */
+	} rx;
 };
 
 /* Connect to the device's socket and take its HELLO (index, eventfds).
@@ -48,9 +60,10 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms);
 /* Read and apply the messages the device has sent (ARENA maps and
  * attaches the arena, DETACH unmaps it), at most ACE_HOST_BUDGET per
  * call: the socket stays readable while more wait.  Waits up to
- * timeout_ms for the first one (0: do not wait).  A message whose first
- * byte is in must arrive whole within timeout_ms, or ACE_HOST_MSG_MS
- * when that is shorter (a device sends each message in one go).
+ * timeout_ms for the first one (0: do not wait), never for the rest of a
+ * message begun: its bytes are kept for the next call.  A message begun
+ * must be whole within ACE_HOST_MSG_MS of its first byte (a device sends
+ * each message in one go), or the connection breaks.
  * Returns the number handled, or -errno:
  *   -EPIPE   the connection is broken (the device went away, stalled in
  *            a message, or broke the protocol); h->dead is set, every

@@ -68,7 +68,8 @@
 
 #define ACE_ARENA_MAGIC		0x31454341u	/* "ACE1" in memory order */
 #define ACE_ABI_MAJOR		2	/* incompatible layout changes */
-#define ACE_ABI_MINOR		0	/* compatible additions */
+#define ACE_ABI_MINOR		1	/* compatible additions; 1: the
+					 * HELLO kick fd may be a socket */
 #define ACE_ABI_VERSION		((ACE_ABI_MAJOR << 16) | ACE_ABI_MINOR)
 
 /*
@@ -359,8 +360,13 @@ struct ace_peer_msg {
 	ace_le32 reserved;
 };
 
-/* ACE_PEER_HELLO body.  fds[0] = kick (guest doorbell, peer reads),
- * fds[1] = raise (peer writes: "scan the pending bitmap"). */
+/* ACE_PEER_HELLO body.  fds[0] = kick (device -> peer: readable when the
+ * guest rang this peer's doorbell or another peer sent to its mprocs; the
+ * peer reads and discards what is there): from ABI 2.1 the read end of a
+ * stream socket pair whose other end only the device holds (2.0: an
+ * eventfd); fds[1] = raise (an eventfd the peer writes: "scan the pending
+ * bitmap"; the device reads it, never blocking, whatever the peer does to
+ * the file's flags). */
 struct ace_peer_hello {
 	ace_le32 abi_version;
 	ace_le32 peer;		/* this peer's index */

@@ -612,8 +612,13 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 		return seterr(ch, errno, "poll: %s", strerror(errno));
 	if (p[0].revents & POLLIN)
 		(void)!read(mp->efd, &v, sizeof(v));
-	if (p[1].revents & POLLIN) {
+	if (p[1].revents & (POLLIN | POLLHUP)) {
+		/* the lock: a kick fd at EOF ends the connection */
+		pthread_mutex_lock(&ch->dev_lock);
 		ace_host_take_kicks(&ch->host);
+		pthread_mutex_unlock(&ch->dev_lock);
+		if (ch->host.dead)
+			return seterr(ch, EPIPE, "%s", ch->host.err);
 		host_dispatch(ch);
 	}
 	if (p[2].revents & (POLLIN | POLLHUP)) {
@@ -872,13 +877,19 @@ fail:
 
 int ace_service(struct ace *ch)
 {
+	u64 kicks;
 	int r;
 
 	if (ch->guest)
 		return 0;
-	if (ace_host_take_kicks(&ch->host))
-		host_dispatch(ch);
+	/* the socket is read by one thread at a time (a waiter in
+	 * ace_mp_recv() may be reading it) */
+	pthread_mutex_lock(&ch->dev_lock);
+	kicks = ace_host_take_kicks(&ch->host);
 	r = ace_host_process(&ch->host, 0);
+	pthread_mutex_unlock(&ch->dev_lock);
+	if (kicks)
+		host_dispatch(ch);
 	if (r < 0 && ch->host.dead)
 		return seterr(ch, EPIPE, "%s", ch->host.err);
 	if (r < 0) {

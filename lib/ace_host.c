@@ -122,34 +122,33 @@ static void rx_reset(struct ace_host *h)
 }
 
 /*
- * Is fd an eventfd?  The kick and raise fds must be: a pipe or a socket
- * in their place could block a read or a write, or never be readable.
- * An eventfd is an anonymous inode (no file type in st_mode) that
- * /proc/self/fd names "anon_inode:[eventfd]".  Then make it non-blocking:
- * nothing in libace ever waits on it except through poll().
+ * Is fd one end of a UNIX stream socket pair, as the kick and raise are
+ * (ABI 2.1)?  Each side holds only its own end, so nothing the device
+ * does to its file can make ours block; libace reads and writes it with
+ * MSG_DONTWAIT all the same, and makes it non-blocking besides.  An
+ * eventfd (ABI 2.0) is refused: the device would share that very file and
+ * could make a write to it block; a pipe or anything else too.
  */
-static int take_eventfd(struct ace_host *h, int fd, const char *what)
+static int take_pair_fd(struct ace_host *h, int fd, const char *what)
 {
-	char path[64], link[64];
+	int type = 0, domain = 0, fl;
+	socklen_t len = sizeof(type);
 	struct stat st;
-	ssize_t len;
-	int fl;
 
 	if (fstat(fd, &st) < 0)
 		return fail(h, errno, "HELLO: cannot stat the %s fd: %s", what,
 			    strerror(errno));
-	if (st.st_mode & S_IFMT)
-		return fail(h, EPROTO, "HELLO: the %s fd is not an eventfd (mode 0%o)",
-			    what, (unsigned int)st.st_mode);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len >= 0) {
-		link[len] = 0;
-		if (strcmp(link, "anon_inode:[eventfd]"))
-			return fail(h, EPROTO, "HELLO: the %s fd is not an eventfd (%s)",
-				    what, link);
-	}
-	/* without /proc, st_mode is the check: non-blocking covers the rest */
+	if (!S_ISSOCK(st.st_mode))
+		return fail(h, EPROTO, "HELLO: the %s fd is not a socket (mode 0%o; "
+			    "a device older than ABI 2.1 passes an eventfd)", what,
+			    (unsigned int)st.st_mode);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_STREAM)
+		return fail(h, EPROTO, "HELLO: the %s fd is not a stream socket", what);
+	len = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    domain != AF_UNIX)
+		return fail(h, EPROTO, "HELLO: the %s fd is not a UNIX socket", what);
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return fail(h, errno, "HELLO: the %s fd: fcntl: %s", what,
@@ -389,9 +388,9 @@ static int handle_one(struct ace_host *h, int *fatal)
 			ret = fail(h, EPROTO, "a second HELLO from the device");
 			break;
 		}
-		ret = take_eventfd(h, fds[0], "kick");
+		ret = take_pair_fd(h, fds[0], "kick");
 		if (!ret)
-			ret = take_eventfd(h, fds[1], "raise");
+			ret = take_pair_fd(h, fds[1], "raise");
 		if (ret)
 			break;
 		h->peer = hi->peer;
@@ -460,15 +459,8 @@ int ace_host_process(struct ace_host *h, int timeout_ms)
 	 * keeps sending cannot hold the caller here; the rest waits on the
 	 * socket, still readable, for the next call. */
 	while (n < ACE_HOST_BUDGET) {
-		long now = now_ms(), wait;
+		long now, wait;
 
-		if (h->rx.got && now - h->rx.since_ms >= ACE_HOST_MSG_MS) {
-			fail(h, ETIMEDOUT, "the device stalled in the middle of a "
-			     "message (%zu of %zu bytes came in %ld ms)", h->rx.got,
-			     h->rx.got < sizeof(h->rx.hdr) ? sizeof(h->rx.hdr) :
-			     sizeof(h->rx.hdr) + h->rx.hdr.len, now - h->rx.since_ms);
-			return conn_dead(h, ETIMEDOUT);
-		}
 		r = rx_step(h, &done);
 		if (r < 0)
 			return conn_dead(h, -r);
@@ -484,8 +476,19 @@ int ace_host_process(struct ace_host *h, int timeout_ms)
 		}
 		if (r)
 			continue;	/* part of a message: more may be there */
-		/* nothing there now: wait only for the first message, only
-		 * as long as the caller said, and not past a stall */
+		/* Nothing there now.  A message begun long ago is a stall
+		 * (judged only now: a caller busy elsewhere for a while must
+		 * not take a message still arriving for one). */
+		now = now_ms();
+		if (h->rx.got && now - h->rx.since_ms >= ACE_HOST_MSG_MS) {
+			fail(h, ETIMEDOUT, "the device stalled in the middle of a "
+			     "message (%zu of %zu bytes came in %ld ms)", h->rx.got,
+			     h->rx.got < sizeof(h->rx.hdr) ? sizeof(h->rx.hdr) :
+			     sizeof(h->rx.hdr) + h->rx.hdr.len, now - h->rx.since_ms);
+			return conn_dead(h, ETIMEDOUT);
+		}
+		/* wait only for the first message, only as long as the
+		 * caller said, and not past a stall */
 		if (n)
 			return n;
 		wait = timeout_ms - (now - t0);
@@ -511,7 +514,10 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)
 		return fail(h, ENAMETOOLONG, "socket path too long: %s", path);
 	strcpy(sa.sun_path, path);
 	for (;;) {
-		h->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* non-blocking: a listener that never accepts (its backlog
+		 * full: QEMU stopped, wedged or hostile) gives EAGAIN at once
+		 * instead of a connect() that waits for ever */
+		h->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (h->sock < 0)
 			return fail(h, errno, "socket: %s", strerror(errno));
 		if (!connect(h->sock, (struct sockaddr *)&sa, sizeof(sa)))
@@ -519,8 +525,10 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)
 		r = errno;
 		close(h->sock);
 		h->sock = -1;
-		if ((r != ENOENT && r != ECONNREFUSED) || now_ms() >= deadline)
-			return fail(h, r, "connect %s: %s", path, strerror(r));
+		if ((r != ENOENT && r != ECONNREFUSED && r != EAGAIN) ||
+		    now_ms() >= deadline)
+			return fail(h, r, "connect %s: %s%s", path, strerror(r),
+				    r == EAGAIN ? " (the device accepts no connection)" : "");
 		usleep(20000);
 	}
 	while (h->kick_fd < 0) {
@@ -563,24 +571,40 @@ int ace_host_wait_arena(struct ace_host *h, int timeout_ms)
 
 int ace_host_raise(struct ace_host *h)
 {
-	u64 one = 1;
+	static const char one = 1;
 
 	if (h->dead)
 		return -EPIPE;
-	/* non-blocking: EAGAIN means the counter is full, i.e. raised */
-	if (write(h->raise_fd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
+	/* EAGAIN: the device has raises pending already; EPIPE: it closed
+	 * its end, and its socket says so */
+	if (send(h->raise_fd, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    errno != EAGAIN && errno != EPIPE && errno != ECONNRESET)
 		return fail(h, errno, "raise: %s", strerror(errno));
 	return 0;
 }
 
 u64 ace_host_take_kicks(struct ace_host *h)
 {
+	char buf[256];
 	u64 n = 0;
+	ssize_t r;
+	int i;
 
 	if (h->kick_fd < 0)
 		return 0;
-	if (read(h->kick_fd, &n, sizeof(n)) != sizeof(n))
-		return 0;
+	/* bounded: what is left keeps the fd readable for the next call */
+	for (i = 0; i < 4 && !h->dead; i++) {
+		r = recv(h->kick_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (!r) {
+			/* the device closed its end: gone (or broken), and an
+			 * fd at EOF would keep every poll awake */
+			fail(h, EPIPE, "the device closed the connection (QEMU exited?)");
+			conn_dead(h, EPIPE);
+		}
+		if (r <= 0)
+			break;
+		n += (u64)r;
+	}
 	return n;
 }
 

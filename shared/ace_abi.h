@@ -68,7 +68,8 @@
 
 #define ACE_ARENA_MAGIC		0x31454341u	/* "ACE1" in memory order */
 #define ACE_ABI_MAJOR		2	/* incompatible layout changes */
-#define ACE_ABI_MINOR		0	/* compatible additions */
+#define ACE_ABI_MINOR		1	/* additions; 1: the HELLO kick
+					 * and raise fds are socket pairs */
 #define ACE_ABI_VERSION		((ACE_ABI_MAJOR << 16) | ACE_ABI_MINOR)
 
 /*
@@ -359,8 +360,14 @@ struct ace_peer_msg {
 	ace_le32 reserved;
 };
 
-/* ACE_PEER_HELLO body.  fds[0] = kick (guest doorbell, peer reads),
- * fds[1] = raise (peer writes: "scan the pending bitmap"). */
+/* ACE_PEER_HELLO body.  fds[0] = kick (device -> peer: readable when the
+ * guest rang this peer's doorbell or another peer sent to its mprocs; the
+ * peer reads and discards what is there), fds[1] = raise (peer -> device:
+ * any bytes mean "scan the pending bitmap").  From ABI 2.1 each is one end
+ * of a UNIX stream socket pair whose other end only the device holds,
+ * shut in the direction not used; both sides read and write them with
+ * MSG_DONTWAIT, so neither can make the other wait.  (2.0 passed eventfds,
+ * one file shared by both sides; peers refuse them.) */
 struct ace_peer_hello {
 	ace_le32 abi_version;
 	ace_le32 peer;		/* this peer's index */

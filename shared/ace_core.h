@@ -288,6 +288,24 @@ s64 ace_mproc_release(struct ace_arena *a, u32 id);
  * free slot, -EAGAIN if the state changed meanwhile, -EIO. */
 s64 ace_mproc_reap(struct ace_arena *a, u32 slot);
 
+/* Reaping many dead mprocs (a host peer's, when it goes) with one pass
+ * over the blocks for all of them, sliced as the caller likes:
+ *   ace_reap_begin()   per slot, as ace_mproc_reap() does first: close it
+ *                      (CLOSING, inbox closed) and free what was queued;
+ *                      its id in *id (0: the slot was free).  Returns
+ *                      blocks freed, -EAGAIN, -ENOENT or -EIO.
+ *   ace_reap_blocks()  blocks [*cursor, *cursor + n) in arena order: free
+ *                      each held or cached by an id with ids[slot] == id
+ *                      (ids: nr_mprocs entries, 0 for slots not reaped);
+ *                      advances *cursor (done at total_blocks).  Returns
+ *                      blocks freed or -EIO.
+ *   ace_reap_end()     per id begun: the slot is free again, `reclaimed`
+ *                      in its counter.
+ * A slot begun stays CLOSING (unclaimable) until its end. */
+s64 ace_reap_begin(struct ace_arena *a, u32 slot, u32 *id);
+s64 ace_reap_blocks(struct ace_arena *a, const u32 *ids, u32 *cursor, u32 n);
+void ace_reap_end(struct ace_arena *a, u32 id, u64 reclaimed);
+
 /* Free every block held (ALLOC) or cached (CACHED) by `id`.  Returns
  * blocks freed or -EIO. */
 s64 ace_reclaim_owner(struct ace_arena *a, u32 id);

@@ -216,27 +216,43 @@ s64 ace_reclaim_owner(struct ace_arena *a, u32 id)
 	return a->broken ? -EIO : n;
 }
 
+/* Slot `slot` is CLOSING and ours: refuse new sends and free what was
+ * queued.  Partner: the CAS in ace_send(). */
+static s64 close_inbox(struct ace_arena *a, u32 slot, u32 gen)
+{
+	struct ace_mproc *e = ace_mproc_at(a, slot);
+	u32 head;
+
+	/* From here no push can land: a sender's CAS sees CLOSED and keeps
+	 * its block. */
+	head = ace_xchg(&e->inbox, ACE_INBOX_CLOSED, ACE_ACQ_REL);
+	return free_queued(a, head == ACE_INBOX_CLOSED ? 0 : head, ACE_ID(slot, gen));
+}
+
+/* The last of a teardown: the slot is free again. */
+static void free_slot(struct ace_arena *a, u32 slot, u32 gen, u64 reclaimed)
+{
+	struct ace_mproc *e = ace_mproc_at(a, slot);
+
+	ace_store(&e->c.reclaimed, reclaimed, ACE_RELAXED);
+	ace_store(&e->notify, 0, ACE_RELAXED);
+	ace_pending_clear(a, slot);
+	ace_store(&e->state, ACE_SLOT_WORD(gen, ACE_SLOT_FREE), ACE_RELEASE);
+}
+
 /* The slot is CLOSING and ours to tear down: refuse new sends, free what
  * was queued and what the closed mproc held, then free the slot. */
 static s64 teardown(struct ace_arena *a, u32 slot, u32 gen)
 {
-	struct ace_mproc *e = ace_mproc_at(a, slot);
-	u32 head;
 	s64 q, r;
 
-	/* From here no push can land: a sender's CAS sees CLOSED and keeps
-	 * its block.  Partner: the CAS in ace_send(). */
-	head = ace_xchg(&e->inbox, ACE_INBOX_CLOSED, ACE_ACQ_REL);
-	q = free_queued(a, head == ACE_INBOX_CLOSED ? 0 : head, ACE_ID(slot, gen));
+	q = close_inbox(a, slot, gen);
 	if (q < 0)
 		return q;
 	r = ace_reclaim_owner(a, ACE_ID(slot, gen));
 	if (r < 0)
 		return r;
-	ace_store(&e->c.reclaimed, (u64)(q + r), ACE_RELAXED);
-	ace_store(&e->notify, 0, ACE_RELAXED);
-	ace_pending_clear(a, slot);
-	ace_store(&e->state, ACE_SLOT_WORD(gen, ACE_SLOT_FREE), ACE_RELEASE);
+	free_slot(a, slot, gen, (u64)(q + r));
 	return q + r;
 }
 
@@ -273,6 +289,75 @@ s64 ace_mproc_reap(struct ace_arena *a, u32 slot)
 		     ACE_ACQ_REL))
 		return -EAGAIN;		/* it changed: its owner is not dead */
 	return teardown(a, slot, ACE_SLOT_GEN(st));
+}
+
+s64 ace_reap_begin(struct ace_arena *a, u32 slot, u32 *id)
+{
+	struct ace_mproc *e;
+	u32 st;
+
+	*id = 0;
+	if (a->broken)
+		return -EIO;
+	if (slot >= a->nr_mprocs)
+		return -ENOENT;
+	e = ace_mproc_at(a, slot);
+	st = ace_load(&e->state, ACE_ACQUIRE);
+	if (ACE_SLOT_STATE(st) == ACE_SLOT_FREE)
+		return 0;
+	if (ACE_SLOT_STATE(st) != ACE_SLOT_CLOSING &&
+	    !ace_cas(&e->state, &st, ACE_SLOT_WORD(ACE_SLOT_GEN(st), ACE_SLOT_CLOSING),
+		     ACE_ACQ_REL))
+		return -EAGAIN;
+	if (!ACE_SLOT_GEN(st)) {
+		/* no claim makes generation 0 (a forged word): no id can
+		 * hold a block, nothing to reap but the inbox */
+		s64 q = close_inbox(a, slot, 0);
+
+		if (q >= 0)
+			free_slot(a, slot, 0, (u64)q);
+		return q;
+	}
+	*id = ACE_ID(slot, ACE_SLOT_GEN(st));
+	return close_inbox(a, slot, ACE_SLOT_GEN(st));
+}
+
+s64 ace_reap_blocks(struct ace_arena *a, const u32 *ids, u32 *cursor, u32 n)
+{
+	u32 c, i, first = 0, end;
+	s64 freed = 0;
+
+	if (a->broken)
+		return -EIO;
+	end = *cursor + n < *cursor ? ~0u : *cursor + n;
+	for (c = 0; c < a->nr_classes && *cursor < end; first += a->cls[c].nr, c++) {
+		if (*cursor >= first + a->cls[c].nr)
+			continue;
+		for (i = *cursor - first; i < a->cls[c].nr && *cursor < end;
+		     i++, (*cursor)++) {
+			u32 off = ace_handle(a, c, i);
+			struct ace_msg *m = ace_msg(a, off);
+			u32 f = ace_read_once(&m->flags), owner, slot;
+
+			if (f != ACE_MSG_ALLOC && f != ACE_MSG_CACHED)
+				continue;
+			owner = ace_read_once(&m->owner);
+			slot = ACE_ID_SLOT(owner);
+			if (!owner || slot >= a->nr_mprocs || ids[slot] != owner)
+				continue;
+			/* -EINVAL: freed meanwhile by someone else; skip. */
+			if (!ace_free_reclaim(a, off, f))
+				freed++;
+		}
+	}
+	if (*cursor >= a->total_blocks)
+		*cursor = a->total_blocks;
+	return a->broken ? -EIO : freed;
+}
+
+void ace_reap_end(struct ace_arena *a, u32 id, u64 reclaimed)
+{
+	free_slot(a, ACE_ID_SLOT(id), ACE_ID_GEN(id), reclaimed);
 }
 
 int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,

@@ -5,7 +5,7 @@
  *
  * The device side speaks the host peer protocol on a UNIX socket as
  * host-qemu-device/hw/virtio/virtio-ace.c does: HELLO with the kick and
- * raise eventfds, ARENA with the arena's fd, BROKEN reports taken in,
+ * raise socket pairs, ARENA with the arena's fd, BROKEN reports taken in,
  * a peer's mprocs reaped when its connection closes, and the pending
  * bitmap scanned when a peer raises (host mprocs: relayed to their peer's
  * kick; guest mprocs: an "interrupt" that wakes the waiting guest thread).
@@ -63,7 +63,8 @@
 #define GUEST_SIDE	ACE_SIDE(ACE_SIDE_GUEST_USER, 0)
 
 struct peer {
-	int up, sock, kick, raise;
+	int up, sock, kick, raise;	/* the device's ends of the pairs */
+	int kick_peer, raise_peer;	/* the peer's, kept until it goes */
 	u8 pend[32];		/* a junk message partly written */
 	int pend_len, pend_off;
 	int told_broken;
@@ -213,7 +214,9 @@ static void peer_down(int i)
 	close(p->sock);
 	close(p->kick);
 	close(p->raise);
-	p->sock = p->kick = p->raise = -1;
+	close(p->kick_peer);
+	close(p->raise_peer);
+	p->sock = p->kick = p->raise = p->kick_peer = p->raise_peer = -1;
 	p->pend_len = p->pend_off = 0;
 	pthread_mutex_unlock(&plock);
 	/* as the device does: every mproc the peer owned, in any state */
@@ -229,7 +232,7 @@ static void peer_accept(int lfd)
 		.abi_version = ACE_ABI_VERSION, .max_peers = MAX_PEERS,
 		.section_ns = 1000000,
 	};
-	int s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), i, fds[2];
+	int s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), i, fds[2], kp[2], rp[2];
 	struct peer *p;
 
 	if (s < 0)
@@ -246,14 +249,24 @@ static void peer_accept(int lfd)
 	p = &peers[i];
 	memset(p, 0, sizeof(*p));
 	p->sock = s;
-	p->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	p->raise = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (p->kick < 0 || p->raise < 0)
-		die("eventfd");
+	/* as the device does (ABI 2.1): a one-way socket pair each */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, kp) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rp))
+		die("socketpair");
+	shutdown(kp[0], SHUT_RD);
+	shutdown(kp[1], SHUT_WR);
+	shutdown(rp[0], SHUT_WR);
+	shutdown(rp[1], SHUT_RD);
+	fcntl(kp[0], F_SETFL, O_NONBLOCK);
+	fcntl(rp[0], F_SETFL, O_NONBLOCK);
+	p->kick = kp[0];
+	p->kick_peer = kp[1];
+	p->raise = rp[0];
+	p->raise_peer = rp[1];
 	fcntl(s, F_SETFL, O_NONBLOCK);
 	hello.peer = (u32)i;
-	fds[0] = p->kick;
-	fds[1] = p->raise;
+	fds[0] = p->kick_peer;
+	fds[1] = p->raise_peer;
 	p->up = 1;
 	st_peers++;
 	if (peer_send(p, ACE_PEER_HELLO, &hello, sizeof(hello), fds, 2) ||
@@ -275,13 +288,14 @@ static void guest_deliver(u32 slot)
 		return;
 }
 
-/* Ring host peer i's doorbell (its kick eventfd). */
+/* Ring host peer i's doorbell (its kick). */
 static void kick_peer(u32 i)
 {
-	u64 one = 1;
+	static const char one = 1;
 
 	pthread_mutex_lock(&plock);
-	if (i < MAX_PEERS && peers[i].up && write(peers[i].kick, &one, sizeof(one)) > 0)
+	if (i < MAX_PEERS && peers[i].up &&
+	    send(peers[i].kick, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
 		st_relays++;
 	pthread_mutex_unlock(&plock);
 }
@@ -408,10 +422,10 @@ static void device_loop(int lfd, u64 end)
 			if (who[k] < 0) {
 				peer_accept(lfd);
 			} else if (who[k] & 0x100) {
-				u64 v;
+				char v[256];
 
 				if (peers[idx].up &&
-				    read(peers[idx].raise, &v, sizeof(v)) == sizeof(v))
+				    recv(peers[idx].raise, v, sizeof(v), MSG_DONTWAIT) > 0)
 					scan(idx);
 			} else if (peers[idx].up) {
 				u8 buf[512];
@@ -831,8 +845,10 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
 	memset(slot_efd, -1, sizeof(slot_efd));
-	for (i = 0; i < MAX_PEERS; i++)
+	for (i = 0; i < MAX_PEERS; i++) {
 		peers[i].sock = peers[i].kick = peers[i].raise = -1;
+		peers[i].kick_peer = peers[i].raise_peer = -1;
+	}
 
 	/* the arena: a sealed memfd the core formats */
 	memfd = memfd_create("fake-ace-arena", MFD_CLOEXEC | MFD_ALLOW_SEALING);

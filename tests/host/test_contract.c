@@ -17,9 +17,13 @@
  *   stall        a device that stops in the middle of HELLO, and in the
  *                middle of a message later: ace_open() and ace_service()
  *                end by their bounds, the channel is dead (-EPIPE)
- *   pipe         a pipe where the kick eventfd belongs: refused
- *   blocking     blocking eventfds from the device: no call waits in a
- *                read of the kick fd
+ *   pipe         a pipe where the kick socket belongs, and the eventfds
+ *                of an ABI 2.0 device: refused, saying why
+ *   blocking     blocking fds from the device, a kick filled to the
+ *                brim, 20,000 raises the device never reads: no call
+ *                waits
+ *   noaccept     a listener that never accepts: ace_open() ends by its
+ *                timeout
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -82,7 +86,7 @@ static int count_fds(void)
 
 struct dev {
 	int conn;		/* the accepted peer connection */
-	int kick, raise;	/* what HELLO passes */
+	int kick, raise;	/* the device's ends of what HELLO passes */
 	int memfd;
 	u8 *mem;
 	u32 size;
@@ -158,7 +162,7 @@ static void dev_send(struct dev *d, u32 type)
 }
 
 /* HELLO modes */
-enum { HELLO_OK, HELLO_PIPE, HELLO_HALF, HELLO_BLOCKING };
+enum { HELLO_OK, HELLO_PIPE, HELLO_HALF, HELLO_BLOCKING, HELLO_EVENTFD };
 
 struct accept_arg {
 	struct dev *d;
@@ -190,17 +194,37 @@ static void *dev_accept(void *arg)
 			perror("send");
 		return NULL;
 	}
-	/* QEMU's eventfds are non-blocking; a device's need not be */
-	d->kick = eventfd(0, EFD_CLOEXEC |
-			  (x->hello == HELLO_BLOCKING ? 0 : EFD_NONBLOCK));
-	d->raise = eventfd(0, EFD_CLOEXEC |
-			   (x->hello == HELLO_BLOCKING ? 0 : EFD_NONBLOCK));
-	fds[0] = d->kick;
-	fds[1] = d->raise;
+	/* as QEMU does (ABI 2.1): a one-way socket pair each, the device
+	 * keeping its ends; HELLO_BLOCKING passes blocking peer ends (libace
+	 * must not care), HELLO_EVENTFD what a 2.0 device passed */
+	if (x->hello == HELLO_EVENTFD) {
+		d->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		d->raise = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		fds[0] = d->kick;
+		fds[1] = d->raise;
+	} else {
+		int kp[2], rp[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, kp) ||
+		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rp))
+			exit(1);
+		if (x->hello != HELLO_BLOCKING) {
+			fcntl(kp[1], F_SETFL, O_NONBLOCK);
+			fcntl(rp[1], F_SETFL, O_NONBLOCK);
+		}
+		fcntl(kp[0], F_SETFL, O_NONBLOCK);
+		d->kick = kp[0];
+		d->raise = rp[0];
+		fds[0] = p[0] = kp[1];
+		fds[1] = p[1] = rp[1];
+	}
 	if (x->hello == HELLO_PIPE) {
+		close(p[0]);
+		close(p[1]);
 		if (pipe2(p, O_CLOEXEC))
 			exit(1);
 		fds[0] = p[0];
+		fds[1] = p[1];
 	}
 	if (send_msg(d->conn, ACE_PEER_HELLO, &hi, sizeof(hi), fds, 2))
 		perror("send HELLO");
@@ -208,7 +232,7 @@ static void *dev_accept(void *arg)
 		close(p[0]);
 		close(p[1]);
 	}
-	if (x->hello == HELLO_PIPE)
+	if (x->hello == HELLO_PIPE || x->hello == HELLO_EVENTFD)
 		return NULL;	/* refused: the connection is closed */
 	dev_send_arena(d);
 	return NULL;
@@ -521,6 +545,21 @@ static void case_stall(void)
 		r = ace_service(ch);
 		CHECK(r == ACE_SVC_DETACHED, "ace_service on the rest: %d (%s)", r,
 		      ace_error(ch));
+		/* the rest came in time, but the service was busy for longer
+		 * than the stall bound before it looked: not a stall */
+		h.type = ACE_PEER_BROKEN + 100;	/* unknown: skipped */
+		if (send(d.conn, &h, 3, MSG_NOSIGNAL) < 0)
+			perror("send");
+		usleep(20000);
+		r = ace_service(ch);
+		CHECK(r == 0, "ace_service on 3 bytes: %d (%s)", r, ace_error(ch));
+		usleep(10000);
+		if (send(d.conn, (char *)&h + 3, sizeof(h) - 3, MSG_NOSIGNAL) < 0)
+			perror("send");
+		usleep((ACE_HOST_MSG_MS + 100) * 1000);
+		r = ace_service(ch);
+		CHECK(r == 0, "a busy service took a message that came in time for "
+		      "a stall: %d (%s)", r, ace_error(ch));
 	}
 	{
 		struct ace_peer_msg h = { .magic = ACE_PEER_MAGIC,
@@ -565,28 +604,47 @@ static void case_pipe(void)
 
 	r = open_dev(&d, &ch, HELLO_PIPE, 1000);
 	CHECK(r < 0, "a pipe as the kick fd was taken");
-	CHECK(strstr(ace_error(ch), "not an eventfd"), "says \"%s\"", ace_error(ch));
+	CHECK(strstr(ace_error(ch), "the kick fd is not a socket"), "says \"%s\"",
+	      ace_error(ch));
+	ace_close(ch);
+	dev_close(&d);
+	/* a device of ABI 2.0: eventfds, one file both sides share */
+	r = open_dev(&d, &ch, HELLO_EVENTFD, 1000);
+	CHECK(r < 0, "eventfds as kick and raise were taken");
+	CHECK(strstr(ace_error(ch), "not a socket") && strstr(ace_error(ch), "2.1"),
+	      "says \"%s\"", ace_error(ch));
 	ace_close(ch);
 	dev_close(&d);
 }
 
-/* Blocking eventfds (the device's choice): libace never waits in a
- * read of the kick fd, nor in a write of the raise fd. */
+/* A device that passes blocking fds, never reads a raise and fills the
+ * kick: no libace call waits on either. */
 static void case_blocking(void)
 {
+	struct ace_arena ga;
 	struct ace_mp *mp;
 	struct ace_buf b;
 	struct ace *ch;
 	struct dev d;
+	char junk[4096];
+	u32 gid, sent = 0;
 	long t0;
 	int r, i;
 
+	memset(junk, 1, sizeof(junk));
 	r = open_dev(&d, &ch, HELLO_BLOCKING, 2000);
 	CHECK(r == 0, "open: %s", ace_error(ch));
 	if (r)
 		goto out;
 	CHECK(ace_mp_create(ch, "svc", ACE_MODE_INTERRUPT, &mp) == 0, "%s",
 	      ace_error(ch));
+	/* a "guest" mproc, armed, in the device's view of the arena */
+	CHECK(ace_arena_attach(&ga, d.mem, d.size) == 0, "device view");
+	CHECK(ace_mproc_claim(&ga, "gsink", ACE_SIDE(ACE_SIDE_GUEST_USER, 0),
+			      ACE_MODE_INTERRUPT, &gid) == 0, "guest mproc");
+	/* the kick, filled to the brim */
+	while (send(d.kick, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
 	t0 = now_ms();
 	for (i = 0; i < 3; i++) {
 		CHECK(ace_service(ch) == 0, "service: %s", ace_error(ch));
@@ -595,11 +653,77 @@ static void case_blocking(void)
 		CHECK(ace_mp_disarm(mp) == 0, "disarm: %s", ace_error(ch));
 		CHECK(ace_mp_recv(mp, &b, 10000000) == 0, "recv: %s", ace_error(ch));
 	}
+	/* 20,000 raises that the device never reads: each send finds the
+	 * guest mproc armed with its pending bit clear */
+	for (i = 0; i < 20000; i++) {
+		struct ace_rx grx;
+
+		ace_rx_init(&grx, gid);
+		if (ace_arm(&ga, &grx) < 0)
+			break;
+		ace_pending_clear(&ga, ACE_ID_SLOT(gid));
+		if (ace_mp_alloc(mp, 8, &b))
+			break;
+		r = ace_mp_send(mp, gid, &b);
+		CHECK(r == 0, "send %d: %d (%s)", i, r, ace_error(ch));
+		if (r)
+			break;
+		sent++;
+		/* the "guest" frees what came, so the pool never runs dry */
+		{
+			struct ace_msg_desc md;
+
+			while (ace_recv(&ga, &grx, &md) == 1)
+				ace_free(&ga, md.off);
+		}
+	}
 	t0 = now_ms() - t0;
-	CHECK(t0 < 1000, "took %ld ms", t0);
+	CHECK(sent == 20000, "sent %u of 20000", sent);
+	CHECK(t0 < 5000, "took %ld ms", t0);
 	ace_close(ch);
 out:
 	dev_close(&d);
+}
+
+/* A listener that never accepts (its backlog full): ace_open() ends by
+ * its timeout, saying so, instead of waiting in connect() for ever. */
+static void case_noaccept(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), c[64], n = 0, r;
+	char path[sizeof(sa.sun_path)];
+	struct ace *ch;
+	long t0;
+
+	snprintf(path, sizeof(path), "%s.noaccept", sock_path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 0)) {
+		CHECK(0, "listener: %s", strerror(errno));
+		return;
+	}
+	/* fill the backlog */
+	while (n < 64) {
+		c[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (connect(c[n], (struct sockaddr *)&sa, sizeof(sa))) {
+			close(c[n]);
+			break;
+		}
+		n++;
+	}
+	CHECK(n < 64, "the backlog never filled");
+	t0 = now_ms();
+	r = ace_open(&ch, path, 1000);
+	t0 = now_ms() - t0;
+	CHECK(r < 0, "open against a listener that never accepts: %d", r);
+	CHECK(t0 < 2500, "open took %ld ms with a 1000 ms timeout", t0);
+	CHECK(strstr(ace_error(ch), "accepts no connection"), "says \"%s\"",
+	      ace_error(ch));
+	ace_close(ch);
+	while (n--)
+		close(c[n]);
+	close(l);
+	unlink(path);
 }
 
 static const struct {
@@ -609,6 +733,7 @@ static const struct {
 	{ "refused", case_refused }, { "racing", case_racing },
 	{ "smaller", case_smaller }, { "stall", case_stall },
 	{ "pipe", case_pipe }, { "blocking", case_blocking },
+	{ "noaccept", case_noaccept },
 };
 
 static const char *running;

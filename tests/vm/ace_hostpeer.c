@@ -26,6 +26,13 @@
  *   ace_hostpeer SOCKET grab N SECS      claim mproc "grabber", allocate
  *                                        N blocks and hold them for SECS
  *                                        (reading the device meanwhile)
+ *   ace_hostpeer SOCKET hog N SECS       claim N mprocs (hog-0...), each
+ *                                        holding 4 blocks, for SECS: its
+ *                                        death costs the device a reclaim
+ *   ace_hostpeer SOCKET blockfds SECS    make every fd the device gave
+ *                                        blocking, fill the raise counter
+ *                                        to its limit, serve mproc "stuck"
+ *                                        and never read a kick, for SECS
  *   ace_hostpeer SOCKET scribble SECS    a peer that never reads its
  *                                        socket again (so never sees
  *                                        DETACH) and writes junk over the
@@ -41,6 +48,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -928,6 +936,61 @@ static int cmd_hostile(double secs)
 	return 0;
 }
 
+static int cmd_hog(u32 n, double secs)
+{
+	double until = now() + secs;
+	u32 got = 0, blocks = 0, i, k;
+	char name[32];
+
+	for (i = 0; i < n; i++) {
+		u32 id;
+
+		snprintf(name, sizeof(name), "hog-%u", i);
+		id = claim_soft(name, ACE_MODE_POLL);
+		if (!id)
+			break;
+		got++;
+		for (k = 0; k < 4; k++)
+			blocks += ace_alloc(&H.arena, 64 << k, id) > 0;
+	}
+	printf("hog: %u slot(s), %u block(s)\n", got, blocks);
+	while (now() < until)
+		if (device_poll("hog", 100))
+			break;
+	return got == n ? 0 : 1;
+}
+
+static int set_blocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+static int cmd_blockfds(double secs)
+{
+	double until = now() + secs;
+	u64 full = 0xfffffffffffffffeull;
+	u32 id = claim_soft("stuck", ACE_MODE_INTERRUPT);
+
+	if (!id || set_blocking(H.kick_fd) || set_blocking(H.raise_fd) ||
+	    set_blocking(H.sock)) {
+		fprintf(stderr, "ace_hostpeer: blockfds: %s\n", strerror(errno));
+		return 1;
+	}
+	/* the device reads the raise counter: from its limit too */
+	if (write(H.raise_fd, &full, sizeof(full)) != sizeof(full))
+		fprintf(stderr, "ace_hostpeer: raise: %s\n", strerror(errno));
+	printf("blockfds: fds blocking, raise counter at its limit\n");
+	/* never read a kick; now and then fill the raise counter again */
+	while (now() < until) {
+		usleep(200000);
+		if (write(H.raise_fd, &full, sizeof(full)) < 0 && errno != EAGAIN)
+			break;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -940,7 +1003,8 @@ int main(int argc, char **argv)
 	if (argc - i < 2) {
 		fprintf(stderr, "usage: ace_hostpeer [-t MS] SOCKET probe|echo NAME SECS|"
 			"ping NAME DST N|burst DST N|hold SECS|serve NAME SECS|"
-			"flood DST SECS|hostile SECS|grab N SECS|scribble SECS\n");
+			"flood DST SECS|hostile SECS|grab N SECS|scribble SECS|hog N SECS|"
+			"blockfds SECS\n");
 		return 2;
 	}
 	sock_path = argv[i];
@@ -971,6 +1035,10 @@ int main(int argc, char **argv)
 		return cmd_grab((u32)atoi(argv[i + 2]), atof(argv[i + 3]));
 	if (!strcmp(argv[i + 1], "scribble") && argc - i == 3)
 		return cmd_scribble(atof(argv[i + 2]));
+	if (!strcmp(argv[i + 1], "hog") && argc - i == 4)
+		return cmd_hog((u32)atoi(argv[i + 2]), atof(argv[i + 3]));
+	if (!strcmp(argv[i + 1], "blockfds") && argc - i == 3)
+		return cmd_blockfds(atof(argv[i + 2]));
 	fprintf(stderr, "ace_hostpeer: unknown command %s\n", argv[i + 1]);
 	return 2;
 }

@@ -5,6 +5,11 @@
   qmp.py SOCKET wait-migration SECS        poll query-migrate until the
                                            migration completes or fails;
                                            exit 0 only if it completed
+  qmp.py SOCKET watch-status SECS          query-status every 100 ms for
+                                           SECS; print each answer slower
+                                           than 0.5 s and, at the end,
+                                           "status: N answers, slowest
+                                           X ms" (a wait past 60 s fails)
 """
 import json
 import socket
@@ -54,6 +59,22 @@ def main():
                 sys.exit(0 if status == "completed" else 1)
             time.sleep(0.2)
         raise SystemExit("qmp: migration not over after %s s" % sys.argv[3])
+    if sys.argv[2] == "watch-status":
+        end = time.time() + float(sys.argv[3])
+        n, slowest = 0, 0.0
+        while time.time() < end:
+            t0 = time.time()
+            q.cmd("query-status")
+            took = time.time() - t0
+            n += 1
+            if took > 0.5:
+                print("slow answer: %.0f ms at %.1f s" % (took * 1e3, t0 - end
+                                                          + float(sys.argv[3])),
+                      flush=True)
+            slowest = max(slowest, took)
+            time.sleep(0.1)
+        print("status: %d answers, slowest %.0f ms" % (n, slowest * 1e3))
+        return
     args = json.loads(sys.argv[3]) if len(sys.argv) > 3 else None
     print(json.dumps(q.cmd(sys.argv[2], args)))
 

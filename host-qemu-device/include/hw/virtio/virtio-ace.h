@@ -34,8 +34,10 @@ typedef struct VirtIOAcePeer {
     GQueue out;                 /* VirtIOAceOut: not yet written to it */
     guint out_watch;            /* G_IO_OUT while out is not empty */
     bool drop;                  /* to be dropped (drop_bh) */
-    EventNotifier kick;         /* guest doorbell -> peer (peer reads) */
-    EventNotifier raise;        /* peer -> device: scan the pending bits */
+    int kick_fd;                /* device -> peer: QEMU's end of a pair */
+    int kick_peer_fd;           /* the peer's end (kept until peer down) */
+    int raise_fd;               /* peer -> device ("scan"): QEMU's end */
+    int raise_peer_fd;
     VirtIOAcePeerIn in;         /* what the peer sent, being framed */
 } VirtIOAcePeer;
 
@@ -102,7 +104,21 @@ struct VirtIOAce {
     uint32_t peers_up_saved;    /* peers the guest knew of at the copy */
     uint64_t stat_migration_reclaimed;  /* blocks of host mprocs closed */
 
+    /* reclaiming dead peers' mprocs: one sliced pass (virtio-ace.c) */
+    QEMUBH *reap_bh;
+    uint32_t *reap_ids;         /* [ACE_MAX_MPROCS] ids being reaped, 0: not */
+    uint32_t reap_nr;           /* nonzero entries in reap_ids */
+    uint32_t reap_cursor;       /* the next block to look at */
+    uint32_t reap_peers;        /* the pass's peers (0: none running) */
+    uint32_t reap_next_peers;   /* peers gone meanwhile: the next pass */
+    int64_t reap_freed;         /* blocks freed by this pass */
+    int64_t reap_t0;
+
     /* counters, for tests and `info qtree`-style inspection */
+    uint64_t stat_reap_passes;
+    uint64_t stat_reap_slices;
+    uint64_t stat_reap_freed;
+    uint64_t stat_reap_max_ns;  /* the longest slice: BQL held for it */
     uint64_t stat_interrupts;
     uint64_t stat_overruns;
     uint64_t stat_doorbells;

@@ -869,7 +869,7 @@ static void virtio_ace_accept(QIONetListener *listener,
         /* best effort, never waiting: the connection closes anyway */
         if (send(sioc->fd, &full, sizeof(full),
                  MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-            trace_virtio_ace_peer_down(-1, 0);
+            trace_virtio_ace_peer_down(-1);
         }
         qio_channel_close(QIO_CHANNEL(sioc), NULL);
         return;

@@ -26,7 +26,7 @@ cleanup() {
 			tr -d '\r' <"$f" | grep -av '^\s*$' | tail -n 40
 		done
 	fi
-	rm -rf "$T"
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 

@@ -15,11 +15,14 @@ hp=$B/vm/ace_hostpeer
 Q="python3 $ROOT/tests/vm/qmp.py"
 SECS=60
 QOM='{"path": "/machine/peripheral/ace0/virtio-backend", "property": "%s"}'
-qom() { $Q "$T/qmp.sock" qom-get "$(printf "$QOM" "$1")"; }
+qom() { $Q "$T/qmp2.sock" qom-get "$(printf "$QOM" "$1")"; }
+# child PID: host() runs each peer under timeout(1)
+child() { pgrep -P "$1" | head -n 1; }
 
 VM_TIMEOUT=300 vm_start peer-stall.sh "$SECS" -- \
 	-device "virtio-ace-pci,id=ace0,socket=$SOCK,size=256M" \
-	-qmp "unix:$T/qmp.sock,server=on,wait=off"
+	-qmp "unix:$T/qmp.sock,server=on,wait=off" \
+	-qmp "unix:$T/qmp2.sock,server=on,wait=off"
 host echo 300 "$B/tools/ace-echo" -d "$SOCK" -n hecho -m interrupt -t 250
 host stopped 300 "$hp" -t 200000 "$SOCK" echo stopped 250
 host blocker 300 "$hp" -t 200000 "$SOCK" blockfds 250
@@ -33,10 +36,11 @@ check "the hog holds 1,000 slots" has "$T/hog.log" '^hog: 1000 slot'
 wait_for "$T/blocker.log" '^blockfds: ' 30
 check "the blocker made its fds blocking" has "$T/blocker.log" '^blockfds: fds blocking'
 sleep 3
-kill -STOP "$PID_stopped"
+stopped=$(child "$PID_stopped")
+kill -STOP "$stopped"
 sleep 5
 passes0=$(qom x-reap-passes)
-kill -KILL "$PID_hog"
+kill -KILL "$(child "$PID_hog")"
 for i in $(seq 100); do [ "$(qom x-reap-passes)" -gt "$passes0" ] && break; sleep 0.2; done
 max_ns=$(qom x-reap-max-ns)
 freed=$(qom x-reap-freed)
@@ -51,9 +55,11 @@ check "QMP answered query-status within 1 s throughout (slowest ${slowest:-?} ms
 	test "${slowest:-99999}" -lt 1000
 check "QMP answered at least 100 times in 40 s" \
 	eval '[ "$(sed -n "s/^status: \([0-9]*\) answers.*/\1/p" "$T/monitor.log")" -ge 100 ]'
-check "the healthy echo is still connected" kill -0 "$PID_echo"
+check "the healthy echo is still connected" kill -0 "$(child "$PID_echo")"
+check "the hog is gone, the stopped peer still there" \
+	eval '[ -z "$(child "$PID_hog")" ] && kill -0 "$stopped"' 
 check "QEMU is still running" kill -0 "$VMPID"
-kill -CONT "$PID_stopped"
+kill -CONT "$stopped"
 check "the guest's echo rounds all succeeded" vm_wait
 check "the guest says so" console 'ACE-TEST echo-rounds ok=[0-9]+ bad=0'
 finish

@@ -41,26 +41,36 @@ struct ace {
 	int guest;			/* 1: /dev/aceN, 0: host socket */
 	int dev_fd;			/* guest */
 	void *map;			/* guest mapping */
-	struct ace_host host;		/* host */
-	struct ace_arena *a;		/* the validated view of the arena */
+	struct ace_host host;		/* host (its arena: arena_get()) */
+	struct ace_arena *a;		/* guest: its view, once validated */
 	struct ace_arena garena;	/* guest's view */
 	pthread_mutex_t lock;		/* mprocs list */
 	pthread_mutex_t dev_lock;	/* host: reading the device socket */
 	struct ace_mp *mprocs;
 	int epfd;			/* host: ace_fd(), kick + socket */
-	u32 svc_epoch;			/* host: epoch ace_service() saw */
+	u64 svc_epoch;			/* host: epoch ace_service() saw */
 	char err[512];
 };
 
+/*
+ * Every call on an mproc, and on a buffer given to it, uses mp->a: the
+ * arena it was created in, never the channel's current one.  On the host
+ * mp->a is a reference (struct ace_host_arena) that the mproc holds until
+ * it is closed: a view never overwritten, and memory that stays mapped
+ * (the placeholder, once the arena is gone), so a thread that finds the
+ * mproc current and then loses the race with an arena event touches only
+ * its own arena's view and memory, never the next arena's.
+ */
 struct ace_mp {
+	struct ace_arena *a;		/* its arena: see above */
 	struct ace *ch;
 	struct ace_mp *next;
 	struct ace_rx rx;
 	struct ace_cache cache;		/* freed blocks kept for reuse */
+	u64 epoch;			/* host: its arena's (guest: 0) */
 	u32 id;
 	unsigned mode;
 	unsigned spin_us;
-	u32 epoch;			/* host: the arena it was created in */
 	int efd;			/* host: wake-ups; guest: bound eventfd */
 	u32 polls;			/* calls since device_check() looked */
 	s64 checked;			/* when it last looked */
@@ -76,17 +86,66 @@ static int seterr(struct ace *ch, int err, const char *fmt, ...)
 	return -err;
 }
 
-/* A core error: say what the core said.  A broken arena found here is
- * reported to the device, which tells the guest and the other peers. */
-static int core_err(struct ace *ch, int r, const char *what)
+/* Host: the struct ace_host_arena whose view `a` is. */
+static inline struct ace_host_arena *host_arena(struct ace_arena *a)
+{
+	return (struct ace_host_arena *)((char *)a -
+					 offsetof(struct ace_host_arena, a));
+}
+
+static int stale_err(struct ace *ch);
+
+/* A core error on arena `a`: say what the core said.  A broken arena
+ * found here is reported to the device, which tells the guest and the
+ * other peers; an arena that went meanwhile (host) is -ESTALE. */
+static int core_err(struct ace *ch, struct ace_arena *a, int r, const char *what)
 {
 	if (r == -EIO) {
-		if (!ch->guest)
+		if (!ch->guest) {
+			if (host_arena(a)->epoch != ace_read_once(&ch->host.epoch))
+				return stale_err(ch);
 			ace_host_report_broken(&ch->host);
+		}
 		return seterr(ch, EIO, "%s: the arena is broken: %s (0x%x)", what,
-			      ace_arena_why(ch->a), ch->a->why_value);
+			      ace_arena_why(a), a->why_value);
 	}
 	return seterr(ch, -r, "%s: %s", what, strerror(-r));
+}
+
+/*
+ * The channel's arena, pinned: the view and the memory stay valid until
+ * arena_put(), even if another thread takes the device's next message
+ * meanwhile.  NULL when there is none (host: detached, refused, the
+ * connection broken; a guest channel that did not open).
+ */
+static struct ace_arena *arena_pin(struct ace *ch)
+{
+	struct ace_host_arena *ha;
+
+	if (ch->guest)
+		return ch->a;
+	ha = ace_host_arena_get(&ch->host);
+	if (ha && ha->epoch == ace_read_once(&ch->host.epoch))
+		return &ha->a;
+	ace_host_arena_put(ha);		/* gone: no arena now */
+	return NULL;
+}
+
+static void arena_put(struct ace *ch, struct ace_arena *a)
+{
+	if (!ch->guest && a)
+		ace_host_arena_put(host_arena(a));
+}
+
+/* arena_pin() for a channel call: 0, or -ESTALE with ace_error() set. */
+static int arena_get(struct ace *ch, struct ace_arena **a)
+{
+	*a = arena_pin(ch);
+	if (ace_likely(*a))
+		return 0;
+	if (ch->guest)
+		return seterr(ch, ENODEV, "the channel has no arena (it did not open)");
+	return stale_err(ch);
 }
 
 static s64 now_ns(void)
@@ -124,12 +183,20 @@ int ace_is_guest(const struct ace *ch)
  * broken) */
 uint32_t ace_arena_size(const struct ace *ch)
 {
-	return ch->a && (ch->guest || ch->host.attached) ? ch->a->size : 0;
+	struct ace_arena *a = arena_pin((struct ace *)ch);
+	u32 v = a ? a->size : 0;
+
+	arena_put((struct ace *)ch, a);
+	return v;
 }
 
 uint32_t ace_max_mprocs(const struct ace *ch)
 {
-	return ch->a && (ch->guest || ch->host.attached) ? ch->a->nr_mprocs : 0;
+	struct ace_arena *a = arena_pin((struct ace *)ch);
+	u32 v = a ? a->nr_mprocs : 0;
+
+	arena_put((struct ace *)ch, a);
+	return v;
 }
 
 /* ---- opening ---- */
@@ -170,7 +237,6 @@ static int open_host(struct ace *ch, const char *path, int timeout_ms)
 		r = ace_host_wait_arena(&ch->host, timeout_ms);
 	if (r)
 		return seterr(ch, -r, "%s", ch->host.err);
-	ch->a = &ch->host.arena;
 	ch->svc_epoch = ch->host.epoch;
 	return 0;
 }
@@ -218,12 +284,25 @@ void ace_close(struct ace *ch)
 /* ---- mprocs ---- */
 
 static inline int stale(struct ace_mp *mp);
-static int stale_err(struct ace *ch);
-static inline int no_arena(struct ace *ch);
+
+/* Host: is the mproc's arena still the channel's?  (Guest: always.) */
+static inline int mp_current(const struct ace_mp *mp)
+{
+	return mp->epoch == ace_read_once(&mp->ch->host.epoch);
+}
+
+/* A core error on an mproc call: -ESTALE if its arena went meanwhile. */
+static int ace_noinline mp_err(struct ace_mp *mp, int r, const char *what)
+{
+	if (!mp_current(mp))
+		return stale_err(mp->ch);
+	return core_err(mp->ch, mp->a, r, what);
+}
 
 int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 		  struct ace_mp **mpp)
 {
+	struct ace_arena *a;
 	struct ace_mp *mp;
 	u32 id;
 	int r;
@@ -231,8 +310,9 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 	*mpp = NULL;
 	if (mode > ACE_MODE_ADAPTIVE)
 		return seterr(ch, EINVAL, "mode %u is not poll, interrupt or adaptive", mode);
-	if (no_arena(ch))
-		return -ESTALE;
+	r = arena_get(ch, &a);
+	if (r)
+		return r;
 	if (ch->guest) {
 		struct ace_ioc_open o = { .flags = ACE_OPEN_CREATE, .mode = mode };
 
@@ -243,29 +323,41 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 			return ioctl_err(ch, name, errno);
 		id = o.id;
 	} else {
-		r = ace_mproc_claim(ch->a, name, ACE_SIDE(ACE_SIDE_HOST, ch->host.peer),
+		r = ace_mproc_claim(a, name, ACE_SIDE(ACE_SIDE_HOST, ch->host.peer),
 				    mode, &id);
-		if (r)
-			return core_err(ch, r, name);
-		ace_mproc_at(ch->a, ACE_ID_SLOT(id))->pid = (u32)getpid();
+		if (r) {
+			r = core_err(ch, a, r, name);
+			arena_put(ch, a);
+			return r;
+		}
+		ace_mproc_at(a, ACE_ID_SLOT(id))->pid = (u32)getpid();
 	}
 	mp = calloc(1, sizeof(*mp));
-	if (!mp)
+	if (!mp) {
+		if (ch->guest)
+			(void)!ioctl(ch->dev_fd, ACE_IOC_CLOSE, &id);
+		else
+			ace_mproc_release(a, id);
+		arena_put(ch, a);
 		return -ENOMEM;
+	}
+	mp->a = a;		/* the reference arena_get() took is the mproc's */
 	mp->ch = ch;
 	mp->id = id;
 	mp->mode = mode;
 	mp->spin_us = DEFAULT_SPIN_US;
-	mp->epoch = ch->host.epoch;
+	mp->epoch = ch->guest ? 0 : host_arena(a)->epoch;
 	mp->efd = -1;
 	ace_rx_init(&mp->rx, id);
 	ace_cache_init(&mp->cache, id);
 	if (!ch->guest) {
 		mp->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (mp->efd < 0) {
-			ace_mproc_release(ch->a, id);
+			r = seterr(ch, errno, "eventfd: %s", strerror(errno));
+			ace_mproc_release(a, id);
+			arena_put(ch, a);
 			free(mp);
-			return seterr(ch, errno, "eventfd: %s", strerror(errno));
+			return r;
 		}
 	}
 	pthread_mutex_lock(&ch->lock);
@@ -290,21 +382,24 @@ int ace_mp_close(struct ace_mp *mp)
 		}
 	}
 	pthread_mutex_unlock(&ch->lock);
-	if (ch->guest || (ch->host.attached && mp->epoch == ch->host.epoch))
-		ace_cache_drain(ch->a, &mp->cache);
+	/* An arena that is gone keeps nothing of ours to give back (and
+	 * one that goes meanwhile is broken: the core touches nothing). */
+	if (mp_current(mp))
+		ace_cache_drain(mp->a, &mp->cache);
 	if (ch->guest) {
 		u32 id = mp->id;
 
 		if (ioctl(ch->dev_fd, ACE_IOC_CLOSE, &id))
 			r = ioctl_err(ch, "close", errno);
-	} else if (ch->host.attached && mp->epoch == ch->host.epoch) {
-		s64 n = ace_mproc_release(ch->a, mp->id);
+	} else if (mp_current(mp)) {
+		s64 n = ace_mproc_release(mp->a, mp->id);
 
-		if (n < 0)
-			r = core_err(ch, (int)n, "close");
+		if (n < 0 && mp_current(mp))
+			r = core_err(ch, mp->a, (int)n, "close");
 	}
 	if (mp->efd >= 0)
 		close(mp->efd);
+	arena_put(ch, mp->a);
 	free(mp);
 	return r;
 }
@@ -327,7 +422,8 @@ int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us)
 		return -ESTALE;
 	mp->mode = mode;
 	mp->spin_us = spin_us ? spin_us : DEFAULT_SPIN_US;
-	ace_store(&ace_mproc_at(mp->ch->a, ACE_ID_SLOT(mp->id))->mode, mode,
+	/* its slot is in its own arena's table (checked when claimed) */
+	ace_store(&ace_mproc_at(mp->a, ACE_ID_SLOT(mp->id))->mode, mode,
 		  ACE_RELAXED);
 	return 0;
 }
@@ -335,12 +431,13 @@ int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us)
 int ace_lookup(struct ace *ch, const char *name, int timeout_ms, uint32_t *id)
 {
 	s64 deadline = now_ns() + (s64)timeout_ms * 1000000;
-	u32 epoch = ch->host.epoch;
+	struct ace_arena *a;
 	int r;
 
-	if (no_arena(ch))
-		return -ESTALE;
-	while ((r = ace_mproc_lookup(ch->a, name, id)) == -ENOENT &&
+	r = arena_get(ch, &a);
+	if (r)
+		return r;
+	while ((r = ace_mproc_lookup(a, name, id)) == -ENOENT &&
 	       now_ns() < deadline) {
 		usleep(5000);
 		if (ch->guest || pthread_mutex_trylock(&ch->dev_lock))
@@ -348,31 +445,47 @@ int ace_lookup(struct ace *ch, const char *name, int timeout_ms, uint32_t *id)
 		/* the wait also ends when the device or the arena goes */
 		r = ace_host_process(&ch->host, 0);
 		pthread_mutex_unlock(&ch->dev_lock);
-		if (r < 0 && ch->host.dead)
-			return seterr(ch, EPIPE, "%s", ch->host.err);
-		if (ch->host.epoch != epoch || !ch->host.attached)
-			return stale_err(ch);
+		if (r < 0 && ch->host.dead) {
+			r = seterr(ch, EPIPE, "%s", ch->host.err);
+			goto out;
+		}
+		if (host_arena(a)->epoch != ch->host.epoch) {
+			r = stale_err(ch);
+			goto out;
+		}
 	}
-	return r ? core_err(ch, r, name) : 0;
+	if (r)
+		r = core_err(ch, a, r, name);
+out:
+	arena_put(ch, a);
+	return r;
 }
 
 int ace_slot_name(struct ace *ch, uint32_t slot, char name[48], uint32_t *id)
 {
-	if (no_arena(ch))
-		return -ESTALE;
-	return ace_mproc_name(ch->a, slot, name, id);
+	struct ace_arena *a;
+	int r = arena_get(ch, &a);
+
+	if (r)
+		return r;
+	r = ace_mproc_name(a, slot, name, id);
+	arena_put(ch, a);
+	return r;
 }
 
 int ace_name_of(struct ace *ch, uint32_t id, char name[48])
 {
+	struct ace_arena *a;
 	u32 now;
+	int r = arena_get(ch, &a);
 
-	if (no_arena(ch))
-		return -ESTALE;
-	if (ace_mproc_check(ch->a, id) ||
-	    ace_mproc_name(ch->a, ACE_ID_SLOT(id), name, &now) || now != id)
-		return -ENOENT;
-	return 0;
+	if (r)
+		return r;
+	if (ace_mproc_check(a, id) ||
+	    ace_mproc_name(a, ACE_ID_SLOT(id), name, &now) || now != id)
+		r = -ENOENT;
+	arena_put(ch, a);
+	return r;
 }
 
 /* ---- messages ---- */
@@ -397,22 +510,15 @@ static int ace_noinline stale_err(struct ace *ch)
 		      ch->host.event, todo);
 }
 
+/* Host: every arena event moves the epoch (a guest channel's stays 0,
+ * as do its mprocs'), so an mproc of the current epoch is of the arena
+ * attached now.  Finding it so is no promise for later: whatever the
+ * mproc does next it does on its own arena (mp->a), gone or not. */
 static inline int stale(struct ace_mp *mp)
 {
-	struct ace *ch = mp->ch;
-
-	if (ace_likely(ch->guest ||
-		       (mp->epoch == ch->host.epoch && ch->host.attached)))
+	if (ace_likely(mp_current(mp)))
 		return 0;
-	return stale_err(ch);
-}
-
-/* A channel call: is there an arena to look at? */
-static inline int no_arena(struct ace *ch)
-{
-	if (ace_likely(ch->guest || ch->host.attached))
-		return 0;
-	return stale_err(ch);
+	return stale_err(mp->ch);
 }
 
 /*
@@ -457,7 +563,7 @@ static inline int device_check(struct ace_mp *mp, u32 mask)
 
 int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 {
-	struct ace_arena *a = mp->ch->a;
+	struct ace_arena *a = mp->a;
 	const struct ace_class *k;
 	s64 off;
 
@@ -469,7 +575,7 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 		return seterr(mp->ch, EINVAL, "%zu bytes is too large", len);
 	off = ace_cache_alloc(a, &mp->cache, (u32)len);
 	if (ace_unlikely(off < 0))
-		return core_err(mp->ch, (int)off, "alloc");
+		return mp_err(mp, (int)off, "alloc");
 	/* the core returned a checked handle: its class is in it */
 	k = &a->cls[ACE_HANDLE_CLASS((u32)off)];
 	b->off = (u32)off;
@@ -481,10 +587,11 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 	return 0;
 }
 
-/* Host: a buffer of an arena that is gone, given to an mproc of the new
+/* Host: a buffer of an arena that is gone, given to an mproc of another
  * one: its data pointer is not where this arena keeps that handle's
- * payload (the old mapping is at another address while its placeholder
- * stays).  The core checks the handle itself. */
+ * payload (the old arena's memory stays mapped, as its placeholder, as
+ * long as its mproc is open, so no later arena is mapped there).  The
+ * core checks the handle itself, and that the mproc holds its block. */
 static int ace_noinline foreign_buf(struct ace_mp *mp)
 {
 	return seterr(mp->ch, ESTALE, "the buffer is not of this mproc's arena "
@@ -493,7 +600,7 @@ static int ace_noinline foreign_buf(struct ace_mp *mp)
 
 static inline int buf_foreign(struct ace_mp *mp, const struct ace_buf *b)
 {
-	const struct ace_arena *a = mp->ch->a;
+	const struct ace_arena *a = mp->a;
 
 	return ace_unlikely((uintptr_t)b->data !=
 			    (uintptr_t)a->base + ace_payload_off(a, b->off));
@@ -507,8 +614,8 @@ int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 		return -ESTALE;
 	if (buf_foreign(mp, b))
 		return foreign_buf(mp);
-	r = ace_cache_free(mp->ch->a, &mp->cache, b->off);
-	return ace_unlikely(r) ? core_err(mp->ch, r, "free") : 0;
+	r = ace_cache_free(mp->a, &mp->cache, b->off);
+	return ace_unlikely(r) ? mp_err(mp, r, "free") : 0;
 }
 
 /* Host: wake an mproc of ours whose pending bit is set, if deliverable. */
@@ -521,16 +628,17 @@ static void host_dispatch(struct ace *ch)
 		return;
 	pthread_mutex_lock(&ch->lock);
 	for (mp = ch->mprocs; mp; mp = mp->next) {
+		struct ace_arena *a = mp->a;
 		u32 slot = ACE_ID_SLOT(mp->id);
 
-		if (mp->epoch != ch->host.epoch)
+		if (!mp_current(mp))
 			continue;	/* of an arena that is gone */
-		if (!(ace_pending_peek(ch->a, slot / 64) & (1ull << (slot % 64))))
+		if (!(ace_pending_peek(a, slot / 64) & (1ull << (slot % 64))))
 			continue;
-		if (ace_delivery(ch->a, slot, NULL) != ACE_DELIVER_NOW)
+		if (ace_delivery(a, slot, NULL) != ACE_DELIVER_NOW)
 			continue;
-		ace_pending_clear(ch->a, slot);
-		ace_count_shared(&ace_mproc_at(ch->a, slot)->c.wakeups, 1);
+		ace_pending_clear(a, slot);
+		ace_count_shared(&ace_mproc_at(a, slot)->c.wakeups, 1);
 		if (write(mp->efd, &one, sizeof(one)) < 0)
 			continue;
 	}
@@ -550,7 +658,8 @@ static int notify(struct ace_mp *mp, u32 dst)
 			return ioctl_err(ch, "notify", errno);
 		return 0;
 	}
-	side = ace_read_once(&ace_mproc_at(ch->a, ACE_ID_SLOT(dst))->side);
+	/* the send checked dst's slot against this arena's table */
+	side = ace_read_once(&ace_mproc_at(mp->a, ACE_ID_SLOT(dst))->side);
 	if (side == ACE_SIDE(ACE_SIDE_HOST, ch->host.peer)) {
 		host_dispatch(ch);	/* one of ours: no device round trip */
 		return 0;
@@ -568,12 +677,13 @@ int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 		return -ESTALE;
 	if (buf_foreign(mp, b))
 		return foreign_buf(mp);
-	/* The core checks the handle before it writes a word of the header. */
-	r = ace_send_msg(mp->ch->a, mp->id, dst, b->off, b->len, b->type, b->tag);
+	/* The core checks the handle, and that the block is ours, before
+	 * it writes a word of the header. */
+	r = ace_send_msg(mp->a, mp->id, dst, b->off, b->len, b->type, b->tag);
 	if (ace_likely(r == 0))
 		return 0;
 	if (r < 0)
-		return core_err(mp->ch, r, "send");
+		return mp_err(mp, r, "send");
 	return notify(mp, dst);
 }
 
@@ -589,10 +699,10 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 	int ms = -1, r;
 	u64 v;
 
-	r = ace_arm(ch->a, &mp->rx);
+	r = ace_arm(mp->a, &mp->rx);
 	if (r) {
-		ace_disarm(ch->a, &mp->rx);
-		return r < 0 ? core_err(ch, r, "arm") : 0;
+		ace_disarm(mp->a, &mp->rx);
+		return r < 0 ? mp_err(mp, r, "arm") : 0;
 	}
 	if (deadline) {
 		s64 left = deadline - now_ns();
@@ -607,7 +717,7 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 	if (ms < 0 || ms > HOST_RECHECK_MS)
 		ms = HOST_RECHECK_MS;
 	r = poll(p, 3, ms);
-	ace_disarm(ch->a, &mp->rx);
+	ace_disarm(mp->a, &mp->rx);	/* its own arena's slot, gone or not */
 	if (r < 0 && errno != EINTR)
 		return seterr(ch, errno, "poll: %s", strerror(errno));
 	if (p[0].revents & POLLIN)
@@ -666,7 +776,7 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 			int i, r;
 
 			for (i = 0; i < 4096; i++) {
-				if (ace_pending_mail(ch->a, &mp->rx))
+				if (ace_pending_mail(mp->a, &mp->rx))
 					return 0;
 				ace_cpu_relax();
 			}
@@ -684,7 +794,7 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 static inline int recv_now(struct ace_mp *mp, struct ace_buf *b, int got,
 			   int n)
 {
-	struct ace_arena *a = mp->ch->a;
+	struct ace_arena *a = mp->a;
 	struct ace_msg_desc d;
 	int r = 0;
 
@@ -700,7 +810,7 @@ static inline int recv_now(struct ace_mp *mp, struct ace_buf *b, int got,
 	}
 	if (got)
 		return got;
-	return ace_unlikely(r < 0) ? core_err(mp->ch, r, "recv") : 0;
+	return ace_unlikely(r < 0) ? mp_err(mp, r, "recv") : 0;
 }
 
 /* Nothing there: wait for it by the mproc's mode. */
@@ -744,7 +854,7 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 
 int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 {
-	struct ace_arena *a = mp->ch->a;
+	struct ace_arena *a = mp->a;
 	struct ace_msg_desc d;
 	int r;
 
@@ -765,7 +875,7 @@ int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 		return 1;
 	}
 	if (r < 0)
-		return core_err(mp->ch, r, "recv");
+		return mp_err(mp, r, "recv");
 	if (timeout_ns == ACE_NOWAIT)
 		return 0;
 	return recv_wait(mp, b, 1, timeout_ns);
@@ -775,20 +885,20 @@ int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 
 int ace_mp_section_begin(struct ace_mp *mp)
 {
-	int r = stale(mp) ? -ESTALE : ace_section_begin(mp->ch->a, &mp->rx);
+	int r = stale(mp) ? -ESTALE : ace_section_begin(mp->a, &mp->rx);
 
 	if (r == -ESTALE)
 		return r;
-	return r ? core_err(mp->ch, r, "section begin") : 0;
+	return r ? mp_err(mp, r, "section begin") : 0;
 }
 
 int ace_mp_section_end(struct ace_mp *mp)
 {
-	int r = stale(mp) ? -ESTALE : ace_section_end(mp->ch->a, &mp->rx);
+	int r = stale(mp) ? -ESTALE : ace_section_end(mp->a, &mp->rx);
 
 	if (r == -ESTALE)
 		return r;
-	return r < 0 ? core_err(mp->ch, r, "section end") : r;
+	return r < 0 ? mp_err(mp, r, "section end") : r;
 }
 
 int ace_mp_fd(struct ace_mp *mp)
@@ -819,9 +929,9 @@ int ace_mp_arm(struct ace_mp *mp)
 
 	if (stale(mp))
 		return -ESTALE;
-	r = ace_arm(mp->ch->a, &mp->rx);
+	r = ace_arm(mp->a, &mp->rx);
 	if (r < 0)
-		return core_err(mp->ch, r, "arm");
+		return mp_err(mp, r, "arm");
 	/* Host: a kick may be waiting for our peer; dispatch it so the fd
 	 * of whichever mproc it was for becomes readable. */
 	if (!mp->ch->guest && ace_host_take_kicks(&mp->ch->host))
@@ -835,8 +945,8 @@ int ace_mp_disarm(struct ace_mp *mp)
 
 	if (stale(mp))
 		return -ESTALE;
-	r = ace_disarm(mp->ch->a, &mp->rx);
-	return r ? core_err(mp->ch, r, "disarm") : 0;
+	r = ace_disarm(mp->a, &mp->rx);
+	return r ? mp_err(mp, r, "disarm") : 0;
 }
 
 void ace_mp_fd_ack(struct ace_mp *mp)
@@ -924,30 +1034,42 @@ static u32 inbox_depth(struct ace_arena *a, struct ace_mproc *e)
 
 int ace_stats(struct ace *ch, uint32_t id, struct ace_stats *st)
 {
+	struct ace_arena *a;
 	struct ace_mproc *e;
 	u32 q, f;
+	int r = arena_get(ch, &a);
 
-	if (no_arena(ch))
-		return -ESTALE;
-	if (ace_mproc_check(ch->a, id))
-		return seterr(ch, ENOENT, "no mproc 0x%x", id);
-	e = ace_mproc_at(ch->a, ACE_ID_SLOT(id));
+	if (r)
+		return r;
+	if (ace_mproc_check(a, id)) {
+		r = seterr(ch, ENOENT, "no mproc 0x%x", id);
+		goto out;
+	}
+	e = ace_mproc_at(a, ACE_ID_SLOT(id));
 #define C(x) st->x = ace_read_once(&e->c.x)
 	C(sent); C(received); C(drains); C(max_batch); C(waits); C(wakeups);
 	C(sections); C(notifies); C(interrupts); C(deferrals); C(overruns);
 	C(spurious);
 #undef C
 	st->notify = ace_read_once(&e->notify);
-	st->queued = inbox_depth(ch->a, e);
-	return ace_block_census(ch->a, id, &st->held, &q, &f) ?
-	       core_err(ch, -EIO, "census") : 0;
+	st->queued = inbox_depth(a, e);
+	if (ace_block_census(a, id, &st->held, &q, &f))
+		r = core_err(ch, a, -EIO, "census");
+out:
+	arena_put(ch, a);
+	return r;
 }
 
 int ace_census(struct ace *ch, struct ace_census *c)
 {
-	if (no_arena(ch))
-		return -ESTALE;
-	c->total = ch->a->total_blocks;
-	return ace_block_census(ch->a, 0, &c->held, &c->queued, &c->free) ?
-	       core_err(ch, -EIO, "census") : 0;
+	struct ace_arena *a;
+	int r = arena_get(ch, &a);
+
+	if (r)
+		return r;
+	c->total = a->total_blocks;
+	if (ace_block_census(a, 0, &c->held, &c->queued, &c->free))
+		r = core_err(ch, a, -EIO, "census");
+	arena_put(ch, a);
+	return r;
 }

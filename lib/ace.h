@@ -28,16 +28,27 @@
  *   -ESTALE  (host) the handle belongs to an arena that is gone: the
  *            guest detached it, attached another (taken or refused), or
  *            the connection broke; ace_error() names the event.  Nothing
- *            of that arena is touched again.  May: ace_mp_close() the
- *            mproc (always safe), drop its buffers (never free or send
- *            them).  Must: create the mprocs again after
+ *            of that arena is touched again, and no other arena through
+ *            it: an mproc keeps its own arena (once gone, private memory
+ *            in its place) until it is closed, so a call already under
+ *            way in another thread when the arena went (a wait in
+ *            ace_mp_recv(), a close) ends in that, never in the next
+ *            arena.  May: ace_mp_close() the mproc (always safe; it
+ *            also lets go of that memory), drop its buffers (never free
+ *            or send them).  Must: create the mprocs again after
  *            ACE_SVC_ATTACHED, or close the channel if it is dead.
  *   -EPIPE   the device went away, broke the protocol or stalled in a
  *            message (bounded: the caller's timeout, at most 1 s once a
  *            message began).  Must: ace_close() the channel (that closes
  *            every fd); may ace_open() again.
  * A buffer (struct ace_buf) belongs to the mproc that allocated or
- * received it; given to an mproc of another arena it gives -ESTALE.
+ * received it, and lives no longer than that mproc.  Freed or sent
+ * through another mproc it gives -EINVAL (the arena records which mproc
+ * holds each block), through an mproc of another arena -ESTALE.  Once
+ * its mproc is closed the buffer is dead: a later arena may be mapped
+ * where it points, and a stray free or send of it fails, or at worst
+ * frees or sends a block that the calling mproc itself holds, never
+ * another mproc's.
  *
  * Threads: a channel may be shared; an mproc belongs to one thread at a
  * time (its receive cursor is not locked).

@@ -156,29 +156,74 @@ static int take_pair_fd(struct ace_host *h, int fd, const char *what)
 	return 0;
 }
 
-/* Forget the arena.  `final`: unmap it; otherwise leave private memory
- * in its place (see below) until the next arena event or
- * ace_host_close(). */
+static void arena_lock(struct ace_host *h)
+{
+	while (__atomic_exchange_n(&h->arena_lock, 1, __ATOMIC_ACQUIRE))
+		ace_cpu_relax();
+}
+
+static void arena_unlock(struct ace_host *h)
+{
+	__atomic_store_n(&h->arena_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Make `ha` (NULL: none) the connection's arena; drop its reference to
+ * the one before. */
+static void set_arena(struct ace_host *h, struct ace_host_arena *ha)
+{
+	struct ace_host_arena *old;
+
+	arena_lock(h);
+	old = h->arena;
+	h->arena = ha;
+	arena_unlock(h);
+	ace_host_arena_put(old);
+}
+
+struct ace_host_arena *ace_host_arena_get(struct ace_host *h)
+{
+	struct ace_host_arena *ha;
+
+	arena_lock(h);
+	ha = h->arena;
+	if (ha)
+		__atomic_fetch_add(&ha->refs, 1, __ATOMIC_RELAXED);
+	arena_unlock(h);
+	return ha;
+}
+
+void ace_host_arena_put(struct ace_host_arena *ha)
+{
+	if (!ha || __atomic_sub_fetch(&ha->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (ha->map)
+		munmap(ha->map, ha->map_len);
+	free(ha);
+}
+
+/* Forget the arena.  `final`: drop it (unmapped with its last
+ * reference); otherwise leave private memory in its place (see below)
+ * for as long as anyone holds it. */
 static void unmap_arena(struct ace_host *h, int final)
 {
-	if (h->map && final) {
-		munmap(h->map, h->map_len);
-	} else if (h->map) {
-		if (h->old_map)
-			munmap(h->old_map, h->old_len);
+	struct ace_host_arena *ha = h->arena;
+
+	if (h->attached && (!final || __atomic_load_n(&ha->refs, __ATOMIC_ACQUIRE) > 1)) {
 		/* Every later core call fails with -EIO, and pointers the
 		 * application still holds land in harmless private memory
-		 * instead of a hole (or the guest's reused pages). */
-		ace_arena_break(&h->arena, "the guest detached its arena", 0);
-		if (mmap(h->map, h->map_len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED &&
-		    munmap(h->map, h->map_len))
-			abort();	/* the region must not stay mapped */
-		h->old_map = h->map;
-		h->old_len = h->map_len;
+		 * instead of a hole (or the guest's reused pages).  While it
+		 * is mapped, no other arena can be mapped at its address. */
+		ace_arena_break(&ha->a, "the guest detached its arena", 0);
+		if (mmap(ha->map, ha->map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+			if (munmap(ha->map, ha->map_len))
+				abort();	/* the region must not stay mapped */
+			ha->map = NULL;	/* a hole: never unmap it again */
+		}
 	}
-	h->map = NULL;
 	h->attached = 0;
+	if (final)
+		set_arena(h, NULL);
 }
 
 /* An arena event: the arena (if any) is out of reach, every handle made
@@ -189,8 +234,10 @@ static void arena_event(struct ace_host *h, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* the epoch first: whoever finds the old arena broken below finds
+	 * its handles stale too */
+	__atomic_add_fetch(&h->epoch, 1, __ATOMIC_SEQ_CST);
 	unmap_arena(h, 0);
-	h->epoch++;
 	va_start(ap, fmt);
 	vsnprintf(h->event, sizeof(h->event), fmt, ap);
 	va_end(ap);
@@ -245,15 +292,16 @@ static int check_region_fd(struct ace_host *h, int fd, u32 size,
 /*
  * ARENA: the guest attached a new arena.  Whatever comes of it, the old
  * one is gone (the new one may live in the same pages): it is unmapped
- * first.  Then check the region fd, map the arena from offset 0 and
- * validate it into a copy: h->arena changes only when the new arena is
- * taken, so a refused one leaves nothing half-attached behind.
+ * first (its placeholder stays while anyone holds it).  Then check the
+ * region fd, map the arena from offset 0 and validate it into a view of
+ * its own: h->arena changes only when the new arena is taken, so a
+ * refused one leaves nothing half-attached behind.
  */
 static int apply_arena(struct ace_host *h, const u8 *body, u32 len,
 		       int nfds, int fd)
 {
 	struct ace_peer_arena pa = { 0 };
-	struct ace_arena na;
+	struct ace_host_arena *na;
 	size_t map_len = 0;
 	u32 size;
 	u8 *map;
@@ -283,15 +331,24 @@ static int apply_arena(struct ace_host *h, const u8 *body, u32 len,
 			   strerror(errno));
 		goto refused;
 	}
-	if (ace_arena_attach(&na, map, size)) {
-		err = fail(h, EIO, "the guest's arena is refused: %s (0x%x)",
-			   ace_arena_why(&na), na.why_value);
+	na = calloc(1, sizeof(*na));
+	if (!na) {
+		err = fail(h, ENOMEM, "the %u-byte arena: out of memory", size);
 		munmap(map, map_len);
 		goto refused;
 	}
-	h->arena = na;
-	h->map = map;
-	h->map_len = map_len;
+	if (ace_arena_attach(&na->a, map, size)) {
+		err = fail(h, EIO, "the guest's arena is refused: %s (0x%x)",
+			   ace_arena_why(&na->a), na->a.why_value);
+		munmap(map, map_len);
+		free(na);
+		goto refused;
+	}
+	na->epoch = h->epoch;
+	na->map = map;
+	na->map_len = map_len;
+	na->refs = 1;		/* the connection's */
+	set_arena(h, na);
 	h->size = size;
 	h->generation = pa.generation;
 	h->attached = 1;
@@ -317,7 +374,7 @@ static void take_broken(struct ace_host *h, const u8 *body, u32 len)
 	if (len != sizeof(b) || !h->attached)
 		return;
 	memcpy(&b, body, sizeof(b));
-	if (b.generation != h->generation || ace_arena_broken(&h->arena))
+	if (b.generation != h->generation || ace_arena_broken(&h->arena->a))
 		return;
 	b.why[ACE_WHY_MAX - 1] = 0;
 	for (i = 0; b.why[i]; i++)
@@ -330,7 +387,7 @@ static void take_broken(struct ace_host *h, const u8 *body, u32 len)
 		snprintf(h->broken_why, sizeof(h->broken_why), "%s, found by host peer %u",
 			 b.why, b.peer);
 	h->broken_told = 1;	/* the device knows */
-	ace_arena_break(&h->arena, h->broken_why, b.value);
+	ace_arena_break(&h->arena->a, h->broken_why, b.value);
 }
 
 void ace_host_report_broken(struct ace_host *h)
@@ -343,13 +400,13 @@ void ace_host_report_broken(struct ace_host *h)
 		       .len = sizeof(struct ace_peer_broken) },
 	};
 
-	if (!h->attached || !ace_arena_broken(&h->arena) || h->broken_told)
+	if (!h->attached || !ace_arena_broken(&h->arena->a) || h->broken_told)
 		return;
 	h->broken_told = 1;
 	msg.b.generation = h->generation;
-	msg.b.value = h->arena.why_value;
+	msg.b.value = h->arena->a.why_value;
 	msg.b.peer = h->peer;
-	snprintf(msg.b.why, sizeof(msg.b.why), "%s", ace_arena_why(&h->arena));
+	snprintf(msg.b.why, sizeof(msg.b.why), "%s", ace_arena_why(&h->arena->a));
 	/* best effort: a device that is gone needs no report */
 	if (send(h->sock, &msg, sizeof(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		return;
@@ -611,9 +668,6 @@ u64 ace_host_take_kicks(struct ace_host *h)
 void ace_host_close(struct ace_host *h)
 {
 	unmap_arena(h, 1);
-	if (h->old_map && h->old_map != h->map)
-		munmap(h->old_map, h->old_len);
-	h->old_map = NULL;
 	rx_reset(h);
 	if (h->sock >= 0)
 		close(h->sock);

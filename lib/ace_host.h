@@ -15,6 +15,24 @@
 #define ACE_HOST_MAX_BODY 4096	/* longer than any message this ABI knows */
 #define ACE_HOST_MAX_FDS 4
 
+/*
+ * One arena as mapped here.  Allocated when the arena is taken and never
+ * overwritten, so whoever holds a reference may go on using its view and
+ * its memory: while the arena is attached, the shared mapping; once it is
+ * gone (see ace_host_process), a private placeholder at the same address,
+ * kept until the last reference goes, so no later arena is ever mapped
+ * where a handle of this one still points.  libace's mprocs each hold a
+ * reference to the arena they were made in; the connection holds one
+ * (h->arena) until the next arena is taken, or the connection is closed.
+ */
+struct ace_host_arena {
+	struct ace_arena a;	/* the validated view (first: see libace) */
+	u64 epoch;		/* h->epoch while it was the current arena */
+	void *map;		/* the mapping, or its placeholder */
+	size_t map_len;		/* the arena rounded up to the fd's pages */
+	u32 refs;		/* atomic */
+};
+
 struct ace_host {
 	int sock;		/* connection to the device */
 	int kick_fd;		/* readable when the guest rang our doorbell */
@@ -24,19 +42,20 @@ struct ace_host {
 	u32 section_ns;
 	/* the arena, once the guest attached one */
 	int attached;
-	void *map;
 	u64 region_bytes;	/* the region fd's size, as checked */
-	size_t map_len;		/* the arena rounded up to the fd's pages */
-	size_t old_len;
 	u32 size;
 	u64 generation;
-	u32 epoch;		/* +1 at every arena event: a new arena
+	u64 epoch;		/* +1 at every arena event: a new arena
 				 * (taken or refused), a detach, a
-				 * broken connection */
+				 * broken connection (64 bits: a device
+				 * cannot wrap it around) */
 	char event[320];	/* the last arena event, in words */
 	int dead;		/* the connection is broken (-errno) */
-	void *old_map;		/* a detached arena's placeholder */
-	struct ace_arena arena;
+	/* the arena attached, or the last one (gone, its placeholder
+	 * mapped) until another is taken; NULL before the first.  Replaced
+	 * under arena_lock: see ace_host_arena_get(). */
+	struct ace_host_arena *arena;
+	int arena_lock;
 	/* a broken arena: told to the device once; or told by it, why */
 	int broken_told;
 	char broken_why[ACE_WHY_MAX + 32];
@@ -85,6 +104,14 @@ int ace_host_raise(struct ace_host *h);
  * the other peers (ACE_PEER_BROKEN).  Nothing if the arena is fine, or if
  * the device is the one that said so. */
 void ace_host_report_broken(struct ace_host *h);
+
+/* A reference to h->arena (NULL if there is none yet): its view and
+ * memory stay valid until ace_host_arena_put(), whatever the device does
+ * meanwhile (safe against ace_host_process() in another thread).  Whether
+ * it is still the current arena: ha->epoch == h->epoch. */
+struct ace_host_arena *ace_host_arena_get(struct ace_host *h);
+/* Drop a reference (NULL: nothing); the last one unmaps and frees it. */
+void ace_host_arena_put(struct ace_host_arena *ha);
 
 /* Consume doorbell kicks; returns how many arrived (0 if none). */
 u64 ace_host_take_kicks(struct ace_host *h);

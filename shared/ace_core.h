@@ -252,7 +252,9 @@ static ace_hot s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
 				  u32 len);
 
 /* Like ace_free, into the cache while it has room.  The block must be
- * held (ALLOC); it becomes CACHED, owned by the cache's owner. */
+ * held (ALLOC) by the cache's owner (-EINVAL otherwise: a block another
+ * mproc holds, or one of another arena at the same offset); it becomes
+ * CACHED. */
 static ace_hot int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
 				 u32 off);
 
@@ -317,12 +319,14 @@ int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,
 
 /* ---- inbox: ace_inbox.c ---- */
 
-/* Send message `off` (a handle; the block is the caller's, `len` payload
- * bytes already written, type/tag set in its header if wanted) from mproc
- * `src` to `dst`.
+/* Send message `off` (a handle; the block is held by `src`: ALLOC with
+ * owner `src`, `len` payload bytes already written, type/tag set in its
+ * header if wanted) from mproc `src` to `dst`.
  * Returns 0 when no notification is needed, 1 when the caller must kick
  * the destination's notifier (its pending bit went 0 -> 1), or -ENOENT
- * (dst closed: the caller still owns the block), -EINVAL, -EAGAIN, -EIO. */
+ * (dst closed: the caller still owns the block), -EINVAL (a bad handle or
+ * length, or a block `src` does not hold: nothing is written), -EAGAIN,
+ * -EIO. */
 static ace_hot int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off,
 			   u32 len);
 
@@ -450,14 +454,15 @@ static ace_hot int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
 	struct ace_msg *m;
 
 	/* a bad handle, a block not held (a second free: it is CACHED),
-	 * a full cache: the slow path sorts them out */
+	 * or held by another mproc, a full cache: the slow path sorts them
+	 * out */
 	if (ace_unlikely(a->broken || !ace_handle_ok(a, off)))
 		return ace_cache_spill(a, c, off);
 	m = ace_msg(a, off);
 	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC ||
+			 ace_load(&m->owner, ACE_RELAXED) != c->owner ||
 			 c->n[k] >= a->cls[k].cache_cap))
 		return ace_cache_spill(a, c, off);
-	ace_store(&m->owner, c->owner, ACE_RELAXED);
 	ace_store(&m->flags, ACE_MSG_CACHED, ACE_RELAXED);
 	c->off[k][c->n[k]++] = off;
 	return 0;
@@ -488,7 +493,8 @@ ace_send_common(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len,
 	/* The holder alone writes a held block's flags; the push CAS below
 	 * publishes the store.  Partner: the acquire load of the inbox in
 	 * ace_recv() / take(). */
-	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC))
+	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC ||
+			 ace_load(&m->owner, ACE_RELAXED) != src))
 		return -EINVAL;		/* not a block the caller holds */
 	ace_store(&m->flags, ACE_MSG_QUEUED, ACE_RELAXED);
 	m->len = len;

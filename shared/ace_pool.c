@@ -263,9 +263,10 @@ s64 ace_cache_refill(struct ace_arena *a, struct ace_cache *c, u32 len)
 	return ace_cache_alloc(a, c, len);
 }
 
-/* ace_cache_free() did not keep the block: refuse it (not a held block:
- * a second free finds it CACHED), free it (a class never cached), or
- * make room (the cache is full). */
+/* ace_cache_free() did not keep the block: refuse it (not a block the
+ * cache's owner holds: a second free finds it CACHED, another mproc's
+ * block has another owner), free it (a class never cached), or make room
+ * (the cache is full). */
 int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off)
 {
 	u32 k = ACE_HANDLE_CLASS(off), cap;
@@ -277,7 +278,8 @@ int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off)
 	if (!ace_handle_ok(a, off))
 		return -EINVAL;
 	m = ace_msg(a, off);
-	if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
+	if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC ||
+	    ace_load(&m->owner, ACE_RELAXED) != c->owner)
 		return -EINVAL;
 	cap = a->cls[k].cache_cap;
 	if (!cap)
@@ -290,7 +292,6 @@ int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off)
 			return r;
 		c->n[k] = cap / 2;
 	}
-	ace_store(&m->owner, c->owner, ACE_RELAXED);
 	ace_store(&m->flags, ACE_MSG_CACHED, ACE_RELAXED);
 	c->off[k][c->n[k]++] = off;
 	return 0;

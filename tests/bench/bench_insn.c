@@ -56,9 +56,10 @@ static void die(const char *what)
 static struct ace *channel(void *mem)
 {
 	struct ace *ch = calloc(1, sizeof(*ch));
+	struct ace_host_arena *ha = calloc(1, sizeof(*ha));
 	int sv[2];
 
-	if (!ch || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+	if (!ch || !ha || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		die("channel");
 	ch->dev_fd = ch->epfd = -1;
 	ch->host.sock = sv[0];	/* sv[1] stays open: the device is silent */
@@ -68,9 +69,11 @@ static struct ace *channel(void *mem)
 	ch->host.size = ARENA;
 	pthread_mutex_init(&ch->lock, NULL);
 	pthread_mutex_init(&ch->dev_lock, NULL);
-	if (ace_arena_attach(&ch->host.arena, mem, ARENA))
+	if (ace_arena_attach(&ha->a, mem, ARENA))
 		die("attach");
-	ch->a = &ch->host.arena;
+	ha->epoch = 1;
+	ha->refs = 1;		/* the channel's; ha->map: none of its own */
+	ch->host.arena = ha;
 	ch->svc_epoch = 1;
 	return ch;
 }
@@ -266,8 +269,8 @@ int main(int argc, char **argv)
 	if (ace_mp_close(mpa) || ace_mp_close(mpb))
 		die(ace_error(ch));
 	/* every block is back */
-	if (ace_block_census(ch->a, 0, &h, &q, &f) || h || q ||
-	    f != ch->a->total_blocks)
+	if (ace_block_census(&ch->host.arena->a, 0, &h, &q, &f) || h || q ||
+	    f != ch->host.arena->a.total_blocks)
 		die("blocks leaked");
 	printf("bench_insn: %llu messages per part, all delivered intact%s\n",
 	       (unsigned long long)n,

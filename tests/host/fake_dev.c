@@ -750,7 +750,9 @@ static void *attack_thread(void *arg)
 				break;				/* many of ours */
 			default: src = dst; break;		/* the proxy itself */
 			}
-			off = ace_alloc(&A, 64, flood_id);
+			/* the core sends only a block its sender holds: the
+			 * forger holds it as the one it claims to be */
+			off = ace_alloc(&A, 64, src);
 			if (off < 0)
 				break;
 			r = ace_send(&A, src, dst, (u32)off, 64);

@@ -24,9 +24,24 @@
  *                waits
  *   noaccept     a listener that never accepts: ace_open() ends by its
  *                timeout
+ *   reuse        a buffer of arena A kept over A -> B -> C (same size, so
+ *                C may be mapped where A was): freed or sent through an
+ *                mproc of C it fails, and C's block at its offset stays
+ *                its holder's; then the same with A's mproc closed first
+ *   cross        a thread waiting in ace_mp_recv() while the arena is
+ *                replaced and a new mproc in the same slot is armed: its
+ *                disarm (held back by the test until then) leaves the
+ *                new mproc armed
+ *   close        ace_mp_close() of an mproc whose arena is replaced while
+ *                it closes (held back at the release): the new arena's
+ *                mproc of the same id stays
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
+ *
+ * Linked with --wrap=ace_disarm and --wrap=ace_mproc_release (see the
+ * Makefile): a case may hold one of its threads at the entry of either,
+ * to run an arena event exactly inside the window it guards.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -80,6 +95,90 @@ static int count_fds(void)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n - 1;	/* the directory's own fd */
+}
+
+/* ---- holding a thread at a core call (--wrap, see the Makefile) ---- */
+
+static struct {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	const char *fn;		/* the call that holds ... */
+	pthread_t who;		/* ... this thread (once who_set) */
+	int who_set, held, open;
+} gate = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
+
+/* The next thread to call gate_me() will stop at its next call of `fn`
+ * (set before that thread starts: gate_wait_held() waits for it). */
+static void gate_set(const char *fn)
+{
+	pthread_mutex_lock(&gate.m);
+	gate.fn = fn;
+	gate.who_set = gate.held = gate.open = 0;
+	pthread_mutex_unlock(&gate.m);
+}
+
+static void gate_me(void)
+{
+	pthread_mutex_lock(&gate.m);
+	gate.who = pthread_self();
+	gate.who_set = 1;
+	pthread_mutex_unlock(&gate.m);
+}
+
+static void gate_pass(const char *fn)
+{
+	pthread_mutex_lock(&gate.m);
+	if (gate.fn && !strcmp(gate.fn, fn) && gate.who_set &&
+	    pthread_equal(gate.who, pthread_self())) {
+		gate.held = 1;
+		pthread_cond_broadcast(&gate.c);
+		while (!gate.open)
+			pthread_cond_wait(&gate.c, &gate.m);
+		gate.fn = NULL;
+	}
+	pthread_mutex_unlock(&gate.m);
+}
+
+/* Wait (up to 3 s) until the thread stopped; 0 if it did. */
+static int gate_wait_held(void)
+{
+	struct timespec ts;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3;
+	pthread_mutex_lock(&gate.m);
+	while (!gate.held && !r)
+		r = pthread_cond_timedwait(&gate.c, &gate.m, &ts);
+	pthread_mutex_unlock(&gate.m);
+	return gate.held ? 0 : -1;
+}
+
+/* Let it go on (and stop no one else). */
+static void gate_open(void)
+{
+	pthread_mutex_lock(&gate.m);
+	gate.open = 1;
+	gate.fn = NULL;
+	pthread_cond_broadcast(&gate.c);
+	pthread_mutex_unlock(&gate.m);
+}
+
+int __real_ace_disarm(struct ace_arena *a, const struct ace_rx *rx);
+int __wrap_ace_disarm(struct ace_arena *a, const struct ace_rx *rx);
+s64 __real_ace_mproc_release(struct ace_arena *a, u32 id);
+s64 __wrap_ace_mproc_release(struct ace_arena *a, u32 id);
+
+int __wrap_ace_disarm(struct ace_arena *a, const struct ace_rx *rx)
+{
+	gate_pass("ace_disarm");
+	return __real_ace_disarm(a, rx);
+}
+
+s64 __wrap_ace_mproc_release(struct ace_arena *a, u32 id)
+{
+	gate_pass("ace_mproc_release");
+	return __real_ace_mproc_release(a, id);
 }
 
 /* ---- the fake device ---- */
@@ -726,6 +825,304 @@ static void case_noaccept(void)
 	unlink(path);
 }
 
+/* The owner word of block `off` in the device's view of its arena. */
+static u32 owner_of(struct dev *d, u32 off, u32 *flags)
+{
+	struct ace_arena ga;
+	struct ace_msg *m;
+
+	if (ace_arena_attach(&ga, d->mem, d->size) || !ace_handle_ok(&ga, off))
+		return 0;
+	m = ace_msg(&ga, off);
+	*flags = ace_read_once(&m->flags);
+	return ace_read_once(&m->owner);
+}
+
+/* Does libace map the device's arena (a memfd of it) at address p? */
+static int arena_mapped_at(struct dev *d, const void *p)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi, at = (unsigned long)p;
+	char line[512];
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, "test-arena") &&
+			sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+			lo <= at && at < hi && lo != (unsigned long)d->mem;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* A new arena of the same size and slots as the first, taken. */
+static int next_arena(struct dev *d, struct ace *ch, u64 gen)
+{
+	dev_arena(d, 1u << 20, 64, gen);
+	dev_send_arena(d);
+	return service(ch);
+}
+
+/*
+ * Two old buffers, an mproc of the current arena, and a victim in that
+ * arena holding the blocks at the old buffers' offsets: the free of one
+ * and the sends of the other fail, the victim's blocks stay its own, and
+ * the mproc's next block is another one.  `stale`: the old buffers'
+ * mproc is still open (then -ESTALE: its arena's memory is still there,
+ * so no arena since can be where it was).
+ */
+static void old_buffer_refused(struct dev *d, struct ace *ch, struct ace_buf *held,
+			       int stale, const char *what)
+{
+	struct ace_mp *victim, *nmp;
+	struct ace_buf vb[2], nb, rb;
+	struct ace_stats st0, st;
+	u32 flags = 0, owner;
+	int r, i;
+
+	if (ace_mp_create(ch, "victim", ACE_MODE_POLL, &victim) ||
+	    ace_mp_create(ch, "svc", ACE_MODE_POLL, &nmp)) {
+		CHECK(0, "%s: create: %s", what, ace_error(ch));
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		r = ace_mp_alloc(victim, 64, &vb[i]);
+		CHECK(r == 0, "%s: alloc: %s", what, ace_error(ch));
+		/* fresh arenas of one geometry hand out the same blocks */
+		CHECK(vb[i].off == held[i].off, "%s: the victim's block 0x%x is not "
+		      "the old buffer's 0x%x: the case tests nothing", what,
+		      vb[i].off, held[i].off);
+	}
+	printf("%s: the new arena is %s the old one was\n", what,
+	       vb[0].data == held[0].data ? "mapped where" : "not where");
+	/* what the victim holds: those blocks, and what its cache keeps */
+	CHECK(ace_stats(ch, ace_mp_id(victim), &st0) == 0, "%s: stats: %s", what,
+	      ace_error(ch));
+	r = ace_mp_send(nmp, ace_mp_id(nmp), &held[0]);
+	CHECK(stale ? r == -ESTALE : r < 0, "%s: ace_mp_send(new mproc, old buffer) "
+	      "= %d (%s)", what, r, r ? ace_error(ch) : "sent");
+	r = ace_mp_send(nmp, ace_mp_id(victim), &held[0]);
+	CHECK(stale ? r == -ESTALE : r < 0, "%s: ace_mp_send(new mproc, old buffer) "
+	      "to the victim = %d (%s)", what, r, r ? ace_error(ch) : "sent");
+	r = ace_mp_free(nmp, &held[1]);
+	CHECK(stale ? r == -ESTALE : r < 0, "%s: ace_mp_free(new mproc, old buffer) "
+	      "= %d (%s)", what, r, r ? ace_error(ch) : "freed");
+	/* the victim's blocks are still its own, and only its own */
+	for (i = 0; i < 2; i++) {
+		owner = owner_of(d, vb[i].off, &flags);
+		CHECK(owner == ace_mp_id(victim) && flags == ACE_MSG_ALLOC,
+		      "%s: the victim's block 0x%x is owned by 0x%x in state 0x%x, "
+		      "not by the victim 0x%x", what, vb[i].off, owner, flags,
+		      ace_mp_id(victim));
+	}
+	CHECK(ace_stats(ch, ace_mp_id(victim), &st) == 0 && st.held == st0.held,
+	      "%s: the victim holds %u blocks, not %u", what, st.held, st0.held);
+	CHECK(ace_mp_recv(nmp, &rb, ACE_NOWAIT) == 0, "%s: the new mproc received "
+	      "a message", what);
+	CHECK(ace_mp_recv(victim, &rb, ACE_NOWAIT) == 0, "%s: the victim received "
+	      "a message", what);
+	r = ace_mp_alloc(nmp, 64, &nb);
+	CHECK(r == 0 && nb.off != vb[0].off && nb.off != vb[1].off, "%s: the new "
+	      "mproc was given a block of the victim's (0x%x)", what, nb.off);
+	if (!r)
+		CHECK(ace_mp_free(nmp, &nb) == 0, "%s: free: %s", what, ace_error(ch));
+	for (i = 0; i < 2; i++)
+		CHECK(ace_mp_free(victim, &vb[i]) == 0, "%s: the victim's free: %s",
+		      what, ace_error(ch));
+	CHECK(ace_mp_close(victim) == 0 && ace_mp_close(nmp) == 0, "%s: close: %s",
+	      what, ace_error(ch));
+}
+
+static void case_reuse(void)
+{
+	struct ace_buf held[2];
+	struct ace_mp *mp;
+	struct ace *ch;
+	struct dev d;
+	int r, i;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	/* A: an mproc and two buffers it keeps */
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_POLL, &mp) == 0, "%s", ace_error(ch));
+	CHECK(ace_mp_alloc(mp, 64, &held[0]) == 0 && ace_mp_alloc(mp, 64, &held[1]) == 0,
+	      "alloc: %s", ace_error(ch));
+	/* A -> B -> C, the old mproc still open */
+	r = next_arena(&d, ch, 2);
+	CHECK(r == ACE_SVC_ATTACHED, "B: %d (%s)", r, ace_error(ch));
+	r = next_arena(&d, ch, 3);
+	CHECK(r == ACE_SVC_ATTACHED, "C: %d (%s)", r, ace_error(ch));
+	old_buffer_refused(&d, ch, held, 1, "reuse (its mproc open)");
+	/* The old mproc closed: its arena's memory goes, and a later arena
+	 * may be mapped where it was (the buffers are dead: the core still
+	 * refuses a block its caller does not hold). */
+	CHECK(ace_mp_close(mp) == 0, "close the old mproc: %s", ace_error(ch));
+	for (i = 0; i < 8; i++) {
+		r = next_arena(&d, ch, 4 + (u64)i);
+		CHECK(r == ACE_SVC_ATTACHED, "arena %d: %d (%s)", 4 + i, r, ace_error(ch));
+		/* until one is mapped where A was (then only the core's
+		 * check of the block's owner stands in the way) */
+		if (arena_mapped_at(&d, held[0].data))
+			break;
+	}
+	old_buffer_refused(&d, ch, held, 0, "reuse (its mproc closed)");
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
+struct waiter {
+	struct ace_mp *mp;
+	int r;
+};
+
+static void *recv_waiter(void *arg)
+{
+	struct waiter *w = arg;
+	struct ace_buf b;
+
+	gate_me();
+	w->r = ace_mp_recv(w->mp, &b, 5000000000ll);	/* 5 s */
+	return NULL;
+}
+
+/* Is slot `slot` armed in the device's view of its arena? */
+static int armed(struct dev *d, u32 slot)
+{
+	struct ace_arena ga;
+
+	if (ace_arena_attach(&ga, d->mem, d->size) || slot >= ga.nr_mprocs)
+		return -1;
+	return !!(ace_read_once(&ace_mproc_at(&ga, slot)->notify) & ACE_NOTIFY_ARMED);
+}
+
+static void case_cross(void)
+{
+	struct waiter w = { 0 };
+	struct ace_mp *nmp;
+	struct ace *ch;
+	struct dev d;
+	pthread_t t;
+	u32 slot;
+	long t0;
+	int r;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_INTERRUPT, &w.mp) == 0, "%s",
+	      ace_error(ch));
+	slot = ACE_ID_SLOT(ace_mp_id(w.mp));
+	gate_set("ace_disarm");
+	pthread_create(&t, NULL, recv_waiter, &w);
+	/* thread A is waiting once its mproc is armed */
+	t0 = now_ms();
+	while (armed(&d, slot) != 1 && now_ms() - t0 < 3000)
+		usleep(1000);
+	CHECK(armed(&d, slot) == 1, "thread A never armed its mproc");
+	/* the guest replaces the arena; a new mproc, in the same slot, arms */
+	r = next_arena(&d, ch, 2);
+	CHECK(r == ACE_SVC_ATTACHED, "new arena: %d (%s)", r, ace_error(ch));
+	r = ace_mp_create(ch, "svc2", ACE_MODE_INTERRUPT, &nmp);
+	CHECK(r == 0, "create: %s", ace_error(ch));
+	if (r) {
+		gate_open();
+		pthread_join(t, NULL);
+		ace_close(ch);
+		goto out;
+	}
+	CHECK(ACE_ID_SLOT(ace_mp_id(nmp)) == slot, "the new mproc is in slot %u, "
+	      "not %u: the case tests nothing", ACE_ID_SLOT(ace_mp_id(nmp)), slot);
+	CHECK(ace_mp_arm(nmp) == 0, "arm: %s", ace_error(ch));
+	CHECK(armed(&d, slot) == 1, "the new mproc is not armed");
+	/* only now does thread A go on from its wait (to its disarm) */
+	CHECK(gate_wait_held() == 0, "thread A never came to its disarm");
+	gate_open();
+	pthread_join(t, NULL);
+	CHECK(w.r == -ESTALE, "thread A's ace_mp_recv: %d, not -ESTALE", w.r);
+	CHECK(armed(&d, slot) == 1, "thread A's stale mproc disarmed the new "
+	      "arena's mproc in its slot");
+	CHECK(ace_mp_disarm(nmp) == 0 && armed(&d, slot) == 0, "disarm: %s",
+	      ace_error(ch));
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
+struct closer {
+	struct ace_mp *mp;
+	int r;
+};
+
+static void *mp_closer(void *arg)
+{
+	struct closer *c = arg;
+
+	gate_me();
+	c->r = ace_mp_close(c->mp);
+	return NULL;
+}
+
+static void case_close(void)
+{
+	struct closer c = { 0 };
+	struct ace_mp *nmp;
+	struct ace_buf b;
+	struct ace *ch;
+	struct dev d;
+	char name[48];
+	pthread_t t;
+	u32 id;
+	int r;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_POLL, &c.mp) == 0, "%s",
+	      ace_error(ch));
+	id = ace_mp_id(c.mp);
+	/* a thread closes the mproc, and is held as it releases it */
+	gate_set("ace_mproc_release");
+	pthread_create(&t, NULL, mp_closer, &c);
+	CHECK(gate_wait_held() == 0, "the closing thread never came to the release");
+	/* meanwhile the guest replaces the arena; the service starts again */
+	r = next_arena(&d, ch, 2);
+	CHECK(r == ACE_SVC_ATTACHED, "new arena: %d (%s)", r, ace_error(ch));
+	r = ace_mp_create(ch, "svc", ACE_MODE_POLL, &nmp);
+	CHECK(r == 0, "create: %s", ace_error(ch));
+	if (!r)
+		CHECK(ace_mp_id(nmp) == id, "the new mproc is 0x%x, not 0x%x: the "
+		      "case tests nothing", ace_mp_id(nmp), id);
+	gate_open();
+	pthread_join(t, NULL);
+	CHECK(c.r == 0, "closing the old mproc: %d (%s)", c.r, ace_error(ch));
+	if (r)
+		goto done;
+	/* the new mproc is still there, and works */
+	r = ace_name_of(ch, ace_mp_id(nmp), name);
+	CHECK(r == 0 && !strcmp(name, "svc"), "the new mproc is gone: %d", r);
+	r = ace_mp_alloc(nmp, 64, &b);
+	CHECK(r == 0, "alloc: %s", ace_error(ch));
+	if (!r) {
+		r = ace_mp_send(nmp, ace_mp_id(nmp), &b);
+		CHECK(r == 0, "send to itself: %d (%s)", r, ace_error(ch));
+		if (r)
+			ace_mp_free(nmp, &b);
+		else
+			CHECK(ace_mp_recv(nmp, &b, ACE_NOWAIT) == 1 &&
+			      ace_mp_free(nmp, &b) == 0, "recv: %s", ace_error(ch));
+	}
+	CHECK(ace_mp_close(nmp) == 0, "close: %s", ace_error(ch));
+done:
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -734,6 +1131,7 @@ static const struct {
 	{ "smaller", case_smaller }, { "stall", case_stall },
 	{ "pipe", case_pipe }, { "blocking", case_blocking },
 	{ "noaccept", case_noaccept },
+	{ "reuse", case_reuse }, { "cross", case_cross }, { "close", case_close },
 };
 
 static const char *running;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /* The private block cache: refills and returns in chains, keeps every
  * block accounted for (free + cached + held = total), reuses LIFO, refuses
- * double frees, never hoards a small class, is reclaimed with its owner,
- * and breaks the arena (never crashes) when a cached block is scribbled. */
+ * double frees and frees of another mproc's block, never hoards a small
+ * class, is reclaimed with its owner, and breaks the arena (never
+ * crashes) when a cached block is scribbled. */
 #include "ace_test.h"
 
 #define SIZE (16u << 20)
@@ -54,6 +55,28 @@ int main(void)
 	CHECK(i < m);
 	if (i < m)
 		CHECK_EQ(ace_cache_free(&a, &c, (u32)off[i]), -EINVAL);
+	/* a block another mproc holds is refused, inline and in the slow
+	 * path, and stays that mproc's */
+	{
+		u32 other;
+		s64 y;
+
+		CHECK_EQ(ace_mproc_claim(&a, "other", 1, 0, &other), 0);
+		y = ace_alloc(&a, 64, other);
+		CHECK(y > 0);
+		x = ace_cache_alloc(&a, &c, 64);	/* room in the cache */
+		CHECK(x > 0);
+		h = c.n[0];
+		CHECK(h < cap);
+		CHECK_EQ(ace_cache_free(&a, &c, (u32)y), -EINVAL);
+		CHECK_EQ(ace_cache_spill(&a, &c, (u32)y), -EINVAL);
+		CHECK_EQ(c.n[0], h);
+		CHECK_EQ(ace_msg(&a, (u32)y)->owner, other);
+		CHECK_EQ(ace_msg(&a, (u32)y)->flags, ACE_MSG_ALLOC);
+		CHECK_EQ(ace_free(&a, (u32)y), 0);
+		CHECK_EQ(ace_cache_free(&a, &c, (u32)x), 0);
+		CHECK_EQ(ace_mproc_release(&a, other), 0);
+	}
 	/* drain gives everything back */
 	ace_cache_drain(&a, &c);
 	CHECK_EQ(c.n[0], 0);

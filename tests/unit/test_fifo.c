@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /* Inbox order: FIFO overall from one sender, FIFO per sender with four
- * concurrent senders, batches, and sends to a closed mproc. */
+ * concurrent senders, batches, sends to a closed mproc, and sends of a
+ * block the sender does not hold. */
 #include <pthread.h>
 #include "ace_test.h"
 
@@ -119,6 +120,14 @@ out:
 		CHECK_EQ(ace_send(&A, snd_id[1], dst, (u32)off + 1, 4), -EINVAL);
 		CHECK_EQ(ace_send(&A, snd_id[1], dst, ace_handle(&A, 0, 0),
 				  A.cls[0].payload_max + 1), -EINVAL);
+		/* a block another mproc holds: refused, and left as it was */
+		off = ace_alloc(&A, 4, dst);
+		CHECK(off > 0);
+		CHECK_EQ(ace_send(&A, snd_id[1], dst, (u32)off, 4), -EINVAL);
+		CHECK_EQ(ace_send(&A, snd_id[1], snd_id[1], (u32)off, 4), -EINVAL);
+		CHECK_EQ(ace_msg(&A, (u32)off)->flags, ACE_MSG_ALLOC);
+		CHECK_EQ(ace_msg(&A, (u32)off)->owner, dst);
+		CHECK_EQ(ace_free(&A, (u32)off), 0);
 	}
 	CHECK_EQ(ace_arena_broken(&A), 0);
 	munmap(mem, SIZE);

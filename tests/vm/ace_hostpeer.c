@@ -81,11 +81,11 @@ static void list_mprocs(void)
 	char name[ACE_NAME_MAX];
 	u32 s, id, n = 0;
 
-	for (s = 0; s < H.arena.nr_mprocs; s++) {
-		if (ace_mproc_name(&H.arena, s, name, &id))
+	for (s = 0; s < H.arena->a.nr_mprocs; s++) {
+		if (ace_mproc_name(&H.arena->a, s, name, &id))
 			continue;
 		printf("mproc slot %u id 0x%x name %s side 0x%x\n", s, id, name,
-		       ace_read_once(&ace_mproc_at(&H.arena, s)->side));
+		       ace_read_once(&ace_mproc_at(&H.arena->a, s)->side));
 		n++;
 	}
 	printf("mprocs active: %u\n", n);
@@ -121,15 +121,15 @@ static int cmd_probe(void)
 	printf("peer %u of %u, section bound %u ns\n", H.peer, H.max_peers,
 	       H.section_ns);
 	printf("arena %u bytes, generation %llu, %u mproc slots, %u blocks\n",
-	       H.size, (unsigned long long)H.generation, H.arena.nr_mprocs,
-	       H.arena.total_blocks);
-	for (c = 0; c < H.arena.nr_classes; c++)
+	       H.size, (unsigned long long)H.generation, H.arena->a.nr_mprocs,
+	       H.arena->a.total_blocks);
+	for (c = 0; c < H.arena->a.nr_classes; c++)
 		printf("class %u: %u blocks of %u bytes, %lld free\n", c,
-		       H.arena.cls[c].nr, 1u << H.arena.cls[c].shift,
-		       (long long)ace_free_count(&H.arena, c));
+		       H.arena->a.cls[c].nr, 1u << H.arena->a.cls[c].shift,
+		       (long long)ace_free_count(&H.arena->a, c));
 	list_mprocs();
 	print_shared_maps();
-	return ace_arena_broken(&H.arena) ? 1 : 0;
+	return ace_arena_broken(&H.arena->a) ? 1 : 0;
 }
 
 /*
@@ -141,13 +141,13 @@ static int cmd_probe(void)
 static int cmd_scribble(double secs)
 {
 	double until = now() + secs;
-	volatile u64 *w = H.map;
+	volatile u64 *w = H.arena->map;
 	u64 words = H.size / 8, x = (u64)getpid() * 0x9e3779b97f4a7c15ull;
 	u64 last = 0, writes = 0;
 	u32 gens = 0, k;
 
 	while (now() < until) {
-		u64 gen = ((volatile struct ace_arena_hdr *)H.map)->generation;
+		u64 gen = ((volatile struct ace_arena_hdr *)H.arena->map)->generation;
 
 		if (gen && gen != last) {
 			gens++;
@@ -179,15 +179,15 @@ static int wait_mail(struct ace_rx *rx, double until)
 	int spins;
 
 	for (spins = 0; spins < 20000; spins++)
-		if (ace_pending_mail(&H.arena, rx))
+		if (ace_pending_mail(&H.arena->a, rx))
 			return 1;
 	while (now() < until) {
-		if (ace_arm(&H.arena, rx)) {
-			ace_disarm(&H.arena, rx);
+		if (ace_arm(&H.arena->a, rx)) {
+			ace_disarm(&H.arena->a, rx);
 			return 1;
 		}
 		poll(p, 2, 100);
-		ace_disarm(&H.arena, rx);
+		ace_disarm(&H.arena->a, rx);
 		if (p[0].revents & POLLIN)
 			ace_host_take_kicks(&H);
 		if (p[1].revents & (POLLIN | POLLHUP)) {
@@ -198,7 +198,7 @@ static int wait_mail(struct ace_rx *rx, double until)
 				exit(1);
 			}
 		}
-		if (ace_pending_mail(&H.arena, rx))
+		if (ace_pending_mail(&H.arena->a, rx))
 			return 1;
 	}
 	return 0;
@@ -207,24 +207,24 @@ static int wait_mail(struct ace_rx *rx, double until)
 static u32 claim(const char *name)
 {
 	u32 id;
-	int r = ace_mproc_claim(&H.arena, name, ACE_SIDE(ACE_SIDE_HOST, H.peer),
+	int r = ace_mproc_claim(&H.arena->a, name, ACE_SIDE(ACE_SIDE_HOST, H.peer),
 				ACE_MODE_ADAPTIVE, &id);
 
 	if (r) {
 		fprintf(stderr, "ace_hostpeer: claim %s: %s\n", name, strerror(-r));
 		exit(1);
 	}
-	ace_mproc_at(&H.arena, ACE_ID_SLOT(id))->pid = (u32)getpid();
+	ace_mproc_at(&H.arena->a, ACE_ID_SLOT(id))->pid = (u32)getpid();
 	return id;
 }
 
 static void send_or_die(u32 src, u32 dst, u32 off, u32 len)
 {
-	int r = ace_send(&H.arena, src, dst, off, len);
+	int r = ace_send(&H.arena->a, src, dst, off, len);
 
 	if (r < 0) {
 		fprintf(stderr, "ace_hostpeer: send: %s (%s)\n", strerror(-r),
-			ace_arena_why(&H.arena));
+			ace_arena_why(&H.arena->a));
 		exit(1);
 	}
 	if (r == 1 && ace_host_raise(&H))
@@ -243,19 +243,19 @@ static int cmd_echo(const char *name, double secs)
 	printf("echo: serving as %s (id 0x%x)\n", name, me);
 	fflush(stdout);
 	while (wait_mail(&rx, until)) {
-		while (ace_recv(&H.arena, &rx, &d) == 1) {
+		while (ace_recv(&H.arena->a, &rx, &d) == 1) {
 			send_or_die(me, d.src, d.off, d.len);
 			n++;
 		}
-		if (ace_arena_broken(&H.arena))
+		if (ace_arena_broken(&H.arena->a))
 			break;
 	}
 	printf("echo: answered %llu messages\n", (unsigned long long)n);
-	if (ace_arena_broken(&H.arena)) {
-		printf("echo: arena broken: %s\n", ace_arena_why(&H.arena));
+	if (ace_arena_broken(&H.arena->a)) {
+		printf("echo: arena broken: %s\n", ace_arena_why(&H.arena->a));
 		return 1;
 	}
-	ace_mproc_release(&H.arena, me);
+	ace_mproc_release(&H.arena->a, me);
 	return 0;
 }
 
@@ -273,7 +273,7 @@ static int cmd_ping(const char *name, const char *dst_name, u32 count)
 	double *rtt = calloc(count, sizeof(double)), until = now() + timeout_ms / 1e3;
 	u32 me = claim(name), dst, i;
 
-	while (ace_mproc_lookup(&H.arena, dst_name, &dst)) {
+	while (ace_mproc_lookup(&H.arena->a, dst_name, &dst)) {
 		if (now() > until) {
 			fprintf(stderr, "ace_hostpeer: %s never appeared\n", dst_name);
 			return 1;
@@ -282,34 +282,34 @@ static int cmd_ping(const char *name, const char *dst_name, u32 count)
 	}
 	ace_rx_init(&rx, me);
 	for (i = 0; i < count; i++) {
-		s64 off = ace_alloc(&H.arena, 64, me);
+		s64 off = ace_alloc(&H.arena->a, 64, me);
 		double t0 = now();
 
 		if (off <= 0) {
 			fprintf(stderr, "ace_hostpeer: alloc: %lld\n", (long long)off);
 			return 1;
 		}
-		memset(ace_payload(&H.arena, (u32)off), (int)(i & 0xff), 64);
-		ace_msg(&H.arena, (u32)off)->tag = i;
+		memset(ace_payload(&H.arena->a, (u32)off), (int)(i & 0xff), 64);
+		ace_msg(&H.arena->a, (u32)off)->tag = i;
 		send_or_die(me, dst, (u32)off, 64);
-		if (!wait_mail(&rx, t0 + 10) || ace_recv(&H.arena, &rx, &d) != 1) {
+		if (!wait_mail(&rx, t0 + 10) || ace_recv(&H.arena->a, &rx, &d) != 1) {
 			fprintf(stderr, "ace_hostpeer: no reply to message %u\n", i);
 			return 1;
 		}
 		rtt[i] = now() - t0;
 		if (d.tag != i || d.len != 64 ||
-		    ((u8 *)ace_payload(&H.arena, d.off))[63] != (u8)i) {
+		    ((u8 *)ace_payload(&H.arena->a, d.off))[63] != (u8)i) {
 			fprintf(stderr, "ace_hostpeer: reply %u is wrong (tag %u len %u)\n",
 				i, d.tag, d.len);
 			return 1;
 		}
-		ace_free(&H.arena, d.off);
+		ace_free(&H.arena->a, d.off);
 	}
 	qsort(rtt, count, sizeof(double), cmp_d);
 	printf("ping: %u round trips to %s, p50 %.1f us, p99 %.1f us, max %.1f us\n",
 	       count, dst_name, rtt[count / 2] * 1e6, rtt[count * 99 / 100] * 1e6,
 	       rtt[count - 1] * 1e6);
-	ace_mproc_release(&H.arena, me);
+	ace_mproc_release(&H.arena->a, me);
 	return 0;
 }
 
@@ -323,7 +323,7 @@ static int cmd_burst(const char *dst_name, u32 count)
 
 	snprintf(name, sizeof(name), "burst-%d", (int)getpid());
 	me = claim(name);
-	while (ace_mproc_lookup(&H.arena, dst_name, &dst)) {
+	while (ace_mproc_lookup(&H.arena->a, dst_name, &dst)) {
 		if (now() > until) {
 			fprintf(stderr, "ace_hostpeer: %s never appeared\n", dst_name);
 			return 1;
@@ -331,15 +331,15 @@ static int cmd_burst(const char *dst_name, u32 count)
 		usleep(10000);
 	}
 	for (i = 0; i < count; i++) {
-		s64 off = ace_alloc(&H.arena, 64, me);
+		s64 off = ace_alloc(&H.arena->a, 64, me);
 		int r;
 
 		if (off <= 0) {
 			fprintf(stderr, "ace_hostpeer: alloc: %lld\n", (long long)off);
 			return 1;
 		}
-		ace_msg(&H.arena, (u32)off)->tag = i;
-		r = ace_send(&H.arena, me, dst, (u32)off, 64);
+		ace_msg(&H.arena->a, (u32)off)->tag = i;
+		r = ace_send(&H.arena->a, me, dst, (u32)off, 64);
 		if (r < 0) {
 			fprintf(stderr, "ace_hostpeer: send: %s\n", strerror(-r));
 			return 1;
@@ -368,14 +368,14 @@ static int cmd_burst(const char *dst_name, u32 count)
 static u32 claim_soft(const char *name, unsigned mode)
 {
 	u32 id;
-	int r = ace_mproc_claim(&H.arena, name, ACE_SIDE(ACE_SIDE_HOST, H.peer),
+	int r = ace_mproc_claim(&H.arena->a, name, ACE_SIDE(ACE_SIDE_HOST, H.peer),
 				mode, &id);
 
 	if (r) {
 		printf("claim %s: %s\n", name, strerror(-r));
 		return 0;
 	}
-	ace_mproc_at(&H.arena, ACE_ID_SLOT(id))->pid = (u32)getpid();
+	ace_mproc_at(&H.arena->a, ACE_ID_SLOT(id))->pid = (u32)getpid();
 	return id;
 }
 
@@ -392,7 +392,8 @@ static int device_poll(const char *who, int ms)
 static int cmd_serve(const char *name, double secs)
 {
 	double until = now() + secs;
-	u32 epoch = H.epoch - 1, me = 0, arenas = 0;
+	u64 epoch = H.epoch - 1;
+	u32 me = 0, arenas = 0;
 	u64 n = 0, total = 0;
 	struct ace_msg_desc d;
 	struct ace_rx rx;
@@ -422,23 +423,23 @@ static int cmd_serve(const char *name, double secs)
 				       arenas, (unsigned long long)H.generation, name);
 			}
 		}
-		if (!me || ace_arena_broken(&H.arena)) {
+		if (!me || ace_arena_broken(&H.arena->a)) {
 			if (device_poll("serve", 100))
 				break;
 			continue;
 		}
-		while (ace_recv(&H.arena, &rx, &d) == 1) {
-			r = ace_send(&H.arena, me, d.src, d.off, d.len);
+		while (ace_recv(&H.arena->a, &rx, &d) == 1) {
+			r = ace_send(&H.arena->a, me, d.src, d.off, d.len);
 			if (r < 0)
-				ace_free(&H.arena, d.off);
+				ace_free(&H.arena->a, d.off);
 			else if (r == 1)
 				ace_host_raise(&H);
 			n++;
 			total++;
 		}
-		if (ace_arm(&H.arena, &rx) == 0)
+		if (ace_arm(&H.arena->a, &rx) == 0)
 			poll(p, 2, 50);
-		ace_disarm(&H.arena, &rx);
+		ace_disarm(&H.arena->a, &rx);
 		if (p[0].revents & POLLIN)
 			ace_host_take_kicks(&H);
 		if ((p[1].revents & (POLLIN | POLLHUP)) && device_poll("serve", 0))
@@ -454,7 +455,7 @@ static int cmd_grab(u32 n, double secs)
 	double until = now() + secs;
 	u32 me = claim_soft("grabber", ACE_MODE_POLL), got = 0;
 
-	while (me && got < n && ace_alloc(&H.arena, 64, me) > 0)
+	while (me && got < n && ace_alloc(&H.arena->a, 64, me) > 0)
 		got++;
 	printf("grab: holding %u block(s)\n", got);
 	while (now() < until)
@@ -466,7 +467,8 @@ static int cmd_grab(u32 n, double secs)
 static int cmd_flood(const char *dst_name, double secs)
 {
 	double until = now() + secs;
-	u32 epoch = H.epoch - 1, me = 0, dst = 0, arenas = 0, fed = 0, i = 0;
+	u64 epoch = H.epoch - 1;
+	u32 me = 0, dst = 0, arenas = 0, fed = 0, i = 0;
 	u64 sent = 0, total = 0;
 	char name[32];
 
@@ -488,12 +490,12 @@ static int cmd_flood(const char *dst_name, double secs)
 				me = claim_soft(name, ACE_MODE_POLL);
 			}
 		}
-		if (!me || ace_arena_broken(&H.arena)) {
+		if (!me || ace_arena_broken(&H.arena->a)) {
 			if (device_poll("flood", 100))
 				break;
 			continue;
 		}
-		if (!dst && ace_mproc_lookup(&H.arena, dst_name, &dst)) {
+		if (!dst && ace_mproc_lookup(&H.arena->a, dst_name, &dst)) {
 			dst = 0;
 			if (device_poll("flood", 10))
 				break;
@@ -503,16 +505,16 @@ static int cmd_flood(const char *dst_name, double secs)
 		 * after DETACH the guest will reuse the arena's pages */
 		if (!(++i & 63) && device_poll("flood", 0))
 			break;
-		off = ace_alloc(&H.arena, 64, me);
+		off = ace_alloc(&H.arena->a, 64, me);
 		if (off <= 0) {
 			if (device_poll("flood", 1))	/* the guest frees slowly */
 				break;
 			continue;
 		}
-		ace_msg(&H.arena, (u32)off)->tag = (u32)sent;
-		r = ace_send(&H.arena, me, dst, (u32)off, 64);
+		ace_msg(&H.arena->a, (u32)off)->tag = (u32)sent;
+		r = ace_send(&H.arena->a, me, dst, (u32)off, 64);
 		if (r < 0) {
-			ace_free(&H.arena, (u32)off);
+			ace_free(&H.arena->a, (u32)off);
 			dst = 0;	/* gone: look it up again */
 			continue;
 		}
@@ -535,7 +537,8 @@ static int cmd_flood(const char *dst_name, double secs)
 #define STORM_SECS	5
 #define CHURN_PEERS	40
 
-static u32 me, me_epoch;	/* our own mproc in the current arena */
+static u32 me;		/* our own mproc in the current arena */
+static u64 me_epoch;
 
 static u32 hostile_self(void)
 {
@@ -548,39 +551,39 @@ static u32 hostile_self(void)
 
 static struct ace_mproc *slot_of(u32 id)
 {
-	return ace_mproc_at(&H.arena, ACE_ID_SLOT(id));
+	return ace_mproc_at(&H.arena->a, ACE_ID_SLOT(id));
 }
 
 static u64 *pending_word(u32 w)
 {
-	return (u64 *)((u8 *)H.arena.base + H.arena.pending_off) + w;
+	return (u64 *)((u8 *)H.arena->a.base + H.arena->a.pending_off) + w;
 }
 
 /* Make the device look at the victim: its pending bit, then a raise. */
 static void poke(u32 victim)
 {
-	ace_pending_raise(&H.arena, ACE_ID_SLOT(victim));
+	ace_pending_raise(&H.arena->a, ACE_ID_SLOT(victim));
 	ace_host_raise(&H);
 }
 
 /* A block of ours to forge a message in (or to send "done" in later). */
 static u32 new_block(void)
 {
-	s64 off = hostile_self() ? ace_alloc(&H.arena, 64, me) : -ENOENT;
+	s64 off = hostile_self() ? ace_alloc(&H.arena->a, 64, me) : -ENOENT;
 
 	if (off <= 0) {
 		printf("hostile: no block: %lld (%s)\n", (long long)off,
-		       ace_arena_why(&H.arena));
+		       ace_arena_why(&H.arena->a));
 		return 0;
 	}
-	memset(ace_payload(&H.arena, (u32)off), 0xa7, 64);
+	memset(ace_payload(&H.arena->a, (u32)off), 0xa7, 64);
 	return (u32)off;
 }
 
 /* Forge a header that says "in flight to victim". */
 static void forge(u32 off, u32 victim, u32 len)
 {
-	struct ace_msg *m = ace_msg(&H.arena, off);
+	struct ace_msg *m = ace_msg(&H.arena->a, off);
 
 	m->len = len;
 	m->src = me;
@@ -598,7 +601,7 @@ static void push(u32 victim, u32 first, u32 last)
 	u32 head = ace_load(inbox, ACE_RELAXED);
 
 	do
-		ace_store(&ace_msg(&H.arena, last)->next, head, ACE_RELAXED);
+		ace_store(&ace_msg(&H.arena->a, last)->next, head, ACE_RELAXED);
 	while (!ace_cas(inbox, &head, first, ACE_SEQ_CST));
 }
 
@@ -607,8 +610,8 @@ static void send_done(u32 off, u32 victim)
 {
 	int r;
 
-	ace_msg(&H.arena, off)->type = ATK_DONE;
-	r = ace_send(&H.arena, me, victim, off, 8);
+	ace_msg(&H.arena->a, off)->type = ATK_DONE;
+	r = ace_send(&H.arena->a, me, victim, off, 8);
 	if (r == 1)
 		ace_host_raise(&H);
 	else if (r < 0)
@@ -633,7 +636,7 @@ static void atk_oob(u32 v)	/* an inbox link past the arena's end */
 
 static void atk_misaligned(u32 v)	/* an inbox link inside a block */
 {
-	ace_store(&slot_of(v)->inbox, ace_handle(&H.arena, 0, 0) + 8, ACE_SEQ_CST);
+	ace_store(&slot_of(v)->inbox, ace_handle(&H.arena->a, 0, 0) + 8, ACE_SEQ_CST);
 	poke(v);
 }
 
@@ -645,8 +648,8 @@ static void atk_cycle(u32 v)	/* two forged messages linked to each other */
 		return;
 	forge(a, v, 8);
 	forge(b, v, 8);
-	ace_store(&ace_msg(&H.arena, a)->next, b, ACE_RELAXED);
-	ace_store(&ace_msg(&H.arena, b)->next, a, ACE_RELAXED);
+	ace_store(&ace_msg(&H.arena->a, a)->next, b, ACE_RELAXED);
+	ace_store(&ace_msg(&H.arena->a, b)->next, a, ACE_RELAXED);
 	ace_store(&slot_of(v)->inbox, a, ACE_SEQ_CST);
 	poke(v);
 }
@@ -701,7 +704,7 @@ static void atk_notify(u32 v)	/* every bit of the notify word set */
 
 static void atk_freelist(u32 v)	/* class 0's free-list head misaligned */
 {
-	struct ace_arena_hdr *h = ace_hdr(&H.arena);
+	struct ace_arena_hdr *h = ace_hdr(&H.arena->a);
 	u32 a = new_block();
 	u64 old;
 
@@ -709,13 +712,13 @@ static void atk_freelist(u32 v)	/* class 0's free-list head misaligned */
 		return;
 	old = ace_load(&h->free[0].head, ACE_SEQ_CST);
 	ace_store(&h->free[0].head, ((old >> 32) + 1) << 32 |
-		  (ace_handle(&H.arena, 0, 0) + 8), ACE_SEQ_CST);
+		  (ace_handle(&H.arena->a, 0, 0) + 8), ACE_SEQ_CST);
 	send_done(a, v);
 }
 
 static void atk_header(u32 v)	/* magic and geometry scribbled over */
 {
-	struct ace_arena_hdr *h = ace_hdr(&H.arena);
+	struct ace_arena_hdr *h = ace_hdr(&H.arena->a);
 	u32 a = new_block();
 
 	if (!a)
@@ -736,8 +739,8 @@ static void atk_table(u32 v)
 
 	if (!a)
 		return;
-	for (s = 0; s < H.arena.nr_mprocs; s++) {
-		struct ace_mproc *e = ace_mproc_at(&H.arena, s);
+	for (s = 0; s < H.arena->a.nr_mprocs; s++) {
+		struct ace_mproc *e = ace_mproc_at(&H.arena->a, s);
 
 		if (ACE_SLOT_STATE(ace_load(&e->state, ACE_ACQUIRE)) != ACE_SLOT_FREE)
 			continue;
@@ -763,7 +766,7 @@ static void atk_storm(u32 v)
 	if (!a)
 		return;
 	while (now() < end) {
-		for (w = 0; w < H.arena.nr_pending_words; w++)
+		for (w = 0; w < H.arena->a.nr_pending_words; w++)
 			ace_store(pending_word(w), ~0ull, ACE_SEQ_CST);
 		if (ace_host_raise(&H))
 			break;
@@ -811,29 +814,29 @@ static void atk_vanish(u32 v)
 		ace_host_close(&H);
 		if (ace_host_connect(&H, sock_path, 10000) ||
 		    ace_host_wait_arena(&H, 10000) ||
-		    ace_mproc_lookup(&H.arena, "atk-vanish", &id) || id != v)
+		    ace_mproc_lookup(&H.arena->a, "atk-vanish", &id) || id != v)
 			_exit(1);
 		vm = claim_soft("vanisher", ACE_MODE_POLL);
 		if (!vm)
 			_exit(1);
 		for (i = 0; i < 20; i++)
-			if (ace_alloc(&H.arena, 200, vm) <= 0)
+			if (ace_alloc(&H.arena->a, 200, vm) <= 0)
 				_exit(1);
 		for (i = 0; i < 10; i++) {
-			s64 off = ace_alloc(&H.arena, 64, vm);
+			s64 off = ace_alloc(&H.arena->a, 64, vm);
 
 			if (off <= 0)
 				_exit(1);
-			ace_msg(&H.arena, (u32)off)->tag = i;
-			if (ace_send(&H.arena, vm, v, (u32)off, 64) < 0)
+			ace_msg(&H.arena->a, (u32)off)->tag = i;
+			if (ace_send(&H.arena->a, vm, v, (u32)off, 64) < 0)
 				_exit(1);
 		}
-		for (s = 0; s < H.arena.nr_mprocs; s++) {
-			struct ace_mproc *e = ace_mproc_at(&H.arena, s);
+		for (s = 0; s < H.arena->a.nr_mprocs; s++) {
+			struct ace_mproc *e = ace_mproc_at(&H.arena->a, s);
 			u32 st0 = ace_load(&e->state, ACE_ACQUIRE);
 
 			if (ACE_SLOT_STATE(st0) != ACE_SLOT_FREE ||
-			    ace_mproc_name(&H.arena, s, buf, NULL) != -ENOENT)
+			    ace_mproc_name(&H.arena->a, s, buf, NULL) != -ENOENT)
 				continue;
 			if (!ace_cas(&e->state, &st0,
 				     ACE_SLOT_WORD(ACE_SLOT_GEN(st0) + 1, ACE_SLOT_CLAIMING),
@@ -870,7 +873,7 @@ static const struct attack {
 
 static void attack(const char *kind, u32 victim)
 {
-	u32 epoch = H.epoch;
+	u64 epoch = H.epoch;
 	size_t i;
 
 	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
@@ -882,7 +885,7 @@ static void attack(const char *kind, u32 victim)
 		 * device reset: act only if the arena is still the one we
 		 * were told of (the DETACH is read, the header agrees). */
 		if (device_poll("hostile", 0) || H.epoch != epoch ||
-		    ace_read_once(&ace_hdr(&H.arena)->generation) != H.generation) {
+		    ace_read_once(&ace_hdr(&H.arena->a)->generation) != H.generation) {
 			printf("hostile: %s on atk-%s: the arena changed meanwhile\n",
 			       kind, kind);
 			return;
@@ -898,7 +901,8 @@ static int cmd_hostile(double secs)
 {
 	static u32 done[4 * ACE_MAX_MPROCS];
 	double until = now() + secs;
-	u32 epoch = H.epoch - 1, ndone = 0, n = 0, s, id, k;
+	u64 epoch = H.epoch - 1;
+	u32 ndone = 0, n = 0, s, id, k;
 	char name[ACE_NAME_MAX];
 
 	printf("hostile: attacking every atk-KIND mproc for %.0f s\n", secs);
@@ -912,8 +916,8 @@ static int cmd_hostile(double secs)
 				printf("hostile: arena generation %llu\n",
 				       (unsigned long long)H.generation);
 		}
-		for (s = 0; H.attached && s < H.arena.nr_mprocs; s++) {
-			if (ace_mproc_name(&H.arena, s, name, &id) ||
+		for (s = 0; H.attached && s < H.arena->a.nr_mprocs; s++) {
+			if (ace_mproc_name(&H.arena->a, s, name, &id) ||
 			    strncmp(name, "atk-", 4))
 				continue;
 			for (k = 0; k < ndone && done[k] != id; k++)

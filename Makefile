@@ -149,11 +149,16 @@ install: lib tools
 deb:
 	bash scripts/build-deb.sh
 
-# One rule per variant: test binary = test source + the core, same flags.
+# One rule per variant: test binary = test source + the core, same flags;
+# test_lib_* also link libace (its host backend, on a fake device).
 define unit_variant
 $(BUILD)/unit-$(1)/%: tests/unit/%.c tests/unit/ace_test.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $$(dir $$@)
 	$$($(1)_CC) $(CFLAGS_BASE) -D_GNU_SOURCE $$($(1)_FLAGS) $$< $(CORE_SRC) -o $$@
+$(BUILD)/unit-$(1)/test_lib%: tests/unit/test_lib%.c tests/unit/ace_test.h \
+		tests/unit/lib_fake_dev.h $(LIB_SRC) $(LIB_HDR) $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $$(dir $$@)
+	$$($(1)_CC) $(CFLAGS_BASE) $$($(1)_FLAGS) -Ilib $$< $(LIB_SRC) $(CORE_SRC) -o $$@
 endef
 $(foreach v,$(VARIANTS),$(eval $(call unit_variant,$(v))))
 

@@ -14,7 +14,7 @@
 #   the background is ended by PID when they finish.  Prints one line per
 #   check and "N passed, N failed"; exit 0 only if all passed.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 DOC=${1:-docs/usage.md}
 W=$(mktemp -d "${TMPDIR:-/tmp}/ace-docs.XXXXXX")
@@ -94,6 +94,7 @@ done <"$W/files"
 	echo "cd '$ROOT'"
 	# what the blocks leave in the background: ended by PID; their scratch
 	# directory ($T by the page's convention) removed
+	# shellcheck disable=SC2016  # written for the run, expanded there
 	echo 'trap '\''for p in $(jobs -p); do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null; [ -z "${T:-}" ] || rm -rf "$T"'\'' EXIT'
 	cat "$W/script.sh"
 } >"$W/run.sh"

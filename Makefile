@@ -4,12 +4,15 @@
 #                     latency printed beside the host's shared-memory floor
 #   make              build the core, libace, the tools, QEMU with the device
 #                     and ace.ko (QEMU takes minutes the first time)
+#   make examples     the first-hour examples (docs/usage.md): hello-service
+#                     (host) and hello-client (guest, static too)
 #   make test         every test: unit (plain, ASan+UBSan, TSan), fuzz (short),
 #                     and the VM tests (QEMU with the device, Debian guest, TCG)
 #   make test-unit    unit tests only
 #   make test-host    host-only tests with fake devices (no VM): ace-bridge
 #                     isolation and escaping, plain and ASan+UBSan
 #   make test-vm      VM tests only
+#   make test-docs    the commands of docs/usage.md, run as written (a VM)
 #   make bench        ACE against virtio-serial and TCP in one guest (+ plots)
 #   make bench-core   the core benchmark (host only, no VM)
 #   make bench-insn   instructions per message, counted by callgrind
@@ -50,7 +53,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: bench all core lib tools qemu module guest-tools install deb deps demo test test-unit test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core bench-insn clean
+.PHONY: bench all core lib tools examples qemu module guest-tools install deb deps demo test test-unit test-docs test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core bench-insn clean
 .DELETE_ON_ERROR:
 
 all: core lib tools qemu module
@@ -116,7 +119,21 @@ $(BUILD)/guest-bin/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_H
 $(BUILD)/tools/ace-rngd $(BUILD)/guest-bin/ace-rngd: guest-module/drivers/ace_rng_proto.h
 
 tools: $(addprefix $(BUILD)/tools/,$(TOOLS))
-guest-tools: $(addprefix $(BUILD)/guest-bin/,$(TOOLS))
+guest-tools: $(addprefix $(BUILD)/guest-bin/,$(TOOLS)) $(BUILD)/guest-bin/hello-client
+
+# The examples of docs/usage.md ("The first hour"): the host service
+# linked with libace.a, the guest client static (it runs from the test
+# initramfs; a full guest builds it with pkg-config, as the docs say).
+$(BUILD)/examples/%: examples/%.c $(BUILD)/lib/libace.a lib/ace.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(LDFLAGS) -Ilib $< $(BUILD)/lib/libace.a -o $@
+
+$(BUILD)/guest-bin/hello-client: examples/hello-client.c $(BUILD)/lib/libace.a lib/ace.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -static -Ilib $< $(BUILD)/lib/libace.a -o $@
+
+examples: $(BUILD)/examples/hello-service $(BUILD)/examples/hello-client \
+	  $(BUILD)/guest-bin/hello-client
 
 # VM test programs: guest ones static (they run from the initramfs).
 VM_GUEST_SRC := $(wildcard tests/vm/guest/*.c)
@@ -140,7 +157,10 @@ install: lib tools
 	install -m 644 $(BUILD)/lib/libace.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(BUILD)/lib/libace.so $(DESTDIR)$(LIBDIR)/libace.so.1
 	ln -sf libace.so.1 $(DESTDIR)$(LIBDIR)/libace.so
-	install -m 644 $(BUILD)/lib/ace.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	@# written here, not copied: PREFIX may differ from the one lib was built with
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' lib/ace.pc.in \
+		> $(DESTDIR)$(LIBDIR)/pkgconfig/ace.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/ace.pc
 	install -m 644 lib/ace.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(addprefix $(BUILD)/tools/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
 
@@ -149,11 +169,16 @@ install: lib tools
 deb:
 	bash scripts/build-deb.sh
 
-# One rule per variant: test binary = test source + the core, same flags.
+# One rule per variant: test binary = test source + the core, same flags;
+# test_lib_* also link libace (its host backend, on a fake device).
 define unit_variant
 $(BUILD)/unit-$(1)/%: tests/unit/%.c tests/unit/ace_test.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $$(dir $$@)
 	$$($(1)_CC) $(CFLAGS_BASE) -D_GNU_SOURCE $$($(1)_FLAGS) $$< $(CORE_SRC) -o $$@
+$(BUILD)/unit-$(1)/test_lib%: tests/unit/test_lib%.c tests/unit/ace_test.h \
+		tests/unit/lib_fake_dev.h $(LIB_SRC) $(LIB_HDR) $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $$(dir $$@)
+	$$($(1)_CC) $(CFLAGS_BASE) $$($(1)_FLAGS) -Ilib $$< $(LIB_SRC) $(CORE_SRC) -o $$@
 endef
 $(foreach v,$(VARIANTS),$(eval $(call unit_variant,$(v))))
 
@@ -309,12 +334,21 @@ demo:
 test-vm: vm-prepare
 	@{ $(vm_list); } | tests/run-tests.sh
 
+# The documentation's command lines (docs/usage.md, blocks marked
+# "sh run"), run as written: builds, a guest, a host service, QEMU.
+define docs_list
+	printf 'docs/usage\t1800\tbash tests/docs/test_docs.sh\n'
+endef
+
+test-docs: vm-prepare
+	@{ $(docs_list); } | tests/run-tests.sh
+
 # ---- everything make test runs ----
 test:
 	bash scripts/deps.sh core
 	$(MAKE) unit-bins fuzz-bins tools host-bins $(BUILD)/bench/bench_insn
 	bash tests/vm/prepare.sh
-	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(host_list); $(vm_list); } | tests/run-tests.sh
+	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(host_list); $(vm_list); $(docs_list); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)

@@ -717,20 +717,26 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 	if (ms < 0 || ms > HOST_RECHECK_MS)
 		ms = HOST_RECHECK_MS;
 	r = poll(p, 3, ms);
+	/* A doorbell may be for us: dispatch it while still armed, so that
+	 * our wake-up is counted as when another thread dispatches it (and
+	 * our eventfd, written then, is read below).  Under the lock: a
+	 * kick fd at EOF ends the connection. */
+	if (r > 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+		pthread_mutex_lock(&ch->dev_lock);
+		ace_host_take_kicks(&ch->host);
+		pthread_mutex_unlock(&ch->dev_lock);
+		if (!ch->host.dead) {
+			host_dispatch(ch);
+			p[0].revents |= POLLIN;
+		}
+	}
 	ace_disarm(mp->a, &mp->rx);	/* its own arena's slot, gone or not */
+	if (ch->host.dead)
+		return seterr(ch, EPIPE, "%s", ch->host.err);
 	if (r < 0 && errno != EINTR)
 		return seterr(ch, errno, "poll: %s", strerror(errno));
 	if (p[0].revents & POLLIN)
 		(void)!read(mp->efd, &v, sizeof(v));
-	if (p[1].revents & (POLLIN | POLLHUP)) {
-		/* the lock: a kick fd at EOF ends the connection */
-		pthread_mutex_lock(&ch->dev_lock);
-		ace_host_take_kicks(&ch->host);
-		pthread_mutex_unlock(&ch->dev_lock);
-		if (ch->host.dead)
-			return seterr(ch, EPIPE, "%s", ch->host.err);
-		host_dispatch(ch);
-	}
 	if (p[2].revents & (POLLIN | POLLHUP)) {
 		pthread_mutex_lock(&ch->dev_lock);
 		r = ace_host_process(&ch->host, 0);
@@ -879,6 +885,86 @@ int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 	if (timeout_ns == ACE_NOWAIT)
 		return 0;
 	return recv_wait(mp, b, 1, timeout_ns);
+}
+
+/* ---- request and reply ---- */
+
+/* Call tags: one counter for the process, so a tag is never reused by an
+ * mproc until 2^32 calls later (0 is skipped: a fresh block's tag). */
+static u32 call_tags;
+
+/* Put the messages ace_mp_call() took meanwhile back, newest first, so
+ * the next receives return them in the order they came. */
+static int call_unget(struct ace_mp *mp, const u32 *held, u32 n)
+{
+	int r = 0, e;
+
+	while (n--) {
+		e = ace_recv_unget(mp->a, &mp->rx, held[n]);
+		if (e && !r)
+			r = mp_err(mp, e, "call: keep a message");
+	}
+	return r;
+}
+
+int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
+		struct ace_buf *reply, int64_t timeout_ns)
+{
+	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0, wait;
+	u32 local[32], *held = local, *more, cap = 32, n = 0, tag;
+	struct ace_buf b;
+	int r, k;
+
+	do
+		tag = __atomic_add_fetch(&call_tags, 1, __ATOMIC_RELAXED);
+	while (!tag);
+	req->tag = tag;
+	r = ace_mp_send(mp, dst, req);
+	if (r < 0)
+		return r;	/* the caller still holds req */
+	for (;;) {
+		wait = timeout_ns;
+		if (deadline) {
+			wait = deadline - now_ns();
+			if (wait <= 0)
+				wait = ACE_NOWAIT;	/* what is there already */
+		}
+		r = ace_mp_recv(mp, &b, wait);
+		if (r <= 0 || b.tag == tag)
+			break;
+		/* Not the reply: keep it for the next receive. */
+		if (n == cap) {
+			more = held == local ? malloc(2 * cap * sizeof(*held)) :
+			       realloc(held, 2 * cap * sizeof(*held));
+			if (!more) {
+				/* the newest goes back first: order kept */
+				(void)ace_recv_unget(mp->a, &mp->rx, b.off);
+				r = seterr(mp->ch, ENOMEM, "call: no memory to keep "
+					   "the messages that came before the reply");
+				break;
+			}
+			if (held == local)
+				memcpy(more, local, sizeof(local));
+			held = more;
+			cap *= 2;
+		}
+		held[n++] = b.off;
+	}
+	/* Gone with their arena (-EPIPE, -EIO, -ESTALE): nothing to put
+	 * back. */
+	if (r != -EPIPE && r != -EIO && r != -ESTALE) {
+		k = call_unget(mp, held, n);
+		if (k < 0 && r >= 0) {
+			if (r == 1)
+				ace_mp_free(mp, &b);
+			r = k;
+		}
+	}
+	if (held != local)
+		free(held);
+	if (r == 1)
+		*reply = b;
+	return r;
 }
 
 /* ---- sections and event loops ---- */

@@ -152,6 +152,26 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 int ace_mp_free(struct ace_mp *mp, struct ace_buf *b);
 
 /*
+ * Request and reply: send req to dst with a tag the library picks (set in
+ * req->tag: non-zero, different for every call of this process, so
+ * unique per mproc), then wait up to timeout_ns (ACE_FOREVER, ACE_NOWAIT)
+ * for the message with that tag, as ace_mp_recv waits.  The service
+ * answers with the tag it received (ace-echo answers in the same block,
+ * tag and all).  Returns 1 with *reply filled (yours to free or send on),
+ * 0 on timeout, -errno.  A failed send returns its error before anything
+ * is waited for, and the caller still holds req.
+ *
+ * Messages with other tags that arrive meanwhile are not lost: they are
+ * kept, in order, and the next ace_mp_recv (or call) returns them first.
+ * A reply that comes after the timeout is an ordinary message then: a
+ * later ace_mp_recv returns it (its tag tells it from others), a later
+ * call keeps it for the receive after.  One call at a time per mproc, as
+ * for every receive.
+ */
+int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
+		struct ace_buf *reply, int64_t timeout_ns);
+
+/*
  * ACE sections.  While the mproc is inside one, deliveries to it are
  * deferred: no interrupt, no wake-up.  ace_mp_section_end() returns 1 when
  * messages arrived meanwhile (receive them now: nothing else will

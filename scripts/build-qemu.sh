@@ -6,7 +6,10 @@
 #   and this script); build/qemu/bin/qemu-system-x86_64 points at the current
 #   one. A second run with unchanged inputs returns at once.
 #   Source: build/qemu-src/, build tree: build/qemu-build/ (incremental).
-#   Firmware/env for running: source scripts/qemu-env.sh
+#   The binary finds its firmware by itself (--firmwarepath: Debian's
+#   seabios, qemu-system-data and ipxe-qemu directories, since the +dfsg
+#   source ships no firmware blobs), so `qemu-system-x86_64 -machine q35 ...`
+#   runs without -L.  Env for scripts: source scripts/qemu-env.sh
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -28,6 +31,9 @@ CONFIGURE_FLAGS=(
     --disable-user --disable-docs --disable-werror
     --audio-drv-list=
     --with-git-submodules=ignore
+    # where Debian's seabios, qemu-system-data and ipxe-qemu packages put
+    # the BIOS, option ROMs and keymaps (scripts/deps.sh qemu installs them)
+    --firmwarepath=/usr/share/seabios:/usr/share/qemu:/usr/lib/ipxe/qemu
 )
 
 input_hash() {
@@ -37,6 +43,8 @@ input_hash() {
             if [ -d "$d" ]; then find "$d" -type f -print0; fi
         done | sort -z | xargs -0r sha256sum
         sha256sum <"$SELF"
+        # the configure line itself, so a change to it always rebuilds
+        printf '%s\n' "${CONFIGURE_FLAGS[@]}"
     ) | sha256sum | cut -c1-16
 }
 

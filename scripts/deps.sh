@@ -11,7 +11,8 @@ GROUP[core]="build-essential clang libclang-rt-14-dev libck-dev pkg-config git p
 # Building QEMU 7.2 from Debian's source package (minimal x86_64-softmmu):
 # toolchain, meson/ninja (the +dfsg source has no bundled meson), glib,
 # pixman, slirp (-netdev user), flex/bison, python3 + venv for configure;
-# firmware comes from seabios + qemu-system-data (used via -L).
+# firmware comes from seabios + qemu-system-data + ipxe-qemu (built-in
+# search path of our QEMU, see build-qemu.sh).
 GROUP[qemu]="dpkg-dev git build-essential pkg-config ninja-build meson python3 python3-venv
   libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev flex bison
   seabios qemu-system-data ipxe-qemu xz-utils"

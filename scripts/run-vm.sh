@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/run-vm.sh [--initrd F] [--append S] [--timeout SEC] [--mem SIZE]
 #                          [--log FILE] [--accel auto|tcg|kvm] [--kernel F]
-#                          [--pidfile F] [-- extra qemu args...]
+#                          [--pidfile F] [--print] [-- extra qemu args...]
 #   Boots build/guest/vmlinuz (+ initramfs, default build/guest/initramfs.cpio.gz,
 #   built by scripts/mkinitramfs.sh when missing) in our QEMU ($ACE_QEMU or
 #   build/qemu/bin/qemu-system-x86_64) on q35 (guest RAM private: the ACE
@@ -10,10 +10,13 @@
 #   command line (e.g. "ace.run=/bin/mytest"). Exit status: 0 only if the
 #   console shows "ACE-GUEST-EXIT 0" and no kernel WARNING/BUG/Oops/Call
 #   Trace/panic; 124 on timeout (QEMU is killed by its PID); 1 otherwise.
+#   --print: print the complete QEMU command line instead (one line, shell-
+#   quoted: paste it into a shell to boot the same guest by hand; the
+#   console is then your terminal, Ctrl-A X quits) and exit 0.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-INITRD="" APPEND="" TIMEOUT=300 MEM=512M LOG="" ACCEL=auto PIDFILE=""
+INITRD="" APPEND="" TIMEOUT=300 MEM=512M LOG="" ACCEL=auto PIDFILE="" PRINT=0
 KERNEL="$ACE_BUILD/guest/vmlinuz"
 EXTRA=()
 usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 2; }
@@ -27,12 +30,15 @@ while [ $# -gt 0 ]; do
         --accel) ACCEL=$2; shift 2 ;;
         --kernel) KERNEL=$2; shift 2 ;;
         --pidfile) PIDFILE=$2; shift 2 ;;
+        --print) PRINT=1; shift ;;
         --) shift; EXTRA=("$@"); break ;;
         -h|--help) usage ;;
         *) echo "run-vm: unknown argument '$1'" >&2; usage ;;
     esac
 done
 
+# --print: stdout is the command line alone; what preparing says goes to stderr
+[ "$PRINT" = 0 ] || exec 3>&1 1>&2
 . "$ACE_SCRIPTS/qemu-env.sh"
 [ -x "$ACE_QEMU" ] || die "no QEMU at $ACE_QEMU (run scripts/build-qemu.sh)"
 [ -f "$KERNEL" ] || "$ACE_SCRIPTS/fetch-guest-kernel.sh"
@@ -70,6 +76,20 @@ QEMU_CMD=("$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS
     -chardev "stdio,id=con,signal=off,logfile=$LOG" -serial chardev:con -monitor none
     -device isa-debug-exit,iobase=0xf4,iosize=0x04
     "${EXTRA[@]+"${EXTRA[@]}"}")
+
+# quote ARG: ARG as one shell word (plain if safe, else in single quotes)
+quote() {
+    case $1 in
+        '' | *[!A-Za-z0-9_./:=,+@%-]*) printf "'%s'" "${1//\'/\'\\\'\'}" ;;
+        *) printf '%s' "$1" ;;
+    esac
+}
+if [ "$PRINT" = 1 ]; then
+    line=""
+    for a in "${QEMU_CMD[@]}"; do line+="${line:+ }$(quote "$a")"; done
+    echo "$line" >&3
+    exit 0
+fi
 
 QPID=""
 cleanup() {

@@ -355,6 +355,15 @@ int ace_recv_batch(struct ace_arena *a, struct ace_rx *rx,
 /* True if a message is waiting (private list or inbox).  One load. */
 int ace_pending_mail(struct ace_arena *a, const struct ace_rx *rx);
 
+/* Put message `off`, received from this cursor and still held (not sent,
+ * not freed), back in front of the private list: the next ace_recv()
+ * returns it again, header unchanged (len, src, type, tag), and it is
+ * counted as received once.  For a caller that took messages out of
+ * order (waiting for one reply): unget them newest first and their order
+ * is kept.  0, -EINVAL (not a message this mproc holds as received), or
+ * -EIO. */
+int ace_recv_unget(struct ace_arena *a, struct ace_rx *rx, u32 off);
+
 /* ---- notify words, sections, pending bits: ace_notify.c ---- */
 
 /* Arm before sleeping: set ARMED (full barrier), clear own pending bit,

@@ -285,3 +285,29 @@ int ace_pending_mail(struct ace_arena *a, const struct ace_rx *rx)
 	head = ace_load(&e->inbox, ACE_SEQ_CST);
 	return head != 0 && head != ACE_INBOX_CLOSED;
 }
+
+int ace_recv_unget(struct ace_arena *a, struct ace_rx *rx, u32 off)
+{
+	struct ace_mproc *e;
+	struct ace_msg *m;
+	u64 n;
+
+	if (a->broken)
+		return -EIO;
+	e = own_entry(a, rx);
+	if (!e || !ace_handle_ok(a, off) || rx->count >= a->total_blocks)
+		return -EINVAL;
+	m = ace_msg(a, off);
+	/* Ours and addressed to us: what ace_recv() handed out.  The next
+	 * ace_recv() checks the header again before it delivers. */
+	if (ace_read_once(&m->flags) != ACE_MSG_ALLOC ||
+	    ace_read_once(&m->owner) != rx->id || ace_read_once(&m->dst) != rx->id)
+		return -EINVAL;
+	ace_write_once(&m->next, rx->count ? rx->head : 0);
+	rx->head = off;
+	rx->count++;
+	n = ace_load(&e->c.received, ACE_RELAXED);
+	if (n)		/* delivered again: counted once */
+		ace_store(&e->c.received, n - 1, ACE_RELAXED);
+	return 0;
+}

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include "tool_util.h"
 
+#define P		"ace-bench"
+
 static const char *dev, *to = "sink";
 static unsigned mode = ACE_MODE_POLL;
 static uint64_t count = 100000, size = 64;
@@ -22,9 +24,9 @@ static void usage(int status)
 	printf("usage: ace-bench [options]\n"
 	       "  -d, --dev PATH      /dev/aceN in a guest, the device socket on the host\n"
 	       "  -T, --to NAME       sink to stream to (default sink: ace-echo --sink)\n"
-	       "  -p, --senders N     sender threads, each its own mproc (default 1)\n"
+	       "  -p, --senders N     sender threads, each its own mproc (default 1; 1 to 64)\n"
 	       "  -n, --count N       messages per sender (default 100000)\n"
-	       "  -s, --size BYTES    payload size (default 64)\n"
+	       "  -s, --size BYTES    payload size (default 64; 8 to 2097120)\n"
 	       "  -m, --mode MODE     poll, interrupt or adaptive (default poll)\n"
 	       "      --touch         write every payload byte of every message\n"
 	       "                      (default: the first 8 bytes)\n"
@@ -35,7 +37,8 @@ static void usage(int status)
 	       "      --json          one JSON line instead of text\n"
 	       "  -h, --help\n"
 	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
-	       "device and the guest's arena, default 5)\n");
+	       "device, the guest's arena and the sink named by -T; default 5)\n"
+	       "exit status: 0 done, 1 failed, 2 usage\n");
 	exit(status);
 }
 
@@ -50,7 +53,7 @@ static void *sender(void *arg)
 
 	snprintf(name, sizeof(name), "bench-%d-%ld", (int)getpid(), (long)arg);
 	TOOL_CHECK("ace-bench", ch, ace_mp_create(ch, name, mode, &mp));
-	TOOL_CHECK("ace-bench", ch, ace_lookup(ch, to, 30000, &dst));
+	dst = tool_lookup(P, ch, to);
 	for (i = 0; i <= count; i++) {
 		/* -ENOBUFS: the sink has not freed enough yet; back off
 		 * (yield, then sleep) and retry for as long as it takes */
@@ -96,10 +99,16 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': dev = optarg; break;
 		case 'T': to = optarg; break;
-		case 'p': senders = atol(optarg); break;
-		case 'n': count = strtoull(optarg, NULL, 0); break;
-		case 's': size = strtoull(optarg, NULL, 0); break;
-		case 'm': if (tool_mode(optarg, &mode)) usage(2); break;
+		case 'p': senders = (long)tool_u64(P, "-p/--senders", optarg, 1, 64); break;
+		case 'n':
+			count = tool_u64(P, "-n/--count", optarg, 1, 1000000000000ull);
+			break;
+		case 's': size = tool_u64(P, "-s/--size", optarg, 8, TOOL_MAX_PAYLOAD); break;
+		case 'm':
+			if (tool_mode(optarg, &mode))
+				tool_usage_error(P, "-m/--mode '%s': want poll, interrupt or adaptive",
+						 optarg);
+			break;
 		case 'J': json = 1; break;
 		case 'X': touch = 1; break;
 		case 'I': irq = optarg; break;
@@ -108,8 +117,9 @@ int main(int argc, char **argv)
 		default: usage(2);
 		}
 	}
-	if (senders < 1 || senders > 64 || size < 8 || !count)
-		usage(2);
+	if (optind < argc)
+		tool_usage_error(P, "unexpected argument '%s'", argv[optind]);
+	tool_check_env(P);
 	ch = tool_open("ace-bench", dev, -1);
 	meter = (struct tool_meter){ .mark = mark, .irq = irq };
 	tool_meter_begin(&meter);

@@ -943,11 +943,40 @@ static char *keep(const char *s)
 /* One option (from the command line or a config file). */
 static int take_option(int c, const char *arg)
 {
+	uint64_t v;
+	double secs;
+
 	switch (c) {
-	case 'm': return tool_mode(arg, &mode);
-	case 'S': spin_us = (unsigned)strtoul(arg, NULL, 0); return 0;
-	case 't': end_ns = tool_now_ns() + (uint64_t)(atof(arg) * 1e9); return 0;
-	case 's': stats_ns = (uint64_t)(atof(arg) * 1e9); return 0;
+	case 'm':
+		if (!tool_mode(arg, &mode))
+			return 0;
+		fprintf(stderr, "ace-bridge: --mode '%s': want poll, interrupt or adaptive\n",
+			arg);
+		return -1;
+	case 'S':
+		if (!tool_parse_u64(arg, 0, 1000000, &v)) {
+			spin_us = (unsigned)v;
+			return 0;
+		}
+		fprintf(stderr, "ace-bridge: --spin '%s': want microseconds from 0 to 1000000\n",
+			arg);
+		return -1;
+	case 't':
+		if (!tool_parse_secs(arg, 0.001, TOOL_MAX_SECS, &secs)) {
+			end_ns = tool_now_ns() + (uint64_t)(secs * 1e9);
+			return 0;
+		}
+		fprintf(stderr, "ace-bridge: --time '%s': want seconds from 0.001 to %.10g\n",
+			arg, TOOL_MAX_SECS);
+		return -1;
+	case 's':
+		if (!tool_parse_secs(arg, 0.01, TOOL_MAX_SECS, &secs)) {
+			stats_ns = (uint64_t)(secs * 1e9);
+			return 0;
+		}
+		fprintf(stderr, "ace-bridge: --stats '%s': want seconds from 0.01 to %.10g\n",
+			arg, TOOL_MAX_SECS);
+		return -1;
 	case 'v': verbose = 1; return 0;
 	case 'e': return add_rule_text(arg);
 	case 'A': return add_rule_text("*/*=*");

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include "tool_util.h"
 
+#define P "ace-echo"
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -30,7 +32,8 @@ static void usage(int status)
 	       "  -q, --quiet        no start line\n"
 	       "  -h, --help\n"
 	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
-	       "device and the guest's arena, default 5)\n");
+	       "device and the guest's arena, default 5)\n"
+	       "exit status: 0 done, 1 failed, 2 usage\n");
 	exit(status);
 }
 
@@ -53,15 +56,26 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': dev = optarg; break;
 		case 'n': name = optarg; break;
-		case 'm': if (tool_mode(optarg, &mode)) usage(2); break;
-		case 'c': count = strtoull(optarg, NULL, 0); break;
-		case 't': end_ns = tool_now_ns() + (uint64_t)(atof(optarg) * 1e9); break;
+		case 'm':
+			if (tool_mode(optarg, &mode))
+				tool_usage_error(P, "-m/--mode '%s': want poll, interrupt or adaptive",
+						 optarg);
+			break;
+		case 'c': count = tool_u64(P, "-c/--count", optarg, 1, UINT64_MAX); break;
+		case 't':
+			end_ns = tool_now_ns() +
+				 (uint64_t)(tool_secs(P, "-t/--time", optarg, 0.001,
+						      TOOL_MAX_SECS) * 1e9);
+			break;
 		case 'S': sink = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
 	}
+	if (optind < argc)
+		tool_usage_error(P, "unexpected argument '%s'", argv[optind]);
+	tool_check_env(P);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	ch = tool_open("ace-echo", dev, -1);

@@ -7,15 +7,18 @@
 #include <unistd.h>
 #include "tool_util.h"
 
+#define P		"ace-ping"
+#define MAX_COUNT	1000000000ull	/* round trips (8 bytes of memory each) */
+
 static void usage(int status)
 {
 	printf("usage: ace-ping [options]\n"
 	       "  -d, --dev PATH     /dev/aceN in a guest, the device socket on the host\n"
 	       "                     (default $ACE_DEV or /dev/ace0)\n"
 	       "  -T, --to NAME      echo service to ping (default echo)\n"
-	       "  -n, --count N      round trips measured (default 10000)\n"
+	       "  -n, --count N      round trips measured (default 10000; 1 to 10^9)\n"
 	       "  -w, --warmup N     round trips before measuring (default count/10)\n"
-	       "  -s, --size BYTES   payload size (default 64)\n"
+	       "  -s, --size BYTES   payload size (default 64; 8 to 2097120)\n"
 	       "  -m, --mode MODE    poll, interrupt or adaptive (default poll)\n"
 	       "      --name NAME    own mproc name (default ping-<pid>)\n"
 	       "      --touch        write every payload byte before sending and\n"
@@ -32,7 +35,8 @@ static void usage(int status)
 	       "      --json         one JSON line instead of text\n"
 	       "  -h, --help\n"
 	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
-	       "device and the guest's arena, default 5)\n");
+	       "device, the guest's arena and the service named by -T; default 5)\n"
+	       "exit status: 0 done, 1 failed (no device, no service, no reply), 2 usage\n");
 	exit(status);
 }
 
@@ -98,11 +102,18 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': dev = optarg; break;
 		case 'T': to = optarg; break;
-		case 'n': count = strtoull(optarg, NULL, 0); break;
-		case 'w': warm = strtoull(optarg, NULL, 0); break;
-		case 'B': block_wait_ms = strtoull(optarg, NULL, 0); break;
-		case 's': size = strtoull(optarg, NULL, 0); break;
-		case 'm': if (tool_mode(optarg, &mode)) usage(2); break;
+		case 'n': count = tool_u64(P, "-n/--count", optarg, 1, MAX_COUNT); break;
+		case 'w': warm = tool_u64(P, "-w/--warmup", optarg, 0, MAX_COUNT); break;
+		case 'B':
+			block_wait_ms = tool_u64(P, "-B/--block-wait", optarg, 0,
+						 (uint64_t)TOOL_MAX_SECS * 1000);
+			break;
+		case 's': size = tool_u64(P, "-s/--size", optarg, 8, TOOL_MAX_PAYLOAD); break;
+		case 'm':
+			if (tool_mode(optarg, &mode))
+				tool_usage_error(P, "-m/--mode '%s': want poll, interrupt or adaptive",
+						 optarg);
+			break;
 		case 'N': snprintf(name, sizeof(name), "%s", optarg); break;
 		case 'H': hist = 1; break;
 		case 'J': json = 1; break;
@@ -113,8 +124,9 @@ int main(int argc, char **argv)
 		default: usage(2);
 		}
 	}
-	if (!count || size < 8)
-		usage(2);
+	if (optind < argc)
+		tool_usage_error(P, "unexpected argument '%s'", argv[optind]);
+	tool_check_env(P);
 	if (warm == (uint64_t)-1)
 		warm = count / 10;
 	meter = (struct tool_meter){ .mark = mark, .irq = irq };
@@ -126,7 +138,7 @@ int main(int argc, char **argv)
 	}
 	ch = tool_open("ace-ping", dev, -1);
 	TOOL_CHECK("ace-ping", ch, ace_mp_create(ch, name, mode, &mp));
-	TOOL_CHECK("ace-ping", ch, ace_lookup(ch, to, 30000, &dst));
+	dst = tool_lookup(P, ch, to);
 	for (i = 0; i < warm + count; i++) {
 		struct ace_buf b;
 		uint64_t t0;
@@ -173,7 +185,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < count; i++)
 		sum += rtt[i];
 	qsort(rtt, count, sizeof(*rtt), cmp_u64);
-#define P(q) ((double)rtt[(uint64_t)((q) * (double)(count - 1))] / 1e3)
+#define PCT(q) ((double)rtt[(uint64_t)((q) * (double)(count - 1))] / 1e3)
 #define PER(x) ((double)(x) / (double)count)
 	if (json) {
 		printf("{\"tool\": \"ace-ping\", \"to\": ");
@@ -181,7 +193,7 @@ int main(int argc, char **argv)
 		printf(", \"mode\": \"%s\", \"size\": %llu, \"touch\": %d, \"samples\": %llu, \"mean_us\": %.3f, \"min_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f, \"cpu_us_per_msg\": %.3f, \"irqs_per_msg\": %.4f, \"irqs_all_per_msg\": %.4f, \"ace_interrupts_per_msg\": %.4f, \"ace_wakeups_per_msg\": %.4f, \"ace_notifies_out_per_msg\": %.4f, \"mark\": ",
 		       tool_mode_name(mode), (unsigned long long)size, touch,
 		       (unsigned long long)count, PER(sum) / 1e3, rtt[0] / 1e3,
-		       P(0.5), P(0.99), P(0.999), rtt[count - 1] / 1e3, PER(meter.cpu_ns) / 1e3,
+		       PCT(0.5), PCT(0.99), PCT(0.999), rtt[count - 1] / 1e3, PER(meter.cpu_ns) / 1e3,
 		       PER(meter.irqs), PER(meter.irqs_all), PER(me1.interrupts - me0.interrupts),
 		       PER(me1.wakeups - me0.wakeups),
 		       PER(peer1.notifies - peer0.notifies));
@@ -190,8 +202,8 @@ int main(int argc, char **argv)
 	} else {
 		printf("ace-ping: %s mode, %llu B, %llu round trips to %s: min %.2f us, p50 %.2f us, p99 %.2f us, p99.9 %.2f us, max %.2f us\n",
 		       tool_mode_name(mode), (unsigned long long)size,
-		       (unsigned long long)count, to, rtt[0] / 1e3, P(0.5), P(0.99),
-		       P(0.999), rtt[count - 1] / 1e3);
+		       (unsigned long long)count, to, rtt[0] / 1e3, PCT(0.5), PCT(0.99),
+		       PCT(0.999), rtt[count - 1] / 1e3);
 	}
 	if (hist)
 		histogram(rtt, count);

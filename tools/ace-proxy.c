@@ -41,6 +41,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "tool_util.h"
+
+#define P "ace-proxy"
 #include "../shared/ace_stream_proto.h"
 
 #define MAX_LISTEN	16
@@ -1152,7 +1154,7 @@ int main(int argc, char **argv)
 	};
 	uint64_t end_ns = 0, idle_since, now, next_tick = 0, next_live = 0;
 	struct epoll_event evs[64];
-	unsigned long v;
+	uint64_t v;
 	char *eq;
 	int c, i, n;
 
@@ -1196,23 +1198,30 @@ int main(int argc, char **argv)
 			if (!serving)
 				strcpy(mp_name, optarg);
 			break;
-		case 'm': if (tool_mode(optarg, &mode)) usage(2); break;
-		case 'P': spin_us = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'm':
+			if (tool_mode(optarg, &mode))
+				tool_usage_error(P, "-m/--mode '%s': want poll, interrupt or adaptive",
+						 optarg);
+			break;
+		case 'P':
+			spin_us = (unsigned)tool_u64(P, "--spin", optarg, 0, 1000000);
+			break;
 		case 'w':
-			v = strtoul(optarg, NULL, 0);
-			if (v < 4096 || v > ACE_STREAM_MAX_WINDOW) {
-				fprintf(stderr, "ace-proxy: window 4096 .. %u\n", ACE_STREAM_MAX_WINDOW);
-				usage(2);
-			}
+			/* "window 4096": the words the CLI test looks for */
+			if (tool_parse_u64(optarg, 4096, ACE_STREAM_MAX_WINDOW, &v))
+				tool_usage_error(P, "-w/--window '%s': want a window 4096 to %u bytes",
+						 optarg, ACE_STREAM_MAX_WINDOW);
 			window = (uint32_t)v;
 			break;
 		case 'S':
-			v = strtoul(optarg, NULL, 0);
-			if (!v || v > ACE_STREAM_MAX_STREAMS)
-				usage(2);
-			max_streams = (uint32_t)v;
+			max_streams = (uint32_t)tool_u64(P, "-S/--streams", optarg, 1,
+							 ACE_STREAM_MAX_STREAMS);
 			break;
-		case 't': end_ns = tool_now_ns() + (uint64_t)(atof(optarg) * 1e9); break;
+		case 't':
+			end_ns = tool_now_ns() +
+				 (uint64_t)(tool_secs(P, "-t/--time", optarg, 0.001,
+						      TOOL_MAX_SECS) * 1e9);
+			break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(0); break;
 		default: usage(2);
@@ -1222,6 +1231,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ace-proxy: give -l ADDR=SERVICE or -s NAME=ADDR\n");
 		usage(2);
 	}
+	tool_check_env(P);
+	if (!*dev)
+		tool_usage_error(P, "the device path is empty");
 	tab = calloc(max_streams, sizeof(*tab));
 	free_idx = calloc(max_streams, sizeof(*free_idx));
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -1252,7 +1264,12 @@ int main(int argc, char **argv)
 	}
 	if (!mp_name[0])
 		snprintf(mp_name, sizeof(mp_name), "proxy-%d", (int)getpid());
-	channel_try_open(tool_wait_ms());
+	if (!strncmp(dev, "/dev/", 5) && !strchr(dev + 5, '/') && access(dev, F_OK)) {
+		fprintf(stderr, "ace-proxy: cannot open %s: no such device; is ace.ko "
+			"loaded? (lsmod | grep ace; ls /dev/ace*)\n", dev);
+		return 1;
+	}
+	channel_try_open(tool_wait_ms(P));
 	if (!ch && (!strncmp(dev, "/dev/", 5))) {
 		fprintf(stderr, "ace-proxy: cannot open %s\n", dev);
 		return 1;

@@ -193,8 +193,16 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': dev = optarg; break;
 		case 'n': name = optarg; break;
-		case 'm': if (tool_mode(optarg, &mode)) usage(2); break;
-		case 't': end_ns = tool_now_ns() + (uint64_t)(atof(optarg) * 1e9); break;
+		case 'm':
+			if (tool_mode(optarg, &mode))
+				tool_usage_error("ace-rngd", "-m/--mode '%s': want poll, interrupt or adaptive",
+						 optarg);
+			break;
+		case 't':
+			end_ns = tool_now_ns() +
+				 (uint64_t)(tool_secs("ace-rngd", "-t/--time", optarg, 0.001,
+						      TOOL_MAX_SECS) * 1e9);
+			break;
 		case 'P': d.pattern = 1; break;
 		case 'H': if (parse_hostile(optarg, &d.hostile)) usage(2); break;
 		case 'q': quiet = 1; break;
@@ -203,7 +211,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		usage(2);
+		tool_usage_error("ace-rngd", "unexpected argument '%s'", argv[optind]);
+	tool_check_env("ace-rngd");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	ch = tool_open("ace-rngd", dev, -1);

@@ -7,21 +7,26 @@
 #include <unistd.h>
 #include "tool_util.h"
 
+#define P "ace-stat"
+
 static void usage(int status)
 {
 	printf("usage: ace-stat [options]\n"
 	       "  -d, --dev PATH      /dev/aceN in a guest, the device socket on the host\n"
-	       "  -w, --watch SECS    print again every SECS seconds (Ctrl-C stops),\n"
-	       "                      following the guest's detach and re-attach and\n"
-	       "                      QEMU's exit and return\n"
+	       "  -w, --watch SECS    print again every SECS seconds (0.01 to 86400;\n"
+	       "                      Ctrl-C stops), following the guest's detach and\n"
+	       "                      re-attach and QEMU's exit and return\n"
 	       "      --json          JSON, one object per mproc per line (names\n"
 	       "                      escaped; name_hex: their bytes, if not plain ASCII)\n"
 	       "  -h, --help\n"
 	       "columns: depth = messages in the inbox, held = blocks the mproc holds,\n"
 	       "irqs = interrupts injected for it, defer = sends deferred by an ACE\n"
 	       "section, ovrun = sections that outlived the time bound\n"
+	       "wakeups = deliveries that woke it (guest: by the driver; host: by libace\n"
+	       "in the service's process)\n"
 	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
-	       "device and the guest's arena, default 5)\n");
+	       "device and the guest's arena, default 5)\n"
+	       "exit status: 0 done, 1 failed, 2 usage\n");
 	exit(status);
 }
 
@@ -164,12 +169,15 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "d:w:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dev = optarg; break;
-		case 'w': watch = atof(optarg); break;
+		case 'w': watch = tool_secs(P, "-w/--watch", optarg, 0.01, 86400); break;
 		case 'J': json = 1; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
 	}
+	if (optind < argc)
+		tool_usage_error(P, "unexpected argument '%s'", argv[optind]);
+	tool_check_env(P);
 	ch = tool_open("ace-stat", dev, -1);
 	show(ch, json);
 	if (watch > 0)

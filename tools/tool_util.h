@@ -3,21 +3,108 @@
 #ifndef ACE_TOOL_UTIL_H
 #define ACE_TOOL_UTIL_H
 
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include "../lib/ace.h"
 
 /* Message types the tools use between themselves. */
 #define TOOL_DATA	0	/* payload; echoed or dropped */
 #define TOOL_END	1	/* ace-bench: "my stream is over", echoed */
 
-/* Where to connect by default: the guest device if there is one. */
+/*
+ * A usage error: what is wrong, where to read more, exit status 2.  Every
+ * number and environment value a tool takes goes through the parsers
+ * below, so nonsense (-5, abc, 1e999, 12x) is refused, never half-read.
+ */
+static inline void __attribute__((noreturn, format(printf, 2, 3)))
+tool_usage_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s: see '%s --help'\n", prog, prog);
+	exit(2);
+}
+
+/* Parse a whole number from min to max: decimal digits only (no sign, no
+ * spaces, nothing after, no overflow).  0, or -1 if s is not one. */
+static inline int tool_parse_u64(const char *s, uint64_t min, uint64_t max,
+				 uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parse a number of seconds from min to max (decimals allowed: 0.5; no
+ * sign, no spaces, nothing after, finite).  0, or -1. */
+static inline int tool_parse_secs(const char *s, double min, double max,
+				  double *out)
+{
+	char *end;
+	double v;
+
+	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The same, or a usage error naming `what` (an option or a variable). */
+static inline uint64_t tool_u64(const char *prog, const char *what,
+				const char *s, uint64_t min, uint64_t max)
+{
+	uint64_t v;
+
+	if (tool_parse_u64(s, min, max, &v))
+		tool_usage_error(prog, "%s '%s': want a whole number from %llu to %llu",
+				 what, s, (unsigned long long)min,
+				 (unsigned long long)max);
+	return v;
+}
+
+static inline double tool_secs(const char *prog, const char *what,
+			       const char *s, double min, double max)
+{
+	double v;
+
+	if (tool_parse_secs(s, min, max, &v))
+		tool_usage_error(prog, "%s '%s': want seconds from %.10g to %.10g", what,
+				 s, min, max);
+	return v;
+}
+
+/* The largest payload a block holds (the 2 MiB class), for -s options. */
+#define TOOL_MAX_PAYLOAD	((2u << 20) - 32)
+/* The longest -t/--time and the like, in seconds: a year. */
+#define TOOL_MAX_SECS		(365.0 * 86400)
+
+/* Where to connect by default: $ACE_DEV, else the guest device. */
 static inline const char *tool_default_dev(void)
 {
 	const char *e = getenv("ACE_DEV");
@@ -53,23 +140,58 @@ static inline const char *tool_mode_name(unsigned mode)
 	return mode < 3 ? n[mode] : "?";
 }
 
-/* How long to wait for the device socket and the guest's arena:
- * $ACE_WAIT seconds (default 5; a service started before its VM sets more). */
-static inline int tool_wait_ms(void)
+/*
+ * How long to wait for the device socket, the guest's arena and a named
+ * service: $ACE_WAIT seconds (default 5; a service started before its VM
+ * sets more).  A value that is not a number of seconds from 0 to 1000000
+ * is a usage error.  0 still gives a device that is up 0.1 s to answer.
+ */
+#define TOOL_WAIT_DEFAULT_S	5
+#define TOOL_WAIT_MAX_S		1000000
+
+static inline int tool_wait_ms(const char *prog)
 {
 	const char *e = getenv("ACE_WAIT");
+	double s = TOOL_WAIT_DEFAULT_S;
 
-	return e ? (int)(atof(e) * 1000) : 5000;
+	if (e)
+		s = tool_secs(prog, "ACE_WAIT", e, 0, TOOL_WAIT_MAX_S);
+	return s < 0.1 ? 100 : (int)(s * 1000);
 }
 
-/* Open a channel or exit with the reason. */
+/* Check the environment the tools read (ACE_DEV, ACE_WAIT) before doing
+ * anything: a bad value is a usage error, exit 2. */
+static inline void tool_check_env(const char *prog)
+{
+	const char *d = getenv("ACE_DEV");
+
+	if (d && !*d)
+		tool_usage_error(prog, "ACE_DEV is set but empty: unset it, or give a "
+				 "device (/dev/aceN) or the device socket's path");
+	(void)tool_wait_ms(prog);
+}
+
+/*
+ * Open a channel or exit with the reason.  A path in /dev that does not
+ * exist is a guest without the driver (or the wrong N): said so at once,
+ * instead of a socket error after waiting for it.
+ */
 static inline struct ace *tool_open(const char *prog, const char *dev,
 				    int timeout_ms)
 {
 	struct ace *ch;
+	struct stat st;
 
+	if (!*dev)
+		tool_usage_error(prog, "the device path is empty");
+	if (!strncmp(dev, "/dev/", 5) && !strchr(dev + 5, '/') &&
+	    stat(dev, &st) && errno == ENOENT) {
+		fprintf(stderr, "%s: %s: no such device; is ace.ko loaded? "
+			"(lsmod | grep ace; ls /dev/ace*)\n", prog, dev);
+		exit(1);
+	}
 	if (timeout_ms < 0)
-		timeout_ms = tool_wait_ms();
+		timeout_ms = tool_wait_ms(prog);
 	if (ace_open(&ch, dev, timeout_ms)) {
 		fprintf(stderr, "%s: %s\n", prog, ace_error(ch));
 		ace_close(ch);
@@ -231,6 +353,28 @@ static inline const char *tool_esc(const char *in, char *out, size_t size)
 	}
 	out[o] = 0;
 	return out;
+}
+
+/* Find a named mproc, waiting as long as ACE_WAIT says, or exit 1. */
+static inline uint32_t tool_lookup(const char *prog, struct ace *ch,
+				   const char *name)
+{
+	int ms = tool_wait_ms(prog), r;
+	char esc[TOOL_ESC_MAX];
+	uint32_t id;
+
+	r = ace_lookup(ch, name, ms, &id);
+	if (r == -ENOENT) {
+		fprintf(stderr, "%s: no mproc named %s after %.1f s (ACE_WAIT sets "
+			"how long to wait)\n", prog, tool_esc(name, esc, sizeof(esc)),
+			ms / 1000.0);
+		exit(1);
+	}
+	if (r) {
+		fprintf(stderr, "%s: %s\n", prog, ace_error(ch));
+		exit(1);
+	}
+	return id;
 }
 
 /* 1 if s is printable ASCII only (what tool_esc() leaves alone). */

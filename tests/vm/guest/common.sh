@@ -2,6 +2,9 @@
 # Sourced by the guest scripts (. /tests/common.sh): checks reported on
 # the console, and readings of the ACE counters.
 fails=0
+# the tools' name lookups wait ACE_WAIT (default 5 s); the tests' services
+# may come up later than that (as they could before lookups honoured it)
+export ACE_WAIT="${ACE_WAIT:-30}"
 ok() { echo "ACE-TEST ok: $*"; }
 bad() { echo "ACE-TEST FAIL: $*"; fails=$((fails + 1)); }
 check() { # check NAME COMMAND...

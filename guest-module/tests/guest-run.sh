@@ -76,6 +76,69 @@ check "rescan: probed again" '[ -c /dev/ace0 ]'
 check "insmod ace_ktest after rescan" 'insmod /lib/modules/ace/ace_ktest.ko'
 check "ace_usertest after rescan" '/bin/ace_usertest -H -n 50'
 
+# --- findings of the driver's review, each with the case that shows it ---
+reload() {  # rmmod and insmod ace.ko and ace_ktest.ko
+    rmmod ace_ktest 2>/dev/null
+    rmmod ace && insmod /lib/modules/ace/ace.ko && insmod /lib/modules/ace/ace_ktest.ko
+}
+# done_within SECS PID: the process ended in time (a task stuck in D state
+# cannot be killed: say so and leave it)
+done_within() {
+    for i in $(seq $(($1 * 10))); do kill -0 "$2" 2>/dev/null || return 0; sleep 0.1; done
+    echo "  pid $2 still there, state $(awk '{print $3}' /proc/"$2"/stat)"
+    return 1
+}
+
+# 1. a forged FREE in an own slot's state word, then a claim of that slot
+/bin/ace_usertest --forge-slot >/tmp/forge.log 2>&1 &
+fp=$!
+if done_within 30 $fp; then wait $fp; fs=$?; else fs=99; fi
+sed 's/^/  /' /tmp/forge.log
+check "forged slot state: the claim is refused, close() returns" '[ $fs = 0 ]'
+check "reload after the forged slot" reload
+
+# 2. a broken event, then hot-unplug with a file open and ace_rng loaded:
+#    closing the file and unloading ace_rng report on a device now freed
+check "insmod ace_rng" 'insmod /lib/modules/ace/ace_rng.ko'
+/bin/ace_usertest --idle >/tmp/idle.log 2>&1 &
+ip=$!
+for i in $(seq 100); do grep -q "IDLE ready" /tmp/idle.log && break; sleep 0.1; done
+check "idler ready" 'grep -q "IDLE ready" /tmp/idle.log'
+check "ask the host to report the arena broken" '/bin/ace_usertest --ask 0xdeaf'
+V=$(vdev)
+for i in $(seq 100); do grep -q "^1" "$V/ace/broken" && break; sleep 0.1; done
+echo "  sysfs broken: $(cat "$V/ace/broken")"
+check "the device's broken event arrived" 'grep -q "^1 arena: the device reports" "$V/ace/broken"'
+PCI=$(basename "$(readlink -f "$V/..")")
+echo 1 >"/sys/bus/pci/devices/$PCI/remove"
+check "/dev/ace0 gone after unplug" '[ ! -e /dev/ace0 ]'
+kill -USR1 $ip
+if done_within 10 $ip; then wait $ip; is=$?; else is=99; fi
+sed 's/^/  /' /tmp/idle.log
+check "close after unplug of a broken device" '[ $is = 0 ]'
+check "rmmod ace_rng after unplug of a broken device" 'rmmod ace_rng'
+check "rmmod ace_ktest after unplug" 'rmmod ace_ktest'
+check "the reason was logged, by name" 'dmesg | grep -q "ace0: arena broken: the device reports the arena broken"'
+echo 1 >/sys/bus/pci/rescan
+sleep 1
+check "rescan after the broken unplug" '[ -c /dev/ace0 ]'
+check "insmod ace_ktest after rescan" 'insmod /lib/modules/ace/ace_ktest.ko'
+
+# 3. a host peer forges the header while the driver formats the arena
+check "ask the host to forge the next header" '/bin/ace_usertest --ask 0xf00d'
+rmmod ace_ktest
+check "rmmod ace (DETACH: the forger starts)" 'rmmod ace'
+insmod /lib/modules/ace/ace.ko
+if [ -c /dev/ace0 ]; then
+    check "forged header: the arena is the one the driver asked for" '/bin/ace_usertest -k -n 1 >/tmp/fh.log 2>&1'
+    sed 's/^/  /' /tmp/fh.log | head -5
+else
+    check "forged header: probe refused, in words" 'dmesg | grep -q "arena header changed while formatting"'
+fi
+sleep 9	# the forger gives up after 8 s
+check "reload after the forger" reload
+check "ace_usertest after the forger" '/bin/ace_usertest -H -n 50'
+
 # a hostile host: the driver must report, refuse and survive
 V=$(vdev)
 check "corrupted arena refused" '/bin/ace_usertest --break'

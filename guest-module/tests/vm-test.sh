@@ -22,13 +22,16 @@ make -C "$ACE_ROOT/guest-module" >/dev/null
 make -C "$ACE_ROOT/guest-module" usertests >/dev/null
 "$ACE_SCRIPTS/mkinitramfs.sh" -o "$W/initramfs.cpio.gz" \
     -f "$W/ace_usertest:/bin/ace_usertest" -f "$HERE/guest-run.sh:/run.sh" \
-    -m "$ACE_ROOT/guest-module/ace.ko" -m "$ACE_ROOT/guest-module/tests/ace_ktest.ko"
+    -m "$ACE_ROOT/guest-module/ace.ko" -m "$ACE_ROOT/guest-module/tests/ace_ktest.ko" \
+    -f "$ACE_ROOT/guest-module/drivers/ace_rng.ko:/lib/modules/ace/ace_rng.ko"
 
 run() {  # run MODE [qemu args...]
     local mode=$1; shift
+    # slub_debug: poison freed objects, red-zone live ones, so a use after
+    # free or an overflow oopses or is reported instead of passing quietly
     log vm-test "=== $mode ==="
     "$ACE_SCRIPTS/run-vm.sh" --accel tcg --timeout 600 --initrd "$W/initramfs.cpio.gz" \
-        --append "ace.args=$mode" --log "$W/vm-$mode.log" -- "$@"
+        --append "ace.args=$mode slub_debug=FZP" --log "$W/vm-$mode.log" -- "$@"
 }
 
 rc=0

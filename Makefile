@@ -23,7 +23,8 @@ BUILD       ?= build
 CC          ?= gcc
 CLANG       ?= clang
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
-               -Wmissing-prototypes -Werror -pthread
+               -Wmissing-prototypes -Werror -pthread \
+               -Iguest-module/include/uapi
 CFLAGS      ?= -O2
 SAN_CFLAGS  := -O1 -fno-omit-frame-pointer
 

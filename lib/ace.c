@@ -27,6 +27,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <linux/ace.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include "ace_host.h"

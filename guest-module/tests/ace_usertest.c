@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <linux/ace.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>

@@ -32,6 +32,7 @@ static int ace_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	f->dev = dev;
 	f->mapping = file->f_mapping;
+	f->writable = file->f_mode & FMODE_WRITE;
 	init_waitqueue_head(&f->poll_wq);
 	kref_get(&dev->ref);
 	mutex_lock(&dev->files_lock);

@@ -111,8 +111,9 @@ void ace_notify_dst(struct ace_dev *dev, u32 dst)
 	u32 slot = ACE_ID_SLOT(dst), side;
 	unsigned long flags;
 
-	if (slot >= dev->arena.nr_mprocs)
+	if (slot >= dev->nr_mprocs)
 		return;
+	slot = ace_slot_idx(dev, dst);
 	spin_lock_irqsave(&dev->lock, flags);
 	if (!dev->alive)
 		goto out;

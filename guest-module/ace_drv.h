@@ -24,6 +24,7 @@
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/spinlock.h>
 #include <linux/virtio.h>
 #include <linux/wait.h>
@@ -48,6 +49,8 @@ struct ace_slot {
 	u32 id;				/* 0: not owned by this guest */
 	bool closing;			/* CLOSE in progress: no new users */
 	unsigned int busy;		/* ioctls using the slot */
+	unsigned int waiters;		/* sleepers in WAIT: the first arms
+					 * the mproc, the last disarms it */
 	struct ace_file *file;		/* owner: an open /dev/aceN, or */
 	struct ace_kmproc *kmp;		/* a kernel mproc */
 	pid_t pid;			/* user owner's tgid */
@@ -115,6 +118,7 @@ struct ace_file {
 	struct list_head node;
 	wait_queue_head_t poll_wq;
 	struct address_space *mapping;	/* where its arena mappings live */
+	bool writable;			/* opened for writing: may change state */
 };
 
 /* An in-kernel mproc (opaque in ace_kapi.h). */
@@ -129,14 +133,24 @@ struct ace_kmproc {
 	struct task_struct *cb_task;	/* who runs it now */
 };
 
+/* The virtio device: only while bound (probe to remove); after remove
+ * dev->vdev is NULL, so log with dev->name (pr_*) on paths that can run
+ * then (release, kernel clients' teardown). */
 static inline struct device *ace_devp(struct ace_dev *dev)
 {
 	return &dev->vdev->dev;
 }
 
+/* Slot of an id that was checked against dev->nr_mprocs; clamped under
+ * speculation too, since ids come from user space and from the arena. */
+static inline u32 ace_slot_idx(struct ace_dev *dev, u32 id)
+{
+	return array_index_nospec(ACE_ID_SLOT(id), dev->nr_mprocs);
+}
+
 static inline struct ace_slot *ace_slot_of(struct ace_dev *dev, u32 id)
 {
-	return &dev->slots[ACE_ID_SLOT(id)];
+	return &dev->slots[ace_slot_idx(dev, id)];
 }
 
 /* ace_main.c */
@@ -170,8 +184,8 @@ enum hrtimer_restart ace_defer_fire(struct hrtimer *t);
 
 /* ace_slot.c */
 bool ace_slot_owned(struct ace_dev *dev, u32 slot);
-void ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
-		  struct ace_kmproc *kmp);
+int ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
+		 struct ace_kmproc *kmp);
 struct ace_slot *ace_slot_get(struct ace_dev *dev, struct ace_file *f, u32 id);
 void ace_slot_put(struct ace_dev *dev, struct ace_slot *s);
 int ace_slot_close(struct ace_dev *dev, struct ace_file *f, u32 id);

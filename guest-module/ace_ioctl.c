@@ -43,8 +43,7 @@ static int ace_ioc_create(struct ace_file *f, struct ace_ioc_open *o)
 		return err;
 	ace_write_once(&ace_mproc_at(&dev->arena, ACE_ID_SLOT(o->id))->pid,
 		       (u32)task_tgid_nr(current));
-	ace_slot_own(dev, o->id, f, NULL);
-	return 0;
+	return ace_slot_own(dev, o->id, f, NULL);
 }
 
 static int ace_ioc_open(struct ace_file *f, void __user *up)
@@ -56,12 +55,17 @@ static int ace_ioc_open(struct ace_file *f, void __user *up)
 		return -EFAULT;
 	if (!memchr(o.name, 0, sizeof(o.name)) || o.reserved)
 		return -EINVAL;
-	if (o.flags == ACE_OPEN_CREATE)
+	if (o.flags == ACE_OPEN_CREATE) {
+		if (!f->writable)
+			return -EBADF;
 		err = ace_ioc_create(f, &o);
-	else if (o.flags == ACE_OPEN_LOOKUP)
+	} else if (o.flags == ACE_OPEN_LOOKUP) {
+		if (o.mode)
+			return -EINVAL;
 		err = ace_mproc_lookup(&f->dev->arena, o.name, &o.id);
-	else
+	} else {
 		return -EINVAL;
+	}
 	if (err)
 		return err;
 	if (!copy_to_user(up, &o, sizeof(o)))
@@ -147,6 +151,9 @@ static int ace_ioc_eventfd(struct ace_file *f, void __user *up)
 static long ace_ioctl_cmd(struct ace_file *f, unsigned int cmd,
 			  void __user *up)
 {
+	/* only INFO and OPEN (LOOKUP) may be used read-only */
+	if (!f->writable && cmd != ACE_IOC_INFO && cmd != ACE_IOC_OPEN)
+		return -EBADF;
 	switch (cmd) {
 	case ACE_IOC_INFO:
 		return ace_ioc_info(f->dev, up);

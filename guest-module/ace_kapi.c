@@ -88,7 +88,9 @@ struct ace_kmproc *ace_kmproc_create(const char *name, ace_kmproc_cb_t rx_cb,
 	if (err)
 		goto err_free;
 	ace_rx_init(&mp->rx, mp->id);
-	ace_slot_own(dev, mp->id, NULL, mp);
+	err = ace_slot_own(dev, mp->id, NULL, mp);
+	if (err)
+		goto err_free;
 	if (rx_cb && ace_arm(&dev->arena, &mp->rx) == 1)
 		queue_work(dev->wq, &mp->work);
 	return mp;

@@ -56,14 +56,19 @@ struct ace_dev *ace_dev_get_first(void)
 	return found;
 }
 
+/*
+ * Say once why the arena broke.  This runs from release() and from kernel
+ * clients' teardown too, which may come after the device was removed and
+ * its struct virtio_device freed: log with the name taken at probe, never
+ * through dev->vdev.
+ */
 void ace_report_broken(struct ace_dev *dev)
 {
 	if (!ace_arena_broken(&dev->arena) ||
 	    test_and_set_bit(ACE_F_WHY_LOGGED, &dev->flags))
 		return;
-	dev_err(ace_devp(dev),
-		"arena broken: %s (value %#x); every operation now fails with -EIO\n",
-		ace_arena_why(&dev->arena), dev->arena.why_value);
+	pr_err("%s: arena broken: %s (value %#x); every operation now fails with -EIO\n",
+	       dev->name, ace_arena_why(&dev->arena), dev->arena.why_value);
 }
 
 /* May the caller use the device?  0, -ENODEV (gone) or -EIO (broken). */
@@ -221,6 +226,9 @@ static void ace_remove(struct virtio_device *vdev)
 	ace_cdev_zap_mappings(dev);
 	dev_info(&vdev->dev, "/dev/%s removed\n", dev->name);
 	vdev->priv = NULL;
+	/* vdev is freed after this returns; the files and kernel mprocs that
+	 * still hold dev must not reach it */
+	dev->vdev = NULL;
 	ace_dev_put(dev);
 }
 

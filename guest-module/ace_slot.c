@@ -19,15 +19,33 @@ bool ace_slot_owned(struct ace_dev *dev, u32 slot)
 	return dev->owned[slot / 64] & BIT_ULL(slot % 64);
 }
 
-/* Mark mproc `id` (just claimed) as this guest's: owned by file f or by
- * kernel mproc kmp. */
-void ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
-		  struct ace_kmproc *kmp)
+/*
+ * Mark mproc `id` (just claimed) as this guest's: owned by file f or by
+ * kernel mproc kmp.  The claim found the slot FREE in the arena, but the
+ * arena is shared: if our own table still holds the slot, somebody (a
+ * peer, or a process through its mapping) wrote FREE over an mproc we
+ * own.  Taking the slot over would hand the old owner's sleepers and busy
+ * count to the new one (a close that waits forever, or the wrong mproc
+ * closed): the arena is broken instead.  Returns 0 or -EIO.
+ */
+int ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
+		 struct ace_kmproc *kmp)
 {
-	struct ace_slot *s = ace_slot_of(dev, id);
 	u32 slot = ACE_ID_SLOT(id);
+	struct ace_slot *s;
 
+	if (slot >= dev->nr_mprocs)
+		return ace_arena_break(&dev->arena,
+				       "a claim returned a slot past the table", id);
+	s = ace_slot_of(dev, id);
 	spin_lock_irq(&dev->lock);
+	if (s->id || ace_slot_owned(dev, slot)) {
+		spin_unlock_irq(&dev->lock);
+		ace_arena_break(&dev->arena,
+				"an own mproc's slot was freed by someone else", id);
+		ace_report_broken(dev);
+		return -EIO;
+	}
 	s->id = id;
 	s->file = f;
 	s->kmp = kmp;
@@ -35,8 +53,10 @@ void ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
 	s->closing = false;
 	s->busy = 0;
 	s->deferred = false;
+	s->waiters = 0;
 	dev->owned[slot / 64] |= BIT_ULL(slot % 64);
 	spin_unlock_irq(&dev->lock);
+	return 0;
 }
 
 /* Take a busy count on mproc `id`, which file f must own. */
@@ -234,6 +254,34 @@ static long ace_wait_sleep(struct ace_dev *dev, struct ace_slot *s,
 }
 
 /*
+ * Several threads may sleep on one mproc (one WAIT each).  The ARMED bit
+ * is one per mproc, so it is set by the first sleeper and cleared by the
+ * last: a sleeper that leaves (timeout, signal, mail) must not disarm the
+ * mproc under one still asleep, or that one's wake-up is lost.  The arm
+ * (which re-checks the inbox) runs for every sleeper.
+ */
+static int ace_wait_arm(struct ace_dev *dev, struct ace_slot *s,
+			const struct ace_rx *rx)
+{
+	int r;
+
+	spin_lock_irq(&dev->lock);
+	s->waiters++;
+	r = ace_arm(&dev->arena, rx);
+	spin_unlock_irq(&dev->lock);
+	return r;
+}
+
+static void ace_wait_disarm(struct ace_dev *dev, struct ace_slot *s,
+			    const struct ace_rx *rx)
+{
+	spin_lock_irq(&dev->lock);
+	if (!--s->waiters)
+		ace_disarm(&dev->arena, rx);
+	spin_unlock_irq(&dev->lock);
+}
+
+/*
  * Sleep until own mproc rx->id has mail: arm it (the core re-checks the
  * inbox after setting ARMED), sleep until a delivery, disarm.  0 when mail
  * is waiting, -ETIMEDOUT, -ERESTARTSYS, -ENODEV, -EIO, -ENOENT (closed).
@@ -252,10 +300,10 @@ int ace_slot_wait(struct ace_dev *dev, struct ace_slot *s,
 		return ace_slot_stolen(dev, rx->id);
 	if (!timeout_ns)
 		return ace_pending_mail(&dev->arena, rx) ? 0 : -ETIMEDOUT;
-	r = ace_arm(&dev->arena, rx);
+	r = ace_wait_arm(dev, s, rx);
 	if (r == 0)
 		r = ace_wait_sleep(dev, s, rx, timeout_ns);
-	ace_disarm(&dev->arena, rx);
+	ace_wait_disarm(dev, s, rx);
 	return ace_wait_result(dev, s, rx, r);
 }
 

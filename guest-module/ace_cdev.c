@@ -26,7 +26,7 @@ static int ace_open(struct inode *inode, struct file *file)
 	struct ace_file *f;
 
 	if (!READ_ONCE(dev->alive))
-		return -ENODEV;
+		return ace_dev_check(dev);
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
@@ -36,6 +36,7 @@ static int ace_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&f->poll_wq);
 	kref_get(&dev->ref);
 	mutex_lock(&dev->files_lock);
+	f->epoch = dev->epoch;		/* stable under files_lock */
 	list_add_tail(&f->node, &dev->files);
 	mutex_unlock(&dev->files_lock);
 	file->private_data = f;
@@ -74,9 +75,10 @@ static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 	struct ace_file *f = file->private_data;
 	struct ace_dev *dev = f->dev;
 	unsigned long len = vma->vm_end - vma->vm_start;
+	int err = ace_file_check(f);
 
-	if (!READ_ONCE(dev->alive))
-		return -ENODEV;
+	if (err)
+		return err;
 	if (vma->vm_pgoff || len > dev->arena_size)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_MAYSHARE))
@@ -128,9 +130,9 @@ static __poll_t ace_poll(struct file *file, poll_table *pt)
 	struct ace_dev *dev = f->dev;
 
 	poll_wait(file, &f->poll_wq, pt);
-	if (!READ_ONCE(dev->alive))
+	if (!READ_ONCE(dev->alive) && ace_dev_check(dev) == -ENODEV)
 		return EPOLLERR | EPOLLHUP;
-	if (ace_arena_broken(&dev->arena))
+	if (ace_file_check(f) || ace_arena_broken(&dev->arena))
 		return EPOLLERR;
 	return ace_file_has_mail(dev, f) ? EPOLLIN | EPOLLRDNORM : 0;
 }

@@ -18,6 +18,7 @@
 #ifndef ACE_DRV_H
 #define ACE_DRV_H
 
+#include <linux/auxiliary_bus.h>
 #include <linux/completion.h>
 #include <linux/hrtimer.h>
 #include <linux/kref.h>
@@ -108,6 +109,23 @@ struct ace_dev {
 	u32 dev_broken_arg;
 
 	atomic64_t interrupts, events, bad_events, kicks;
+
+	/* recovery and suspend (reinit_lock): the arena is formatted anew */
+	struct mutex reinit_lock;
+	struct work_struct recover_work;
+	u32 epoch;			/* +1 per new arena; files keep theirs */
+	bool removing;			/* remove() started: no recovery */
+	char last_reason[ACE_WHY_MAX];	/* why the last arena was dropped */
+	atomic64_t recoveries, resumes, lost_mprocs, lost_files;
+
+	/* kernel clients: the auxiliary device "ace.kapi.N" (reinit_lock) */
+	struct ace_adev *adev;
+};
+
+/* The auxiliary device kernel clients bind to (see ace_kapi.h). */
+struct ace_adev {
+	struct auxiliary_device aux;
+	struct ace_dev *dev;		/* holds a reference */
 };
 
 #define ACE_F_WHY_LOGGED	0	/* arena breakage reported */
@@ -119,6 +137,7 @@ struct ace_file {
 	wait_queue_head_t poll_wq;
 	struct address_space *mapping;	/* where its arena mappings live */
 	bool writable;			/* opened for writing: may change state */
+	u32 epoch;			/* the arena it was opened on */
 };
 
 /* An in-kernel mproc (opaque in ace_kapi.h). */
@@ -129,6 +148,7 @@ struct ace_kmproc {
 	ace_kmproc_cb_t rx_cb;
 	void *ctx;
 	struct work_struct work;
+	u32 epoch;			/* the arena it was created on */
 	struct mutex cb_lock;		/* one callback run at a time */
 	struct task_struct *cb_task;	/* who runs it now */
 };
@@ -155,9 +175,14 @@ static inline struct ace_slot *ace_slot_of(struct ace_dev *dev, u32 id)
 
 /* ace_main.c */
 void ace_dev_put(struct ace_dev *dev);
-struct ace_dev *ace_dev_get_first(void);
 int ace_dev_check(struct ace_dev *dev);
+int ace_file_check(struct ace_file *f);
 void ace_report_broken(struct ace_dev *dev);
+void ace_recover_work(struct work_struct *work);
+
+/* ace_kapi.c */
+int ace_kapi_add(struct ace_dev *dev);
+void ace_kapi_del(struct ace_dev *dev);
 
 /* ace_config.c */
 int ace_config_read(struct ace_dev *dev);

@@ -177,7 +177,7 @@ long ace_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct ace_file *f = file->private_data;
 	long err;
 
-	err = ace_dev_check(f->dev);
+	err = ace_file_check(f);
 	if (err)
 		return err;
 	err = ace_ioctl_cmd(f, cmd, (void __user *)arg);

@@ -226,10 +226,10 @@ static int ace_wait_result(struct ace_dev *dev, struct ace_slot *s,
 {
 	if (r < 0 && r != -ETIME && r != -ERESTARTSYS)
 		return r;		/* ace_arm failed */
+	if (!READ_ONCE(dev->alive))
+		return ace_dev_check(dev);	/* gone, or being replaced */
 	if (ace_pending_mail(&dev->arena, rx))
 		return 0;
-	if (!READ_ONCE(dev->alive))
-		return -ENODEV;
 	if (!READ_ONCE(s->closing) && !ace_arena_broken(&dev->arena) &&
 	    !ace_slot_intact(dev, rx))
 		return ace_slot_stolen(dev, rx->id);

@@ -43,6 +43,25 @@ ACE_ATTR_COUNTER(interrupts);
 ACE_ATTR_COUNTER(events);
 ACE_ATTR_COUNTER(bad_events);
 ACE_ATTR_COUNTER(kicks);
+ACE_ATTR_COUNTER(recoveries);
+ACE_ATTR_COUNTER(resumes);
+ACE_ATTR_COUNTER(lost_mprocs);
+ACE_ATTR_COUNTER(lost_files);
+
+/* Why the last arena was given up ("broken: <why>", "suspended"), or
+ * "none". */
+static ssize_t last_reason_show(struct device *d,
+				struct device_attribute *attr, char *buf)
+{
+	struct ace_dev *dev = ace_from(d);
+	ssize_t n;
+
+	mutex_lock(&dev->reinit_lock);
+	n = sysfs_emit(buf, "%s\n", dev->last_reason[0] ? dev->last_reason : "none");
+	mutex_unlock(&dev->reinit_lock);
+	return n;
+}
+static DEVICE_ATTR_RO(last_reason);
 ACE_ATTR_U32(arena_size, dev->arena_size);
 ACE_ATTR_U32(nr_mprocs, dev->nr_mprocs);
 ACE_ATTR_U32(max_peers, dev->max_peers);
@@ -99,6 +118,11 @@ static struct attribute *ace_attrs[] = {
 	&dev_attr_peers_up.attr,
 	&dev_attr_generation.attr,
 	&dev_attr_broken.attr,
+	&dev_attr_recoveries.attr,
+	&dev_attr_resumes.attr,
+	&dev_attr_lost_mprocs.attr,
+	&dev_attr_lost_files.attr,
+	&dev_attr_last_reason.attr,
 	NULL,
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Usage: guest-module/tests/vm-test.sh [nodev|dev|all]   (default: all)
+# Usage: [ACE_KERNEL=6.1|6.12] guest-module/tests/vm-test.sh [nodev|dev|all]
+#   (default: all, on Debian 12's default kernel 6.1)
 #   Builds ace.ko, ace_ktest.ko and ace_usertest, packs them into an
 #   initramfs (scripts/mkinitramfs.sh) and boots the guest kernel under TCG
 #   (scripts/run-vm.sh, which fails on any kernel WARNING/BUG/Oops):
@@ -15,10 +16,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 MODE=${1:-all}
 W="$ACE_BUILD/guest-module"
+[ "$ACE_KERNEL" = 6.1 ] || W="$ACE_BUILD/guest-module-$ACE_KERNEL"
 mkdir -p "$W"
 
-[ -f "$ACE_BUILD/guest/kdir" ] || "$ACE_SCRIPTS/fetch-guest-kernel.sh"
-make -C "$ACE_ROOT/guest-module" >/dev/null
+[ -f "$ACE_GUEST/kdir" ] || "$ACE_SCRIPTS/fetch-guest-kernel.sh"
+KDIR=$(cat "$ACE_GUEST/kdir")
+log vm-test "kernel $(cat "$ACE_GUEST/kver") (ACE_KERNEL=$ACE_KERNEL)"
+make -C "$ACE_ROOT/guest-module" KDIR="$KDIR" >/dev/null
 make -C "$ACE_ROOT/guest-module" usertests >/dev/null
 "$ACE_SCRIPTS/mkinitramfs.sh" -o "$W/initramfs.cpio.gz" \
     -f "$W/ace_usertest:/bin/ace_usertest" -f "$HERE/guest-run.sh:/run.sh" \

@@ -79,9 +79,7 @@ static void ace_event_handle(struct ace_dev *dev, const struct ace_event *e,
 		/* the host side stopped using the arena: so does the guest */
 		ace_arena_break(&dev->arena, "the device reports the arena broken",
 				e->arg);
-		dev_err_ratelimited(ace_devp(dev),
-				    "device reports the arena broken (arg %u)\n",
-				    e->arg);
+		ace_report_broken(dev);		/* says why, recovers */
 		break;
 	default:
 		goto bad;

@@ -19,7 +19,8 @@ check "ace.ko loaded" 'grep -q "^ace " /proc/modules'
 check "driver registered" '[ -d /sys/bus/virtio/drivers/ace ]'
 if [ "$mode" = nodev ]; then
     check "no /dev/ace0 without a device" '[ ! -e /dev/ace0 ]'
-    check "ace_ktest refused without a device" '! grep -q "^ace_ktest " /proc/modules'
+    check "ace_ktest loaded, nothing to bind" '[ ! -e /sys/bus/auxiliary/devices/ace.kapi.0 ]'
+    check "rmmod ace_ktest" 'rmmod ace_ktest'
     check "rmmod ace" 'rmmod ace'
     check "insmod ace again" 'insmod /lib/modules/ace/ace.ko'
     check "rmmod ace again" 'rmmod ace'
@@ -30,6 +31,7 @@ mount -t debugfs none /sys/kernel/debug 2>/dev/null
 check "probe: arena attached" 'dmesg | grep -q "arena attached"'
 check "/dev/ace0 exists" '[ -c /dev/ace0 ]'
 check "ace_ktest loaded" 'grep -q "^ace_ktest " /proc/modules'
+check "auxiliary device ace.kapi.0, ace_ktest bound" '[ -e /sys/bus/auxiliary/devices/ace.kapi.0/driver ]'
 V=$(vdev)
 for f in arena_size nr_mprocs region_size max_peers section_ns peers_up generation; do
     echo "  sysfs $f: $(cat "$V/ace/$f")"
@@ -99,7 +101,10 @@ check "reload after the forged slot" reload
 
 # 2. a broken event, then hot-unplug with a file open and ace_rng loaded:
 #    closing the file and unloading ace_rng report on a device now freed
+#    (recover=N: the arena stays broken, as it did before recovery existed)
+echo N >/sys/module/ace/parameters/recover
 check "insmod ace_rng" 'insmod /lib/modules/ace/ace_rng.ko'
+check "ace_rng bound to ace.kapi.0" 'dmesg | grep -q "ace_rng: mproc .ace-rng. id .* on ace.kapi.0"'
 /bin/ace_usertest --idle >/tmp/idle.log 2>&1 &
 ip=$!
 for i in $(seq 100); do grep -q "IDLE ready" /tmp/idle.log && break; sleep 0.1; done
@@ -123,6 +128,7 @@ echo 1 >/sys/bus/pci/rescan
 sleep 1
 check "rescan after the broken unplug" '[ -c /dev/ace0 ]'
 check "insmod ace_ktest after rescan" 'insmod /lib/modules/ace/ace_ktest.ko'
+echo Y >/sys/module/ace/parameters/recover
 
 # 3. a host peer forges the header while the driver formats the arena
 check "ask the host to forge the next header" '/bin/ace_usertest --ask 0xf00d'
@@ -141,12 +147,45 @@ check "ace_usertest after the forger" '/bin/ace_usertest -H -n 50'
 
 # a hostile host: the driver must report, refuse and survive
 V=$(vdev)
+/bin/ace_usertest --idle >/tmp/idle3.log 2>&1 &	# an mproc the recovery loses
+ip3=$!
+for i in $(seq 100); do grep -q "IDLE ready" /tmp/idle3.log && break; sleep 0.1; done
 check "corrupted arena refused" '/bin/ace_usertest --break'
 echo "  sysfs broken: $(cat "$V/ace/broken")"
-check "sysfs reports broken" 'grep -q "^1 arena: inbox link is not a block" "$V/ace/broken"'
-check "dmesg says why" 'dmesg | grep -q "arena broken: inbox link is not a block"'
-check "rmmod ace_ktest on a broken arena" 'rmmod ace_ktest'
-check "rmmod ace on a broken arena" 'rmmod ace'
+check "dmesg says why" 'dmesg | grep -q "ace0: arena broken: inbox link is not a block"'
+# recovery: a fresh arena by itself, kernel clients bound again
+for i in $(seq 100); do [ "$(cat "$V/ace/recoveries")" -ge 1 ] && break; sleep 0.1; done
+for f in recoveries lost_mprocs lost_files last_reason broken generation; do
+    echo "  sysfs $f: $(cat "$V/ace/$f")"
+done
+check "recovered by itself" '[ "$(cat "$V/ace/recoveries")" = 1 ]'
+check "the reason is kept" 'grep -q "^broken: inbox link is not a block" "$V/ace/last_reason"'
+check "what was lost is counted" '[ "$(cat "$V/ace/lost_mprocs")" -ge 1 ] && [ "$(cat "$V/ace/lost_files")" -ge 1 ]'
+kill -USR1 $ip3; wait $ip3
+check "the fresh arena is whole" '[ "$(cat "$V/ace/broken")" = 0 ]'
+check "dmesg: recovered" 'dmesg | grep -q "ace0: recovered: fresh arena"'
+check "kecho bound again on the fresh arena" 'grep -q "name kecho" /sys/kernel/debug/ace/ace0/mprocs'
+check "new opens work without rmmod (kecho, host peer)" '/bin/ace_usertest -H -n 20'
+# suspend to RAM (S3) and back (the host wakes us by QMP system_wakeup)
+if grep -q deep /sys/power/mem_sleep 2>/dev/null; then
+    echo deep >/sys/power/mem_sleep
+    /bin/ace_usertest --idle >/tmp/idle2.log 2>&1 &
+    ip=$!
+    for i in $(seq 100); do grep -q "IDLE ready" /tmp/idle2.log && break; sleep 0.1; done
+    lost0=$(cat "$V/ace/lost_mprocs")
+    echo "ACE-S3 suspending"
+    check "suspend to RAM and resume" 'echo mem >/sys/power/state'
+    for f in resumes lost_mprocs last_reason generation; do echo "  sysfs $f: $(cat "$V/ace/$f")"; done
+    check "resumed with a fresh arena" '[ "$(cat "$V/ace/resumes")" = 1 ] && grep -q "^suspended" "$V/ace/last_reason"'
+    check "the idler's mproc counted as lost" '[ "$(cat "$V/ace/lost_mprocs")" -gt "$lost0" ]'
+    kill -USR1 $ip; wait $ip
+    check "kecho bound again after resume" 'grep -q "name kecho" /sys/kernel/debug/ace/ace0/mprocs'
+    check "ace_usertest after resume (kecho, host peer)" '/bin/ace_usertest -H -n 20'
+else
+    echo "VMTEST skip: S3: /sys/power/mem_sleep offers no 'deep' ($(cat /sys/power/mem_sleep 2>/dev/null))"
+fi
+check "rmmod ace_ktest" 'rmmod ace_ktest'
+check "rmmod ace" 'rmmod ace'
 check "insmod ace: fresh arena" 'insmod /lib/modules/ace/ace.ko'
 check "fresh arena not broken" '[ "$(cat "$(vdev)/ace/broken")" = 0 ]'
 check "ace_usertest on the fresh arena" '/bin/ace_usertest -k -n 10'

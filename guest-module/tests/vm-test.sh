@@ -48,12 +48,18 @@ if [ "$MODE" = dev ] || [ "$MODE" = all ]; then
         [ "$MODE" = dev ] && rc=1
     else
         S=$(mktemp -d)
-        HP=""
-        trap '[ -z "$HP" ] || kill "$HP" 2>/dev/null; rm -rf "$S"' EXIT
+        HP="" QW=""
+        trap '[ -z "$HP" ] || kill "$HP" 2>/dev/null; [ -z "$QW" ] || kill "$QW" 2>/dev/null; rm -rf "$S"' EXIT
         timeout 700 "$W/ace_hostpeer" "$S/ace.sock" -n 200 >"$W/hostpeer.log" 2>&1 &
         HP=$!
+        # the guest suspends to RAM once: wake it through QMP when it is
+        timeout 700 python3 "$HERE/qmp-waker.py" "$S/qmp.sock" >"$W/qmp.log" 2>&1 &
+        QW=$!
         run dev -chardev "socket,id=ace0,path=$S/ace.sock,server=on,wait=off" \
-            -device virtio-ace-pci,chardev=ace0 || rc=1
+            -device virtio-ace-pci,chardev=ace0 \
+            -qmp "unix:$S/qmp.sock,server=on,wait=off" || rc=1
+        kill "$QW" 2>/dev/null; wait "$QW" 2>/dev/null; QW=""
+        sed 's/^/  /' "$W/qmp.log"
         hrc=0
         wait "$HP" || hrc=$?
         HP=""

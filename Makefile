@@ -281,8 +281,14 @@ soak:
 demo:
 	bash scripts/demo.sh
 
+# KERNEL=6.1|6.12: only the guest driver's suite, on that guest kernel
+# (e.g. make test-vm KERNEL=6.12); without it, every VM case.
 test-vm: vm-prepare
+ifeq ($(KERNEL),)
 	@{ $(vm_list); } | tests/run-tests.sh
+else
+	@printf 'vm/guest-driver-%s\t900\tenv ACE_KERNEL=%s bash guest-module/tests/vm-test.sh all\n' $(KERNEL) $(KERNEL) | tests/run-tests.sh
+endif
 
 # ---- everything make test runs ----
 test:

@@ -22,6 +22,11 @@ mkdir -p "$W"
 [ -f "$ACE_GUEST/kdir" ] || "$ACE_SCRIPTS/fetch-guest-kernel.sh"
 KDIR=$(cat "$ACE_GUEST/kdir")
 log vm-test "kernel $(cat "$ACE_GUEST/kver") (ACE_KERNEL=$ACE_KERNEL)"
+# objects built for the other kernel would be linked as they are: clean
+if [ -f "$ACE_ROOT/guest-module/ace.ko" ] &&
+   [ "$(modinfo -F vermagic "$ACE_ROOT/guest-module/ace.ko" | cut -d' ' -f1)" != "$(cat "$ACE_GUEST/kver")" ]; then
+    make -C "$ACE_ROOT/guest-module" KDIR="$KDIR" clean >/dev/null
+fi
 make -C "$ACE_ROOT/guest-module" KDIR="$KDIR" >/dev/null
 make -C "$ACE_ROOT/guest-module" usertests >/dev/null
 "$ACE_SCRIPTS/mkinitramfs.sh" -o "$W/initramfs.cpio.gz" \

@@ -153,6 +153,9 @@ static void ace_dev_stop(struct ace_dev *dev)
 	cancel_work_sync(&dev->evt_work);
 	cancel_work_sync(&dev->cfg_work);
 	ace_vqs_del(dev);
+	/* before the sleepers wake: whoever leaves WAIT with -ENODEV or -EIO
+	 * must already fault on its old mapping */
+	ace_cdev_zap_mappings(dev);
 	ace_wake_all(dev);
 }
 

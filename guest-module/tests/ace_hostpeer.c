@@ -210,8 +210,13 @@ static int map_arena(const struct ace_peer_arena *pa, int region_fd)
 		return map = NULL, -1;
 	err = ace_arena_attach(&A, map, map_size);
 	if (err) {
-		printf("HOSTPEER attach failed: %s\n", ace_arena_why(&A));
-		return -1;
+		/* a late ARENA for an arena the guest is already replacing
+		 * (a recovery followed by a reload): wait for the next one */
+		printf("HOSTPEER attach failed: %s; waiting for the next arena\n",
+		       ace_arena_why(&A));
+		munmap(map, map_size);
+		map = NULL;
+		return 0;
 	}
 	if (ace_mproc_claim(&A, "hecho", ACE_SIDE(ACE_SIDE_HOST, peer),
 			    ACE_MODE_INTERRUPT, &hecho) ||

@@ -102,7 +102,10 @@ check "reload after the forged slot" reload
 # 2. a broken event, then hot-unplug with a file open and ace_rng loaded:
 #    closing the file and unloading ace_rng report on a device now freed
 #    (recover=N: the arena stays broken, as it did before recovery existed)
+#    (one auxiliary device per ACE device binds one driver: ace_ktest
+#    makes way for ace_rng)
 echo N >/sys/module/ace/parameters/recover
+check "rmmod ace_ktest: ace.kapi.0 unbound" 'rmmod ace_ktest && [ ! -e /sys/bus/auxiliary/devices/ace.kapi.0/driver ]'
 check "insmod ace_rng" 'insmod /lib/modules/ace/ace_rng.ko'
 check "ace_rng bound to ace.kapi.0" 'dmesg | grep -q "ace_rng: mproc .ace-rng. id .* on ace.kapi.0"'
 /bin/ace_usertest --idle >/tmp/idle.log 2>&1 &
@@ -122,7 +125,6 @@ if done_within 10 $ip; then wait $ip; is=$?; else is=99; fi
 sed 's/^/  /' /tmp/idle.log
 check "close after unplug of a broken device" '[ $is = 0 ]'
 check "rmmod ace_rng after unplug of a broken device" 'rmmod ace_rng'
-check "rmmod ace_ktest after unplug" 'rmmod ace_ktest'
 check "the reason was logged, by name" 'dmesg | grep -q "ace0: arena broken: the device reports the arena broken"'
 echo 1 >/sys/bus/pci/rescan
 sleep 1
@@ -136,8 +138,12 @@ rmmod ace_ktest
 check "rmmod ace (DETACH: the forger starts)" 'rmmod ace'
 insmod /lib/modules/ace/ace.ko
 if [ -c /dev/ace0 ]; then
-    check "forged header: the arena is the one the driver asked for" '/bin/ace_usertest -k -n 1 >/tmp/fh.log 2>&1'
-    sed 's/^/  /' /tmp/fh.log | head -5
+    # the forger still writes its header into the arena: what counts is
+    # the table the driver built and reports, not the shared copy
+    V=$(vdev)
+    echo "  sysfs arena_size $(cat "$V/ace/arena_size") nr_mprocs $(cat "$V/ace/nr_mprocs")"
+    check "forged header: the arena is the one the driver asked for" \
+        '[ "$(cat "$V/ace/nr_mprocs")" = 64 ] && [ "$(cat "$V/ace/arena_size")" = 67108864 ]'
 else
     check "forged header: probe refused, in words" 'dmesg | grep -q "arena header changed while formatting"'
 fi
@@ -165,7 +171,7 @@ kill -USR1 $ip3; wait $ip3
 check "the fresh arena is whole" '[ "$(cat "$V/ace/broken")" = 0 ]'
 check "dmesg: recovered" 'dmesg | grep -q "ace0: recovered: fresh arena"'
 check "kecho bound again on the fresh arena" 'grep -q "name kecho" /sys/kernel/debug/ace/ace0/mprocs'
-check "new opens work without rmmod (kecho, host peer)" '/bin/ace_usertest -H -n 20'
+check "new opens work without rmmod (kecho, host peer)" '/bin/ace_usertest -H -n 100'
 # suspend to RAM (S3) and back (the host wakes us by QMP system_wakeup)
 if grep -q deep /sys/power/mem_sleep 2>/dev/null; then
     echo deep >/sys/power/mem_sleep
@@ -180,7 +186,7 @@ if grep -q deep /sys/power/mem_sleep 2>/dev/null; then
     check "the idler's mproc counted as lost" '[ "$(cat "$V/ace/lost_mprocs")" -gt "$lost0" ]'
     kill -USR1 $ip; wait $ip
     check "kecho bound again after resume" 'grep -q "name kecho" /sys/kernel/debug/ace/ace0/mprocs'
-    check "ace_usertest after resume (kecho, host peer)" '/bin/ace_usertest -H -n 20'
+    check "ace_usertest after resume (kecho, host peer)" '/bin/ace_usertest -H -n 100'
 else
     echo "VMTEST skip: S3: /sys/power/mem_sleep offers no 'deep' ($(cat /sys/power/mem_sleep 2>/dev/null))"
 fi

@@ -63,7 +63,10 @@ if [ "$MODE" = dev ] || [ "$MODE" = all ]; then
         run dev -chardev "socket,id=ace0,path=$S/ace.sock,server=on,wait=off" \
             -device virtio-ace-pci,chardev=ace0 \
             -qmp "unix:$S/qmp.sock,server=on,wait=off" || rc=1
-        kill "$QW" 2>/dev/null; wait "$QW" 2>/dev/null; QW=""
+        # (set -e: a waker that ended, or ends by our TERM, is no failure)
+        kill "$QW" 2>/dev/null || true
+        wait "$QW" 2>/dev/null || true
+        QW=""
         sed 's/^/  /' "$W/qmp.log"
         hrc=0
         wait "$HP" || hrc=$?

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_cdev.c - /dev/aceN: open, release, mmap of the arena, poll.
+ * /dev/aceN: open, release, mmap of the arena, poll.
  *
  * Each open file holds a reference on the device, so the driver's state
  * outlives a device that goes away while files are open (their calls then
@@ -69,7 +69,8 @@ static const struct vm_operations_struct ace_vm_ops = {
 
 /* The arena from offset 0, shared only, write-back: the memory type that
  * ace_arena_map() reserved for the region is what PAT gives this mapping
- * (vm_page_prot stays cacheable). */
+ * (vm_page_prot stays cacheable).
+ */
 static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct ace_file *f = file->private_data;
@@ -123,7 +124,8 @@ static bool ace_file_has_mail(struct ace_dev *dev, struct ace_file *f)
 
 /* POLLIN when an own mproc has mail.  Deliveries wake the poll queue, and
  * an mproc is delivered to only while armed: arm it (in the mapped arena)
- * before sleeping in poll/epoll. */
+ * before sleeping in poll/epoll.
+ */
 static __poll_t ace_poll(struct file *file, poll_table *pt)
 {
 	struct ace_file *f = file->private_data;

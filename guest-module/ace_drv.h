@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ace_drv.h - private state of the ACE guest driver (ace.ko).
+ * Private state of the ACE guest driver (ace.ko).
  *
  * One struct ace_dev per virtio-ace device.  It lives as long as anybody
  * holds a reference (the probe, each open /dev/aceN file, each kernel
@@ -51,7 +51,8 @@ struct ace_slot {
 	bool closing;			/* CLOSE in progress: no new users */
 	unsigned int busy;		/* ioctls using the slot */
 	unsigned int waiters;		/* sleepers in WAIT: the first arms
-					 * the mproc, the last disarms it */
+					 * the mproc, the last disarms it
+					 */
 	struct ace_file *file;		/* owner: an open /dev/aceN, or */
 	struct ace_kmproc *kmp;		/* a kernel mproc */
 	pid_t pid;			/* user owner's tgid */
@@ -155,14 +156,16 @@ struct ace_kmproc {
 
 /* The virtio device: only while bound (probe to remove); after remove
  * dev->vdev is NULL, so log with dev->name (pr_*) on paths that can run
- * then (release, kernel clients' teardown). */
+ * then (release, kernel clients' teardown).
+ */
 static inline struct device *ace_devp(struct ace_dev *dev)
 {
 	return &dev->vdev->dev;
 }
 
 /* Slot of an id that was checked against dev->nr_mprocs; clamped under
- * speculation too, since ids come from user space and from the arena. */
+ * speculation too, since ids come from user space and from the arena.
+ */
 static inline u32 ace_slot_idx(struct ace_dev *dev, u32 id)
 {
 	return array_index_nospec(ACE_ID_SLOT(id), dev->nr_mprocs);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_ioctl.c - the /dev/aceN ioctls (include/uapi/linux/ace.h).
+ * The /dev/aceN ioctls (include/uapi/linux/ace.h).
  *
  * The data path (alloc, send, receive, free, sections, arming) runs in
  * user space on the mapped arena; the ioctls only name mprocs, sleep, and

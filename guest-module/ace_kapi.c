@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_kapi.c - in-kernel mprocs (include/ace_kapi.h documents each call).
+ * In-kernel mprocs (include/ace_kapi.h documents each call).
  *
  * A kernel mproc with a callback stays ARMED: a send that finds it idle
  * raises its pending bit, the delivery (local, or the event interrupt for
@@ -58,7 +58,8 @@ static void ace_kmproc_work(struct work_struct *work)
 		return;
 	ace_kmproc_run(mp);
 	/* Still armed; re-check the inbox (and clear our pending bit) the
-	 * way a sleeper does before sleeping. */
+	 * way a sleeper does before sleeping.
+	 */
 	if (ace_kret(mp, ace_arm(&dev->arena, &mp->rx)) == 1)
 		queue_work(dev->wq, work);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_main.c - the virtio-ace driver: probe, remove, device lifetime.
+ * The virtio-ace driver: probe, remove, device lifetime.
  *
  * Probe: read and check the config space, map and format the arena in the
  * device's region, find the queues, post the event buffers, ATTACH the
@@ -91,7 +91,8 @@ int ace_dev_check(struct ace_dev *dev)
 }
 
 /* A file may only use the arena it was opened on: -EIO after a recovery
- * or a resume replaced it (its mprocs and mappings are gone). */
+ * or a resume replaced it (its mprocs and mappings are gone).
+ */
 int ace_file_check(struct ace_file *f)
 {
 	int err = ace_dev_check(f->dev);
@@ -154,7 +155,8 @@ static void ace_dev_stop(struct ace_dev *dev)
 	cancel_work_sync(&dev->cfg_work);
 	ace_vqs_del(dev);
 	/* before the sleepers wake: whoever leaves WAIT with -ENODEV or -EIO
-	 * must already fault on its old mapping */
+	 * must already fault on its old mapping
+	 */
 	ace_cdev_zap_mappings(dev);
 	ace_wake_all(dev);
 }
@@ -393,7 +395,8 @@ static void ace_remove(struct virtio_device *vdev)
 	dev_info(&vdev->dev, "/dev/%s removed\n", dev->name);
 	vdev->priv = NULL;
 	/* vdev is freed after this returns; the files and kernel mprocs that
-	 * still hold dev must not reach it */
+	 * still hold dev must not reach it
+	 */
 	dev->vdev = NULL;
 	ace_dev_put(dev);
 }

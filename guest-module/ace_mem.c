@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_mem.c - the arena's memory.
+ * The arena's memory.
  *
  * The arena lives in the device's shared memory region ACE_SHM_ARENA (on
  * PCI a 64-bit prefetchable BAR), never in guest RAM: host peers map that

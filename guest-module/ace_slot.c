@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_slot.c - the slots this guest owns: who owns them, how their owners
+ * The slots this guest owns: who owns them, how their owners
  * sleep, and how they are closed.
  *
  * A slot is owned by one open /dev/aceN file (ACE_IOC_OPEN CREATE) or one
@@ -92,7 +92,8 @@ void ace_slot_put(struct ace_dev *dev, struct ace_slot *s)
 
 /* Stop delivering to the slot, then close its mproc in the arena (which
  * reclaims every block it held).  The slot must be closing and idle, or
- * owned by a kernel mproc that is being destroyed. */
+ * owned by a kernel mproc that is being destroyed.
+ */
 s64 ace_slot_drop(struct ace_dev *dev, struct ace_slot *s)
 {
 	struct eventfd_ctx *efd;
@@ -147,7 +148,8 @@ static bool ace_slot_idle(struct ace_dev *dev, struct ace_slot *s)
 
 /* Start closing own mproc `id` of file f (slot s): no new users from
  * here.  Returns 0, -ENOENT (not ours, or closing) or -EPERM (another
- * file's). */
+ * file's).
+ */
 static int ace_slot_begin_close(struct ace_dev *dev, struct ace_file *f,
 				struct ace_slot *s, u32 id)
 {
@@ -189,7 +191,8 @@ int ace_slot_close(struct ace_dev *dev, struct ace_file *f, u32 id)
 }
 
 /* release(): close every mproc file f owns; the core reclaims the blocks
- * they held, which is how a killed process's messages come back. */
+ * they held, which is how a killed process's messages come back.
+ */
 void ace_file_close_all(struct ace_dev *dev, struct ace_file *f)
 {
 	u32 i, id;

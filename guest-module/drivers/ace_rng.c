@@ -72,7 +72,11 @@ static unsigned long absent;
 module_param(absent, ulong, 0444);
 MODULE_PARM_DESC(absent, "reads that found no service");
 
-#define ace_rng_count(c, n)	WRITE_ONCE(c, (c) + (n))
+/* the counters are read through sysfs at any time: no torn stores */
+static void ace_rng_count(unsigned long *c, unsigned long n)
+{
+	WRITE_ONCE(*c, *c + n);
+}
 
 #define ACE_RNG_BATCH	64	/* messages looked at per receive pass */
 
@@ -100,7 +104,7 @@ static int ace_rng_lookup(struct ace_rng *r)
 		return 0;
 	if (ace_klookup(r->mp, service, &r->svc)) {
 		r->svc = 0;
-		ace_rng_count(absent, 1);
+		ace_rng_count(&absent, 1);
 		return -ENODEV;
 	}
 	return 0;
@@ -161,7 +165,7 @@ static int ace_rng_request(struct ace_rng *r)
 	r->seq++;
 	r->want = want;
 	r->pending = true;
-	ace_rng_count(requests, 1);
+	ace_rng_count(&requests, 1);
 	return 0;
 }
 
@@ -217,7 +221,7 @@ static int ace_rng_take(struct ace_rng *r)
 		if (len >= 0)
 			break;
 		ace_kfree(r->mp, d.off);
-		ace_rng_count(bad_replies, 1);
+		ace_rng_count(&bad_replies, 1);
 		pr_warn_ratelimited("ace_rng: %s reply from %#x dropped\n",
 				    len == -ESTALE ? "unexpected" : "bad",
 				    d.src);
@@ -258,7 +262,7 @@ static int ace_rng_wait(struct ace_rng *r, bool wait)
 			return ret;
 	}
 	/* abandoned: a late reply will be stale; look the service up again */
-	ace_rng_count(timeouts, 1);
+	ace_rng_count(&timeouts, 1);
 	ace_rng_forget(r);
 	return -ETIMEDOUT;
 }
@@ -270,7 +274,7 @@ static int ace_rng_copy(struct ace_rng *r, void *buf, size_t max)
 
 	memcpy(buf, r->data + r->pos, n);
 	r->pos += n;
-	ace_rng_count(bytes, n);
+	ace_rng_count(&bytes, n);
 	if (r->pos == r->avail) {
 		ace_kfree(r->mp, r->blk);
 		r->blk = 0;
@@ -361,7 +365,8 @@ static void ace_rng_remove(struct auxiliary_device *adev)
 		return;
 
 	/* Order: no new reads (waits for a running one), then give back
-	 * the reply we hold, then close: that reclaims a late reply too. */
+	 * the reply we hold, then close: that reclaims a late reply too.
+	 */
 	hwrng_unregister(&r->hwrng);
 	mutex_lock(&r->lock);
 	if (r->blk)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ace_kapi.h - in-kernel mprocs on ACE (exported by ace.ko, GPL only).
+ * In-kernel mprocs on ACE (exported by ace.ko, GPL only).
  *
  * A paravirtual driver in the guest kernel can own mprocs in the arena of
  * an ACE device and exchange zero-copy messages with guest processes and
@@ -64,7 +64,8 @@ struct ace_kmproc;
 
 /* Called from ace.ko's workqueue (process context, may sleep) when mail
  * was delivered; it should receive until ace_krecv() returns 0.  Calls
- * are serialised per mproc. */
+ * are serialised per mproc.
+ */
 typedef void (*ace_kmproc_cb_t)(struct ace_kmproc *mp, void *ctx);
 
 /**

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * ace.h - the /dev/aceN ioctls of the ACE guest driver (ace.ko).
+ * The /dev/aceN ioctls of the ACE guest driver (ace.ko).
  *
  * The data path (alloc, send, receive, free, sections, arming) runs in
  * user space on the arena mapped from /dev/aceN (mmap, MAP_SHARED, offset
@@ -66,7 +66,8 @@ struct ace_ioc_notify {
 };
 
 /* ACE_IOC_EVENTFD (in): signal eventfd `fd` at every delivery to own
- * mproc `id`; fd -1 unbinds. */
+ * mproc `id`; fd -1 unbinds.
+ */
 struct ace_ioc_eventfd {
 	__u32 id;
 	__s32 fd;

@@ -12,7 +12,8 @@
  * arena is attached, and deletes it before the device goes away, before
  * a broken arena is replaced by a fresh one and before a suspend.  So the
  * driver creates its mprocs in probe() and must destroy them in remove();
- * its probe() runs again on the next arena.
+ * its probe() runs again on the next arena.  The driver core binds one
+ * driver to a device: one such client per ACE device at a time.
  *
  * Messages follow the core's rules (shared/ace_core.h): allocate a block
  * (ace_kalloc), write the payload in place, send it (ace_ksend: the block

@@ -10,6 +10,7 @@
 #   make test-host    host-only tests with fake devices (no VM): ace-bridge
 #                     isolation and escaping, plain and ASan+UBSan
 #   make test-vm      VM tests only
+#   make test-lint    sparse and checkpatch.pl --strict on guest-module/
 #   make bench        ACE against virtio-serial and TCP in one guest (+ plots)
 #   make bench-core   the core benchmark (host only, no VM)
 #   make soak         traffic in every mode with host services killed at
@@ -48,7 +49,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: bench all core lib tools qemu module guest-tools install deps demo test test-unit test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: bench all core lib tools qemu module guest-tools install deps demo test test-unit test-lint test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
 .DELETE_ON_ERROR:
 
 all: core lib tools qemu module
@@ -225,6 +226,15 @@ define tools_list
 	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'
 endef
 
+# The guest driver as the kernel's tools read it: sparse (C=2) and
+# checkpatch.pl --strict, 0 errors, 0 warnings, 0 checks (tests/lint/lint.sh)
+define lint_list
+	printf 'lint/guest-module\t600\tbash tests/lint/lint.sh\n'
+endef
+
+test-lint:
+	@{ $(lint_list); } | tests/run-tests.sh
+
 # ---- host-only tests: fake devices on the peer socket, no VM ----
 # tests/host/fake_dev.c is a device and its guest in one process; the
 # tools are also built with ASan+UBSan (build/tools-asan/) and the same
@@ -295,7 +305,7 @@ test:
 	bash scripts/deps.sh core
 	$(MAKE) unit-bins fuzz-bins tools host-bins
 	bash tests/vm/prepare.sh
-	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(host_list); $(vm_list); } | tests/run-tests.sh
+	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(lint_list); $(host_list); $(vm_list); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)

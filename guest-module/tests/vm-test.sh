@@ -28,7 +28,7 @@ if [ -f "$ACE_ROOT/guest-module/ace.ko" ] &&
     make -C "$ACE_ROOT/guest-module" KDIR="$KDIR" clean >/dev/null
 fi
 make -C "$ACE_ROOT/guest-module" KDIR="$KDIR" >/dev/null
-make -C "$ACE_ROOT/guest-module" usertests >/dev/null
+make -C "$ACE_ROOT/guest-module" UBUILD="$W" usertests >/dev/null
 "$ACE_SCRIPTS/mkinitramfs.sh" -o "$W/initramfs.cpio.gz" \
     -f "$W/ace_usertest:/bin/ace_usertest" -f "$HERE/guest-run.sh:/run.sh" \
     -m "$ACE_ROOT/guest-module/ace.ko" -m "$ACE_ROOT/guest-module/tests/ace_ktest.ko" \

@@ -113,7 +113,9 @@ struct ace_dev {
 
 	/* recovery and suspend (reinit_lock): the arena is formatted anew */
 	struct mutex reinit_lock;
-	struct work_struct recover_work;
+	struct delayed_work recover_work;
+	unsigned long recover_last;	/* jiffies of the last recovery, 0: none */
+	unsigned int recover_burst;	/* recoveries in a row, each soon after the last */
 	u32 epoch;			/* +1 per new arena; files keep theirs */
 	bool removing;			/* remove() started: no recovery */
 	char last_reason[ACE_WHY_MAX];	/* why the last arena was dropped */

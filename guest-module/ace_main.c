@@ -51,14 +51,39 @@ void ace_dev_put(struct ace_dev *dev)
 	kref_put(&dev->ref, ace_dev_release);
 }
 
-/* The arena broke: replace it (recover_work), holding a reference. */
+/*
+ * A host (or a peer) that breaks every fresh arena would keep the driver
+ * recovering in a loop.  A breakage within ACE_RECOVER_CALM of the last
+ * recovery waits before the next one: 1 s, doubling up to
+ * ACE_RECOVER_MAX_DELAY while it goes on.
+ */
+#define ACE_RECOVER_CALM	(10 * HZ)
+#define ACE_RECOVER_MAX_DELAY	(64 * HZ)
+
+/* The arena broke: replace it (recover_work), holding a reference.
+ * Called once per arena (ACE_F_WHY_LOGGED), from any context.
+ */
 static void ace_recover_schedule(struct ace_dev *dev)
 {
+	unsigned long last = READ_ONCE(dev->recover_last), delay = 0;
+	unsigned int burst = 0;
+
 	if (!recover || !READ_ONCE(dev->alive) || READ_ONCE(dev->removing))
 		return;
+	if (last && time_before(jiffies, last + ACE_RECOVER_CALM)) {
+		burst = READ_ONCE(dev->recover_burst) + 1;
+		delay = min_t(unsigned long, HZ << min(burst - 1, 6u),
+			      ACE_RECOVER_MAX_DELAY);
+	}
+	WRITE_ONCE(dev->recover_burst, burst);
 	kref_get(&dev->ref);
-	if (!schedule_work(&dev->recover_work))
+	if (!queue_delayed_work(system_wq, &dev->recover_work, delay)) {
 		ace_dev_put(dev);
+		return;
+	}
+	if (delay)
+		pr_warn("%s: broken again soon after a recovery (%u in a row): a fresh arena in %lu s\n",
+			dev->name, burst, delay / HZ);
 }
 
 /*
@@ -118,7 +143,7 @@ static struct ace_dev *ace_dev_alloc(struct virtio_device *vdev)
 	init_completion(&dev->ctrl_done);
 	INIT_WORK(&dev->evt_work, ace_evt_work);
 	INIT_WORK(&dev->cfg_work, ace_cfg_work);
-	INIT_WORK(&dev->recover_work, ace_recover_work);
+	INIT_DELAYED_WORK(&dev->recover_work, ace_recover_work);
 	mutex_init(&dev->reinit_lock);
 	ace_hrtimer_setup(&dev->defer_timer, ace_defer_fire);
 	return dev;
@@ -240,7 +265,8 @@ static void ace_dev_down(struct ace_dev *dev, const char *why)
 /* The arena broke: tell (done), reset, format a fresh one, ATTACH it. */
 void ace_recover_work(struct work_struct *work)
 {
-	struct ace_dev *dev = container_of(work, struct ace_dev, recover_work);
+	struct ace_dev *dev = container_of(to_delayed_work(work), struct ace_dev,
+					  recover_work);
 	char why[ACE_WHY_MAX];
 	int err;
 
@@ -258,6 +284,7 @@ void ace_recover_work(struct work_struct *work)
 		goto out;
 	}
 	atomic64_inc(&dev->recoveries);
+	WRITE_ONCE(dev->recover_last, jiffies ?: 1);
 	ace_kapi_add(dev);
 	pr_info("%s: recovered: fresh arena, generation %#llx\n", dev->name,
 		dev->generation);
@@ -272,7 +299,7 @@ static int ace_freeze(struct virtio_device *vdev)
 {
 	struct ace_dev *dev = vdev->priv;
 
-	if (cancel_work_sync(&dev->recover_work))
+	if (cancel_delayed_work_sync(&dev->recover_work))
 		ace_dev_put(dev);
 	mutex_lock(&dev->reinit_lock);
 	ace_kapi_del(dev);
@@ -384,7 +411,7 @@ static void ace_remove(struct virtio_device *vdev)
 	struct ace_dev *dev = vdev->priv;
 
 	WRITE_ONCE(dev->removing, true);
-	if (cancel_work_sync(&dev->recover_work))
+	if (cancel_delayed_work_sync(&dev->recover_work))
 		ace_dev_put(dev);
 	mutex_lock(&dev->reinit_lock);
 	ace_kapi_del(dev);		/* kernel clients let go first */

@@ -57,6 +57,9 @@ vanish: unannounced messages of a vanished peer arrive
 vanish: its held blocks and half-claimed slot are reclaimed
 klen: the driver reports a message past its block
 klen: a new user gets -EIO, in words
+klen again: recoveries back off \(2 to 6 in 12 s\)
+klen again: the kernel log says it waits
+klen again: recovered by reloading ace.ko
 state: a waiter gets -EIO
 state: the driver says a peer changed our slot
 state: recovered by itself, a fresh arena

@@ -175,6 +175,18 @@ attacks() {
 	check "klen: a new user gets -EIO, in words" \
 		[ $r != 0 -a -n "$(grep 'the arena is broken' /tmp/stat.log)" ]
 	check "klen: recovered by reloading ace.ko" reload
+	# recovery on (the default): the host attacks atk-klen again each
+	# time ace_ktest binds to a fresh arena; the driver must back off,
+	# not recover in a loop (without the back-off: dozens in 12 s)
+	insmod /lib/ace/ace_ktest.ko name=atk-klen
+	sleep 12
+	r=$(attr recoveries)
+	rmmod ace_ktest
+	echo "    klen again, recovery on: $r recoveries in 12 s"
+	check "klen again: recoveries back off (2 to 6 in 12 s)" [ "$r" -ge 2 -a "$r" -le 6 ]
+	check "klen again: the kernel log says it waits" \
+		sh -c 'dmesg | grep -q "broken again soon after a recovery (1 in a row): a fresh arena in 1 s"'
+	check "klen again: recovered by reloading ace.ko" reload
 	check "state: a waiter gets -EIO" victim state
 	check "state: the driver says a peer changed our slot" \
 		broken_says "own mproc's slot was changed by a peer"

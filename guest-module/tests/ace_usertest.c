@@ -13,6 +13,8 @@
  *                                             state word and claim again:
  *                                             exit 0 if the claim fails
  *                                             with -EIO and close() returns
+ *   ace_usertest --idle-forged                --idle, its slot's state word
+ *                                             forged FREE first
  *   ace_usertest --idle                       hold /dev/ace0 open with an
  *                                             mproc until SIGUSR1
  *   ace_usertest --ask TYPE                   send "hecho" a message of type
@@ -947,11 +949,12 @@ static int forge_slot(void)
 
 /* ---- --idle: an open file with an mproc, until SIGUSR1 ---- */
 
-static int idle(void)
+/* forged: FREE in the idler's own state word, found only at close */
+static int idle(int forged)
 {
 	sigset_t set;
 	int sig;
-	u32 id;
+	u32 id, st;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -959,6 +962,12 @@ static int idle(void)
 	fd = open(dev_path, O_RDWR);
 	if (fd < 0 || t_attach() || mp_create("idler", &id))
 		return 2;
+	if (forged) {
+		st = ace_load(&entry(id)->state, ACE_SEQ_CST);
+		ace_store(&entry(id)->state,
+			  ACE_SLOT_WORD(ACE_SLOT_GEN(st), ACE_SLOT_FREE),
+			  ACE_SEQ_CST);
+	}
 	printf("IDLE ready\n");
 	sigwait(&set, &sig);
 	munmap(map, info.arena_size);
@@ -1045,7 +1054,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--forge-slot"))
 			return forge_slot() ? 1 : 0;
 		else if (!strcmp(argv[i], "--idle"))
-			return idle();
+			return idle(0);
+		else if (!strcmp(argv[i], "--idle-forged"))
+			return idle(1);
 		else if (!strcmp(argv[i], "--ask") && i + 1 < argc)
 			return ask_host((u32)strtoul(argv[i + 1], NULL, 0)) ? 1 : 0;
 		else

@@ -168,7 +168,7 @@ else
 fi
 sleep 9	# the forger gives up after 8 s
 check "reload after the forger" reload
-check "ace_usertest after the forger" '/bin/ace_usertest -H -n 50'
+check "ace_usertest after the forger" '/bin/ace_usertest -H -n 100'
 
 # a hostile host: the driver must report, refuse and survive
 V=$(vdev)

@@ -13,10 +13,13 @@
 #   make test-lint    sparse and checkpatch.pl --strict on guest-module/
 #   make bench        ACE against virtio-serial and TCP in one guest (+ plots)
 #   make bench-core   the core benchmark (host only, no VM)
+#   make bench-insn   instructions per message, counted by callgrind
 #   make soak         traffic in every mode with host services killed at
 #                     random for SOAK_SECONDS (default 600); all accounted
 #   make fuzz         fuzz the arena validator and the device's control
 #                     parser, FUZZ_SECONDS each (default 600)
+#   make deb          Debian packages in build/deb: ace-dkms, libace1,
+#                     libace-dev, ace-tools
 #
 # Every output goes under build/.
 
@@ -49,7 +52,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: bench all core lib tools qemu module guest-tools install deps demo test test-unit test-lint test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core clean
+.PHONY: bench all core lib tools qemu module guest-tools install deb deps demo test test-unit test-lint test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core bench-insn clean
 .DELETE_ON_ERROR:
 
 all: core lib tools qemu module
@@ -79,8 +82,9 @@ $(BUILD)/libacecore.a: $(patsubst shared/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
 # ---- libace (static, shared, pkg-config) and the tools ----
 LIB_SRC     := lib/ace.c lib/ace_host.c
 LIB_HDR     := lib/ace.h lib/ace_host.h
-TOOLS       := ace-echo ace-ping ace-bench ace-stat ace-rngd ace-bridge
+TOOLS       := ace-echo ace-ping ace-bench ace-stat ace-rngd ace-bridge ace-proxy
 PREFIX      ?= /usr/local
+LIBDIR      ?= $(PREFIX)/lib
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR) $(CORE_HDR)
 	@mkdir -p $(dir $@)
@@ -93,11 +97,11 @@ $(BUILD)/lib/libace.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/lib/libace.so: $(LIB_OBJS)
-	$(CC) -shared -pthread -Wl,-soname,libace.so.1 $^ -o $@
+	$(CC) -shared -pthread $(LDFLAGS) -Wl,-soname,libace.so.1 $^ -o $@
 
 $(BUILD)/lib/ace.pc: lib/ace.pc.in
 	@mkdir -p $(dir $@)
-	sed 's|@PREFIX@|$(PREFIX)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' $< > $@
 
 lib: $(BUILD)/lib/libace.a $(BUILD)/lib/libace.so $(BUILD)/lib/ace.pc
 
@@ -105,7 +109,7 @@ lib: $(BUILD)/lib/libace.a $(BUILD)/lib/libace.so $(BUILD)/lib/ace.pc
 # run from the busybox initramfs.
 $(BUILD)/tools/%: tools/%.c tools/tool_util.h $(BUILD)/lib/libace.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Ilib $< $(BUILD)/lib/libace.a -o $@
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(LDFLAGS) -Ilib $< $(BUILD)/lib/libace.a -o $@
 
 $(BUILD)/guest-bin/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
 	@mkdir -p $(dir $@)
@@ -133,14 +137,19 @@ $(BUILD)/vm/guest-tests: $(VM_GUEST_BIN)
 	@touch $@
 
 install: lib tools
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(BUILD)/lib/libace.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/lib/libace.so $(DESTDIR)$(PREFIX)/lib/libace.so.1
-	ln -sf libace.so.1 $(DESTDIR)$(PREFIX)/lib/libace.so
-	install -m 644 $(BUILD)/lib/ace.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(BUILD)/lib/libace.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(BUILD)/lib/libace.so $(DESTDIR)$(LIBDIR)/libace.so.1
+	ln -sf libace.so.1 $(DESTDIR)$(LIBDIR)/libace.so
+	install -m 644 $(BUILD)/lib/ace.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 lib/ace.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(addprefix $(BUILD)/tools/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
+
+# Debian packages (debian/, dpkg-buildpackage in a clean copy of the tree):
+# ace-dkms, libace1, libace-dev, ace-tools, in build/deb/.
+deb:
+	bash scripts/build-deb.sh
 
 # One rule per variant: test binary = test source + the core, same flags.
 define unit_variant
@@ -173,10 +182,16 @@ define unit_list
 	done
 endef
 
+# The instruction-count guard: fails when a part of the hot path costs
+# more than 10% above the figures committed in tests/bench/insn.ref.
+define insn_list
+	printf 'insn/guard\t600\tbash tests/bench/insn.sh $(BUILD)/bench/bench_insn --check tests/bench/insn.ref\n'
+endef
+
 test-unit:
 	bash scripts/deps.sh core
-	$(MAKE) unit-bins
-	@{ $(unit_list); } | tests/run-tests.sh
+	$(MAKE) unit-bins $(BUILD)/bench/bench_insn
+	@{ $(unit_list); $(insn_list); } | tests/run-tests.sh
 
 # ---- fuzzing (clang's libFuzzer) ----
 # fuzz_arena: the arena validator and the core on a hostile arena;
@@ -223,7 +238,8 @@ fuzz: fuzz-bins
 VM_CASES := $(notdir $(basename $(wildcard tests/vm/cases/*.sh)))
 
 define tools_list
-	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'
+	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'; \
+	printf 'pkg/deb\t1200\tbash tests/pkg/test_deb.sh\n'
 endef
 
 # The guest driver as the kernel's tools read it: sparse (C=2) and
@@ -303,9 +319,9 @@ endif
 # ---- everything make test runs ----
 test:
 	bash scripts/deps.sh core
-	$(MAKE) unit-bins fuzz-bins tools host-bins
+	$(MAKE) unit-bins fuzz-bins tools host-bins $(BUILD)/bench/bench_insn
 	bash tests/vm/prepare.sh
-	@{ $(unit_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(lint_list); $(host_list); $(vm_list); } | tests/run-tests.sh
+	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(lint_list); $(host_list); $(vm_list); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)
@@ -316,6 +332,18 @@ bench-core:
 	bash scripts/deps.sh core
 	$(MAKE) $(BUILD)/bench/bench_core
 	$(BUILD)/bench/bench_core --json $(BUILD)/bench/core.json
+
+# Instructions per message (core, libace, both sides of a round trip),
+# exact: bench_insn under callgrind.  Fixed -O2, no -march, so the counts
+# compare across runs and machines of one architecture.
+$(BUILD)/bench/bench_insn: tests/bench/bench_insn.c $(LIB_SRC) $(LIB_HDR) $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O2 -Ilib $< lib/ace_host.c $(CORE_SRC) -o $@
+
+bench-insn:
+	bash scripts/deps.sh core
+	$(MAKE) $(BUILD)/bench/bench_insn
+	bash tests/bench/insn.sh $(BUILD)/bench/bench_insn --json $(BUILD)/bench/insn.json
 
 clean:
 	rm -rf $(BUILD)

@@ -417,8 +417,17 @@ static void ace_remove(struct virtio_device *vdev)
 	ace_kapi_del(dev);		/* kernel clients let go first */
 	mutex_unlock(&dev->reinit_lock);
 	ace_unexpose(dev);
+	/* zaps every process's mapping before it wakes the sleepers: one
+	 * that returns with -ENODEV finds its mapping gone already
+	 */
 	ace_dev_stop(dev);
-	ace_cdev_zap_mappings(dev);
+	/*
+	 * The region outlives this driver instance (the next probe formats a
+	 * new arena in it): from here on the core must not write a word of
+	 * it on behalf of files and kernel mprocs still open.
+	 */
+	set_bit(ACE_F_WHY_LOGGED, &dev->flags);	/* nothing to log: it is gone */
+	ace_arena_break(&dev->arena, "the device was removed", 0);
 	dev_info(&vdev->dev, "/dev/%s removed\n", dev->name);
 	vdev->priv = NULL;
 	/* vdev is freed after this returns; the files and kernel mprocs that

@@ -37,7 +37,8 @@ int ace_arena_map(struct ace_dev *dev)
 			dev->arena_size);
 		return -EIO;
 	}
-	if (!devm_request_mem_region(d, r.addr, dev->arena_size, dev->name)) {
+	/* a static name: the claim may outlive this ace_dev (devres) */
+	if (!devm_request_mem_region(d, r.addr, dev->arena_size, "ace-arena")) {
 		dev_err(d, "arena region at %#llx is in use\n",
 			(unsigned long long)r.addr);
 		return -EBUSY;

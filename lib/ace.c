@@ -50,7 +50,7 @@ struct ace {
 	struct ace_mp *mprocs;
 	int epfd;			/* host: ace_fd(), kick + socket */
 	u32 svc_epoch;			/* host: epoch ace_service() saw */
-	char err[200];
+	char err[320];
 };
 
 struct ace_mp {
@@ -353,14 +353,20 @@ int ace_name_of(struct ace *ch, uint32_t id, char name[48])
 
 /* Host: the guest detached or re-attached its arena since the mproc was
  * created; the mproc (and every block it knew) is gone. */
-static int stale(struct ace_mp *mp)
+static int ace_noinline stale_err(struct ace *ch)
+{
+	return seterr(ch, EPIPE, "the guest detached or replaced its arena "
+		      "(reboot?): create the mproc again");
+}
+
+static inline int stale(struct ace_mp *mp)
 {
 	struct ace *ch = mp->ch;
 
-	if (ch->guest || (mp->epoch == ch->host.epoch && ch->host.attached))
+	if (ace_likely(ch->guest ||
+		       (mp->epoch == ch->host.epoch && ch->host.attached)))
 		return 0;
-	return seterr(ch, EPIPE, "the guest detached or replaced its arena "
-		      "(reboot?): create the mproc again");
+	return stale_err(ch);
 }
 
 /*
@@ -371,15 +377,13 @@ static int stale(struct ace_mp *mp)
  * GUEST_CHECK_NS (guest) passed, look: the host reads the device socket
  * without waiting, the guest asks the driver.  0 or -errno.
  */
-static int device_check(struct ace_mp *mp, u32 mask)
+static int ace_noinline device_look(struct ace_mp *mp)
 {
 	struct ace *ch = mp->ch;
 	struct ace_ioc_info info;
 	s64 t;
 	int r;
 
-	if (++mp->polls & mask)
-		return 0;
 	t = now_ns();
 	if (t - mp->checked < (ch->guest ? GUEST_CHECK_NS : HOST_CHECK_NS))
 		return 0;
@@ -396,29 +400,34 @@ static int device_check(struct ace_mp *mp, u32 mask)
 	return stale(mp);
 }
 
-static void fill_buf(struct ace *ch, struct ace_buf *b, u32 off, u32 len)
+static inline int device_check(struct ace_mp *mp, u32 mask)
 {
-	b->off = off;
-	b->len = len;
-	b->cap = ace_block_capacity(ch->a, off);
-	b->data = ace_payload(ch->a, off);
+	if (ace_likely(++mp->polls & mask))
+		return 0;
+	return device_look(mp);
 }
 
 int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 {
+	struct ace_arena *a = mp->ch->a;
+	const struct ace_class *k;
 	s64 off;
-	int r = device_check(mp, 63);
 
-	if (r < 0)
-		return r;
-	if (stale(mp))
+	/* no device_check() here: a block is only of use once sent, and
+	 * ace_mp_send() looks */
+	if (ace_unlikely(stale(mp)))
 		return -EPIPE;
-	if (len > UINT32_MAX)
+	if (ace_unlikely(len > UINT32_MAX))
 		return seterr(mp->ch, EINVAL, "%zu bytes is too large", len);
-	off = ace_cache_alloc(mp->ch->a, &mp->cache, (u32)len);
-	if (off < 0)
+	off = ace_cache_alloc(a, &mp->cache, (u32)len);
+	if (ace_unlikely(off < 0))
 		return core_err(mp->ch, (int)off, "alloc");
-	fill_buf(mp->ch, b, (u32)off, (u32)len);
+	/* the core returned a checked handle: its class is in it */
+	k = &a->cls[ACE_HANDLE_CLASS((u32)off)];
+	b->off = (u32)off;
+	b->len = (u32)len;
+	b->cap = k->payload_max;
+	b->data = ace_payload(a, (u32)off);
 	b->src = mp->id;
 	b->type = b->tag = 0;
 	return 0;
@@ -428,11 +437,10 @@ int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 {
 	int r;
 
-	if (stale(mp))
+	if (ace_unlikely(stale(mp)))
 		return -EPIPE;
 	r = ace_cache_free(mp->ch->a, &mp->cache, b->off);
-
-	return r ? core_err(mp->ch, r, "free") : 0;
+	return ace_unlikely(r) ? core_err(mp->ch, r, "free") : 0;
 }
 
 /* Host: wake an mproc of ours whose pending bit is set, if deliverable. */
@@ -480,22 +488,19 @@ static int notify(struct ace_mp *mp, u32 dst)
 
 int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 {
-	struct ace_msg *m;
 	int r = device_check(mp, 63);
 
-	if (r < 0)
+	if (ace_unlikely(r < 0))
 		return r;
-	if (stale(mp))
+	if (ace_unlikely(stale(mp)))
 		return -EPIPE;
-	m = ace_msg(mp->ch->a, b->off);
-	if (ace_block_class(mp->ch->a, b->off) < 0)
-		return seterr(mp->ch, EINVAL, "send: 0x%x is not a block", b->off);
-	m->type = b->type;
-	m->tag = b->tag;
-	r = ace_send(mp->ch->a, mp->id, dst, b->off, b->len);
+	/* The core checks the handle before it writes a word of the header. */
+	r = ace_send_msg(mp->ch->a, mp->id, dst, b->off, b->len, b->type, b->tag);
+	if (ace_likely(r == 0))
+		return 0;
 	if (r < 0)
 		return core_err(mp->ch, r, "send");
-	return r ? notify(mp, dst) : 0;
+	return notify(mp, dst);
 }
 
 /* Sleep until notified, mail is seen, or the deadline (0: none) passes. */
@@ -594,46 +599,95 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 	return ch->guest ? wait_guest(mp, deadline) : wait_host(mp, deadline);
 }
 
-int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
-		   int64_t timeout_ns)
+/* Take what is there into b[got..n): how many now, or -errno. */
+static inline int recv_now(struct ace_mp *mp, struct ace_buf *b, int got,
+			   int n)
 {
-	struct ace *ch = mp->ch;
-	s64 deadline = -1;	/* read the clock only if we have to wait */
+	struct ace_arena *a = mp->ch->a;
 	struct ace_msg_desc d;
-	int got = 0, r;
+	int r = 0;
+
+	while (got < n && (r = ace_recv(a, &mp->rx, &d)) == 1) {
+		b[got].data = a->base + d.data;
+		b[got].len = d.len;
+		b[got].cap = d.cap;
+		b[got].off = d.off;
+		b[got].src = d.src;
+		b[got].type = d.type;
+		b[got].tag = d.tag;
+		got++;
+	}
+	if (got)
+		return got;
+	return ace_unlikely(r < 0) ? core_err(mp->ch, r, "recv") : 0;
+}
+
+/* Nothing there: wait for it by the mproc's mode. */
+static int ace_noinline
+recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
+{
+	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;
+	int r;
 
 	for (;;) {
+		if (deadline && now_ns() >= deadline)
+			return 0;
+		r = wait_mail(mp, deadline);
+		if (r < 0)
+			return r;
 		r = device_check(mp, 63);
 		if (r < 0)
 			return r;
 		if (stale(mp))
 			return -EPIPE;
-		while (got < n && (r = ace_recv(ch->a, &mp->rx, &d)) == 1) {
-			fill_buf(ch, &b[got], d.off, d.len);
-			b[got].src = d.src;
-			b[got].type = d.type;
-			b[got].tag = d.tag;
-			got++;
-		}
-		if (got)
-			return got;
-		if (r < 0)
-			return core_err(ch, r, "recv");
-		if (timeout_ns == ACE_NOWAIT)
-			return 0;
-		if (deadline < 0)
-			deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;
-		else if (deadline && now_ns() >= deadline)
-			return 0;
-		r = wait_mail(mp, deadline);
-		if (r < 0)
+		r = recv_now(mp, b, 0, n);
+		if (r)
 			return r;
 	}
 }
 
+int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
+		   int64_t timeout_ns)
+{
+	int r = device_check(mp, 63);
+
+	if (ace_unlikely(r < 0))
+		return r;
+	if (ace_unlikely(stale(mp)))
+		return -EPIPE;
+	r = recv_now(mp, b, 0, n);
+	if (r || timeout_ns == ACE_NOWAIT)
+		return r;
+	return recv_wait(mp, b, n, timeout_ns);
+}
+
 int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 {
-	return ace_mp_recv_batch(mp, b, 1, timeout_ns);
+	struct ace_arena *a = mp->ch->a;
+	struct ace_msg_desc d;
+	int r;
+
+	/* the device look every 64 calls, or an arena replaced: the long way */
+	if (ace_unlikely(!(++mp->polls & 63) || stale(mp))) {
+		mp->polls--;
+		return ace_mp_recv_batch(mp, b, 1, timeout_ns);
+	}
+	r = ace_recv(a, &mp->rx, &d);
+	if (ace_likely(r == 1)) {
+		b->data = a->base + d.data;
+		b->len = d.len;
+		b->cap = d.cap;
+		b->off = d.off;
+		b->src = d.src;
+		b->type = d.type;
+		b->tag = d.tag;
+		return 1;
+	}
+	if (r < 0)
+		return core_err(mp->ch, r, "recv");
+	if (timeout_ns == ACE_NOWAIT)
+		return 0;
+	return recv_wait(mp, b, 1, timeout_ns);
 }
 
 /* ---- sections and event loops ---- */
@@ -760,7 +814,7 @@ static u32 inbox_depth(struct ace_arena *a, struct ace_mproc *e)
 
 	/* A read-only, bounded walk of a live list: a snapshot, no more. */
 	while (off && off != ACE_INBOX_CLOSED && n < a->total_blocks &&
-	       ace_block_class(a, off) >= 0) {
+	       ace_handle_ok(a, off)) {
 		n++;
 		off = ace_read_once(&ace_msg(a, off)->next);
 	}

@@ -53,7 +53,7 @@ struct ace_buf {
 	void *data;		/* payload, in the arena */
 	uint32_t len;		/* payload bytes (set before ace_send) */
 	uint32_t cap;		/* payload capacity of the block */
-	uint32_t off;		/* block offset in the arena */
+	uint32_t off;		/* the message's handle in the arena */
 	uint32_t src;		/* sender's mproc id (received messages) */
 	uint32_t type;		/* user-defined, carried to the receiver */
 	uint32_t tag;		/* user-defined, carried to the receiver */

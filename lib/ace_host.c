@@ -98,19 +98,20 @@ static int read_full(struct ace_host *h, void *buf, size_t n, int *fds,
 static void unmap_arena(struct ace_host *h, int final)
 {
 	if (h->map && final) {
-		munmap(h->map, h->size);
+		munmap(h->map, h->map_len);
 	} else if (h->map) {
 		if (h->old_map)
-			munmap(h->old_map, h->old_size);
+			munmap(h->old_map, h->old_len);
 		/* Every later core call fails with -EIO, and pointers the
 		 * application still holds land in harmless private memory
 		 * instead of a hole (or the guest's reused pages). */
 		ace_arena_break(&h->arena, "the guest detached its arena", 0);
-		if (mmap(h->map, h->size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
-			munmap(h->map, h->size);
+		if (mmap(h->map, h->map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED &&
+		    munmap(h->map, h->map_len))
+			abort();	/* the region must not stay mapped */
 		h->old_map = h->map;
-		h->old_size = h->size;
+		h->old_len = h->map_len;
 		h->epoch++;
 	}
 	h->map = NULL;
@@ -125,12 +126,15 @@ static void unmap_arena(struct ace_host *h, int final)
  * whoever holds it, so it is taken only when the operator says so
  * (ACE_TRUST_UNSEALED=1).
  */
-static int check_region_fd(struct ace_host *h, int fd, u32 size)
+static int check_region_fd(struct ace_host *h, int fd, u32 size,
+			   size_t *map_len)
 {
 	const char *trust = getenv("ACE_TRUST_UNSEALED");
 	struct stat st;
 	int seals;
 
+	/* seals first: once sealed, the size read next cannot change */
+	seals = fcntl(fd, F_GET_SEALS);
 	if (fstat(fd, &st) < 0)
 		return fail(h, errno, "ARENA: cannot stat the region fd: %s",
 			    strerror(errno));
@@ -141,7 +145,15 @@ static int check_region_fd(struct ace_host *h, int fd, u32 size)
 		return fail(h, EPROTO, "ARENA: the region fd has %lld bytes, fewer "
 			    "than the %u-byte arena", (long long)st.st_size, size);
 	h->region_bytes = (u64)st.st_size;
-	seals = fcntl(fd, F_GET_SEALS);
+	/* hugetlbfs maps whole huge pages: map the arena's pages only */
+	if (st.st_blksize <= 0)
+		return fail(h, EPROTO, "ARENA: the region fd has no page size");
+	*map_len = ((size_t)size + st.st_blksize - 1) / st.st_blksize *
+		   st.st_blksize;
+	if ((u64)*map_len > (u64)st.st_size)
+		return fail(h, EPROTO, "ARENA: the %u-byte arena does not end on a "
+			    "page of the region fd (%ld-byte pages)", size,
+			    (long)st.st_blksize);
 	if (seals >= 0 && (seals & F_SEAL_SHRINK))
 		return 0;
 	if (trust && !strcmp(trust, "1"))
@@ -156,6 +168,7 @@ static int check_region_fd(struct ace_host *h, int fd, u32 size)
 static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
 {
 	struct ace_peer_arena pa;
+	size_t map_len = 0;
 	u32 size;
 	u8 *map;
 	int err;
@@ -169,11 +182,12 @@ static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
 	    pa.region_size < size)
 		return fail(h, EPROTO, "ARENA message: bad arena size %u (region %u)",
 			    size, pa.region_size);
-	err = check_region_fd(h, fd, size);
+	err = check_region_fd(h, fd, size, &map_len);
 	if (err)
 		return err;
 	unmap_arena(h, 0);
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	h->map_len = map_len;
+	map = mmap(NULL, h->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		return fail(h, errno, "map the %u-byte arena: %s", size,
 			    strerror(errno));
@@ -184,7 +198,7 @@ static int apply_arena(struct ace_host *h, const u8 *body, u32 len, int fd)
 		int e = fail(h, EIO, "the guest's arena is refused: %s (0x%x)",
 			     ace_arena_why(&h->arena), h->arena.why_value);
 
-		munmap(map, size);
+		munmap(map, h->map_len);
 		h->map = NULL;
 		return e;
 	}
@@ -307,9 +321,19 @@ static int handle_one(struct ace_host *h)
 		/* the mapping keeps the region; its fd is closed below */
 		ret = apply_arena(h, body, m.len, fds[0]);
 		break;
-	case ACE_PEER_DETACH:
+	case ACE_PEER_DETACH: {
+		/* Acknowledge once the arena is out of reach: a device that
+		 * is being migrated or snapshotted waits for this (with a
+		 * bound) before it copies the arena for the last time. */
+		struct ace_peer_msg ack = {
+			.magic = ACE_PEER_MAGIC, .type = ACE_PEER_DETACHED,
+		};
+
 		unmap_arena(h, 0);
+		if (send(h->sock, &ack, sizeof(ack), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			break;	/* a device that is gone needs no answer */
 		break;
+	}
 	case ACE_PEER_FULL:
 		ret = fail(h, EBUSY, "the device has no free peer slot");
 		break;
@@ -435,7 +459,7 @@ void ace_host_close(struct ace_host *h)
 {
 	unmap_arena(h, 1);
 	if (h->old_map && h->old_map != h->map)
-		munmap(h->old_map, h->old_size);
+		munmap(h->old_map, h->old_len);
 	h->old_map = NULL;
 	if (h->sock >= 0)
 		close(h->sock);

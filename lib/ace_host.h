@@ -23,16 +23,17 @@ struct ace_host {
 	int attached;
 	void *map;
 	u64 region_bytes;	/* the region fd's size, as checked */
+	size_t map_len;		/* the arena rounded up to the fd's pages */
+	size_t old_len;
 	u32 size;
 	u64 generation;
 	u32 epoch;		/* +1 at every attach and detach */
 	void *old_map;		/* a detached arena's placeholder */
-	u32 old_size;
 	struct ace_arena arena;
 	/* a broken arena: told to the device once; or told by it, why */
 	int broken_told;
 	char broken_why[ACE_WHY_MAX + 32];
-	char err[160];		/* what went wrong, for the caller to print */
+	char err[256];		/* what went wrong, for the caller to print */
 };
 
 /* Connect to the device's socket and take its HELLO (index, eventfds).

@@ -13,6 +13,9 @@
 #   - interrupts per message (the guest's /proc/interrupts, ACE counters)
 #     and CPU time per message: the guest program's (getrusage) and the
 #     host's (QEMU and the service, tests/bench/monitor.py);
+#   - an unmodified TCP client and server through ace-proxy (a guest
+#     listener, a host proxy in front of the same TCP echo and sink):
+#     64 B and 64 KiB round trips, 64 KiB throughput;
 #   - ace-rng beside virtio-rng.
 #   Writes build/bench/results.json, results.md (also printed), latency.png
 #   and throughput.png.
@@ -57,6 +60,7 @@ say "host floors: bench_core --quick --wake (one cache line, ACE, eventfd)..."
 timeout 120 "$B/bench/bench_core" --quick --wake -n 300000 --json "$OUT/floor.json" \
 	>"$T/floor.log" 2>&1
 
+# ten ACE host services: the device gets 16 peer slots (default 8)
 say "host services: ACE echoes and sinks (poll, interrupt, adaptive), line-pong,"
 say "  ace-rngd, serial and TCP echo and sink..."
 svc_secs=$((VM_TIMEOUT + 120))
@@ -88,6 +92,12 @@ wait_for "$T/tcp-sink.log" '^port [0-9]+' 10
 EPORT=$(awk '/^port/ { print $2; exit }' "$T/tcp-echo.log")
 SPORT=$(awk '/^port/ { print $2; exit }' "$T/tcp-sink.log")
 say "TCP echo on 127.0.0.1:$EPORT, sink on :$SPORT (guest: 10.0.2.2)"
+# the same TCP echo and sink reached through ACE: ace-proxy here, and
+# one in the guest listening on 127.0.0.1 (tests/vm/guest/bench.sh)
+svc proxy-echo '^ace-proxy: serving' "$B/tools/ace-proxy" -d "$SOCK" \
+	-s "tcpecho-px=tcp:127.0.0.1:$EPORT"
+svc proxy-sink '^ace-proxy: serving' "$B/tools/ace-proxy" -d "$SOCK" \
+	-s "tcpsink-px=tcp:127.0.0.1:$SPORT"
 
 accel=$(bash scripts/kvm-probe.sh)
 sinks=()
@@ -107,7 +117,7 @@ bash scripts/run-vm.sh --initrd "$B/vm/initramfs.cpio.gz" \
 	--append "clocksource=tsc tsc=reliable ace.run=/tests/bench.sh ace.args=$EPORT,$SPORT,$SCALE,$ONLY,$PROFILE" \
 	--timeout "$VM_TIMEOUT" --log "$T/console.log" -- \
 	-name bench,debug-threads=on \
-	-device "virtio-ace-pci,socket=$SOCK" \
+	-device "virtio-ace-pci,socket=$SOCK,peers=16" \
 	-device virtio-serial-pci \
 	-chardev "socket,id=ser0,path=$T/ser-echo.sock" \
 	-device virtserialport,chardev=ser0,name=ace.echo \

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Usage: scripts/deps.sh [group...]
 #   Installs (with apt-get, only what is missing) the Debian 12 packages the
-#   ACE build/test harness needs. Groups: core qemu guest bench libvirt
+#   ACE build/test harness needs. Groups: core qemu guest bench pkg libvirt
 #   lint (default: all). Must run as root (or with passwordless sudo).
 #   Non-interactive.
 set -euo pipefail
 
 declare -A GROUP
-GROUP[core]="build-essential clang libclang-rt-14-dev libck-dev pkg-config git python3"
+GROUP[core]="build-essential clang libclang-rt-14-dev libck-dev pkg-config git python3 valgrind"
 # Building QEMU 7.2 from Debian's source package (minimal x86_64-softmmu):
 # toolchain, meson/ninja (the +dfsg source has no bundled meson), glib,
 # pixman, slirp (-netdev user), flex/bison, python3 + venv for configure;
@@ -16,8 +16,10 @@ GROUP[qemu]="dpkg-dev git build-essential pkg-config ninja-build meson python3 p
   libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev flex bison
   seabios qemu-system-data ipxe-qemu xz-utils"
 # Guest initramfs + out-of-tree module build against Debian's guest kernel.
-GROUP[guest]="busybox-static cpio gzip zstd xz-utils kmod linux-headers-amd64"
+GROUP[guest]="busybox-static cpio gzip zstd xz-utils kmod linux-headers-amd64 socat"
 GROUP[bench]="gnuplot-nox"
+# make deb and its test: Debian packaging, DKMS and a kernel's headers.
+GROUP[pkg]="dpkg-dev debhelper dh-dkms dkms fakeroot build-essential pkg-config linux-headers-amd64"
 # The guest driver's lint (tests/lint/lint.sh): sparse; checkpatch.pl comes
 # from the linux-source-6.1 package, downloaded (not installed) there.
 GROUP[lint]="sparse dpkg-dev xz-utils"
@@ -27,7 +29,7 @@ GROUP[lint]="sparse dpkg-dev xz-utils"
 GROUP[libvirt]="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(core qemu guest bench libvirt lint)
+[ ${#groups[@]} -gt 0 ] || groups=(core qemu guest bench pkg libvirt lint)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -35,7 +37,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 want=()
 for g in "${groups[@]}"; do
-    [ -n "${GROUP[$g]+x}" ] || { echo "[deps] unknown group '$g' (core qemu guest bench libvirt lint)" >&2; exit 2; }
+    [ -n "${GROUP[$g]+x}" ] || { echo "[deps] unknown group '$g' (core qemu guest bench pkg libvirt lint)" >&2; exit 2; }
     # shellcheck disable=SC2206
     want+=(${GROUP[$g]})
 done

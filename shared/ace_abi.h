@@ -20,9 +20,9 @@
  *
  *   0x0000 +--------------------------------------------+
  *          | struct ace_arena_hdr                 4 KiB |  magic, version,
- *          |   classes[4]: block size, count, base      |  geometry,
- *          |   free[4]: tagged free-list heads, 1 line  |  free-list heads
- *          |            each {u32 offset | u32 tag}     |
+ *          |   classes[8]: block size, count, base      |  geometry,
+ *          |   free[8]: tagged free-list heads, 1 line  |  free-list heads
+ *          |            each {u32 handle | u32 tag}     |
  *   mproc_off +-----------------------------------------+
  *          | struct ace_mproc [nr_mprocs]   256 B each  |  line 0: inbox,
  *          |                                            |  notify, state;
@@ -31,15 +31,26 @@
  *   pending_off +---------------------------------------+
  *          | pending bitmap: u64 [ceil(nr_mprocs / 64)] |  bit n: mproc slot n
  *          |                                            |  was asked to wake
+ *   msg_off +-------------------------------------------+  (64 B aligned)
+ *          | struct ace_msg [total blocks]   32 B each  |  one descriptor per
+ *          |   class 0's, then class 1's, ...           |  block: the header,
+ *          |                                            |  out of line
  *   classes[0].base +-----------------------------------+  (4 KiB aligned)
- *          | block | block | ... class 0 (e.g. 256 B)   |
+ *          | payload | payload | ... class 0 (64 B)     |
  *   classes[1].base +-----------------------------------+
- *          | class 1 (4 KiB) ... class 3 (2 MiB)        |
+ *          | class 1 (256 B) ... class 7 (1 MiB)        |
  *   size   +--------------------------------------------+
  *
- *   a block:  +0  struct ace_msg (32 B): next, len, src, dst, type, owner,
- *                                        flags, tag
- *             +32 payload, up to block_size - 32 bytes
+ * A block is payload only, block_size bytes, naturally placed (a 4 KiB
+ * payload is one page); its header is its descriptor.  A message is named
+ * by its *handle*: the byte offset of its descriptor with its class in the
+ * low three bits (descriptors are 32-byte aligned, so those bits are free):
+ *
+ *   handle = msg_off + 32 * (first descriptor of class c + i) + c
+ *
+ * Checking a handle a peer wrote is one subtraction, one rotate and one
+ * compare against the private geometry (ace_core.h), whatever the class;
+ * a handle whose class bits lie fails it.
  *
  * An mproc's inbox is a push list: senders link a message in with one CAS
  * on `inbox`; the owner takes the whole list with one exchange and reverses
@@ -76,7 +87,7 @@
 /* ------------------------------------------------------------------ */
 
 #define ACE_HDR_SIZE		4096u
-#define ACE_MAX_CLASSES		4
+#define ACE_MAX_CLASSES		8	/* the class is a handle's low 3 bits */
 #define ACE_MIN_ARENA		(64u << 10)	/* 64 KiB */
 #define ACE_MAX_ARENA		(1u << 30)	/* 1 GiB; offsets are u32 */
 #define ACE_MIN_BLOCK_SHIFT	6		/* 64 B */
@@ -92,9 +103,9 @@
 /* ------------------------------------------------------------------ */
 
 struct ace_class_desc {
-	ace_le32 block_size;	/* power of two, 64 B .. 4 MiB */
+	ace_le32 block_size;	/* payload bytes, power of two, 64 B .. 4 MiB */
 	ace_le32 nr_blocks;	/* may be 0 */
-	ace_le32 base;		/* offset of block 0, 4 KiB aligned */
+	ace_le32 base;		/* offset of block 0's payload, 4 KiB aligned */
 	ace_le32 reserved;
 };
 
@@ -118,11 +129,12 @@ struct ace_arena_hdr {
 	ace_le32 nr_classes;		/* 0x020 1 .. ACE_MAX_CLASSES */
 	ace_le32 flags;			/* 0x024 reserved, 0 */
 	ace_le64 generation;		/* 0x028 bumped at every (re)init */
-	ace_le32 reserved0[4];		/* 0x030 */
+	ace_le32 msg_off;		/* 0x030 offset of the descriptors */
+	ace_le32 reserved0[3];		/* 0x034 */
 	struct ace_class_desc classes[ACE_MAX_CLASSES];	/* 0x040 */
-	ace_le32 reserved1[32];		/* 0x080 */
+	ace_le32 reserved1[16];		/* 0x0c0 */
 	struct ace_free_head free[ACE_MAX_CLASSES];	/* 0x100 */
-	u8 reserved2[ACE_HDR_SIZE - 0x200];		/* 0x200 */
+	u8 reserved2[ACE_HDR_SIZE - 0x300];		/* 0x300 */
 };
 
 /* ------------------------------------------------------------------ */
@@ -133,17 +145,22 @@ struct ace_arena_hdr {
  * Values of ace_msg.flags, the block's state:
  *   FREE    on its class's free list
  *   ALLOC   held by `owner` (allocated, or received)
+ *   CACHED  free, but kept in `owner`'s private block cache (struct
+ *           ace_cache): not on any shared list, reclaimed with its owner,
+ *           and a second free of it is seen at once
  *   QUEUED  in flight: pushed to an inbox, not yet taken; `owner` is the
- *           sender.  Only the receiver (or the close of the destination)
+ *           receiver.  Only the receiver (or the close of the destination)
  *           turns it back into ALLOC, so reclaiming a dead mproc's blocks
- *           (ALLOC && owner == id) never frees a message in flight.
+ *           (ALLOC or CACHED, owner == id) never frees a message in flight.
  */
 #define ACE_MSG_FREE		0x45455246u	/* "FREE" */
 #define ACE_MSG_ALLOC		0x434f4c41u	/* "ALOC" */
+#define ACE_MSG_CACHED		0x48434143u	/* "CACH" */
 #define ACE_MSG_QUEUED		0x44455551u	/* "QUED" */
 
+/* A message's descriptor (its header, out of line: see the arena above). */
 struct ace_msg {
-	ace_le32 next;		/* link: inbox, FIFO or free list; 0 = end */
+	ace_le32 next;		/* handle: inbox, FIFO or free list; 0 = end */
 	ace_le32 len;		/* payload bytes */
 	ace_le32 src;		/* sender mproc id */
 	ace_le32 dst;		/* destination mproc id */
@@ -152,7 +169,10 @@ struct ace_msg {
 	ace_le32 flags;		/* ACE_MSG_FREE / _ALLOC / _QUEUED */
 	ace_le32 tag;		/* user-defined, e.g. a sequence number */
 };
-#define ACE_MSG_HDR		((u32)sizeof(struct ace_msg))
+#define ACE_MSG_SHIFT		5	/* descriptors are 1 << 5 bytes */
+#define ACE_MSG_SIZE		(1u << ACE_MSG_SHIFT)
+#define ACE_HANDLE_CLASS(h)	((h) & (ACE_MAX_CLASSES - 1))
+#define ACE_HANDLE_DESC(h)	((h) & ~(u32)(ACE_MAX_CLASSES - 1))
 
 /* ------------------------------------------------------------------ */
 /* mprocs                                                              */
@@ -329,6 +349,8 @@ struct ace_event {
 #define ACE_PEER_DETACH		3u	/* dev -> peer: arena gone */
 #define ACE_PEER_FULL		4u	/* dev -> peer: no free peer slot */
 #define ACE_PEER_BROKEN		5u	/* either way: the arena is broken */
+#define ACE_PEER_DETACHED	6u	/* peer -> dev, no body: "after DETACH,
+					 * I no longer touch the arena" */
 
 struct ace_peer_msg {
 	ace_le32 magic;		/* ACE_PEER_MAGIC */
@@ -395,9 +417,12 @@ ACE_OFFSET_CHECK(ace_arena_hdr, nr_mprocs, 0x010);
 ACE_OFFSET_CHECK(ace_arena_hdr, pending_off, 0x01c);
 ACE_OFFSET_CHECK(ace_arena_hdr, nr_classes, 0x020);
 ACE_OFFSET_CHECK(ace_arena_hdr, generation, 0x028);
+ACE_OFFSET_CHECK(ace_arena_hdr, msg_off, 0x030);
 ACE_OFFSET_CHECK(ace_arena_hdr, classes, 0x040);
+ACE_OFFSET_CHECK(ace_arena_hdr, reserved1, 0x0c0);
 ACE_OFFSET_CHECK(ace_arena_hdr, free, 0x100);
-ACE_SIZE_CHECK(ace_msg, 32);
+ACE_OFFSET_CHECK(ace_arena_hdr, reserved2, 0x300);
+ACE_SIZE_CHECK(ace_msg, ACE_MSG_SIZE);
 ACE_OFFSET_CHECK(ace_msg, owner, 0x14);
 ACE_OFFSET_CHECK(ace_msg, tag, 0x1c);
 ACE_SIZE_CHECK(ace_mproc_counters, 128);

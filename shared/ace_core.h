@@ -34,12 +34,15 @@
 /* The private view of one arena.  Geometry is copied here once, checked,
  * and never re-read from shared memory (a peer cannot change it later). */
 struct ace_class {
-	u32 base;		/* offset of block 0 */
-	u32 end;		/* base + nr * size */
-	u32 nr;
+	u32 hbase;		/* handle of its message 0 */
+	u32 nr;			/* blocks; 0 for a class the arena lacks */
 	u32 shift;		/* log2(block size) */
-	u32 payload_max;	/* block size - ACE_MSG_HDR */
+	u32 data;		/* offset of block 0's payload */
+	u32 payload_max;	/* block size: the payload capacity */
+	u32 cache_cap;		/* blocks one ace_cache keeps (0: none) */
 };
+
+#define ACE_NO_CLASS	ACE_MAX_CLASSES
 
 struct ace_arena {
 	u8 *base;
@@ -50,8 +53,14 @@ struct ace_arena {
 	u32 nr_pending_words;
 	u32 nr_classes;
 	u32 total_blocks;
+	u32 msg_off;		/* offset of descriptor 0 */
+	u32 max_payload;	/* largest class's block size */
 	u64 generation;
+	/* all ACE_MAX_CLASSES entries: a missing class has nr == 0, so a
+	 * handle naming it never checks */
 	struct ace_class cls[ACE_MAX_CLASSES];
+	/* smallest class whose blocks hold 2^i bytes; ACE_NO_CLASS if none */
+	u8 class_of_log[33];
 	/* sticky broken state */
 	int broken;
 	const char *why;	/* static string: what was wrong */
@@ -67,11 +76,13 @@ struct ace_rx {
 
 /* A received message: the header fields copied and checked once. */
 struct ace_msg_desc {
-	u32 off;		/* block offset; payload at off + ACE_MSG_HDR */
-	u32 len;		/* checked: <= the block's payload size */
+	u32 off;		/* the message's handle */
+	u32 len;		/* checked: <= cap */
 	u32 src;
 	u32 type;
 	u32 tag;
+	u32 data;		/* offset of its payload */
+	u32 cap;		/* payload capacity of its block */
 };
 
 /* Geometry request for ace_arena_init(); block_size[i] == 0 ends it. */
@@ -84,8 +95,9 @@ struct ace_geometry {
 
 /* ---- arena: ace_arena.c ---- */
 
-/* Fill `g` with the default classes (256 B, 4 KiB, 64 KiB, 2 MiB) sized
- * for an arena of `size` bytes.  Returns 0 or -EINVAL. */
+/* Fill `g` with the default classes (64 B, 256 B, 1 KiB, ... 1 MiB: every
+ * power of four) sized for an arena of `size` bytes.  Returns 0 or
+ * -EINVAL. */
 int ace_geometry_default(u32 size, u32 nr_mprocs, struct ace_geometry *g);
 
 /* Format `mem` (size bytes, zeroed or not) as a fresh arena and attach
@@ -109,21 +121,63 @@ static inline const char *ace_arena_why(const struct ace_arena *a)
 	return a->broken ? a->why : "ok";
 }
 
-/* Check that `off` is the start of a block; returns its class index or -1.
- * Pure function of the private geometry. */
-int ace_block_class(const struct ace_arena *a, u32 off);
+/*
+ * Message handles (see ace_abi.h): the descriptor's offset | class.
+ *
+ * ace_handle_index() is the whole check of a handle a peer wrote: the
+ * index of the message within its class, which is < cls[class].nr iff the
+ * handle names a message (in range, 32-byte aligned, class bits true).
+ * Subtracting the class's first handle leaves the class bits at 0 only if
+ * they were right; rotating right by 5 sends any low bit left to the top,
+ * so one unsigned compare refuses a misaligned handle, one below the class
+ * (it wraps) and one above it.  Pure function of the private geometry.
+ */
+static inline u32 ace_ror32(u32 v, u32 n)
+{
+	return (v >> n) | (v << (32 - n));
+}
+
+static inline u32 ace_handle_index(const struct ace_arena *a, u32 h)
+{
+	return ace_ror32(h - a->cls[ACE_HANDLE_CLASS(h)].hbase, ACE_MSG_SHIFT);
+}
+
+static inline int ace_handle_ok(const struct ace_arena *a, u32 h)
+{
+	return ace_handle_index(a, h) < a->cls[ACE_HANDLE_CLASS(h)].nr;
+}
+
+/* The class of message `h`, or -1 if `h` is not a message. */
+static inline int ace_block_class(const struct ace_arena *a, u32 h)
+{
+	return ace_handle_ok(a, h) ? (int)ACE_HANDLE_CLASS(h) : -1;
+}
+
+/* The handle of message i of class c (no check). */
+static inline u32 ace_handle(const struct ace_arena *a, u32 c, u32 i)
+{
+	return a->cls[c].hbase + (i << ACE_MSG_SHIFT);
+}
 
 static inline void *ace_ptr(const struct ace_arena *a, u32 off)
 {
 	return a->base + off;
 }
-static inline struct ace_msg *ace_msg(const struct ace_arena *a, u32 off)
+/* The descriptor and the payload of a message; `h` must be one (checked
+ * with ace_block_class, or returned by ace_alloc or ace_recv). */
+static inline struct ace_msg *ace_msg(const struct ace_arena *a, u32 h)
 {
-	return (struct ace_msg *)(a->base + off);
+	return (struct ace_msg *)(a->base + ACE_HANDLE_DESC(h));
 }
-static inline void *ace_payload(const struct ace_arena *a, u32 off)
+static inline u32 ace_payload_off(const struct ace_arena *a, u32 h)
 {
-	return a->base + off + ACE_MSG_HDR;
+	const struct ace_class *k = &a->cls[ACE_HANDLE_CLASS(h)];
+
+	return k->data + (ace_handle_index(a, h) << k->shift);
+}
+static inline void *ace_payload(const struct ace_arena *a, u32 h)
+{
+	return a->base + ace_payload_off(a, h);
 }
 static inline struct ace_arena_hdr *ace_hdr(const struct ace_arena *a)
 {
@@ -135,20 +189,36 @@ static inline struct ace_mproc *ace_mproc_at(const struct ace_arena *a,
 	return (struct ace_mproc *)(a->base + a->mproc_off) + slot;
 }
 
+/* The smallest class whose blocks hold `len` bytes, ACE_NO_CLASS if none:
+ * a table lookup by ceil(log2(len)). */
+static inline u32 ace_class_for(const struct ace_arena *a, u32 len)
+{
+	u32 x = len - (len != 0);	/* 0 and 1 both need 2^0 */
+
+	return a->class_of_log[32 - __builtin_clz(x | 1)];
+}
+
 /* ---- blocks: ace_pool.c ---- */
 
 /* Allocate a block with room for `len` payload bytes (the smallest class
  * that fits, else the next larger one with a free block).  The block is
- * owned by mproc `owner`.  Returns the block offset (> 0) or -ENOBUFS,
+ * owned by mproc `owner`.  Returns the message's handle (> 0) or -ENOBUFS,
  * -EINVAL (len too large for any class), -EAGAIN, -EIO. */
 s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner);
 
 /* Return a block to its free list.  -EINVAL on a double free or a bad
- * offset; -EAGAIN, -EIO. */
+ * handle; -EAGAIN, -EIO. */
 int ace_free(struct ace_arena *a, u32 off);
 
-/* Payload capacity of the block at `off` (0 if it is not a block). */
-u32 ace_block_capacity(const struct ace_arena *a, u32 off);
+/* Free a block in state `state` (ACE_MSG_ALLOC or ACE_MSG_CACHED): for
+ * reclaiming what a dead mproc held.  -EINVAL if it is not in that state. */
+int ace_free_reclaim(struct ace_arena *a, u32 off, u32 state);
+
+/* Payload capacity of message `h`'s block (0 if it is not a message). */
+static inline u32 ace_block_capacity(const struct ace_arena *a, u32 h)
+{
+	return ace_handle_ok(a, h) ? a->cls[ACE_HANDLE_CLASS(h)].payload_max : 0;
+}
 
 /* Count free blocks of class `c` by walking its list (bounded); for
  * tests and ace-stat, not for the fast path.  -EIO on a bad list. */
@@ -156,12 +226,13 @@ s64 ace_free_count(struct ace_arena *a, u32 c);
 
 /*
  * A private block cache for one owner thread, as DPDK's mempool caches:
- * freed blocks are kept (still ALLOC, still owned by the mproc, so a dead
- * owner's cache is reclaimed like anything else it held) and handed out
- * again without touching the shared free lists; an empty cache refills
- * with half its capacity in one CAS (a chain popped whole) and a full one
+ * freed blocks are kept (CACHED, still owned by the mproc, so a dead
+ * owner's cache is reclaimed like anything else it held, and a second
+ * free of a cached block is refused by its state) and handed out again
+ * without touching the shared free lists; an empty cache refills with
+ * half its capacity in one CAS (a chain popped whole) and a full one
  * returns half in one CAS.  A class gets at most nr_blocks / 64 slots, so
- * caches never hoard a small class.
+ * caches never hoard a small class.  A cache belongs to one arena.
  */
 #define ACE_CACHE_SLOTS	32
 struct ace_cache {
@@ -177,11 +248,13 @@ static inline void ace_cache_init(struct ace_cache *c, u32 owner)
 }
 
 /* Like ace_alloc, from the cache when it has a block of the right class. */
-s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c, u32 len);
+static ace_hot s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
+				  u32 len);
 
 /* Like ace_free, into the cache while it has room.  The block must be
- * held (ALLOC); it becomes owned by the cache's owner. */
-int ace_cache_free(struct ace_arena *a, struct ace_cache *c, u32 off);
+ * held (ALLOC); it becomes CACHED, owned by the cache's owner. */
+static ace_hot int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
+				 u32 off);
 
 /* Give every cached block back to the shared free lists. */
 void ace_cache_drain(struct ace_arena *a, struct ace_cache *c);
@@ -215,7 +288,8 @@ s64 ace_mproc_release(struct ace_arena *a, u32 id);
  * free slot, -EAGAIN if the state changed meanwhile, -EIO. */
 s64 ace_mproc_reap(struct ace_arena *a, u32 slot);
 
-/* Free every block held (ALLOC) by `id`.  Returns blocks freed or -EIO. */
+/* Free every block held (ALLOC) or cached (CACHED) by `id`.  Returns
+ * blocks freed or -EIO. */
 s64 ace_reclaim_owner(struct ace_arena *a, u32 id);
 
 /* Count blocks by state for ace-stat and tests: held by `id` (or by
@@ -225,12 +299,19 @@ int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,
 
 /* ---- inbox: ace_inbox.c ---- */
 
-/* Send the block `off` (owned by the caller, `len` payload bytes already
- * written, type/tag set in its header if wanted) from mproc `src` to `dst`.
+/* Send message `off` (a handle; the block is the caller's, `len` payload
+ * bytes already written, type/tag set in its header if wanted) from mproc
+ * `src` to `dst`.
  * Returns 0 when no notification is needed, 1 when the caller must kick
  * the destination's notifier (its pending bit went 0 -> 1), or -ENOENT
  * (dst closed: the caller still owns the block), -EINVAL, -EAGAIN, -EIO. */
-int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len);
+static ace_hot int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off,
+			   u32 len);
+
+/* ace_send that also sets the header's type and tag, once the block is
+ * known to be the caller's (what libace sends with). */
+static ace_hot int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
+			       u32 off, u32 len, u32 type, u32 tag);
 
 /* Set up a receive cursor for own mproc `id`. */
 static inline void ace_rx_init(struct ace_rx *rx, u32 id)
@@ -242,7 +323,8 @@ static inline void ace_rx_init(struct ace_rx *rx, u32 id)
 
 /* Take the next message, in FIFO order per sender.  Returns 1 with *d
  * filled, 0 if the inbox is empty, -EIO. */
-int ace_recv(struct ace_arena *a, struct ace_rx *rx, struct ace_msg_desc *d);
+static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
+			   struct ace_msg_desc *d);
 
 /* Take up to n messages.  Returns how many (>= 0) or -EIO. */
 int ace_recv_batch(struct ace_arena *a, struct ace_rx *rx,
@@ -301,6 +383,199 @@ static inline void ace_count_own(u64 *ctr, u64 n)
 static inline void ace_count_shared(u64 *ctr, u64 n)
 {
 	ace_fetch_add(ctr, n, ACE_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* The hot path, inline                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Allocation from a cache, free into it, send, and the receive of a
+ * one-message inbox are inline (as liburing's ring helpers are): each is
+ * a few dozen instructions, and a call would cost a fifth of that again.
+ * Everything else (refills, spills, notifications, batches, every error
+ * and every broken arena) is out of line in ace_pool.c and ace_inbox.c,
+ * and each slow path checks everything again from the start, so a fast
+ * path only has to be sure of what it does, never of what it refuses.
+ */
+s64 ace_cache_refill(struct ace_arena *a, struct ace_cache *c, u32 len);
+int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off);
+int ace_send_notify(struct ace_arena *a, struct ace_mproc *e, u32 slot,
+		    u32 n);
+int ace_send_undo(struct ace_msg *m, u32 src, int err);
+int ace_recv_slow(struct ace_arena *a, struct ace_rx *rx,
+		  struct ace_msg_desc *d);
+int ace_recv_rest(struct ace_arena *a, struct ace_rx *rx,
+		  struct ace_msg_desc *d, u32 head, u32 taken);
+
+static ace_hot s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
+				  u32 len)
+{
+	u32 k = ace_class_for(a, len), off;
+	struct ace_msg *m;
+
+	if (ace_unlikely(a->broken || k >= ACE_NO_CLASS || !c->n[k]))
+		return ace_cache_refill(a, c, len);
+	off = c->off[k][--c->n[k]];
+	m = ace_msg(a, off);
+	/* Still ours unless a peer scribbled on it: check, as always. */
+	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_CACHED))
+		return ace_arena_break(a, "cached block changed state", off);
+	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
+	return off;
+}
+
+static ace_hot int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
+				 u32 off)
+{
+	u32 k = ACE_HANDLE_CLASS(off);
+	struct ace_msg *m;
+
+	/* a bad handle, a block not held (a second free: it is CACHED),
+	 * a full cache: the slow path sorts them out */
+	if (ace_unlikely(a->broken || !ace_handle_ok(a, off)))
+		return ace_cache_spill(a, c, off);
+	m = ace_msg(a, off);
+	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC ||
+			 c->n[k] >= a->cls[k].cache_cap))
+		return ace_cache_spill(a, c, off);
+	ace_store(&m->owner, c->owner, ACE_RELAXED);
+	ace_store(&m->flags, ACE_MSG_CACHED, ACE_RELAXED);
+	c->off[k][c->n[k]++] = off;
+	return 0;
+}
+
+static ace_hot int
+ace_send_common(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len,
+		int set_tt, u32 type, u32 tag)
+{
+	u32 slot = ACE_ID_SLOT(dst), head, tries, n;
+	const struct ace_class *k = &a->cls[ACE_HANDLE_CLASS(off)];
+	struct ace_mproc *e;
+	struct ace_msg *m;
+
+	if (ace_unlikely(a->broken))
+		return -EIO;
+	if (ace_unlikely(slot >= a->nr_mprocs))
+		return -ENOENT;
+	e = ace_mproc_at(a, slot);
+	ace_prefetch_w(&e->inbox);	/* we are about to CAS it */
+	if (ace_unlikely(ace_load(&e->state, ACE_ACQUIRE) !=
+			 ACE_SLOT_WORD(ACE_ID_GEN(dst), ACE_SLOT_ACTIVE)))
+		return -ENOENT;
+	if (ace_unlikely(ace_ror32(off - k->hbase, ACE_MSG_SHIFT) >= k->nr ||
+			 len > k->payload_max))
+		return -EINVAL;
+	m = ace_msg(a, off);
+	/* The holder alone writes a held block's flags; the push CAS below
+	 * publishes the store.  Partner: the acquire load of the inbox in
+	 * ace_recv() / take(). */
+	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC))
+		return -EINVAL;		/* not a block the caller holds */
+	ace_store(&m->flags, ACE_MSG_QUEUED, ACE_RELAXED);
+	m->len = len;
+	m->src = src;
+	m->dst = dst;
+	if (set_tt) {
+		m->type = type;
+		m->tag = tag;
+	}
+	/* In flight, a block belongs to its receiver: reclaiming a dead
+	 * sender never touches it, even while the receiver is taking it. */
+	m->owner = dst;
+	head = ace_load(&e->inbox, ACE_RELAXED);
+	for (tries = 0;; tries++) {
+		if (ace_unlikely(head == ACE_INBOX_CLOSED))
+			return ace_send_undo(m, src, -ENOENT);	/* closed under us */
+		if (ace_unlikely(tries == ACE_CAS_RETRIES))
+			return ace_send_undo(m, src, -EAGAIN);
+		ace_store(&m->next, head, ACE_RELAXED);
+		/* Partner: the acquire load of the inbox by its owner (it
+		 * sees the header and payload written above). */
+		if (ace_likely(ace_cas(&e->inbox, &head, off, ACE_SEQ_CST)))
+			break;
+	}
+	if (ace_likely(ACE_ID_SLOT(src) < a->nr_mprocs))
+		ace_count_own(&ace_mproc_at(a, ACE_ID_SLOT(src))->c.sent, 1);
+	/* Partner: the fetch_or of ARMED in ace_arm(), which is followed by
+	 * a seq_cst load of the inbox.  Our push CAS is seq_cst too, so
+	 * either we see ARMED here or the owner sees our message there. */
+	n = ace_load(&e->notify, ACE_SEQ_CST);
+	if (ace_likely(!(n & ACE_NOTIFY_ARMED)))
+		return 0;	/* running or polling: never interrupt */
+	return ace_send_notify(a, e, slot, n);
+}
+
+static ace_hot int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off,
+			   u32 len)
+{
+	return ace_send_common(a, src, dst, off, len, 0, 0, 0);
+}
+
+static ace_hot int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
+			       u32 off, u32 len, u32 type, u32 tag)
+{
+	return ace_send_common(a, src, dst, off, len, 1, type, tag);
+}
+
+/*
+ * The usual receive of a polling mproc: nothing on the private list, one
+ * message in the inbox.  Its header is read once and checked before
+ * anything is written; then it is claimed while still linked (ALLOC, ours:
+ * an owner killed here strands nothing), then detached with one CAS.
+ * Anything else (a batch, a push that lands meanwhile, anything that does
+ * not check) goes to ace_recv_slow(), which starts again from the inbox.
+ */
+static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
+			   struct ace_msg_desc *d)
+{
+	u32 slot = ACE_ID_SLOT(rx->id), head, len, dst, was;
+	const struct ace_class *k;
+	struct ace_mproc *e;
+	struct ace_msg *m;
+
+	if (ace_unlikely(a->broken || slot >= a->nr_mprocs || rx->count))
+		return ace_recv_slow(a, rx, d);
+	e = ace_mproc_at(a, slot);
+	/* The polling fast path: one shared load.  Partner: the seq_cst
+	 * CAS in ace_send() (acquire: the header and payload). */
+	head = ace_load(&e->inbox, ACE_ACQUIRE);
+	if (head == 0)
+		return 0;
+	/* Mail: ask for the inbox line for writing now (the detach CAS
+	 * below needs it), so that the upgrade overlaps the reading of the
+	 * descriptor instead of following it. */
+	ace_prefetch_w(&e->inbox);
+	k = &a->cls[ACE_HANDLE_CLASS(head)];
+	if (ace_unlikely(ace_ror32(head - k->hbase, ACE_MSG_SHIFT) >= k->nr))
+		return ace_recv_slow(a, rx, d);
+	m = ace_msg(a, head);
+	ace_prefetch_w(m);	/* we read it, then rewrite it */
+	len = ace_read_once(&m->len);
+	dst = ace_read_once(&m->dst);
+	if (ace_unlikely(ace_read_once(&m->next) != 0 ||
+			 ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_QUEUED ||
+			 len > k->payload_max || dst != rx->id))
+		return ace_recv_slow(a, rx, d);
+	/* Only we take from our inbox: a load and a store, no lock. */
+	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
+	ace_write_once(&m->owner, rx->id);
+	was = head;
+	if (ace_unlikely(!ace_cas(&e->inbox, &was, 0, ACE_ACQ_REL)))
+		return ace_recv_rest(a, rx, d, was, head);
+	d->off = head;
+	d->len = len;
+	d->src = ace_read_once(&m->src);
+	d->type = ace_read_once(&m->type);
+	d->tag = ace_read_once(&m->tag);
+	d->cap = k->payload_max;
+	d->data = k->data +
+		  (ace_ror32(head - k->hbase, ACE_MSG_SHIFT) << k->shift);
+	ace_count_own(&e->c.drains, 1);
+	ace_count_own(&e->c.received, 1);
+	if (ace_unlikely(ace_load(&e->c.max_batch, ACE_RELAXED) == 0))
+		ace_store(&e->c.max_batch, 1, ACE_RELAXED);
+	return 1;
 }
 
 #endif /* ACE_CORE_H */

@@ -5,8 +5,11 @@
  *
  * Send is one CAS once the message is written: a reader never sees a
  * half-linked queue, which is ACE's "once started, it completes" without
- * disabling anything.  Receive takes the list with one exchange and
- * reverses it into FIFO order on a private cursor.
+ * disabling anything.  Receive claims the list, detaches it with one CAS
+ * and reverses it into FIFO order on a private cursor.
+ *
+ * The common cases (a send, the receive of a one-message inbox) are
+ * inline in ace_core.h; this file holds everything else.
  */
 #include "ace_core.h"
 
@@ -17,19 +20,13 @@ static struct ace_mproc *own_entry(struct ace_arena *a, const struct ace_rx *rx)
 	return slot < a->nr_mprocs ? ace_mproc_at(a, slot) : (void *)0;
 }
 
-/* After a push: should anyone be notified?  Returns 1 if the caller must
+/* After a push to an armed mproc (ace_send): should anyone be notified?
+ * `n` is the notify word the push loaded.  Returns 1 if the caller must
  * kick the destination's notifier. */
-static int notify_after_push(struct ace_arena *a, struct ace_mproc *e,
-			     u32 slot)
+int ace_send_notify(struct ace_arena *a, struct ace_mproc *e, u32 slot, u32 n)
 {
-	/* Partner: the fetch_or of ARMED in ace_arm(), which is followed by
-	 * a seq_cst load of the inbox.  Our push CAS is seq_cst too, so
-	 * either we see ARMED here or the owner sees our message there. */
-	u32 n = ace_load(&e->notify, ACE_SEQ_CST);
 	u32 tries;
 
-	if (!(n & ACE_NOTIFY_ARMED))
-		return 0;	/* running or polling: never interrupt */
 	for (tries = 0; ACE_NOTIFY_DEPTH(n) &&
 	     !(n & (ACE_NOTIFY_DEFERRED | ACE_NOTIFY_FORCE)); tries++) {
 		/* Inside a section: mark the delivery deferred.  A CAS, not
@@ -52,60 +49,13 @@ static int notify_after_push(struct ace_arena *a, struct ace_mproc *e,
 	return ace_pending_raise(a, slot);
 }
 
-int ace_send(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len)
+/* A push (ace_send) that found the inbox closed, or kept losing its CAS:
+ * the block is the sender's again. */
+int ace_send_undo(struct ace_msg *m, u32 src, int err)
 {
-	u32 slot = ACE_ID_SLOT(dst), head, tries, was;
-	struct ace_mproc *e;
-	struct ace_msg *m;
-	int c;
-
-	if (ace_unlikely(a->broken))
-		return -EIO;
-	if (slot >= a->nr_mprocs)
-		return -ENOENT;
-	e = ace_mproc_at(a, slot);
-	ace_prefetch_w(&e->inbox);	/* we are about to CAS it */
-	if (ace_load(&e->state, ACE_ACQUIRE) !=
-	    ACE_SLOT_WORD(ACE_ID_GEN(dst), ACE_SLOT_ACTIVE))
-		return -ENOENT;
-	c = ace_block_class(a, off);
-	if (c < 0 || len > a->cls[c].payload_max)
-		return -EINVAL;
-	m = ace_msg(a, off);
-	/* The holder alone writes a held block's flags; the push CAS below
-	 * publishes the store.  Partner: the acquire exchange in take(). */
-	was = ace_load(&m->flags, ACE_RELAXED);
-	if (was != ACE_MSG_ALLOC)
-		return -EINVAL;		/* not a block the caller holds */
-	ace_store(&m->flags, ACE_MSG_QUEUED, ACE_RELAXED);
-	m->len = len;
-	m->src = src;
-	m->dst = dst;
-	/* In flight, a block belongs to its receiver: reclaiming a dead
-	 * sender never touches it, even while the receiver is taking it. */
-	m->owner = dst;
-	head = ace_load(&e->inbox, ACE_RELAXED);
-	for (tries = 0; tries < ACE_CAS_RETRIES; tries++) {
-		if (head == ACE_INBOX_CLOSED) {
-			/* Closed under us: the caller keeps the block. */
-			m->owner = src;
-			ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELEASE);
-			return -ENOENT;
-		}
-		ace_store(&m->next, head, ACE_RELAXED);
-		/* Partner: the exchange in take() (acquire: the receiver sees
-		 * the header and payload written above). */
-		if (ace_cas(&e->inbox, &head, off, ACE_SEQ_CST))
-			break;
-	}
-	if (tries == ACE_CAS_RETRIES) {
-		m->owner = src;
-		ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELEASE);
-		return -EAGAIN;
-	}
-	if (ACE_ID_SLOT(src) < a->nr_mprocs)
-		ace_count_own(&ace_mproc_at(a, ACE_ID_SLOT(src))->c.sent, 1);
-	return notify_after_push(a, e, slot);
+	m->owner = src;
+	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELEASE);
+	return err;
 }
 
 /* Make the blocks from `cur` down to `stop` (not included) ours: ALLOC,
@@ -119,7 +69,7 @@ static int claim(struct ace_arena *a, const struct ace_rx *rx, u32 cur,
 
 		if (!cur)
 			return ace_arena_break(a, "inbox list changed under its owner", rx->id);
-		if (ace_block_class(a, cur) < 0)
+		if (!ace_handle_ok(a, cur))
 			return ace_arena_break(a, "inbox link is not a block", cur);
 		if (++*n > a->total_blocks)
 			return ace_arena_break(a, "inbox list is cyclic", rx->id);
@@ -144,18 +94,16 @@ static int claim(struct ace_arena *a, const struct ace_rx *rx, u32 cur,
  * detached (a CAS: a push meanwhile adds a newer run above the one
  * claimed, claimed in turn), and only then reversed.  A dead owner's
  * close finds each block either in its inbox (freed there) or held by it
- * (reclaimed).  Returns the number of messages taken, 0 if none, -EIO.
+ * (reclaimed).  `head` is the inbox, loaded (acquire) and not 0; the run
+ * from `stop` down is claimed already (n messages).  Returns the number
+ * of messages taken, -EIO.  On return rx->head is a checked handle.
  */
-static int take(struct ace_arena *a, struct ace_rx *rx, struct ace_mproc *e)
+static int ace_noinline
+take(struct ace_arena *a, struct ace_rx *rx, struct ace_mproc *e, u32 head,
+     u32 stop, u32 n)
 {
-	u32 head, stop = 0, cur, prev = 0, next, n = 0, i, tries;
+	u32 cur, prev = 0, next, i, tries;
 
-	if (ace_load(&e->inbox, ACE_RELAXED) == 0)
-		return 0;	/* the polling fast path: one shared load */
-	/* Partner: the seq_cst CAS in ace_send() (acquire: the headers). */
-	head = ace_load(&e->inbox, ACE_ACQUIRE);
-	if (head && head < a->size - ACE_MSG_HDR)
-		ace_prefetch_w(ace_msg(a, head));	/* we rewrite its header */
 	for (tries = 0;; tries++) {
 		if (head == ACE_INBOX_CLOSED)
 			return ace_arena_break(a, "own inbox was closed under its owner", rx->id);
@@ -177,16 +125,19 @@ static int take(struct ace_arena *a, struct ace_rx *rx, struct ace_mproc *e)
 		if (ace_cas(&e->inbox, &head, 0, ACE_ACQ_REL))
 			break;
 	}
-	/* The list is private now: reverse it, re-checking each link. */
-	for (cur = head, i = 0; i < n; i++) {
-		struct ace_msg *m;
+	/* The list is private now: reverse it.  Each link is read again
+	 * from shared memory, so each is checked again (the first, `head`,
+	 * is our own copy, checked by claim). */
+	for (cur = head, i = 0;;) {
+		struct ace_msg *m = ace_msg(a, cur);
 
-		if (ace_block_class(a, cur) < 0)
-			return ace_arena_break(a, "taken list changed under its owner", cur);
-		m = ace_msg(a, cur);
 		next = ace_read_once(&m->next);
 		ace_write_once(&m->next, prev);
 		prev = cur;
+		if (++i == n)
+			break;
+		if (!ace_handle_ok(a, next))
+			return ace_arena_break(a, "taken list changed under its owner", next);
 		cur = next;
 	}
 	rx->head = prev;
@@ -203,46 +154,77 @@ bad:
 	return -EIO;
 }
 
-int ace_recv(struct ace_arena *a, struct ace_rx *rx, struct ace_msg_desc *d)
+/* Step the cursor past message m; the next link is read once and checked
+ * here, so rx->head is always a checked handle.  0 or -EIO. */
+static inline int advance(struct ace_arena *a, struct ace_rx *rx,
+			  struct ace_msg *m)
 {
+	u32 next;
+
+	if (--rx->count == 0) {
+		rx->head = 0;
+		return 0;
+	}
+	next = ace_read_once(&m->next);
+	if (ace_unlikely(!ace_handle_ok(a, next))) {
+		rx->count = 0;
+		rx->head = 0;
+		return ace_arena_break(a, "private list link is not a block", next);
+	}
+	rx->head = next;
+	return 0;
+}
+
+/* Everything ace_recv() does not do inline: deliver from the private
+ * list, take a batch, report what does not check. */
+int ace_recv_slow(struct ace_arena *a, struct ace_rx *rx,
+		  struct ace_msg_desc *d)
+{
+	const struct ace_class *k;
 	struct ace_mproc *e;
 	struct ace_msg *m;
-	u32 off, len, dst, dropped = 0;
-	int c, r;
+	u32 off, len, dst, head, dropped = 0;
+	int r;
 
 	if (ace_unlikely(a->broken))
 		return -EIO;
 	e = own_entry(a, rx);
-	if (!e)
+	if (ace_unlikely(!e))
 		return -EINVAL;
 again:
 	if (rx->count == 0) {
-		r = take(a, rx, e);
-		if (r <= 0)
+		/* Partner: the seq_cst CAS in ace_send() (acquire: the
+		 * headers). */
+		head = ace_load(&e->inbox, ACE_ACQUIRE);
+		if (head == 0)
+			return 0;
+		if (head < a->size)	/* we rewrite its header */
+			ace_prefetch_w(ace_msg(a, head));
+		r = take(a, rx, e, head, 0, 0);
+		if (r < 0)
 			return r;
 	}
-	off = rx->head;
-	c = ace_block_class(a, off);
-	if (c < 0)
-		return ace_arena_break(a, "private list link is not a block", off);
+	off = rx->head;		/* checked by take() or advance() */
+	k = &a->cls[ACE_HANDLE_CLASS(off)];
 	m = ace_msg(a, off);
 	/* take() made every block on the private list ours; a peer that
 	 * relinked or re-stated one since is caught here. */
-	if (ace_read_once(&m->flags) != ACE_MSG_ALLOC ||
-	    ace_read_once(&m->owner) != rx->id)
+	if (ace_unlikely(ace_read_once(&m->flags) != ACE_MSG_ALLOC ||
+			 ace_read_once(&m->owner) != rx->id))
 		return ace_arena_break(a, "private list changed under its owner", off);
 	/* Read every header word once; check the copies. */
 	len = ace_read_once(&m->len);
-	if (len > a->cls[c].payload_max)
+	if (ace_unlikely(len > k->payload_max))
 		return ace_arena_break(a, "message length past its block", len);
 	dst = ace_read_once(&m->dst);
-	if (dst != rx->id) {
+	if (ace_unlikely(dst != rx->id)) {
 		if (ACE_ID_SLOT(dst) != ACE_ID_SLOT(rx->id))
 			return ace_arena_break(a, "message in the wrong inbox", off);
 		/* For an earlier mproc in this slot: its sender checked the
 		 * generation, then the slot closed and was claimed anew
 		 * before the push landed.  Not ours: drop it. */
-		rx->head = --rx->count ? ace_read_once(&m->next) : 0;
+		if (advance(a, rx, m))
+			return -EIO;
 		ace_free(a, off);
 		/* A work budget per call: a peer that keeps pushing stale
 		 * messages cannot hold the caller here. */
@@ -255,9 +237,25 @@ again:
 	d->src = ace_read_once(&m->src);
 	d->type = ace_read_once(&m->type);
 	d->tag = ace_read_once(&m->tag);
-	rx->head = --rx->count ? ace_read_once(&m->next) : 0;
+	d->cap = k->payload_max;
+	d->data = k->data +
+		  (ace_ror32(off - k->hbase, ACE_MSG_SHIFT) << k->shift);
 	ace_count_own(&e->c.received, 1);
-	return 1;
+	return advance(a, rx, m) ? -EIO : 1;
+}
+
+/* ace_recv() claimed message `taken` and found a newer push above it
+ * (the inbox is now `head`): take the rest, then deliver in order. */
+int ace_recv_rest(struct ace_arena *a, struct ace_rx *rx,
+		  struct ace_msg_desc *d, u32 head, u32 taken)
+{
+	struct ace_mproc *e = own_entry(a, rx);
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	r = take(a, rx, e, head, taken, 1);
+	return r < 0 ? r : ace_recv_slow(a, rx, d);
 }
 
 int ace_recv_batch(struct ace_arena *a, struct ace_rx *rx,

@@ -200,17 +200,16 @@ s64 ace_reclaim_owner(struct ace_arena *a, u32 id)
 	if (a->broken)
 		return -EIO;
 	for (c = 0; c < a->nr_classes; c++) {
-		const struct ace_class *k = &a->cls[c];
-
-		for (i = 0; i < k->nr; i++) {
-			u32 off = k->base + (i << k->shift);
+		for (i = 0; i < a->cls[c].nr; i++) {
+			u32 off = ace_handle(a, c, i);
 			struct ace_msg *m = ace_msg(a, off);
+			u32 f = ace_read_once(&m->flags);
 
-			if (ace_read_once(&m->flags) != ACE_MSG_ALLOC ||
+			if ((f != ACE_MSG_ALLOC && f != ACE_MSG_CACHED) ||
 			    ace_read_once(&m->owner) != id)
 				continue;
 			/* -EINVAL: freed meanwhile by someone else; skip. */
-			if (!ace_free(a, off))
+			if (!ace_free_reclaim(a, off, f))
 				n++;
 		}
 	}
@@ -279,26 +278,23 @@ s64 ace_mproc_reap(struct ace_arena *a, u32 slot)
 int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,
 		     u32 *free)
 {
-	u32 c, i;
+	const struct ace_msg *m;
+	u32 i;
 
 	*held = *queued = *free = 0;
 	if (a->broken)
 		return -EIO;
-	for (c = 0; c < a->nr_classes; c++) {
-		const struct ace_class *k = &a->cls[c];
+	m = (const struct ace_msg *)(a->base + a->msg_off);
+	for (i = 0; i < a->total_blocks; i++, m++) {
+		u32 f = ace_read_once(&m->flags);
 
-		for (i = 0; i < k->nr; i++) {
-			struct ace_msg *m = ace_msg(a, k->base + (i << k->shift));
-			u32 f = ace_read_once(&m->flags);
-
-			if (f == ACE_MSG_FREE)
-				(*free)++;
-			else if (f == ACE_MSG_QUEUED)
-				(*queued)++;
-			else if (f == ACE_MSG_ALLOC &&
-				 (!id || ace_read_once(&m->owner) == id))
-				(*held)++;
-		}
+		if (f == ACE_MSG_FREE)
+			(*free)++;
+		else if (f == ACE_MSG_QUEUED)
+			(*queued)++;
+		else if ((f == ACE_MSG_ALLOC || f == ACE_MSG_CACHED) &&
+			 (!id || ace_read_once(&m->owner) == id))
+			(*held)++;
 	}
 	return 0;
 }

@@ -1,24 +1,25 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /*
- * ace_pool.c - blocks: one tagged Treiber stack per size class.
+ * ace_pool.c - blocks: one tagged Treiber stack per size class, and the
+ * owners' private caches in front of them.
  *
- * The head word is {u32 offset of the top block, u32 tag}.  Every
+ * The head word is {u32 handle of the top message, u32 tag}.  Every
  * successful CAS bumps the tag, so a pop that read a stale `next` fails
  * instead of installing it (ABA needs 2^32 changes inside one pop).
  *
- * The `next` of a block on the free list may be rewritten by whoever
+ * The `next` of a message on the free list may be rewritten by whoever
  * popped it meanwhile; it is read once with an atomic load and checked,
  * and a CAS on an unchanged head is what makes the value trustworthy.
  *
- * ace_msg.flags tells free from allocated.  A block's flags are written
- * only by the party that holds it (the popper after its CAS won, the
- * owner before its push), so a load and a store suffice: a double free
- * is refused, and a free list that hands out a block that is not free is
- * a broken arena.
+ * ace_msg.flags tells free from held.  A message's flags are written only
+ * by the party that holds it (the popper after its CAS won, the owner
+ * before its push), so a load and a store suffice: a double free is
+ * refused, and a free list that hands out a block that is not free is a
+ * broken arena.
  */
 #include "ace_core.h"
 
-#define HEAD(off, tag)	((u64)(off) | ((u64)(tag) << 32))
+#define HEAD(h, tag)	((u64)(h) | ((u64)(tag) << 32))
 #define HEAD_OFF(h)	((u32)(h))
 #define HEAD_TAG(h)	((u32)((h) >> 32))
 
@@ -27,15 +28,15 @@ static u64 *free_head(struct ace_arena *a, u32 c)
 	return &ace_hdr(a)->free[c].head;
 }
 
-static int in_class(const struct ace_arena *a, u32 c, u32 off)
+/* Is `h` a message of class c?  (The class bits must say c, too.) */
+static int in_class(const struct ace_arena *a, u32 c, u32 h)
 {
 	const struct ace_class *k = &a->cls[c];
 
-	return off >= k->base && off < k->end &&
-	       !((off - k->base) & ((1u << k->shift) - 1));
+	return ace_ror32(h - k->hbase, ACE_MSG_SHIFT) < k->nr;
 }
 
-/* Pop one block of class c: its offset, 0 if the class is empty, -errno. */
+/* Pop one message of class c: its handle, 0 if the class is empty, -errno. */
 static s64 pop(struct ace_arena *a, u32 c)
 {
 	u64 *head = free_head(a, c);
@@ -82,17 +83,16 @@ static int push(struct ace_arena *a, u32 c, u32 off)
 	return -EAGAIN;
 }
 
-static u32 class_for(const struct ace_arena *a, u32 len);
-
 s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner)
 {
-	u32 c, first = class_for(a, len);
+	u32 c;
 
 	if (ace_unlikely(a->broken))
 		return -EIO;
-	if (first == a->nr_classes)
+	c = ace_class_for(a, len);
+	if (c >= a->nr_classes)
 		return -EINVAL;
-	for (c = first; c < a->nr_classes; c++) {
+	for (; c < a->nr_classes; c++) {
 		s64 off = pop(a, c);
 		struct ace_msg *m;
 		u32 was;
@@ -114,32 +114,34 @@ s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner)
 	return -ENOBUFS;
 }
 
-int ace_free(struct ace_arena *a, u32 off)
+/* Free a message whose state is `from` (ALLOC, or CACHED when a dead
+ * owner's cache is reclaimed).  A CAS, not a load and a store: two sides
+ * tidying up after dead mprocs may race to free one block, and only one
+ * may push it. */
+static int free_from(struct ace_arena *a, u32 off, u32 from)
 {
-	int c;
-	u32 was;
+	u32 was = from;
 
 	if (ace_unlikely(a->broken))
 		return -EIO;
-	c = ace_block_class(a, off);
-	if (c < 0)
+	if (!ace_handle_ok(a, off))
 		return -EINVAL;
 	/* Only a held block can be freed: a second free, or a free of a
-	 * message in flight, is refused and changes nothing.  A CAS, not a
-	 * load and a store: two sides tidying up after dead mprocs may race
-	 * to free one block, and only one may push it. */
-	was = ACE_MSG_ALLOC;
+	 * message in flight, is refused and changes nothing. */
 	if (!ace_cas(&ace_msg(a, off)->flags, &was, ACE_MSG_FREE, ACE_ACQ_REL))
 		return -EINVAL;
 	ace_store(&ace_msg(a, off)->owner, 0, ACE_RELAXED);
-	return push(a, (u32)c, off);
+	return push(a, ACE_HANDLE_CLASS(off), off);
 }
 
-u32 ace_block_capacity(const struct ace_arena *a, u32 off)
+int ace_free(struct ace_arena *a, u32 off)
 {
-	int c = ace_block_class(a, off);
+	return free_from(a, off, ACE_MSG_ALLOC);
+}
 
-	return c < 0 ? 0 : a->cls[c].payload_max;
+int ace_free_reclaim(struct ace_arena *a, u32 off, u32 state)
+{
+	return free_from(a, off, state);
 }
 
 s64 ace_free_count(struct ace_arena *a, u32 c)
@@ -161,27 +163,18 @@ s64 ace_free_count(struct ace_arena *a, u32 c)
 	return n;
 }
 
-/* Smallest class whose payload holds len, or nr_classes. */
-static u32 class_for(const struct ace_arena *a, u32 len)
-{
-	u32 c;
-
-	for (c = 0; c < a->nr_classes; c++)
-		if (len <= a->cls[c].payload_max)
-			break;
-	return c;
-}
-
 /*
- * Pop up to `want` blocks of class k as one chain, with one CAS.  Safe for
- * the same reason a single pop is: if the tagged head is unchanged when
- * the CAS lands, no push or pop completed meanwhile, so the links walked
- * were the list's.  Returns how many (0: empty), or -errno.
+ * Pop up to `want` blocks of class k as one chain, with one CAS, into the
+ * cache `c` (CACHED, owned by its owner).  Safe for the same reason a
+ * single pop is: if the tagged head is unchanged when the CAS lands, no
+ * push or pop completed meanwhile, so the links walked were the list's.
+ * Returns how many (0: empty), or -errno.
  */
-static int pop_chain(struct ace_arena *a, u32 k, u32 *out, u32 want)
+static int pop_chain(struct ace_arena *a, struct ace_cache *c, u32 k, u32 want)
 {
 	u64 *head = free_head(a, k);
 	u64 h = ace_load(head, ACE_ACQUIRE);
+	u32 *out = c->off[k];
 	u32 tries, i;
 
 	for (tries = 0; tries < ACE_CAS_RETRIES; tries++) {
@@ -213,14 +206,15 @@ static int pop_chain(struct ace_arena *a, u32 k, u32 *out, u32 want)
 
 			if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_FREE)
 				return ace_arena_break(a, "free list handed out a block that was not free", out[i]);
-			ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
+			ace_store(&m->owner, c->owner, ACE_RELAXED);
+			ace_store(&m->flags, ACE_MSG_CACHED, ACE_RELAXED);
 		}
 		return (int)n;
 	}
 	return -EAGAIN;
 }
 
-/* Push n held blocks of class k as one chain, with one CAS. */
+/* Push n cached blocks of class k as one chain, with one CAS. */
 static int push_chain(struct ace_arena *a, u32 k, const u32 *offs, u32 n)
 {
 	u64 *head = free_head(a, k);
@@ -244,74 +238,60 @@ static int push_chain(struct ace_arena *a, u32 k, const u32 *offs, u32 n)
 	return -EAGAIN;
 }
 
-/* How many blocks of class k one cache may keep: none of a class so
- * small that caching would hoard it. */
-static u32 cache_cap(const struct ace_arena *a, u32 k)
+/* ace_cache_alloc() found no block of the class in the cache (or
+ * something it does not handle inline): refill, fall back, or refuse. */
+s64 ace_cache_refill(struct ace_arena *a, struct ace_cache *c, u32 len)
 {
-	u32 cap = a->cls[k].nr / 64;
-
-	return cap < ACE_CACHE_SLOTS ? cap : ACE_CACHE_SLOTS;
-}
-
-s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c, u32 len)
-{
-	u32 k = class_for(a, len), off, i;
-	struct ace_msg *m;
+	u32 k = ace_class_for(a, len), cap;
+	int n;
 
 	if (ace_unlikely(a->broken))
 		return -EIO;
 	if (k >= a->nr_classes)
 		return -EINVAL;
-	if (!c->n[k] && cache_cap(a, k) >= 2) {
-		int n = pop_chain(a, k, c->off[k], cache_cap(a, k) / 2);
-
-		if (n < 0)
-			return n;
-		for (i = 0; i < (u32)n; i++)
-			ace_store(&ace_msg(a, c->off[k][i])->owner, c->owner, ACE_RELAXED);
-		c->n[k] = (u32)n;
-	}
-	if (!c->n[k])
+	if (c->n[k])
+		return ace_cache_alloc(a, c, len);
+	cap = a->cls[k].cache_cap;
+	if (!cap)
+		return ace_alloc(a, len, c->owner);
+	n = pop_chain(a, c, k, cap / 2);
+	if (n < 0)
+		return n;
+	if (!n)
 		return ace_alloc(a, len, c->owner);	/* maybe a larger class */
-	off = c->off[k][--c->n[k]];
-	if (!in_class(a, k, off))
-		return -EINVAL;		/* a cache from another arena */
-	m = ace_msg(a, off);
-	/* Still ours unless a peer scribbled on it: check, as always. */
-	if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
-		return ace_arena_break(a, "cached block changed state", off);
-	ace_store(&m->next, 0, ACE_RELAXED);
-	m->len = 0;
-	return off;
+	c->n[k] = (u32)n;
+	return ace_cache_alloc(a, c, len);
 }
 
-int ace_cache_free(struct ace_arena *a, struct ace_cache *c, u32 off)
+/* ace_cache_free() did not keep the block: refuse it (not a held block:
+ * a second free finds it CACHED), free it (a class never cached), or
+ * make room (the cache is full). */
+int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off)
 {
-	u32 i, cap, half;
-	int k, r;
+	u32 k = ACE_HANDLE_CLASS(off), cap;
+	struct ace_msg *m;
+	int r;
 
 	if (ace_unlikely(a->broken))
 		return -EIO;
-	k = ace_block_class(a, off);
-	if (k < 0 || ace_load(&ace_msg(a, off)->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
+	if (!ace_handle_ok(a, off))
 		return -EINVAL;
-	for (i = 0; i < c->n[k]; i++)
-		if (c->off[k][i] == off)
-			return -EINVAL;		/* already cached: a double free */
-	cap = cache_cap(a, (u32)k);
-	if (cap < 2)
+	m = ace_msg(a, off);
+	if (ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC)
+		return -EINVAL;
+	cap = a->cls[k].cache_cap;
+	if (!cap)
 		return ace_free(a, off);
 	if (c->n[k] >= cap) {
-		/* full: give the older ones back in one CAS, keep cap/2 */
-		half = c->n[k] - cap / 2;
-		r = push_chain(a, (u32)k, c->off[k], half);
+		/* full: give the newest above cap/2 back in one CAS (as
+		 * DPDK's mempool cache flushes: no copying down) */
+		r = push_chain(a, k, c->off[k] + cap / 2, c->n[k] - cap / 2);
 		if (r)
 			return r;
-		for (i = half; i < c->n[k]; i++)
-			c->off[k][i - half] = c->off[k][i];
-		c->n[k] -= half;
+		c->n[k] = cap / 2;
 	}
-	ace_store(&ace_msg(a, off)->owner, c->owner, ACE_RELAXED);
+	ace_store(&m->owner, c->owner, ACE_RELAXED);
+	ace_store(&m->flags, ACE_MSG_CACHED, ACE_RELAXED);
 	c->off[k][c->n[k]++] = off;
 	return 0;
 }

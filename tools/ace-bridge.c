@@ -120,13 +120,6 @@ static void on_signal(int sig)
 		stop = 1;
 }
 
-static inline void relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
 static void vsay(const char *fmt, va_list ap)
 {
 	printf("ace-bridge: ");
@@ -1096,7 +1089,7 @@ int main(int argc, char **argv)
 		}
 		if (mode == ACE_MODE_POLL ||
 		    (mode == ACE_MODE_ADAPTIVE && now - idle_since < spin_us * 1000ull)) {
-			relax();
+			tool_relax();
 			continue;
 		}
 		sleep_all(next_scan > now ? next_scan - now : 0);

@@ -25,6 +25,9 @@ static void usage(int status)
 	       "                     lines holding one of these comma-separated words\n"
 	       "      --mark ID      print \"BENCH-T0 ID\" and \"BENCH-T1 ID\" around\n"
 	       "                     the measured round trips (for a host monitor)\n"
+	       "  -B, --block-wait MS  wait this long for a free block when the\n"
+	       "                     pools are empty (default 10000; 0: fail at once\n"
+	       "                     with ENOBUFS)\n"
 	       "      --hist         print a histogram\n"
 	       "      --json         one JSON line instead of text\n"
 	       "  -h, --help\n"
@@ -76,13 +79,13 @@ int main(int argc, char **argv)
 		{ "warmup", 1, 0, 'w' }, { "size", 1, 0, 's' }, { "mode", 1, 0, 'm' },
 		{ "name", 1, 0, 'N' }, { "hist", 0, 0, 'H' }, { "json", 0, 0, 'J' },
 		{ "touch", 0, 0, 'X' }, { "irq", 1, 0, 'I' }, { "mark", 1, 0, 'M' },
-		{ "help", 0, 0, 'h' }, { 0 },
+		{ "block-wait", 1, 0, 'B' }, { "help", 0, 0, 'h' }, { 0 },
 	};
 	const char *dev = tool_default_dev(), *to = "echo", *irq = NULL, *mark = NULL;
 	char name[48];
 	unsigned mode = ACE_MODE_POLL;
 	uint64_t count = 10000, warm = (uint64_t)-1, size = 64, *rtt, i;
-	uint64_t sum = 0;
+	uint64_t sum = 0, block_wait_ms = 10000;
 	struct tool_meter meter;
 	struct ace_stats me0, me1, peer0, peer1;
 	int hist = 0, json = 0, touch = 0, c;
@@ -91,12 +94,13 @@ int main(int argc, char **argv)
 	uint32_t dst;
 
 	snprintf(name, sizeof(name), "ping-%d", (int)getpid());
-	while ((c = getopt_long(argc, argv, "d:T:n:w:s:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:T:n:w:s:m:B:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dev = optarg; break;
 		case 'T': to = optarg; break;
 		case 'n': count = strtoull(optarg, NULL, 0); break;
 		case 'w': warm = strtoull(optarg, NULL, 0); break;
+		case 'B': block_wait_ms = strtoull(optarg, NULL, 0); break;
 		case 's': size = strtoull(optarg, NULL, 0); break;
 		case 'm': if (tool_mode(optarg, &mode)) usage(2); break;
 		case 'N': snprintf(name, sizeof(name), "%s", optarg); break;
@@ -134,8 +138,10 @@ int main(int argc, char **argv)
 			tool_meter_begin(&meter);
 		}
 		t0 = tool_now_ns();
-		/* no free block for now: back off, give up after 10 s */
-		TOOL_CHECK("ace-ping", ch, tool_alloc(mp, size, &b, 10000000000ull,
+		/* no free block for now: back off, give up after -B ms (0:
+		 * at once; tool_alloc takes 0 as "for ever", 1 ns is "no") */
+		TOOL_CHECK("ace-ping", ch, tool_alloc(mp, size, &b,
+						      block_wait_ms ? block_wait_ms * 1000000 : 1,
 						      NULL, NULL));
 		if (touch)
 			tool_fill(b.data, size, i);

@@ -363,4 +363,12 @@ static inline int tool_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b,
 	}								\
 } while (0)
 
+/* A spin-wait hint between polls of shared memory. */
+static inline void tool_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 #endif

@@ -14,10 +14,13 @@
  * timed with the TSC on one side, reported as percentiles.
  *
  *   bench_core [-n samples] [-m messages-per-sender] [--json FILE] [--quick]
- *              [--wake]
+ *              [--wake] [--rtt]
  *
  * --quick measures the floor and the ACE round trip only (make demo);
- * --wake adds the eventfd round trip to it (make bench).
+ * --wake adds the eventfd round trip to it (make bench); --rtt measures
+ * the floor, ACE and ck_ring round trips only.  Without --quick those
+ * three run in ten alternating rounds each, so that on a busy machine all
+ * three see the same weather.
  */
 #define _GNU_SOURCE
 #include <ck_ring.h>
@@ -494,6 +497,39 @@ static void throughput(int use_ace, int senders)
 		use_ace ? "ace" : "ck-ring-mpsc", senders, rate / 1e6);
 }
 
+/* --rtt: floor, ACE and ck_ring in RTT_ROUNDS alternating rounds. */
+#define RTT_ROUNDS 10
+
+static void interleaved(void)
+{
+	u64 total = nsamples, chunk = nsamples / RTT_ROUNDS, r, k;
+	u64 *all[3], *keep = samples, keep_warm = warm;
+	static const char *const names[3] = { "floor", "ace-poll", "ck-ring" };
+
+	for (k = 0; k < 3; k++) {
+		all[k] = malloc(sizeof(u64) * chunk * RTT_ROUNDS);
+		if (!all[k])
+			die("malloc");
+	}
+	nsamples = chunk;
+	warm = chunk / 10 > 1000 ? chunk / 10 : 1000;
+	for (r = 0; r < RTT_ROUNDS; r++) {
+		samples = all[0] + r * chunk;
+		pair(floor_a, floor_b);
+		samples = all[1] + r * chunk;
+		pair(ace_a, ace_b);
+		samples = all[2] + r * chunk;
+		ck_ring_init(&sh->ring_ab, RING_SIZE);
+		ck_ring_init(&sh->ring_ba, RING_SIZE);
+		pair(ck_a, ck_b);
+	}
+	for (k = 0; k < 3; k++)
+		report(names[k], all[k], chunk * RTT_ROUNDS);
+	samples = keep;
+	warm = keep_warm;
+	nsamples = total;
+}
+
 /* ---- output ---- */
 
 static void json_kv(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -546,7 +582,7 @@ static void print_all(void)
 int main(int argc, char **argv)
 {
 	const char *json_path = NULL;
-	int quick = 0, wake = 0;
+	int quick = 0, wake = 0, rtt = 0;
 	struct ace_geometry g;
 	struct ace_arena a;
 	void *mem;
@@ -563,8 +599,10 @@ int main(int argc, char **argv)
 			quick = 1;
 		else if (!strcmp(argv[i], "--wake"))
 			wake = 1;
+		else if (!strcmp(argv[i], "--rtt"))
+			rtt = 1;
 		else {
-			fprintf(stderr, "usage: %s [-n samples] [-m msgs] [--json FILE] [--quick [--wake]]\n",
+			fprintf(stderr, "usage: %s [-n samples] [-m msgs] [--json FILE] [--quick [--wake] | --rtt]\n",
 				argv[0]);
 			return 2;
 		}
@@ -589,15 +627,15 @@ int main(int argc, char **argv)
 		(unsigned long long)nsamples, (unsigned long long)warm);
 	calibrate();
 
-	pair(floor_a, floor_b);
-	report("floor", samples, nsamples);
-	pair(ace_a, ace_b);
-	report("ace-poll", samples, nsamples);
 	if (!quick) {
-		ck_ring_init(&sh->ring_ab, RING_SIZE);
-		ck_ring_init(&sh->ring_ba, RING_SIZE);
-		pair(ck_a, ck_b);
-		report("ck-ring", samples, nsamples);
+		interleaved();
+		if (rtt)
+			goto out;
+	} else {
+		pair(floor_a, floor_b);
+		report("floor", samples, nsamples);
+		pair(ace_a, ace_b);
+		report("ace-poll", samples, nsamples);
 	}
 	if (!quick || wake) {
 		fd_ab[0] = fd_ab[1] = eventfd(0, 0);

@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", upath);
 		unlink(upath);
 		lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4))
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 128))
 			return perror("xport-echo: unix"), 1;
 		printf("listening on %s\n", upath);
 	} else if (port >= 0) {
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		lfd = socket(AF_INET, SOCK_STREAM, 0);
 		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4))
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 128))
 			return perror("xport-echo: tcp"), 1;
 		getsockname(lfd, (struct sockaddr *)&sa, &sl);
 		printf("port %d\n", ntohs(sa.sin_port));

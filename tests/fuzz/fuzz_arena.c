@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ace_arena a;
 	struct ace_rx rx;
 	struct ace_msg_desc d;
+	struct ace_cache cache;
 	size_t pos = 1;
 	u32 ids[4] = { 0 }, i, npatch;
 
@@ -61,8 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ace_mproc_claim(&a, "f0", 1, 0, &ids[0]);
 	ace_mproc_claim(&a, "f1", 3, 0, &ids[1]);
 	ace_rx_init(&rx, ids[0]);
+	ace_cache_init(&cache, ids[0]);
 	for (; pos + 3 <= size; pos += 3) {
-		u32 op = data[pos] % 14, x = data[pos + 1] | data[pos + 2] << 8;
+		u32 op = data[pos] % 16, x = data[pos + 1] | data[pos + 2] << 8;
 		s64 off;
 
 		switch (op) {
@@ -85,6 +87,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 9: ace_mproc_lookup(&a, (x & 1) ? "f1" : "f0", &ids[3]); break;
 		case 10: ace_force(&a, x % 16, x >> 4); break;
 		case 11: ace_delivery(&a, x % 16, NULL); break;
+		case 14:
+			off = ace_cache_alloc(&a, &cache, x);
+			if (off > 0)
+				ids[2] = (u32)off;
+			break;
+		case 15:
+			if (x & 1)
+				ace_cache_free(&a, &cache, ids[2] + (x & 0x3e));
+			else
+				ace_cache_drain(&a, &cache);
+			break;
 		case 12: {
 			u32 h, q, f;
 

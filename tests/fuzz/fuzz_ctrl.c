@@ -94,6 +94,7 @@ static void fuzz_cmd(const u8 *buf, size_t len, u32 arena_max)
 
 struct seen {
 	int n, violation;
+	u32 type[MAX_MSGS];
 	struct ace_peer_broken b[MAX_MSGS];
 };
 
@@ -119,7 +120,14 @@ static void ref_frame(const u8 *s, size_t n, struct seen *out)
 			}
 			if (n - pos - hl < h.len)
 				return;
+			out->type[out->n] = ACE_PEER_BROKEN;
 			memcpy(&out->b[out->n++], s + pos + hl, h.len);
+		} else if (h.type == ACE_PEER_DETACHED) {
+			if (h.len) {
+				out->violation = 1;
+				return;
+			}
+			out->type[out->n++] = ACE_PEER_DETACHED;
 		} else if (h.len > VIRTIO_ACE_PEER_SKIP_MAX) {
 			out->violation = 1;
 			return;
@@ -153,6 +161,11 @@ static void fuzz_stream(const u8 *s, size_t n, u8 split)
 		pos += (size_t)r;
 		if (!m.type)
 			continue;
+		check(m.type == want.type[got]);
+		if (m.type == ACE_PEER_DETACHED) {
+			got++;
+			continue;
+		}
 		check(m.type == ACE_PEER_BROKEN);
 		/* the kept reason is terminated and printable */
 		check(memchr(m.broken.why, 0, ACE_WHY_MAX));

@@ -34,12 +34,22 @@ static void arena_seeds(void)
 
 	/* no patches, then every operation in turn */
 	b[0] = 0;
-	for (i = 0; i < 14 * 3; i += 3) {
+	for (i = 0; i < 16 * 3; i += 3) {
 		b[1 + i] = (uint8_t)(i / 3);
 		b[2 + i] = 40;
 		b[3 + i] = 0;
 	}
-	put("ops", b, 1 + 14 * 3);
+	put("ops", b, 1 + 16 * 3);
+	/* through the cache: alloc, send, recv, free, drain */
+	b[0] = 0;
+	for (i = 0; i < 60; i += 3) {
+		static const uint8_t cyc[] = { 14, 2, 3, 14, 15, 15 };
+
+		b[1 + i] = cyc[(i / 3) % 6];
+		b[2 + i] = (uint8_t)(1 + (i / 3) % 2);
+		b[3 + i] = 0;
+	}
+	put("cache", b, 61);
 	/* alloc, send, recv, in a loop */
 	b[0] = 0;
 	for (i = 0; i < 60; i += 3) {
@@ -113,6 +123,7 @@ static void ctrl_seeds(void)
 	n = 3;
 	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_BROKEN, &br, sizeof(br));
 	n += peer_msg(in + n, ACE_PEER_MAGIC, 99, junk, sizeof(junk));
+	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_DETACHED, junk, 0);
 	br.peer = ACE_WHO_DEVICE;
 	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_BROKEN, &br, sizeof(br));
 	put("peer-stream", in, n);

@@ -187,13 +187,8 @@ static int peer_send(struct peer *p, u32 type, const void *body, u32 len,
 
 /*
  * ACE_PEER_ARENA to peer p: the one place that knows this message's
- * layout, so a change of the protocol touches this function only.
- *   ABI 1: struct ace_peer_arena { arena_size, nr_regions = 1,
- *          generation } and one struct ace_peer_region { arena_off 0,
- *          fd_off 0, len arena_size }; one fd: the arena's memfd.
- *   ABI 2 (the arena in a device-owned region): { le32 arena_size;
- *          le32 reserved; le64 generation }; one fd: the region's memfd,
- *          mapped from offset 0 for arena_size bytes.
+ * layout: struct ace_peer_arena { arena_size, region_size, generation }
+ * and one fd, the region's sealed memfd, mapped from offset 0.
  */
 static int send_arena(struct peer *p)
 {

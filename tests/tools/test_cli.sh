@@ -52,5 +52,21 @@ t "ace-bridge says when nothing is exported" 0 "0 export rule\(s\): nothing is s
 	"$B/tools/ace-bridge" -t 0.2 "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
 t "ace-bridge waits for absent VMs, then exits on time" 0 "vm1: down.*0 in" \
 	"$B/tools/ace-bridge" -t 0.5 "vm1=$tmp/a.sock" "vm2=$tmp/notadev"
+t "ace-proxy --help" 0 "^usage: ace-proxy" "$B/tools/ace-proxy" --help
+t "ace-proxy bad option" 2 "usage: ace-proxy" "$B/tools/ace-proxy" --no-such-option
+t "ace-proxy needs -l or -s" 2 "give -l ADDR=SERVICE or -s NAME=ADDR" "$B/tools/ace-proxy"
+t "ace-proxy refuses -l without =SERVICE" 2 "wants ADDR=SERVICE" \
+	"$B/tools/ace-proxy" -l tcp:7000
+t "ace-proxy refuses a bad address" 2 "bad address udp:7000" \
+	"$B/tools/ace-proxy" -l udp:7000=svc
+t "ace-proxy refuses a bad port" 2 "bad address tcp:70000" \
+	"$B/tools/ace-proxy" -s svc=tcp:70000
+t "ace-proxy refuses a tiny window" 2 "window 4096" \
+	"$B/tools/ace-proxy" -w 100 -s svc=tcp:80
+t "ace-proxy in a guest without /dev/ace0 says so" 1 "cannot open /dev/" \
+	"$B/tools/ace-proxy" -d /dev/nonexistent-ace -s svc=tcp:80
+t "ace-proxy on the host waits for an absent device, then exits on time" 0 \
+	"0 stream\(s\) now" env ACE_WAIT=0 "$B/tools/ace-proxy" -d "$tmp/none.sock" -t 0.5 \
+	-l "unix:$tmp/l.sock=svc"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -68,7 +68,10 @@ int main(void)
 	CHECK_EQ(free_total(&a), total);
 	/* not a block: refused */
 	CHECK_EQ(ace_free(&a, 0), -EINVAL);
-	CHECK_EQ(ace_free(&a, a.cls[0].base + 8), -EINVAL);
+	CHECK_EQ(ace_free(&a, ace_handle(&a, 0, 0) + 8), -EINVAL);
+	CHECK_EQ(ace_free(&a, ace_handle(&a, 0, 0) + 1), -EINVAL);	/* class bits lie */
+	CHECK_EQ(ace_free(&a, ace_handle(&a, 0, a.cls[0].nr)), -EINVAL);
+	CHECK_EQ(ace_free(&a, ace_handle(&a, 1, 0) - 32), -EINVAL);
 	CHECK_EQ(ace_free(&a, SIZE + 4096), -EINVAL);
 	/* LIFO reuse: the block just freed is the next one handed out */
 	{

@@ -24,11 +24,16 @@ static const struct corruption cases[] = {
 	{ "mproc size", 0x018, 4, 128, "bad mproc entry" },
 	{ "pending offset", 0x01c, 4, 4096, "pending bitmap" },
 	{ "class count", 0x020, 4, 9, "class count" },
+	{ "descriptors misaligned", 0x030, 4, 0x8020, "descriptor table misplaced" },
+	{ "descriptors over the bitmap", 0x030, 4, 0x1000, "descriptor table misplaced" },
+	{ "descriptors past the end", 0x030, 4, SIZE - 64, "descriptor table extends" },
 	{ "class 0 size not pow2", 0x040, 4, 300, "class block size" },
 	{ "class 1 size tiny", 0x050, 4, 32, "class block size" },
-	{ "class 1 not ascending", 0x050, 4, 256, "class block sizes are not" },
+	{ "class 1 not ascending", 0x050, 4, 64, "class block sizes are not" },
 	{ "class 2 base misaligned", 0x068, 4, 0x20010, "class base" },
-	{ "class 3 past end", 0x074, 4, 0xffff, "class extends" },
+	{ "class 3 count huge", 0x074, 4, 0x1000001, "block count" },
+	{ "class 7 past end", 0x0b4, 4, 3, "class extends" },
+	{ "class 0 overlaps descriptors", 0x048, 4, 0x5000, "class base" },
 	{ "class 0 overlaps table", 0x048, 4, 0, "class base" },
 };
 

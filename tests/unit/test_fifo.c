@@ -117,7 +117,8 @@ out:
 		CHECK_EQ(ace_send(&A, snd_id[1], dst, (u32)off, 4), 0);
 		CHECK_EQ(ace_send(&A, snd_id[1], dst, (u32)off, 4), -EINVAL);
 		CHECK_EQ(ace_send(&A, snd_id[1], dst, (u32)off + 1, 4), -EINVAL);
-		CHECK_EQ(ace_send(&A, snd_id[1], dst, A.cls[0].base, 300), -EINVAL);
+		CHECK_EQ(ace_send(&A, snd_id[1], dst, ace_handle(&A, 0, 0),
+				  A.cls[0].payload_max + 1), -EINVAL);
 	}
 	CHECK_EQ(ace_arena_broken(&A), 0);
 	munmap(mem, SIZE);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /*
  * A hostile arena: a scribbler process writes random and crafted values
- * (valid-looking offsets, self-links, lengths past a block, torn states)
+ * (valid handles, self-links, handles whose class bits lie, lengths past a
+ * block, torn states)
  * all over the header, the mproc table, the pending bitmap and the block
  * headers, while a validating process keeps working on the same arena.
  * The validator sits between guard pages, so any access outside the
@@ -54,8 +55,7 @@ static void scribbler(int fd, double secs)
 	while (now() < end) {
 		u32 r = rnd(&s), where = r % 100, off, val;
 		u32 c = rnd(&s) % a.nr_classes;
-		u32 blk = a.cls[c].nr ? a.cls[c].base +
-			  ((rnd(&s) % a.cls[c].nr) << a.cls[c].shift) : a.cls[0].base;
+		u32 blk = ace_handle(&a, c, a.cls[c].nr ? rnd(&s) % a.cls[c].nr : 0);
 
 		if (where < 20)
 			off = rnd(&s) % PAGE;
@@ -64,13 +64,13 @@ static void scribbler(int fd, double secs)
 		else if (where < 55)
 			off = a.pending_off + rnd(&s) % 8;
 		else
-			off = blk + (rnd(&s) % 8) * 4;
+			off = ACE_HANDLE_DESC(blk) + (rnd(&s) % 8) * 4;
 		switch (rnd(&s) % 8) {
 		case 0: val = 0; break;
 		case 1: val = 0xffffffffu; break;
-		case 2: val = blk; break;		/* valid-looking link */
-		case 3: val = blk + 1; break;		/* misaligned */
-		case 4: val = off & ~31u; break;	/* self-link */
+		case 2: val = blk; break;		/* valid link, or a self-link */
+		case 3: val = blk + 8; break;		/* misaligned */
+		case 4: val = ACE_HANDLE_DESC(blk) | ((blk + 1) & 7); break; /* class lies */
 		case 5: val = SIZE - 32; break;
 		case 6: val = ACE_MSG_QUEUED; break;
 		default: val = rnd(&s); break;

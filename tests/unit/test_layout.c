@@ -15,16 +15,91 @@ static void geometry(unsigned size, unsigned nr)
 	CHECK_EQ(ace_geometry_default(size, nr, &g), 0);
 	mem = ace_test_arena(&a, size, nr);
 	CHECK_EQ(a.nr_classes, ACE_MAX_CLASSES);
+	CHECK_EQ(a.msg_off % 64, 0);
+	CHECK(a.cls[0].data >= a.msg_off + a.total_blocks * ACE_MSG_SIZE);
 	for (c = 0; c < a.nr_classes; c++) {
 		bytes += (unsigned long long)a.cls[c].nr << a.cls[c].shift;
-		CHECK_EQ(a.cls[c].base % 4096, 0);
+		CHECK_EQ(a.cls[c].data % 4096, 0);
+		CHECK_EQ(a.cls[c].shift, 6 + 2 * c);	/* 64 B, 256 B, ... 1 MiB */
 		if (c)
-			CHECK(a.cls[c].base >= a.cls[c - 1].end);
+			CHECK(a.cls[c].data >= a.cls[c - 1].data +
+			      (a.cls[c - 1].nr << a.cls[c - 1].shift));
 	}
-	CHECK(a.cls[a.nr_classes - 1].end <= size);
-	/* the default gives at least half of the arena to blocks */
+	CHECK(a.cls[a.nr_classes - 1].data +
+	      (a.cls[a.nr_classes - 1].nr << a.cls[a.nr_classes - 1].shift) <= size);
+	/* the default gives at least half of the arena to payloads */
 	CHECK(bytes * 2 >= size);
 	munmap(mem, size);
+}
+
+/* Arena bytes per payload byte for power-of-two payloads in the default
+ * 16 MiB arena: the block, and the block with its descriptor. */
+static void waste(void)
+{
+	static const u32 sizes[] = { 64, 256, 1024, 4096, 16384, 65536,
+				     262144, 1u << 20 };
+	struct ace_arena a;
+	void *mem = ace_test_arena(&a, ACE_DEFAULT_ARENA, ACE_DEFAULT_MPROCS);
+	unsigned i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		s64 off = ace_alloc(&a, sizes[i], 1);
+		u32 cap = ace_block_capacity(&a, (u32)off);
+
+		CHECK(off > 0);
+		/* the block is the payload's size: 1.0 */
+		CHECK_EQ(cap, sizes[i]);
+		/* with the descriptor: <= 1.5 at 64 B, <= 1.01 from 4 KiB */
+		CHECK((cap + ACE_MSG_SIZE) * 2 <= sizes[i] * 3);
+		if (sizes[i] >= 4096)
+			CHECK((cap + ACE_MSG_SIZE) * 100 <= sizes[i] * 101);
+		/* 4 KiB payloads and up are page-aligned */
+		if (sizes[i] >= 4096)
+			CHECK_EQ(ace_payload_off(&a, (u32)off) % 4096, 0);
+		CHECK_EQ(ace_free(&a, (u32)off), 0);
+		/* one byte more takes the next class: at most 4x */
+		if (i + 1 < sizeof(sizes) / sizeof(sizes[0])) {
+			off = ace_alloc(&a, sizes[i] + 1, 1);
+			CHECK_EQ(ace_block_capacity(&a, (u32)off), sizes[i + 1]);
+			CHECK_EQ(ace_free(&a, (u32)off), 0);
+		}
+	}
+	CHECK_EQ(ace_alloc(&a, (1u << 20) + 1, 1), -EINVAL);
+	CHECK_EQ(ace_block_capacity(&a, ace_alloc(&a, 0, 1)), 64);
+	munmap(mem, ACE_DEFAULT_ARENA);
+}
+
+/* Every handle checks; nothing near one does. */
+static void handles(void)
+{
+	struct ace_arena a;
+	void *mem = ace_test_arena(&a, 1u << 20, 8);
+	u32 c, i, bad = 0, good = 0, h;
+
+	for (c = 0; c < a.nr_classes; c++) {
+		for (i = 0; i < a.cls[c].nr; i++) {
+			h = ace_handle(&a, c, i);
+			good += ace_block_class(&a, h) == (int)c;
+			CHECK_EQ(ace_payload_off(&a, h),
+				 a.cls[c].data + (i << a.cls[c].shift));
+		}
+	}
+	CHECK_EQ(good, a.total_blocks);
+	/* every other value in and around the descriptor table fails */
+	for (h = a.msg_off - 64; h < a.msg_off + a.total_blocks * 32 + 64; h++) {
+		c = ACE_HANDLE_CLASS(h);
+		if (h >= a.msg_off && !(h & 0x18) && c < a.nr_classes &&
+		    ((h & ~31u) - a.msg_off) / 32 >= (a.cls[c].hbase - c - a.msg_off) / 32 &&
+		    ((h & ~31u) - a.msg_off) / 32 < (a.cls[c].hbase - c - a.msg_off) / 32 + a.cls[c].nr)
+			continue;	/* a real handle */
+		bad += ace_block_class(&a, h) < 0;
+		if (ace_block_class(&a, h) >= 0)
+			fprintf(stderr, "handle 0x%x passed\n", h);
+	}
+	CHECK_EQ(bad, a.total_blocks * 32 + 128 - a.total_blocks);
+	CHECK_EQ(ace_block_class(&a, 0), -1);
+	CHECK_EQ(ace_block_class(&a, ACE_INBOX_CLOSED), -1);
+	munmap(mem, 1u << 20);
 }
 
 int main(void)
@@ -55,9 +130,11 @@ int main(void)
 	geometry(1u << 20, 64);
 	geometry(ACE_DEFAULT_ARENA, ACE_DEFAULT_MPROCS);
 	geometry(64u << 20, ACE_MAX_MPROCS);
-	/* the default 16 MiB arena can carry a 1 MiB message */
+	/* the default 16 MiB arena can carry 1 MiB messages */
 	CHECK_EQ(ace_geometry_default(ACE_DEFAULT_ARENA, 64, &g), 0);
-	CHECK(g.nr_blocks[3] >= 2 && g.block_size[3] - 32 >= (1u << 20));
+	CHECK(g.nr_blocks[7] >= 2 && g.block_size[7] >= (1u << 20));
+	waste();
+	handles();
 	/* refused requests */
 	CHECK_EQ(ace_geometry_default(4096, 8, &g), -EINVAL);
 	CHECK_EQ(ace_geometry_default(1u << 20, 0, &g), -EINVAL);

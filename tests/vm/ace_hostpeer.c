@@ -23,6 +23,9 @@
  *   ace_hostpeer SOCKET hostile SECS     a hostile host: attack every
  *                                        mproc named atk-KIND (see
  *                                        attacks[] below) once
+ *   ace_hostpeer SOCKET grab N SECS      claim mproc "grabber", allocate
+ *                                        N blocks and hold them for SECS
+ *                                        (reading the device meanwhile)
  *   ace_hostpeer SOCKET scribble SECS    a peer that never reads its
  *                                        socket again (so never sees
  *                                        DETACH) and writes junk over the
@@ -302,6 +305,8 @@ static int cmd_ping(const char *name, const char *dst_name, u32 count)
 	return 0;
 }
 
+static int device_poll(const char *who, int ms);
+
 static int cmd_burst(const char *dst_name, u32 count)
 {
 	double until = now() + timeout_ms / 1e3;
@@ -338,7 +343,14 @@ static int cmd_burst(const char *dst_name, u32 count)
 		}
 	}
 	printf("burst: %u messages to %s, %u kick(s)\n", count, dst_name, kicks);
-	/* our mproc stays open until we exit: the device closes it then */
+	/*
+	 * Our mproc stays open until we exit: the device closes it then.
+	 * Linger a little, so that a forwarder (ace-bridge, which drops a
+	 * message whose sender is no longer a live mproc) sees us alive.
+	 */
+	for (i = 0; i < 20; i++)
+		if (device_poll("burst", 100))
+			break;
 	return 0;
 }
 
@@ -427,6 +439,20 @@ static int cmd_serve(const char *name, double secs)
 	printf("serve: %llu messages in %u arena(s)\n", (unsigned long long)total,
 	       arenas);
 	return arenas ? 0 : 1;
+}
+
+static int cmd_grab(u32 n, double secs)
+{
+	double until = now() + secs;
+	u32 me = claim_soft("grabber", ACE_MODE_POLL), got = 0;
+
+	while (me && got < n && ace_alloc(&H.arena, 64, me) > 0)
+		got++;
+	printf("grab: holding %u block(s)\n", got);
+	while (now() < until)
+		if (device_poll("grab", 100))
+			break;
+	return me && got == n ? 0 : 1;
 }
 
 static int cmd_flood(const char *dst_name, double secs)
@@ -599,7 +625,7 @@ static void atk_oob(u32 v)	/* an inbox link past the arena's end */
 
 static void atk_misaligned(u32 v)	/* an inbox link inside a block */
 {
-	ace_store(&slot_of(v)->inbox, H.arena.cls[0].base + 8, ACE_SEQ_CST);
+	ace_store(&slot_of(v)->inbox, ace_handle(&H.arena, 0, 0) + 8, ACE_SEQ_CST);
 	poke(v);
 }
 
@@ -675,7 +701,7 @@ static void atk_freelist(u32 v)	/* class 0's free-list head misaligned */
 		return;
 	old = ace_load(&h->free[0].head, ACE_SEQ_CST);
 	ace_store(&h->free[0].head, ((old >> 32) + 1) << 32 |
-		  (H.arena.cls[0].base + 8), ACE_SEQ_CST);
+		  (ace_handle(&H.arena, 0, 0) + 8), ACE_SEQ_CST);
 	send_done(a, v);
 }
 
@@ -836,6 +862,7 @@ static const struct attack {
 
 static void attack(const char *kind, u32 victim)
 {
+	u32 epoch = H.epoch;
 	size_t i;
 
 	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
@@ -843,6 +870,15 @@ static void attack(const char *kind, u32 victim)
 			continue;
 		if (attacks[i].armed)
 			wait_armed(victim);
+		/* Waiting can take seconds, and the arena region outlives a
+		 * device reset: act only if the arena is still the one we
+		 * were told of (the DETACH is read, the header agrees). */
+		if (device_poll("hostile", 0) || H.epoch != epoch ||
+		    ace_read_once(&ace_hdr(&H.arena)->generation) != H.generation) {
+			printf("hostile: %s on atk-%s: the arena changed meanwhile\n",
+			       kind, kind);
+			return;
+		}
 		printf("hostile: %s on atk-%s (id 0x%x)\n", kind, kind, victim);
 		attacks[i].fn(victim);
 		return;
@@ -904,7 +940,7 @@ int main(int argc, char **argv)
 	if (argc - i < 2) {
 		fprintf(stderr, "usage: ace_hostpeer [-t MS] SOCKET probe|echo NAME SECS|"
 			"ping NAME DST N|burst DST N|hold SECS|serve NAME SECS|"
-			"flood DST SECS|hostile SECS|scribble SECS\n");
+			"flood DST SECS|hostile SECS|grab N SECS|scribble SECS\n");
 		return 2;
 	}
 	sock_path = argv[i];
@@ -931,6 +967,8 @@ int main(int argc, char **argv)
 		return cmd_flood(argv[i + 2], atof(argv[i + 3]));
 	if (!strcmp(argv[i + 1], "hostile") && argc - i == 3)
 		return cmd_hostile(atof(argv[i + 2]));
+	if (!strcmp(argv[i + 1], "grab") && argc - i == 4)
+		return cmd_grab((u32)atoi(argv[i + 2]), atof(argv[i + 3]));
 	if (!strcmp(argv[i + 1], "scribble") && argc - i == 3)
 		return cmd_scribble(atof(argv[i + 2]));
 	fprintf(stderr, "ace_hostpeer: unknown command %s\n", argv[i + 1]);

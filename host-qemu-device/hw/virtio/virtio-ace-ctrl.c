@@ -141,6 +141,14 @@ int virtio_ace_peer_in(VirtIOAcePeerIn *in, const uint8_t *data, size_t n,
                 }
                 continue;       /* now its body */
             }
+            if (h.type == ACE_PEER_DETACHED) {
+                if (h.len) {
+                    return -1;
+                }
+                m->type = ACE_PEER_DETACHED;
+                in->have = 0;
+                break;
+            }
             /* a type this version does not know: drop its body */
             if (h.len > VIRTIO_ACE_PEER_SKIP_MAX) {
                 return -1;

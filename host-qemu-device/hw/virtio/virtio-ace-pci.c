@@ -2,7 +2,8 @@
  * virtio-ace PCI bindings: modern-only (non-transitional), PCI 1af4:107f.
  * The arena region is virtio shared memory region ACE_SHM_ARENA: BAR 2, a
  * 64-bit prefetchable memory BAR (BARs 0, 1 and 4 are virtio-pci's own),
- * described by a VIRTIO_PCI_CAP_SHARED_MEMORY_CFG capability.
+ * described by a VIRTIO_PCI_CAP_SHARED_MEMORY_CFG capability; see
+ * VIRTIO_ACE_SHM_BAR_MIN for its size.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -23,6 +24,16 @@ typedef struct VirtIOAcePCI VirtIOAcePCI;
 DECLARE_INSTANCE_CHECKER(VirtIOAcePCI, VIRTIO_ACE_PCI, TYPE_VIRTIO_ACE_PCI)
 
 #define VIRTIO_ACE_SHM_BAR  2
+
+/*
+ * BAR 2 is at least 4 GiB, of which only the region's bytes are backed.
+ * A 64-bit BAR that cannot fit below 4 GiB is placed above it by the
+ * firmware (SeaBIOS moves every 64-bit BAR high then; OVMF puts them high
+ * anyway), where no MTRR covers it: below 4 GiB the firmware's MTRRs make
+ * the whole PCI hole uncached, and the guest's write-back mapping of the
+ * arena would silently become uncached-minus.
+ */
+#define VIRTIO_ACE_SHM_BAR_MIN  (4ULL << 30)
 
 struct VirtIOAcePCI {
     VirtIOPCIProxy parent_obj;
@@ -83,7 +94,7 @@ static void virtio_ace_pci_realize(VirtIOPCIProxy *vpci_dev, Error **errp)
     region = virtio_ace_region(&dev->vdev);
     size = memory_region_size(region);
     memory_region_init(&dev->shm_bar, OBJECT(dev), "virtio-ace-shm",
-                       pow2ceil(size));
+                       MAX(pow2ceil(size), VIRTIO_ACE_SHM_BAR_MIN));
     memory_region_add_subregion(&dev->shm_bar, 0, region);
     pci_register_bar(&vpci_dev->pci_dev, VIRTIO_ACE_SHM_BAR,
                      PCI_BASE_ADDRESS_SPACE_MEMORY |

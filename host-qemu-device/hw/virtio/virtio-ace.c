@@ -28,6 +28,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <poll.h>
 #include "qapi/error.h"
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
@@ -43,9 +44,13 @@
 #include "hw/qdev-properties-system.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-ace.h"
-#include "migration/blocker.h"
+#include "migration/misc.h"
+#include "migration/postcopy-ram.h"
+#include "migration/vmstate.h"
 #include "qemu/memfd.h"
+#include "hw/core/cpu.h"
 #include "sysemu/hostmem.h"
+#include "sysemu/tcg.h"
 #include "standard-headers/linux/virtio_ids.h"
 #include "trace.h"
 
@@ -287,6 +292,105 @@ static void virtio_ace_handle_doorbell(VirtIODevice *vdev, VirtQueue *vq)
 /* Host peers                                                         */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Output to a socket peer never blocks: a message is written with
+ * MSG_DONTWAIT, and what the socket does not take is queued and written
+ * from a G_IO_OUT watch.  A peer that lets more than ACE_PEER_OUT_MAX
+ * messages pile up does not read its socket: it is dropped (from a bottom
+ * half, as senders run inside loops over the peers).
+ */
+#define ACE_PEER_OUT_MAX    64
+
+static void virtio_ace_peer_down(VirtIOAcePeer *p);
+
+typedef struct VirtIOAceOut {
+    size_t len, off;            /* off > 0: the fds went with byte 0 */
+    int nfds;
+    int fds[2];
+    uint8_t buf[];
+} VirtIOAceOut;
+
+static void virtio_ace_peer_drop(VirtIOAcePeer *p, const char *why)
+{
+    if (!p->drop) {
+        warn_report("virtio-ace: peer %d %s; dropping it", p->index, why);
+        p->drop = true;
+        qemu_bh_schedule(p->dev->drop_bh);
+    }
+}
+
+/* Write what is queued for p; false if its connection failed. */
+static bool virtio_ace_peer_flush(VirtIOAcePeer *p)
+{
+    VirtIOAceOut *o;
+
+    while ((o = g_queue_peek_head(&p->out))) {
+        union {
+            char buf[CMSG_SPACE(2 * sizeof(int))];
+            struct cmsghdr align;
+        } cm;
+        struct iovec iov = { .iov_base = o->buf + o->off,
+                             .iov_len = o->len - o->off };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        ssize_t n;
+
+        if (o->nfds && !o->off) {
+            struct cmsghdr *c;
+
+            memset(&cm, 0, sizeof(cm));
+            mh.msg_control = cm.buf;
+            mh.msg_controllen = CMSG_SPACE(o->nfds * sizeof(int));
+            c = CMSG_FIRSTHDR(&mh);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(o->nfds * sizeof(int));
+            memcpy(CMSG_DATA(c), o->fds, o->nfds * sizeof(int));
+        }
+        n = sendmsg(p->sioc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno == EAGAIN || errno == EWOULDBLOCK;
+        }
+        o->off += n;
+        if (o->off < o->len) {
+            continue;
+        }
+        g_queue_pop_head(&p->out);
+        g_free(o);
+    }
+    return true;
+}
+
+static gboolean virtio_ace_peer_out_io(QIOChannel *ioc, GIOCondition cond,
+                                       gpointer opaque)
+{
+    VirtIOAcePeer *p = opaque;
+
+    if (!virtio_ace_peer_flush(p)) {
+        p->out_watch = 0;
+        virtio_ace_peer_drop(p, "closed its connection while being written");
+        return G_SOURCE_REMOVE;
+    }
+    if (g_queue_is_empty(&p->out)) {
+        p->out_watch = 0;
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void virtio_ace_peer_out_clear(VirtIOAcePeer *p)
+{
+    if (p->out_watch) {
+        g_source_remove(p->out_watch);
+        p->out_watch = 0;
+    }
+    while (!g_queue_is_empty(&p->out)) {
+        g_free(g_queue_pop_head(&p->out));
+    }
+}
+
 static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
                                  const void *body, size_t len,
                                  int *fds, int nfds)
@@ -296,7 +400,6 @@ static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
         .type = cpu_to_le32(type),
         .len = cpu_to_le32(len),
     };
-    Error *err = NULL;
 
     if (p->is_chardev) {
         CharBackend *be = &p->dev->chr;
@@ -312,17 +415,44 @@ static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
         return qemu_chr_fe_write_all(be, buf, sizeof(h) + len) ==
                (int)(sizeof(h) + len);
     } else {
-        struct iovec iov[2] = {
-            { .iov_base = &h, .iov_len = sizeof(h) },
-            { .iov_base = (void *)body, .iov_len = len },
-        };
+        VirtIOAceOut *o = g_malloc(sizeof(*o) + sizeof(h) + len);
 
-        if (qio_channel_writev_full_all(QIO_CHANNEL(p->sioc), iov,
-                                        len ? 2 : 1, fds, nfds, 0, &err)) {
-            error_report_err(err);
+        assert(nfds >= 0 && nfds <= 2);
+        o->len = sizeof(h) + len;
+        o->off = 0;
+        o->nfds = nfds;
+        memcpy(o->fds, fds, nfds * sizeof(int));
+        memcpy(o->buf, &h, sizeof(h));
+        memcpy(o->buf + sizeof(h), body, len);
+        g_queue_push_tail(&p->out, o);
+        if (g_queue_get_length(&p->out) > ACE_PEER_OUT_MAX) {
+            virtio_ace_peer_drop(p, "does not read its socket (messages "
+                                 "pile up)");
             return false;
         }
+        if (!virtio_ace_peer_flush(p)) {
+            virtio_ace_peer_drop(p, "closed its connection");
+            return false;
+        }
+        if (!g_queue_is_empty(&p->out) && !p->out_watch) {
+            p->out_watch = qio_channel_add_watch(QIO_CHANNEL(p->sioc),
+                                                 G_IO_OUT,
+                                                 virtio_ace_peer_out_io,
+                                                 p, NULL);
+        }
         return true;
+    }
+}
+
+static void virtio_ace_drop_bh(void *opaque)
+{
+    VirtIOAce *s = opaque;
+    uint32_t i;
+
+    for (i = 0; i < s->nr_peers; i++) {
+        if (s->peers[i].drop) {
+            virtio_ace_peer_down(&s->peers[i]);
+        }
     }
 }
 
@@ -388,6 +518,8 @@ static void virtio_ace_peer_down(VirtIOAcePeer *p)
         g_source_remove(p->watch);
         p->watch = 0;
     }
+    virtio_ace_peer_out_clear(p);
+    p->drop = false;
     if (p->sioc) {
         qio_channel_close(QIO_CHANNEL(p->sioc), NULL);
         object_unref(OBJECT(p->sioc));
@@ -427,7 +559,8 @@ static bool virtio_ace_peer_up(VirtIOAcePeer *p)
         return false;
     }
     event_notifier_set_handler(&p->raise, virtio_ace_raise);
-    if (s->attached) {
+    if (s->attached && !s->frozen && !s->loaded &&
+        !runstate_check(RUN_STATE_INMIGRATE)) {
         virtio_ace_peer_send_arena(p);
         if (s->broken_reported) {
             virtio_ace_peer_send(p, ACE_PEER_BROKEN, &s->broken,
@@ -505,7 +638,9 @@ static bool virtio_ace_peer_feed(VirtIOAcePeer *p, const uint8_t *buf,
                         "dropping it", p->index);
             return false;
         }
-        if (m.type == ACE_PEER_BROKEN) {
+        if (m.type == ACE_PEER_DETACHED) {
+            p->detached = true;
+        } else if (m.type == ACE_PEER_BROKEN) {
             /* a report on an arena since replaced is stale */
             if (s->attached &&
                 le64_to_cpu(m.broken.generation) == s->generation) {
@@ -558,11 +693,18 @@ static void virtio_ace_accept(QIONetListener *listener,
         }
     }
     if (i == s->nr_peers) {
-        VirtIOAcePeer tmp = { .dev = s, .index = -1, .sioc = sioc };
+        struct ace_peer_msg full = {
+            .magic = cpu_to_le32(ACE_PEER_MAGIC),
+            .type = cpu_to_le32(ACE_PEER_FULL),
+        };
 
         warn_report("virtio-ace: all %u peer slots busy; refusing a peer",
                     s->nr_peers);
-        virtio_ace_peer_send(&tmp, ACE_PEER_FULL, NULL, 0, NULL, 0);
+        /* best effort, never waiting: the connection closes anyway */
+        if (send(sioc->fd, &full, sizeof(full),
+                 MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+            trace_virtio_ace_peer_down(-1, 0);
+        }
         qio_channel_close(QIO_CHANNEL(sioc), NULL);
         return;
     }
@@ -813,7 +955,7 @@ static void virtio_ace_set_status(VirtIODevice *vdev, uint8_t status)
 static bool virtio_ace_init_region(VirtIOAce *s, Error **errp)
 {
     Error *err = NULL;
-    int fd;
+    int fd, seals;
 
     if (s->memdev) {
         const char *id = object_get_canonical_path_component(OBJECT(s->memdev));
@@ -831,7 +973,35 @@ static bool virtio_ace_init_region(VirtIOAce *s, Error **errp)
             s->region_mr = NULL;
             return false;
         }
+        if (s->region_mr->readonly) {
+            error_setg(errp, "virtio-ace: memdev '%s' is read-only; peers and "
+                       "the guest write the arena", id);
+            s->region_mr = NULL;
+            return false;
+        }
+        if (s->size) {
+            error_setg(errp, "virtio-ace: give size= or memdev=, not both "
+                       "(the region's size is the memdev's)");
+            s->region_mr = NULL;
+            return false;
+        }
+        /*
+         * Every peer gets this fd: one that can shrink lets any peer
+         * truncate it under QEMU's own mapping (SIGBUS, the VM dies).
+         */
+        seals = fcntl(memory_region_get_fd(s->region_mr), F_GET_SEALS);
+        if (!s->allow_unsealed && (seals < 0 || !(seals & F_SEAL_SHRINK))) {
+            error_setg(errp, "virtio-ace: memdev '%s' can shrink (it is not a "
+                       "sealed memfd), so any host peer could truncate it "
+                       "and crash the VM: use memory-backend-memfd (sealed "
+                       "by default), or allow-unsealed=on to accept the risk",
+                       id);
+            s->region_mr = NULL;
+            return false;
+        }
         s->size = memory_region_size(s->region_mr);
+    } else if (!s->size) {
+        s->size = ACE_DEFAULT_ARENA;
     }
     if (s->size < ACE_MIN_ARENA || s->size > ACE_MAX_ARENA ||
         s->size % qemu_real_host_page_size()) {
@@ -871,6 +1041,28 @@ MemoryRegion *virtio_ace_region(VirtIOAce *s)
     return s->region_mr;
 }
 
+/*
+ * Host peers and the guest update the same words with atomic
+ * instructions.  Under TCG a guest's locked instructions are atomic
+ * against other threads only with multi-threaded TCG and more than one
+ * vCPU (CF_PARALLEL); otherwise a guest CAS can overwrite a peer's, and
+ * messages vanish without a word.  Refuse that configuration.
+ */
+static bool virtio_ace_check_atomics(Error **errp)
+{
+#ifdef CONFIG_TCG
+    if (tcg_enabled() &&
+        (!qemu_tcg_mttcg_enabled() || current_machine->smp.max_cpus < 2)) {
+        error_setg(errp, "virtio-ace: under TCG the guest's atomic "
+                   "instructions are atomic against host processes only "
+                   "with multi-threaded TCG and two or more vCPUs: use "
+                   "-accel tcg,thread=multi and -smp 2 (or more), or KVM");
+        return false;
+    }
+#endif
+    return true;
+}
+
 static bool virtio_ace_check_props(VirtIOAce *s, Error **errp)
 {
     if (s->nr_peers < 1 || s->nr_peers > ACE_MAX_PEERS) {
@@ -907,6 +1099,299 @@ static bool virtio_ace_listen(VirtIOAce *s, Error **errp)
     return true;
 }
 
+/* ------------------------------------------------------------------ */
+/* Migration, snapshots, save/restore                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The arena region migrates as RAM (vmstate_register_ram), but host peers
+ * write it behind dirty tracking.  So when the VM stops for the final copy
+ * (RUN_STATE_FINISH_MIGRATE, RUN_STATE_SAVE_VM) the device tells every
+ * peer DETACH and waits, at most ACE_DETACH_ACK_MS, for each to answer
+ * DETACHED ("I no longer touch the arena"); a peer that stays silent is
+ * dropped (its mprocs reclaimed, as for any dead peer).  Then the whole
+ * region is marked dirty, so the final pass copies what peers wrote.
+ *
+ * Where the state arrives (the destination, or a restore), host peers of
+ * the source are gone: every host mproc in the arena is closed and its
+ * blocks reclaimed, exactly as for a dead peer, and counted.  Guest
+ * mprocs, their inboxes and guest-to-guest messages are untouched.  Once
+ * the VM runs, the guest is told that the source's peers went down, and
+ * peers that connect here get the arena.
+ *
+ * If the VM runs on where it was (a failed migration, a snapshot), its
+ * peers were detached: they are disconnected, which reclaims their
+ * mprocs, and they reconnect as after any restart of the device.
+ *
+ * A chardev= peer cannot be waited for here: it is told DETACH and
+ * counted as acknowledged.  A VM that was paused before the migration
+ * started is not stopped again, so its peers are detached only when the
+ * device state is saved, after the last copy of the region: what they
+ * wrote in between may be missing at the destination (never anything
+ * outside the arena, which the destination validates as always).
+ */
+#define ACE_DETACH_ACK_MS   1000
+
+static uint32_t virtio_ace_peers_up(VirtIOAce *s)
+{
+    uint32_t i, up = 0;
+
+    for (i = 0; i < s->nr_peers; i++) {
+        up |= s->peers[i].up ? 1u << i : 0;
+    }
+    return up;
+}
+
+/* DETACH every peer and wait (bounded) for their DETACHED. */
+static void virtio_ace_detach_peers_sync(VirtIOAce *s)
+{
+    int64_t deadline = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                       ACE_DETACH_ACK_MS;
+    struct pollfd pfd[ACE_MAX_PEERS];
+    VirtIOAcePeer *who[ACE_MAX_PEERS];
+    uint32_t i;
+    int n;
+
+    for (i = 0; i < s->nr_peers; i++) {
+        VirtIOAcePeer *p = &s->peers[i];
+
+        p->detached = p->is_chardev;
+        if (p->up) {
+            virtio_ace_peer_send(p, ACE_PEER_DETACH, NULL, 0, NULL, 0);
+        }
+    }
+    for (;;) {
+        int64_t left = deadline - qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+
+        for (i = 0, n = 0; i < s->nr_peers; i++) {
+            VirtIOAcePeer *p = &s->peers[i];
+
+            if (p->up && !p->detached && p->sioc && !p->drop) {
+                pfd[n] = (struct pollfd){
+                    .fd = p->sioc->fd,
+                    .events = POLLIN |
+                              (g_queue_is_empty(&p->out) ? 0 : POLLOUT),
+                };
+                who[n++] = p;
+            }
+        }
+        if (!n || left <= 0) {
+            break;
+        }
+        if (poll(pfd, n, left) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+        for (i = 0; i < (uint32_t)n; i++) {
+            uint8_t buf[256];
+            ssize_t r;
+
+            if (!pfd[i].revents) {
+                continue;
+            }
+            if ((pfd[i].revents & POLLOUT) && !virtio_ace_peer_flush(who[i])) {
+                virtio_ace_peer_down(who[i]);
+                continue;
+            }
+            if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+                continue;
+            }
+            r = recv(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+            if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+                continue;
+            }
+            if (r <= 0 || !virtio_ace_peer_feed(who[i], buf, r)) {
+                virtio_ace_peer_down(who[i]);
+            }
+        }
+    }
+    for (i = 0; i < s->nr_peers; i++) {
+        if (s->peers[i].up && !s->peers[i].detached) {
+            warn_report("virtio-ace: peer %u did not acknowledge DETACH "
+                        "within %d ms; dropping it", i, ACE_DETACH_ACK_MS);
+            virtio_ace_peer_down(&s->peers[i]);
+        }
+    }
+}
+
+/* The VM stops for a final copy of its memory. */
+static void virtio_ace_freeze(VirtIOAce *s)
+{
+    if (s->frozen) {
+        return;
+    }
+    s->frozen = true;
+    s->peers_up_saved = virtio_ace_peers_up(s);
+    virtio_ace_detach_peers_sync(s);
+    memory_region_set_dirty(s->region_mr, 0, s->region_size);
+    trace_virtio_ace_freeze(s->peers_up_saved, virtio_ace_peers_up(s));
+}
+
+/* Close every host mproc in the arena; returns the blocks reclaimed. */
+static int64_t virtio_ace_reap_host_mprocs(VirtIOAce *s)
+{
+    struct ace_arena *a = &s->arena;
+    int64_t total = 0;
+    uint32_t slot;
+
+    for (slot = 0; slot < a->nr_mprocs; slot++) {
+        uint32_t side = qatomic_read(&ace_mproc_at(a, slot)->side);
+        int64_t n;
+
+        if (ACE_SIDE_KIND(side) != ACE_SIDE_HOST) {
+            continue;
+        }
+        n = ace_mproc_reap(a, slot);
+        if (n > 0) {
+            total += n;
+        }
+    }
+    return total;
+}
+
+static int virtio_ace_pre_save(void *opaque)
+{
+    VirtIOAce *s = opaque;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    uint32_t i;
+
+    /* normally done already (see virtio_ace_migration_state) */
+    virtio_ace_freeze(s);
+    s->nr_peers_saved = s->nr_peers;
+    s->max_mprocs_saved = s->max_mprocs;
+    for (i = 0; i < s->nr_deferrals; i++) {
+        VirtIOAceDeferral *d = &s->deferrals[i];
+
+        d->left_ns = d->deadline_ns ? MAX(d->deadline_ns - now, 1) : 0;
+    }
+    return 0;
+}
+
+static int virtio_ace_post_load(VirtIODevice *vdev)
+{
+    VirtIOAce *s = VIRTIO_ACE(vdev);
+    uint32_t i;
+
+    if (s->nr_peers_saved != s->nr_peers ||
+        s->max_mprocs_saved != s->max_mprocs || s->events_owed > 64 ||
+        s->nr_deferrals != ACE_MAX_MPROCS) {
+        error_report("virtio-ace: incoming state does not fit this device "
+                     "(peers %u here, %u there; mprocs %u here, %u there)",
+                     s->nr_peers, s->nr_peers_saved, s->max_mprocs,
+                     s->max_mprocs_saved);
+        return -EINVAL;
+    }
+    for (i = 0; i < s->nr_deferrals; i++) {
+        VirtIOAceDeferral *d = &s->deferrals[i];
+
+        /* the time left starts when the VM runs (virtio_ace_vm_state) */
+        d->left_ns = d->left_ns > 0 ? MIN(d->left_ns, (int64_t)s->section_ns) : 0;
+        d->deadline_ns = 0;
+    }
+    s->frozen = false;
+    s->loaded = true;
+    if (!s->attached) {
+        return 0;
+    }
+    if (s->arena_size < ACE_MIN_ARENA || s->arena_size > s->arena_max ||
+        ace_arena_attach(&s->arena, s->region, s->arena_size)) {
+        error_report("virtio-ace: the arena that came with the VM is refused: "
+                     "%s; the guest must attach a new one",
+                     s->arena_size > s->arena_max ? "larger than the region" :
+                     ace_arena_why(&s->arena));
+        s->attached = false;
+        s->events_owed_broken = 1;
+        return 0;
+    }
+    if (s->broken_reported) {
+        ace_arena_break(&s->arena, "the arena was broken before the "
+                        "migration", le32_to_cpu(s->broken.value));
+    } else {
+        s->stat_migration_reclaimed = virtio_ace_reap_host_mprocs(s);
+        virtio_ace_check_broken(s);
+    }
+    info_report("virtio-ace: state loaded: %" PRId64 " block(s) of the "
+                "source's host mprocs reclaimed; the guest's mprocs carry on",
+                s->stat_migration_reclaimed);
+    return 0;
+}
+
+/*
+ * A migration that starts while the VM is paused (virsh save and
+ * managedsave pause first) never stops it again: detach the peers before
+ * the region's first pass instead.
+ */
+static void virtio_ace_migration_state(Notifier *n, void *data)
+{
+    VirtIOAce *s = container_of(n, VirtIOAce, migration_state);
+
+    if (migration_in_setup(data) && !runstate_is_running()) {
+        virtio_ace_freeze(s);
+    }
+}
+
+/* Postcopy would let peers touch region pages that have not arrived. */
+static int virtio_ace_postcopy_notify(NotifierWithReturn *n, void *opaque)
+{
+    struct PostcopyNotifyData *pnd = opaque;
+
+    if (pnd->reason == POSTCOPY_NOTIFY_PROBE) {
+        error_setg(pnd->errp, "virtio-ace: postcopy migration is not "
+                   "supported: host peers map the arena region directly");
+        return -ENOENT;
+    }
+    return 0;
+}
+
+static void virtio_ace_vm_state(void *opaque, bool running, RunState state)
+{
+    VirtIOAce *s = opaque;
+    uint32_t i;
+
+    if (!running) {
+        if (state == RUN_STATE_FINISH_MIGRATE || state == RUN_STATE_SAVE_VM ||
+            state == RUN_STATE_RESTORE_VM) {
+            virtio_ace_freeze(s);
+        }
+        return;
+    }
+    if (s->loaded) {
+        /* here at last: the source's peers are gone for the guest too,
+         * and the peers that connected meanwhile get the arena */
+        int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+
+        s->loaded = false;
+        for (i = 0; i < s->nr_deferrals; i++) {
+            VirtIOAceDeferral *d = &s->deferrals[i];
+
+            d->deadline_ns = d->left_ns ? now + d->left_ns : 0;
+        }
+        virtio_ace_arm_timer(s);
+        for (i = 0; i < ACE_MAX_PEERS; i++) {
+            if (s->peers_up_saved & (1u << i)) {
+                virtio_ace_event(s, ACE_EVT_PEER_DOWN, i);
+            }
+        }
+        for (i = 0; i < s->nr_peers; i++) {
+            if (s->peers[i].up && s->attached) {
+                virtio_ace_peer_send_arena(&s->peers[i]);
+            }
+        }
+        s->peers_up_saved = 0;
+        virtio_notify_config(VIRTIO_DEVICE(s));
+        virtio_ace_handle_event(VIRTIO_DEVICE(s), s->event_vq);
+        virtio_ace_scan(s, -1);
+    } else if (s->frozen) {
+        /* running on here after all: peers were detached, start over */
+        s->frozen = false;
+        for (i = 0; i < s->nr_peers; i++) {
+            virtio_ace_peer_down(&s->peers[i]);
+        }
+    }
+}
+
 static void virtio_ace_unrealize(DeviceState *dev);
 
 static void virtio_ace_realize(DeviceState *dev, Error **errp)
@@ -915,16 +1400,12 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
     VirtIOAce *s = VIRTIO_ACE(dev);
     uint32_t i;
 
-    if (!virtio_ace_check_props(s, errp) || !virtio_ace_init_region(s, errp)) {
+    if (!virtio_ace_check_props(s, errp) || !virtio_ace_check_atomics(errp) ||
+        !virtio_ace_init_region(s, errp)) {
         return;
     }
-    error_setg(&s->migration_blocker, "virtio-ace: host processes write "
-               "the arena region behind migration's back");
-    if (migrate_add_blocker(s->migration_blocker, errp) < 0) {
-        error_free(s->migration_blocker);
-        s->migration_blocker = NULL;
-        return;
-    }
+    /* the region migrates like RAM; see "Migration" above */
+    vmstate_register_ram(s->region_mr, dev);
     virtio_init(vdev, VIRTIO_ID_ACE, sizeof(struct ace_virtio_config));
     s->ctrl_vq = virtio_add_queue(vdev, ACE_CTRL_QUEUE_SIZE,
                                   virtio_ace_handle_ctrl);
@@ -938,7 +1419,16 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
         s->peers[i].dev = s;
         s->peers[i].index = i;
     }
-    s->deferrals = g_new0(VirtIOAceDeferral, ACE_MAX_MPROCS);
+    s->drop_bh = qemu_bh_new(virtio_ace_drop_bh, s);
+    s->nr_deferrals = ACE_MAX_MPROCS;
+    s->deferrals = g_new0(VirtIOAceDeferral, s->nr_deferrals);
+    s->vmstate_change = qdev_add_vm_change_state_handler(dev,
+                                                         virtio_ace_vm_state,
+                                                         s);
+    s->migration_state.notify = virtio_ace_migration_state;
+    add_migration_state_change_notifier(&s->migration_state);
+    s->postcopy.notify = virtio_ace_postcopy_notify;
+    postcopy_add_notifier(&s->postcopy);
     s->section_timer = timer_new_ns(QEMU_CLOCK_REALTIME,
                                     virtio_ace_section_timer, s);
     if (qemu_chr_fe_backend_connected(&s->chr)) {
@@ -976,18 +1466,69 @@ static void virtio_ace_unrealize(DeviceState *dev)
     g_free(s->deferrals);
     g_free(s->peers);
     g_free(s->doorbell_vq);
-    migrate_del_blocker(s->migration_blocker);
-    error_free(s->migration_blocker);
-    if (s->memdev && s->region_mr) {
-        host_memory_backend_set_mapped(s->memdev, false);
+    qemu_del_vm_change_state_handler(s->vmstate_change);
+    remove_migration_state_change_notifier(&s->migration_state);
+    postcopy_remove_notifier(&s->postcopy);
+    qemu_bh_delete(s->drop_bh);
+    vmstate_unregister_ram(s->region_mr, dev);
+    if (s->region_mr->container) {
+        memory_region_del_subregion(s->region_mr->container, s->region_mr);
     }
+    /*
+     * A memdev stays "mapped" for good: peers that were given its fd may
+     * still hold it, so it must never become guest RAM or another device's.
+     */
     s->region_mr = NULL;
     virtio_cleanup(vdev);
 }
 
+static const VMStateDescription vmstate_virtio_ace_deferral = {
+    .name = "virtio-ace-deferral",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]) {
+        VMSTATE_UINT32(seq, VirtIOAceDeferral),
+        VMSTATE_INT64(left_ns, VirtIOAceDeferral),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* What the device keeps beyond the arena region (which migrates as RAM). */
+static const VMStateDescription vmstate_virtio_ace_device = {
+    .name = "virtio-ace-device",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_save = virtio_ace_pre_save,
+    .fields = (VMStateField[]) {
+        VMSTATE_BOOL(attached, VirtIOAce),
+        VMSTATE_UINT32(arena_size, VirtIOAce),
+        VMSTATE_UINT64(generation, VirtIOAce),
+        VMSTATE_BOOL(broken_reported, VirtIOAce),
+        VMSTATE_BUFFER_UNSAFE(broken, VirtIOAce, 0,
+                              sizeof(struct ace_peer_broken)),
+        VMSTATE_UINT32(peers_up_saved, VirtIOAce),
+        VMSTATE_UINT32(nr_peers_saved, VirtIOAce),
+        VMSTATE_UINT32(max_mprocs_saved, VirtIOAce),
+        VMSTATE_UINT32(events_owed, VirtIOAce),
+        VMSTATE_UINT32(events_owed_pending, VirtIOAce),
+        VMSTATE_UINT32(events_owed_broken, VirtIOAce),
+        VMSTATE_UINT64(stat_migration_reclaimed, VirtIOAce),
+        VMSTATE_STRUCT_VARRAY_POINTER_UINT32(deferrals, VirtIOAce,
+                                             nr_deferrals,
+                                             vmstate_virtio_ace_deferral,
+                                             VirtIOAceDeferral),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_virtio_ace = {
     .name = "virtio-ace",
-    .unmigratable = 1,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]) {
+        VMSTATE_VIRTIO_DEVICE,
+        VMSTATE_END_OF_LIST()
+    },
 };
 
 static Property virtio_ace_properties[] = {
@@ -995,7 +1536,8 @@ static Property virtio_ace_properties[] = {
     DEFINE_PROP_STRING("socket", VirtIOAce, socket_path),
     DEFINE_PROP_LINK("memdev", VirtIOAce, memdev, TYPE_MEMORY_BACKEND,
                      HostMemoryBackend *),
-    DEFINE_PROP_SIZE("size", VirtIOAce, size, ACE_DEFAULT_ARENA),
+    DEFINE_PROP_SIZE("size", VirtIOAce, size, 0),   /* 0: 64 MiB */
+    DEFINE_PROP_BOOL("allow-unsealed", VirtIOAce, allow_unsealed, false),
     DEFINE_PROP_UINT32("mprocs", VirtIOAce, max_mprocs, ACE_MAX_MPROCS),
     DEFINE_PROP_UINT32("peers", VirtIOAce, nr_peers, 8),
     DEFINE_PROP_UINT32("section-ns", VirtIOAce, section_ns, 50000),
@@ -1016,6 +1558,8 @@ static void virtio_ace_class_init(ObjectClass *klass, void *data)
     vdc->get_config = virtio_ace_get_config;
     vdc->set_status = virtio_ace_set_status;
     vdc->reset = virtio_ace_reset;
+    vdc->vmsd = &vmstate_virtio_ace_device;
+    vdc->post_load = virtio_ace_post_load;
 }
 
 static const TypeInfo virtio_ace_info = {

@@ -13,28 +13,47 @@ refused() {
 	local rc=0
 	# shellcheck disable=SC2086
 	timeout 30 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none \
-		-machine q35 -accel tcg -m 128M "$@" >"$T/refused.log" 2>&1 || rc=$?
+		-machine q35 -m 128M "$@" >"$T/refused.log" 2>&1 || rc=$?
 	cat "$T/refused.log"
 	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
 }
 echo "regions the device refuses:"
+T2="-accel tcg,thread=multi -smp 2"
+check "one vCPU under TCG is refused, naming the fix" \
+	eval 'refused -accel tcg,thread=multi -smp 1 -device virtio-ace-pci,socket=$SOCK &&
+		has $T/refused.log "atomic against host processes only with multi-threaded TCG and two or more vCPUs: use -accel tcg,thread=multi and -smp 2"'
+check "single-threaded TCG is refused too" \
+	eval 'refused -accel tcg,thread=single -smp 2 -device virtio-ace-pci,socket=$SOCK &&
+		has $T/refused.log "use -accel tcg,thread=multi"'
 check "a memdev that is not shared is refused, naming share=on" \
-	eval 'refused -object memory-backend-ram,id=ar,size=16M \
+	eval 'refused $T2 -object memory-backend-ram,id=ar,size=16M \
 		-device virtio-ace-pci,socket=$SOCK,memdev=ar &&
 		has $T/refused.log "memdev .ar. must be shared with host processes.*share=on"'
 check "a memdev that is guest RAM already is refused" \
-	eval 'refused -object memory-backend-memfd,id=m0,size=128M,share=on \
+	eval 'refused $T2 -object memory-backend-memfd,id=m0,size=128M,share=on \
 		-numa node,memdev=m0 -device virtio-ace-pci,socket=$SOCK,memdev=m0 &&
 		has $T/refused.log "memdev .m0. is already in use"'
+check "a memdev that can shrink is refused unless allow-unsealed=on" \
+	eval 'refused $T2 -object memory-backend-file,id=ar,size=16M,mem-path=$T/ar.img,share=on \
+		-device virtio-ace-pci,socket=$SOCK,memdev=ar &&
+		has $T/refused.log "memdev .ar. can shrink .* allow-unsealed=on"'
+check "a read-only memdev is refused" \
+	eval 'refused $T2 -object memory-backend-file,id=ar,size=16M,mem-path=$T/ar.img,share=on,readonly=on \
+		-device virtio-ace-pci,socket=$SOCK,memdev=ar,allow-unsealed=on &&
+		has $T/refused.log "memdev .ar. is read-only"'
+check "size= and memdev= together are refused" \
+	eval 'refused $T2 -object memory-backend-memfd,id=ar,size=16M,share=on \
+		-device virtio-ace-pci,socket=$SOCK,memdev=ar,size=16M &&
+		has $T/refused.log "give size= or memdev=, not both"'
 check "a region below 64 KiB is refused with the bounds" \
-	eval 'refused -device virtio-ace-pci,socket=$SOCK,size=4096 &&
+	eval 'refused $T2 -device virtio-ace-pci,socket=$SOCK,size=4096 &&
 		has $T/refused.log "arena region must be 65536..1073741824 bytes"'
 check "neither chardev= nor socket= is refused" \
-	eval 'refused -device virtio-ace-pci &&
+	eval 'refused $T2 -device virtio-ace-pci &&
 		has $T/refused.log "give chardev=<id> .one host peer. or socket=<path>"'
 # shellcheck disable=SC2086
-timeout 30 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none -accel tcg \
-	-machine q35 -m 128M -device virtio-ace-pci,socket="$T/no/such/dir/s" \
+timeout 30 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none \
+	-accel tcg,thread=multi -smp 2 -machine q35 -m 128M -device virtio-ace-pci,socket="$T/no/such/dir/s" \
 	>"$T/nobind.log" 2>&1 && rc=0 || rc=$?
 refused_nobind() { [ "$rc" -eq 1 ] && has "$T/nobind.log" 'Failed to bind socket to .*No such file'; }
 check "an unusable socket path is refused with the reason" refused_nobind
@@ -51,7 +70,12 @@ check "peer B connected" has "$T/peerB.log" '^connected: peer [0-9]'
 timeout 30 "$hp" -t 20000 "$SOCK" probe >"$T/probe1.log" 2>&1 || true
 check "a third peer maps the guest's arena: the whole 64 MiB region" \
 	has "$T/probe1.log" '^arena 67108864 bytes, generation [0-9]+, 64 mproc slots'
-check "it validated every class" has "$T/probe1.log" '^class 3: 8 blocks of 2097152 bytes, 8 free'
+# every class listed, each with all its blocks free (nothing held yet)
+all_classes_free() {
+	awk '/^class [0-9]+: / { n++; if ($3 != $(NF - 1)) bad++ }
+	     END { exit !(n >= 4 && !bad) }' "$T/probe1.log"
+}
+check "it validated every class, every block free" all_classes_free
 check "the region fd it was given is exactly the region (64 MiB)" \
 	has "$T/probe1.log" '^region fd 67108864 bytes$'
 check "its one shared mapping is the arena region, nothing else of the guest" \

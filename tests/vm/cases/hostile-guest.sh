@@ -111,7 +111,7 @@ check "the hog gone, a new host service gets a slot and serves" \
 	console 'ACE-TEST ping late-host ok=5 bad=0'
 check "... and a new guest mproc too" console 'ACE-TEST create after-slots ok'
 step 'ACE-TEST pools-empty'
-timeout 30 "$P" -d "$SOCK" -T echo-b -n 3 -w 0 -m adaptive >"$T/ping-empty.log" 2>&1 && rc=0 || rc=$?
+timeout 30 "$P" -d "$SOCK" -T echo-b -n 3 -w 0 -B 0 -m adaptive >"$T/ping-empty.log" 2>&1 && rc=0 || rc=$?
 no_buffers() { [ "$rc" -eq 1 ] && has "$T/ping-empty.log" "No buffer space available"; }
 check "every block taken: a host client gets ENOBUFS, clearly" no_buffers
 check "the census counted every block held" console 'ACE-TEST census total=([0-9]+) free=0 queued=0 held=\1'
@@ -124,7 +124,7 @@ all_back() {
 		grep -qE 'census total=([0-9]+) free=\1 queued=0 held=0'
 }
 check "every block came back (census: all free)" all_back
-timeout 30 "$P" -d "$SOCK" -T echo-b -n 3 -w 0 -m adaptive >"$T/ping-after.log" 2>&1 || true
+timeout 30 "$P" -d "$SOCK" -T echo-b -n 3 -w 0 -B 0 -m adaptive >"$T/ping-after.log" 2>&1 || true
 check "the hog gone, the host client is served" \
 	has "$T/ping-after.log" '3 round trips to echo-b'
 step 'ACE-TEST doorbells rang='

@@ -2,7 +2,8 @@
 # The guest under libvirt: a private libvirtd + virtlogd
 # (scripts/libvirt/ace-libvirtd.sh, never a system one) boots it with
 # scripts/libvirt/ace-virsh.sh from the domain template; messages go both
-# ways through the device; virsh destroy + undefine end it, and neither
+# ways through the device; virsh save and restore keep the guest's side;
+# virsh destroy + undefine end it, and neither
 # daemon nor the domain's QEMU is left behind.
 . "$(dirname "$0")/../lib.sh"
 
@@ -69,6 +70,18 @@ check "host -> guest echo through the device" \
 check "the guest echo received all 320 messages" console '^ACE-TEST gecho-received 320$'
 check "the domain is still running" [ "$(avsh state 2>&1)" = running ]
 
+# virsh save and restore with the device up: the guest's echo carries on
+vsh save "$DOM" "$T/dom.save" >>"$T/virsh.log" 2>&1 || cat "$T/virsh.log"
+saved() { [ -s "$T/dom.save" ] && [ "$(avsh state 2>&1)" = "shut off" ]; }
+check "virsh save stopped the running domain into a file" saved
+vsh restore "$T/dom.save" >>"$T/virsh.log" 2>&1 || cat "$T/virsh.log"
+check "virsh restore brought it back" [ "$(avsh state 2>&1)" = running ]
+QPID=$(cat "$LV/run/qemu/$DOM.pid" 2>/dev/null || true)
+timeout 60 "$B/tools/ace-ping" -d "$SOCK" -T gecho -n 100 -w 5 -m interrupt \
+	>"$T/hping2.log" 2>&1 || true
+check "host -> the restored guest's echo through the device" \
+	has "$T/hping2.log" '^ace-ping: interrupt mode, 64 B, 100 round trips to gecho'
+
 avsh stop >>"$T/virsh.log" 2>&1 || cat "$T/virsh.log"
 check "virsh destroy stopped the domain" [ "$(avsh state 2>&1)" = "shut off" ]
 check "its QEMU has exited" wait_gone "$QPID" 10
@@ -89,5 +102,5 @@ kill -TERM "$PID_libvirtd" 2>/dev/null || true
 check "libvirtd (pid $LPID) is gone" wait_gone "$LPID" 15
 check "virtlogd (pid $VPID) is gone" wait_gone "$VPID" 15
 check "no QEMU of this test remains" qemu_gone
-cat "$T/hping.log"
+cat "$T/hping.log" "$T/hping2.log"
 finish

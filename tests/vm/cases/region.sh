@@ -35,13 +35,13 @@ boot_traffic numa "" \
 	-object memory-backend-ram,id=m1,size=256M -numa node,nodeid=1,memdev=m1
 
 echo "a file-backed arena (memory-backend-file: cannot be sealed):"
-ACE_TRUST_UNSEALED=1 boot_traffic file ",memdev=ar" \
+ACE_TRUST_UNSEALED=1 boot_traffic file ",memdev=ar,allow-unsealed=on" \
 	-object "memory-backend-file,id=ar,size=32M,mem-path=$T/arena.img,share=on"
 check "file: the arena is the file: 32 MiB" [ "$(stat -c %s "$T/arena.img")" = 33554432 ]
 
 echo "  and without ACE_TRUST_UNSEALED a service refuses it:"
 rm -f "$SOCK"
-vm_start region.sh traffic -- -device "virtio-ace-pci,socket=$SOCK,memdev=ar" \
+vm_start region.sh traffic -- -device "virtio-ace-pci,socket=$SOCK,memdev=ar,allow-unsealed=on" \
 	-object "memory-backend-file,id=ar,size=32M,mem-path=$T/arena2.img,share=on"
 env -u ACE_TRUST_UNSEALED timeout 100 "$hp" -t 90000 "$SOCK" probe >"$T/unsealed.log" 2>&1 || true
 check "file: the service says why it refuses the unsealed region" \
@@ -68,14 +68,14 @@ host serve 300 "$hp" -t 150000 "$SOCK" serve hecho 280
 VM_TIMEOUT=400 vm_start region.sh scribble -- -device "virtio-ace-pci,socket=$SOCK" \
 	-action reboot=reset
 wait_for "$T/console.log" 'ACE-TEST first boot: scribble now' 150
-host scribbler 60 "$hp" -t 20000 "$SOCK" scribble 30
+host scribbler 60 "$hp" -t 20000 "$SOCK" scribble 20
 check "the guest passes after its reboot" vm_wait
 tr -d '\r' <"$T/console.log" >"$T/con.txt"
 check "scribble: the first boot rebooted under the scribbler" \
 	grep -q '^ACE-TEST rebooting under the scribbler' "$T/con.txt"
 check "scribble: a second boot" grep -q '^ACE-TEST second boot' "$T/con.txt"
 check "scribble: the scribbler wrote into the second boot's arena too" \
-	has "$T/scribbler.log" '^scribble: [0-9]+ writes into ([2-9]|[1-9][0-9]+) arena generation'
+	eval '[ "$(grep -c "^scribble: writing into arena generation" "$T/scribbler.log")" -ge 2 ]'
 for c in "the kernel is sound: a busybox applet runs" \
 	"a reloaded ace.ko serves traffic again" "no block leaked"; do
 	check "scribble: $c" grep -q "^ACE-TEST ok: $c" "$T/con.txt"

@@ -415,7 +415,7 @@ static int cmd_inbox(const char *name, int misaligned)
 
 	raw_open(&r, 0);
 	dst = lookup(&r, name, 30);
-	bad = misaligned ? r.a.cls[0].base + 8 : r.size + 0x1000;
+	bad = misaligned ? ace_handle(&r.a, 0, 0) + 8 : r.size + 0x1000;
 	ace_store(&ace_mproc_at(&r.a, ACE_ID_SLOT(dst))->inbox, bad, ACE_SEQ_CST);
 	ace_pending_raise(&r.a, ACE_ID_SLOT(dst));
 	ring(&r, dst);
@@ -564,7 +564,7 @@ static int cmd_free(const char *what, u32 c)
 	if (!strcmp(what, "free-range")) {
 		bad = r.size + 0x100;
 	} else if (!strcmp(what, "free-misaligned")) {
-		bad = r.a.cls[c].base + 8;
+		bad = ace_handle(&r.a, c, 0) + 8;
 	} else {
 		/* one of our blocks, back on the list, linked to itself */
 		bad = forge_block(&r, c);

@@ -39,15 +39,31 @@ insmod /lib/ace/ace.ko || exit 1
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 a=$(dmesg | sed -n 's/.*byte region at 0x0*\([0-9a-f]*\),.*/\1/p' | tail -n 1)
 echo "BENCH-INFO arena memtype: $(grep -i "0x0*$a-" /sys/kernel/debug/x86/pat_memtype_list 2>/dev/null |
-	sed 's/.*: *//' | sort -u | tr '\n' ' ')"
+	awk '{ print $NF }' | sort -u | tr '\n' ' ')"
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 &&
 	ip route add default via 10.0.2.2 || echo "BENCH-FAIL network setup"
+ip link set lo up
 ACEV=$(vdev 0x003f)-
 SERV=$(vdev 0x0003)-
 NETV=$(vdev 0x0001)-
 echo "BENCH-INFO irq vectors: ace $ACEV serial $SERV net $NETV;" \
 	"clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 SINKS=ace.sink0,ace.sink1,ace.sink2,ace.sink3
+# ace-proxy in the guest (started once, when a part needs it): TCP ports
+# 7101 and 7102 lead to the host's tcp-echo and tcp-sink through the host
+# proxies tcpecho-px and tcpsink-px
+PXPID=""
+proxy_up() {
+	[ -n "$PXPID" ] && return 0
+	ace-proxy -l tcp:127.0.0.1:7101=tcpecho-px -l tcp:127.0.0.1:7102=tcpsink-px \
+		>/tmp/proxy.log 2>&1 &
+	PXPID=$!
+	i=0
+	while [ $i -lt 100 ] && ! grep -q 'listening on tcp:127.0.0.1:7102' /tmp/proxy.log; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 
 # Round-trip samples by kind and size: 100k at 64 B everywhere and at
 # 4 KiB where a round trip takes microseconds (ACE polled, adaptive)
@@ -60,7 +76,8 @@ cnt() { # cnt KIND SIZE
 	irq-65536 | serial-65536) echo 10000 ;;
 	irq-1048576) echo 1000 ;;
 	serial-1048576) echo 300 ;;
-	tcp-65536) echo 2000 ;;
+	tcp-65536 | proxy-65536) echo 2000 ;;
+	proxy-64) echo 100000 ;;
 	tcp-1048576) echo 100 ;;
 	esac
 }
@@ -79,7 +96,7 @@ msgs() { # msgs KIND SIZE SENDERS
 	serial-1048576) m=300 ;;
 	tcp-64) m=40000 ;;
 	tcp-4096) m=6000 ;;
-	tcp-65536) m=600 ;;
+	tcp-65536 | proxy-65536) m=600 ;;
 	tcp-1048576) m=60 ;;
 	esac
 	n $((m / $3))
@@ -122,6 +139,14 @@ if part lat; then
 		run lat-tcp-$s 300 xport-ping -t tcp -a $HOST:$EPORT -s $s \
 			-n "$(n "$(cnt tcp $s)")" --touch --irq "$NETV"
 	done
+	# the same TCP client and echo, through ace-proxy in the guest and
+	# on the host instead of virtio-net
+	proxy_up
+	use tcp-echo,proxy-echo
+	for s in 64 65536; do
+		run lat-proxy-$s 300 xport-ping -t proxy -a 127.0.0.1:7101 -s $s \
+			-n "$(n "$(cnt proxy $s)")" --touch --irq "$ACEV"
+	done
 fi
 
 # 3. throughput into sinks, 1 and 4 senders, every byte written (--touch);
@@ -159,6 +184,12 @@ if part tput; then
 				-p $p -s $s -n "$(msgs tcp $s $p)" --touch --irq "$NETV"
 		done
 	done
+	proxy_up
+	use tcp-sink,proxy-sink
+	for p in 1 4; do
+		run tput-proxy-$p-65536 120 xport-ping -t proxy -a 127.0.0.1:7102 --stream \
+			-p $p -s 65536 -n "$(msgs proxy 65536 $p)" --touch --irq "$ACEV"
+	done
 fi
 
 # (cross-VM rows: tests/vm/guest/bench-xvm.sh, run after this guest)
@@ -192,5 +223,6 @@ if prof; then
 	run prof-tcp-64 120 xport-ping -t tcp -a $HOST:$EPORT -n "$(n 20000)" --touch
 fi
 use none
+[ -n "$PXPID" ] && { kill -USR1 $PXPID; sleep 0.5; sed 's/^/BENCH-INFO guest /' /tmp/proxy.log; }
 echo "BENCH-DONE"
 exit 0

@@ -25,3 +25,16 @@ wait_received() {
 	done
 	return 1
 }
+# census_whole: every block of the arena is free or held by a live mproc,
+# nothing in flight, no slot half-claimed (ace-victim check)
+census_whole() { ace-victim check >/tmp/check.log 2>&1; r=$?; cat /tmp/check.log; return $r; }
+# wait_mproc REGEX SECS: until ace-stat lists a matching mproc name
+wait_mproc() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		ace-stat 2>/dev/null | grep -qE "^[0-9]+ +$1 " && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}

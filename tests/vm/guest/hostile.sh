@@ -48,7 +48,6 @@ recovered() {
 	echo "    sysfs recoveries $(attr recoveries) broken $(attr broken)"
 	return 1
 }
-census_whole() { ace-victim check >/tmp/check.log 2>&1; r=$?; cat /tmp/check.log; return $r; }
 
 extreme() {
 	insmod /lib/ace/ace.ko || return 1

@@ -9,16 +9,6 @@
 #                        once the scribbler stops a reloaded ace.ko works
 . /tests/common.sh
 
-# wait_mproc REGEX SECS: until ace-stat lists a matching mproc name
-wait_mproc() {
-	i=0
-	while [ $i -lt $(($2 * 10)) ]; do
-		ace-stat 2>/dev/null | grep -qE "^[0-9]+ +$1 " && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # pat_wb: every PAT reservation of the arena region is write-back, and
 # there are at least $1 of them (the kernel's, and one per mapping)
@@ -28,9 +18,10 @@ pat_wb() {
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	l=/sys/kernel/debug/x86/pat_memtype_list
 	grep -i "0x0*$addr-" $l | sed 's/^/  PAT /'
-	n=$(grep -ci "0x0*$addr-" $l)
-	bad=$(grep -i "0x0*$addr-" $l | grep -vc write-back)
-	[ "$n" -ge "$1" ] && [ "$bad" = 0 ]
+	# (not "n": check() keeps its name there)
+	pat_n=$(grep -ci "0x0*$addr-" $l)
+	pat_bad=$(grep -i "0x0*$addr-" $l | grep -vc write-back)
+	[ "$pat_n" -ge "$1" ] && [ "$pat_bad" = 0 ]
 }
 
 traffic() {
@@ -66,18 +57,18 @@ scribble() {
 	fi
 	echo "ACE-TEST second boot"
 	check "the kernel is sound: a busybox applet runs" sh -c 'echo ok | grep -q ok'
-	# the scribbler runs on for a while: wait until a fresh arena holds
-	i=0 r=1
-	while [ $i -lt 40 ]; do
-		rmmod ace 2>/dev/null
-		insmod /lib/ace/ace.ko && ace-ping -T hecho -n 200 -m interrupt -w 5 \
-			>/tmp/ping.log 2>&1 && { r=0; break; }
-		sleep 2
+	# the scribbler writes on into this boot's arena until its time is
+	# up; then it disconnects, leaving only the serve peer
+	i=0
+	while [ "$(cat "$(vdev)/ace/peers_up")" != 0x1 ] && [ $i -lt 900 ]; do
+		sleep 0.1
 		i=$((i + 1))
 	done
-	cat /tmp/ping.log
-	echo "ACE-TEST fresh arena after $i reload(s)"
-	check "a reloaded ace.ko serves traffic again" [ $r = 0 ]
+	echo "ACE-TEST scribbler gone after $((i / 10)) s; arena broken: $(cat "$(vdev)/ace/broken")"
+	rmmod ace
+	insmod /lib/ace/ace.ko
+	check "a reloaded ace.ko serves traffic again" \
+		ace-ping -T hecho -n 200 -m interrupt -w 20
 	check "no block leaked" census_whole
 	return 0
 }

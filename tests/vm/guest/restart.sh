@@ -10,17 +10,6 @@
 #                       mid-stream; second boot: traffic resumes
 # The host reads "ACE-TEST ..." lines and answers with its own actions.
 . /tests/common.sh
-# wait_mproc REGEX SECS: until ace-stat lists a matching mproc name
-wait_mproc() {
-	i=0
-	while [ $i -lt $(($2 * 10)) ]; do
-		ace-stat 2>/dev/null | grep -qE "^[0-9]+ +$1 " && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-census_whole() { ace-victim check >/tmp/check.log 2>&1; r=$?; cat /tmp/check.log; return $r; }
 # sink_cycle HOW [unbind]: a sink takes the host's flood for 3 s and is
 # stopped (HOW: TERM, or KILL five times over: a sink killed while it
 # drains thousands of messages must strand none), then ace.ko goes away

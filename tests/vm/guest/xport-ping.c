@@ -21,6 +21,8 @@
  * time is this process's user + system time over that part.
  *
  * Usage: xport-ping -t serial -a PORTNAME[,...] | -t tcp -a IP:PORT
+ *                   | -t proxy -a IP:PORT (TCP to an ace-proxy listener,
+ *                   reported as transport "proxy")
  *                   [-s SIZE] [-n COUNT] [-w WARMUP] [--touch]
  *                   [--stream [-p SENDERS]] [--irq WORDS] [--mark ID]
  */
@@ -270,8 +272,8 @@ int main(int argc, char **argv)
 	}
 	if (!transport || !addr || size < 8 || !count || senders < 1 || senders > 64)
 		return fprintf(stderr, "xport-ping: -t and -a are needed; size >= 8, count > 0, 1-64 senders\n"), 2;
-	if (strcmp(transport, "serial") && strcmp(transport, "tcp"))
-		return fprintf(stderr, "xport-ping: transport serial or tcp\n"), 2;
+	if (strcmp(transport, "serial") && strcmp(transport, "tcp") && strcmp(transport, "proxy"))
+		return fprintf(stderr, "xport-ping: transport serial, tcp or proxy\n"), 2;
 	meter = (struct tool_meter){ .mark = mark, .irq = irq };
 
 	if (stream_mode) {

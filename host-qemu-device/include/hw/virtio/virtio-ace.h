@@ -14,6 +14,7 @@
 #include "qemu/event_notifier.h"
 #include "qemu/timer.h"
 #include "sysemu/hostmem.h"
+#include "sysemu/runstate.h"
 #include "qom/object.h"
 #include "../../../hw/virtio/ace-shared/ace_core.h"
 #include "../../../hw/virtio/virtio-ace-ctrl.h"
@@ -29,6 +30,10 @@ typedef struct VirtIOAcePeer {
     QIOChannelSocket *sioc;     /* listener peers */
     guint watch;
     bool is_chardev;            /* the peer behind chardev= */
+    bool detached;              /* acknowledged DETACH (migration) */
+    GQueue out;                 /* VirtIOAceOut: not yet written to it */
+    guint out_watch;            /* G_IO_OUT while out is not empty */
+    bool drop;                  /* to be dropped (drop_bh) */
     EventNotifier kick;         /* guest doorbell -> peer (peer reads) */
     EventNotifier raise;        /* peer -> device: scan the pending bits */
     VirtIOAcePeerIn in;         /* what the peer sent, being framed */
@@ -38,6 +43,7 @@ typedef struct VirtIOAcePeer {
 typedef struct VirtIOAceDeferral {
     uint32_t seq;
     int64_t deadline_ns;        /* 0: not timing this slot */
+    int64_t left_ns;            /* migration: what was left of the bound */
 } VirtIOAceDeferral;
 
 struct VirtIOAce {
@@ -48,6 +54,7 @@ struct VirtIOAce {
     char *socket_path;
     HostMemoryBackend *memdev;  /* the arena region's backing, or ... */
     uint64_t size;              /* ... the size of the device's own memfd */
+    bool allow_unsealed;        /* a memdev peers could truncate (QEMU too) */
     uint32_t max_mprocs;
     uint32_t nr_peers;
     uint32_t section_ns;
@@ -57,7 +64,10 @@ struct VirtIOAce {
     VirtQueue **doorbell_vq;
     VirtIOAcePeer *peers;
     QIONetListener *listener;
-    Error *migration_blocker;
+    VMChangeStateEntry *vmstate_change;
+    Notifier migration_state;   /* a paused VM's migration: freeze early */
+    NotifierWithReturn postcopy;    /* refuses postcopy */
+    QEMUBH *drop_bh;            /* drops peers marked drop */
 
     /* the arena region (virtio shared memory region ACE_SHM_ARENA) */
     MemoryRegion own_region;    /* when no memdev is given */
@@ -82,7 +92,15 @@ struct VirtIOAce {
 
     /* ACE section time bounds */
     QEMUTimer *section_timer;
-    VirtIOAceDeferral *deferrals;   /* [ACE_MAX_MPROCS] */
+    VirtIOAceDeferral *deferrals;   /* [nr_deferrals = ACE_MAX_MPROCS] */
+    uint32_t nr_deferrals;
+    uint32_t nr_peers_saved, max_mprocs_saved;  /* must match at load */
+
+    /* migration and snapshots (see "Migration" in virtio-ace.c) */
+    bool frozen;                /* peers detached for a final copy */
+    bool loaded;                /* state came in: finish when running */
+    uint32_t peers_up_saved;    /* peers the guest knew of at the copy */
+    uint64_t stat_migration_reclaimed;  /* blocks of host mprocs closed */
 
     /* counters, for tests and `info qtree`-style inspection */
     uint64_t stat_interrupts;

@@ -6,9 +6,10 @@
  * outlives a device that goes away while files are open (their calls then
  * fail with -ENODEV), and fops.owner pins the module, so rmmod refuses
  * cleanly while /dev/aceN is open.  A process maps the arena region
- * itself (device memory, write-back); when the device goes away those
- * mappings are zapped, so a later access faults (SIGBUS) instead of
- * reaching whatever the address is given to next.
+ * itself (device memory, write-back); when the device goes away, or
+ * before a fresh arena is formatted in the region (recovery, suspend),
+ * those mappings are zapped, so a later access faults (SIGBUS) instead
+ * of reaching whatever the address holds next.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -93,7 +94,9 @@ static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 			       len, vma->vm_page_prot);
 }
 
-/* The device is gone: no process keeps a mapping of its region. */
+/* The device is gone, or the region is about to hold a fresh arena (a
+ * recovery, a suspend): no process keeps a mapping of it.
+ */
 void ace_cdev_zap_mappings(struct ace_dev *dev)
 {
 	struct ace_file *f;

@@ -19,6 +19,8 @@
  *                                             mproc until SIGUSR1
  *   ace_usertest --ask TYPE                   send "hecho" a message of type
  *                                             TYPE (tests/ace_hostpeer acts)
+ *   ace_usertest --await NAME                 exit 0 once an mproc NAME is
+ *                                             in the table (within 30 s)
  *   ace_usertest --hold [-d DEV]              hold the device open, mapped,
  *                                             with an mproc asleep in WAIT;
  *                                             exit 0 if the device's removal
@@ -1035,7 +1037,9 @@ static const struct test tests[] = {
 int main(int argc, char **argv)
 {
 	int i, skip_kecho = 0, host = 0;
+	const char *await = NULL;
 	size_t t;
+	u32 id;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 1; i < argc; i++) {
@@ -1059,12 +1063,19 @@ int main(int argc, char **argv)
 			return idle(1);
 		else if (!strcmp(argv[i], "--ask") && i + 1 < argc)
 			return ask_host((u32)strtoul(argv[i + 1], NULL, 0)) ? 1 : 0;
+		else if (!strcmp(argv[i], "--await") && i + 1 < argc)
+			await = argv[++i];
 		else
 			return fprintf(stderr, "usage: see the source\n"), 2;
 	}
 	fd = open(dev_path, O_RDWR);
 	if (fd < 0)
 		return printf("FAIL open %s: %s\n", dev_path, strerror(errno)), 1;
+	if (await) {
+		if (await_name(await, 30, &id))
+			return printf("FAIL no mproc %s within 30 s\n", await), 1;
+		return printf("AWAIT %s is mproc %#x\n", await, id), 0;
+	}
 	for (t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
 		if ((tests[t].kecho && skip_kecho) || (tests[t].host && !host))
 			continue;

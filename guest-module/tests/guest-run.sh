@@ -98,6 +98,9 @@ if done_within 30 $fp; then wait $fp; fs=$?; else fs=99; fi
 sed 's/^/  /' /tmp/forge.log
 check "forged slot state: the claim is refused, close() returns" '[ $fs = 0 ]'
 check "reload after the forged slot" reload
+# the host pings kecho on every arena: let it finish before kecho goes
+# (a round cut off fails the host peer)
+check "the host pinged kecho after the reload" '/bin/ace_usertest --await hping-done'
 
 # 2. a broken event, then hot-unplug with a file open and ace_rng loaded:
 #    closing the file and unloading ace_rng report on a device now freed
@@ -130,6 +133,8 @@ echo 1 >/sys/bus/pci/rescan
 sleep 1
 check "rescan after the broken unplug" '[ -c /dev/ace0 ]'
 check "insmod ace_ktest after rescan" 'insmod /lib/modules/ace/ace_ktest.ko'
+# and before the unplug
+check "the host pinged kecho on this arena" '/bin/ace_usertest --await hping-done'
 # 2b. the same with no report before the unplug: the idler's own state
 #     word is forged, so the breakage is found only when its file is
 #     closed, after the device was freed (slub_debug poisons it: a report
@@ -150,6 +155,9 @@ echo 1 >/sys/bus/pci/rescan
 sleep 1
 check "rescan after the second unplug" '[ -c /dev/ace0 ]'
 echo Y >/sys/module/ace/parameters/recover
+# ace_ktest bound to the new ace.kapi.0 by itself; the host pings its
+# kecho: let it finish before the rmmod below
+check "the host pinged kecho on the rescanned arena" '/bin/ace_usertest --await hping-done'
 
 # 3. a host peer forges the header while the driver formats the arena
 check "ask the host to forge the next header" '/bin/ace_usertest --ask 0xf00d'

@@ -13,6 +13,7 @@
 #                     isolation and escaping, plain and ASan+UBSan
 #   make test-vm      VM tests only
 #   make test-docs    the commands of docs/usage.md, run as written (a VM)
+#   make test-lint    sparse and checkpatch.pl --strict on guest-module/
 #   make bench        ACE against virtio-serial and TCP in one guest (+ plots)
 #   make bench-core   the core benchmark (host only, no VM)
 #   make bench-insn   instructions per message, counted by callgrind
@@ -29,7 +30,8 @@ BUILD       ?= build
 CC          ?= gcc
 CLANG       ?= clang
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
-               -Wmissing-prototypes -Werror -pthread
+               -Wmissing-prototypes -Werror -pthread \
+               -Iguest-module/include/uapi
 CFLAGS      ?= -O2
 SAN_CFLAGS  := -O1 -fno-omit-frame-pointer
 
@@ -53,7 +55,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: bench all core lib tools examples qemu module guest-tools install deb deps demo test test-unit test-docs test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core bench-insn clean
+.PHONY: bench all core lib tools examples qemu module guest-tools install deb deps demo test test-unit test-docs test-lint test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core bench-insn clean
 .DELETE_ON_ERROR:
 
 all: core lib tools qemu module
@@ -265,6 +267,15 @@ define tools_list
 	printf 'pkg/deb\t1200\tbash tests/pkg/test_deb.sh\n'
 endef
 
+# The guest driver as the kernel's tools read it: sparse (C=2) and
+# checkpatch.pl --strict, 0 errors, 0 warnings, 0 checks (tests/lint/lint.sh)
+define lint_list
+	printf 'lint/guest-module\t600\tbash tests/lint/lint.sh\n'
+endef
+
+test-lint:
+	@{ $(lint_list); } | tests/run-tests.sh
+
 # ---- host-only tests: fake devices on the peer socket, no VM ----
 # tests/host/fake_dev.c is a device and its guest in one process; the
 # tools are also built with ASan+UBSan (build/tools-asan/) and the same
@@ -331,8 +342,14 @@ soak:
 demo:
 	bash scripts/demo.sh
 
+# KERNEL=6.1|6.12: only the guest driver's suite, on that guest kernel
+# (e.g. make test-vm KERNEL=6.12); without it, every VM case.
 test-vm: vm-prepare
+ifeq ($(KERNEL),)
 	@{ $(vm_list); } | tests/run-tests.sh
+else
+	@printf 'vm/guest-driver-%s\t900\tenv ACE_KERNEL=%s bash guest-module/tests/vm-test.sh all\n' $(KERNEL) $(KERNEL) | tests/run-tests.sh
+endif
 
 # The documentation's command lines (docs/usage.md, blocks marked
 # "sh run"), run as written: builds, a guest, a host service, QEMU.
@@ -348,7 +365,7 @@ test:
 	bash scripts/deps.sh core
 	$(MAKE) unit-bins fuzz-bins tools host-bins $(BUILD)/bench/bench_insn
 	bash tests/vm/prepare.sh
-	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(host_list); $(vm_list); $(docs_list); } | tests/run-tests.sh
+	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(lint_list); $(host_list); $(vm_list); $(docs_list); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_cdev.c - /dev/aceN: open, release, mmap of the arena, poll.
+ * /dev/aceN: open, release, mmap of the arena, poll.
  *
  * Each open file holds a reference on the device, so the driver's state
  * outlives a device that goes away while files are open (their calls then
  * fail with -ENODEV), and fops.owner pins the module, so rmmod refuses
  * cleanly while /dev/aceN is open.  A process maps the arena region
- * itself (device memory, write-back); when the device goes away those
- * mappings are zapped, so a later access faults (SIGBUS) instead of
- * reaching whatever the address is given to next.
+ * itself (device memory, write-back); when the device goes away, or
+ * before a fresh arena is formatted in the region (recovery, suspend),
+ * those mappings are zapped, so a later access faults (SIGBUS) instead
+ * of reaching whatever the address holds next.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -26,15 +27,17 @@ static int ace_open(struct inode *inode, struct file *file)
 	struct ace_file *f;
 
 	if (!READ_ONCE(dev->alive))
-		return -ENODEV;
+		return ace_dev_check(dev);
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
 	f->dev = dev;
 	f->mapping = file->f_mapping;
+	f->writable = file->f_mode & FMODE_WRITE;
 	init_waitqueue_head(&f->poll_wq);
 	kref_get(&dev->ref);
 	mutex_lock(&dev->files_lock);
+	f->epoch = dev->epoch;		/* stable under files_lock */
 	list_add_tail(&f->node, &dev->files);
 	mutex_unlock(&dev->files_lock);
 	file->private_data = f;
@@ -67,15 +70,17 @@ static const struct vm_operations_struct ace_vm_ops = {
 
 /* The arena from offset 0, shared only, write-back: the memory type that
  * ace_arena_map() reserved for the region is what PAT gives this mapping
- * (vm_page_prot stays cacheable). */
+ * (vm_page_prot stays cacheable).
+ */
 static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct ace_file *f = file->private_data;
 	struct ace_dev *dev = f->dev;
 	unsigned long len = vma->vm_end - vma->vm_start;
+	int err = ace_file_check(f);
 
-	if (!READ_ONCE(dev->alive))
-		return -ENODEV;
+	if (err)
+		return err;
 	if (vma->vm_pgoff || len > dev->arena_size)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_MAYSHARE))
@@ -89,7 +94,9 @@ static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 			       len, vma->vm_page_prot);
 }
 
-/* The device is gone: no process keeps a mapping of its region. */
+/* The device is gone, or the region is about to hold a fresh arena (a
+ * recovery, a suspend): no process keeps a mapping of it.
+ */
 void ace_cdev_zap_mappings(struct ace_dev *dev)
 {
 	struct ace_file *f;
@@ -120,16 +127,17 @@ static bool ace_file_has_mail(struct ace_dev *dev, struct ace_file *f)
 
 /* POLLIN when an own mproc has mail.  Deliveries wake the poll queue, and
  * an mproc is delivered to only while armed: arm it (in the mapped arena)
- * before sleeping in poll/epoll. */
+ * before sleeping in poll/epoll.
+ */
 static __poll_t ace_poll(struct file *file, poll_table *pt)
 {
 	struct ace_file *f = file->private_data;
 	struct ace_dev *dev = f->dev;
 
 	poll_wait(file, &f->poll_wq, pt);
-	if (!READ_ONCE(dev->alive))
+	if (!READ_ONCE(dev->alive) && ace_dev_check(dev) == -ENODEV)
 		return EPOLLERR | EPOLLHUP;
-	if (ace_arena_broken(&dev->arena))
+	if (ace_file_check(f) || ace_arena_broken(&dev->arena))
 		return EPOLLERR;
 	return ace_file_has_mail(dev, f) ? EPOLLIN | EPOLLRDNORM : 0;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_config.c - the device's config space, read once and checked, and
+ * The device's config space, read once and checked, and
  * the module parameters that size the arena.
  *
  * The host is not trusted: every field is checked before use and only the
@@ -139,7 +139,8 @@ static int ace_check_config(struct ace_dev *dev)
 }
 
 /* The arena size and table size: the parameters, within the device's and
- * the ABI's limits. */
+ * the ABI's limits.
+ */
 static void ace_config_sizes(struct ace_dev *dev)
 {
 	u32 max = min(dev->arena_max, ACE_MAX_ARENA);

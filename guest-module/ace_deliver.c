@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_deliver.c - deliveries to the mprocs this guest owns, and the
+ * Deliveries to the mprocs this guest owns, and the
  * notification that follows a send.
  *
  * A set pending bit means "a sender found this mproc armed".  Whoever
@@ -79,7 +79,8 @@ static void ace_deliver_slot(struct ace_dev *dev, u32 slot)
 }
 
 /* Under dev->lock (event IRQ): deliver to every own slot with its bit
- * set.  Bounded by the table size. */
+ * set.  Bounded by the table size.
+ */
 void ace_scan_pending(struct ace_dev *dev)
 {
 	struct ace_arena *a = &dev->arena;
@@ -111,8 +112,9 @@ void ace_notify_dst(struct ace_dev *dev, u32 dst)
 	u32 slot = ACE_ID_SLOT(dst), side;
 	unsigned long flags;
 
-	if (slot >= dev->arena.nr_mprocs)
+	if (slot >= dev->nr_mprocs)
 		return;
+	slot = ace_slot_idx(dev, dst);
 	spin_lock_irqsave(&dev->lock, flags);
 	if (!dev->alive)
 		goto out;
@@ -164,7 +166,8 @@ static void ace_defer_expire(struct ace_dev *dev, u32 slot, u32 seq)
 }
 
 /* The deferral hrtimer (hard IRQ): expire due sections, re-arm for the
- * next deadline.  Bounded by the table size. */
+ * next deadline.  Bounded by the table size.
+ */
 enum hrtimer_restart ace_defer_fire(struct hrtimer *t)
 {
 	struct ace_dev *dev = container_of(t, struct ace_dev, defer_timer);

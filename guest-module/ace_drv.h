@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ace_drv.h - private state of the ACE guest driver (ace.ko).
+ * Private state of the ACE guest driver (ace.ko).
  *
  * One struct ace_dev per virtio-ace device.  It lives as long as anybody
  * holds a reference (the probe, each open /dev/aceN file, each kernel
@@ -18,12 +18,14 @@
 #ifndef ACE_DRV_H
 #define ACE_DRV_H
 
+#include <linux/auxiliary_bus.h>
 #include <linux/completion.h>
 #include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/spinlock.h>
 #include <linux/virtio.h>
 #include <linux/wait.h>
@@ -48,6 +50,9 @@ struct ace_slot {
 	u32 id;				/* 0: not owned by this guest */
 	bool closing;			/* CLOSE in progress: no new users */
 	unsigned int busy;		/* ioctls using the slot */
+	unsigned int waiters;		/* sleepers in WAIT: the first arms
+					 * the mproc, the last disarms it
+					 */
 	struct ace_file *file;		/* owner: an open /dev/aceN, or */
 	struct ace_kmproc *kmp;		/* a kernel mproc */
 	pid_t pid;			/* user owner's tgid */
@@ -105,6 +110,25 @@ struct ace_dev {
 	u32 dev_broken_arg;
 
 	atomic64_t interrupts, events, bad_events, kicks;
+
+	/* recovery and suspend (reinit_lock): the arena is formatted anew */
+	struct mutex reinit_lock;
+	struct delayed_work recover_work;
+	unsigned long recover_last;	/* jiffies of the last recovery, 0: none */
+	unsigned int recover_burst;	/* recoveries in a row, each soon after the last */
+	u32 epoch;			/* +1 per new arena; files keep theirs */
+	bool removing;			/* remove() started: no recovery */
+	char last_reason[ACE_WHY_MAX];	/* why the last arena was dropped */
+	atomic64_t recoveries, resumes, lost_mprocs, lost_files;
+
+	/* kernel clients: the auxiliary device "ace.kapi.N" (reinit_lock) */
+	struct ace_adev *adev;
+};
+
+/* The auxiliary device kernel clients bind to (see ace_kapi.h). */
+struct ace_adev {
+	struct auxiliary_device aux;
+	struct ace_dev *dev;		/* holds a reference */
 };
 
 #define ACE_F_WHY_LOGGED	0	/* arena breakage reported */
@@ -115,6 +139,8 @@ struct ace_file {
 	struct list_head node;
 	wait_queue_head_t poll_wq;
 	struct address_space *mapping;	/* where its arena mappings live */
+	bool writable;			/* opened for writing: may change state */
+	u32 epoch;			/* the arena it was opened on */
 };
 
 /* An in-kernel mproc (opaque in ace_kapi.h). */
@@ -125,25 +151,43 @@ struct ace_kmproc {
 	ace_kmproc_cb_t rx_cb;
 	void *ctx;
 	struct work_struct work;
+	u32 epoch;			/* the arena it was created on */
 	struct mutex cb_lock;		/* one callback run at a time */
 	struct task_struct *cb_task;	/* who runs it now */
 };
 
+/* The virtio device: only while bound (probe to remove); after remove
+ * dev->vdev is NULL, so log with dev->name (pr_*) on paths that can run
+ * then (release, kernel clients' teardown).
+ */
 static inline struct device *ace_devp(struct ace_dev *dev)
 {
 	return &dev->vdev->dev;
 }
 
+/* Slot of an id that was checked against dev->nr_mprocs; clamped under
+ * speculation too, since ids come from user space and from the arena.
+ */
+static inline u32 ace_slot_idx(struct ace_dev *dev, u32 id)
+{
+	return array_index_nospec(ACE_ID_SLOT(id), dev->nr_mprocs);
+}
+
 static inline struct ace_slot *ace_slot_of(struct ace_dev *dev, u32 id)
 {
-	return &dev->slots[ACE_ID_SLOT(id)];
+	return &dev->slots[ace_slot_idx(dev, id)];
 }
 
 /* ace_main.c */
 void ace_dev_put(struct ace_dev *dev);
-struct ace_dev *ace_dev_get_first(void);
 int ace_dev_check(struct ace_dev *dev);
+int ace_file_check(struct ace_file *f);
 void ace_report_broken(struct ace_dev *dev);
+void ace_recover_work(struct work_struct *work);
+
+/* ace_kapi.c */
+int ace_kapi_add(struct ace_dev *dev);
+void ace_kapi_del(struct ace_dev *dev);
 
 /* ace_config.c */
 int ace_config_read(struct ace_dev *dev);
@@ -170,8 +214,8 @@ enum hrtimer_restart ace_defer_fire(struct hrtimer *t);
 
 /* ace_slot.c */
 bool ace_slot_owned(struct ace_dev *dev, u32 slot);
-void ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
-		  struct ace_kmproc *kmp);
+int ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
+		 struct ace_kmproc *kmp);
 struct ace_slot *ace_slot_get(struct ace_dev *dev, struct ace_file *f, u32 id);
 void ace_slot_put(struct ace_dev *dev, struct ace_slot *s);
 int ace_slot_close(struct ace_dev *dev, struct ace_file *f, u32 id);

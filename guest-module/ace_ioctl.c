@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_ioctl.c - the /dev/aceN ioctls (shared/ace_abi.h, ACE_IOC_*).
+ * The /dev/aceN ioctls (include/uapi/linux/ace.h).
  *
  * The data path (alloc, send, receive, free, sections, arming) runs in
  * user space on the mapped arena; the ioctls only name mprocs, sleep, and
@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
+#include <linux/ace.h>
 
 #include "ace_drv.h"
 
@@ -42,8 +43,7 @@ static int ace_ioc_create(struct ace_file *f, struct ace_ioc_open *o)
 		return err;
 	ace_write_once(&ace_mproc_at(&dev->arena, ACE_ID_SLOT(o->id))->pid,
 		       (u32)task_tgid_nr(current));
-	ace_slot_own(dev, o->id, f, NULL);
-	return 0;
+	return ace_slot_own(dev, o->id, f, NULL);
 }
 
 static int ace_ioc_open(struct ace_file *f, void __user *up)
@@ -55,12 +55,17 @@ static int ace_ioc_open(struct ace_file *f, void __user *up)
 		return -EFAULT;
 	if (!memchr(o.name, 0, sizeof(o.name)) || o.reserved)
 		return -EINVAL;
-	if (o.flags == ACE_OPEN_CREATE)
+	if (o.flags == ACE_OPEN_CREATE) {
+		if (!f->writable)
+			return -EBADF;
 		err = ace_ioc_create(f, &o);
-	else if (o.flags == ACE_OPEN_LOOKUP)
+	} else if (o.flags == ACE_OPEN_LOOKUP) {
+		if (o.mode)
+			return -EINVAL;
 		err = ace_mproc_lookup(&f->dev->arena, o.name, &o.id);
-	else
+	} else {
 		return -EINVAL;
+	}
 	if (err)
 		return err;
 	if (!copy_to_user(up, &o, sizeof(o)))
@@ -146,6 +151,9 @@ static int ace_ioc_eventfd(struct ace_file *f, void __user *up)
 static long ace_ioctl_cmd(struct ace_file *f, unsigned int cmd,
 			  void __user *up)
 {
+	/* only INFO and OPEN (LOOKUP) may be used read-only */
+	if (!f->writable && cmd != ACE_IOC_INFO && cmd != ACE_IOC_OPEN)
+		return -EBADF;
 	switch (cmd) {
 	case ACE_IOC_INFO:
 		return ace_ioc_info(f->dev, up);
@@ -169,7 +177,7 @@ long ace_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct ace_file *f = file->private_data;
 	long err;
 
-	err = ace_dev_check(f->dev);
+	err = ace_file_check(f);
 	if (err)
 		return err;
 	err = ace_ioctl_cmd(f, cmd, (void __user *)arg);

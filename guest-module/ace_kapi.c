@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_kapi.c - in-kernel mprocs (include/ace_kapi.h documents each call).
+ * In-kernel mprocs (include/ace_kapi.h documents each call).
  *
  * A kernel mproc with a callback stays ARMED: a send that finds it idle
  * raises its pending bit, the delivery (local, or the event interrupt for
@@ -8,6 +8,13 @@
  * runs the callback and re-arms, which re-checks the inbox.  A message
  * that lands while the callback runs raises the bit again and re-queues
  * the work, so nothing is lost and a burst costs one run.
+ *
+ * Kernel clients find a device through the auxiliary bus: every ACE
+ * device has one auxiliary device "ace.kapi.N" while its arena is
+ * attached.  It is deleted before the device goes away, before a broken
+ * arena is replaced and before a suspend, and added again with the new
+ * arena, so a client's remove() runs (and destroys its mprocs) whenever
+ * its arena is about to go, and its probe() runs again on the fresh one.
  */
 #include <linux/err.h>
 #include <linux/export.h>
@@ -18,7 +25,11 @@
 
 static int ace_kcheck(struct ace_kmproc *mp)
 {
-	return ace_dev_check(mp->dev);
+	int err = ace_dev_check(mp->dev);
+
+	if (!err && READ_ONCE(mp->dev->epoch) != mp->epoch)
+		err = -EIO;	/* its arena was replaced */
+	return err;
 }
 
 /* Pass a core result through; say why the first time the arena breaks. */
@@ -47,7 +58,8 @@ static void ace_kmproc_work(struct work_struct *work)
 		return;
 	ace_kmproc_run(mp);
 	/* Still armed; re-check the inbox (and clear our pending bit) the
-	 * way a sleeper does before sleeping. */
+	 * way a sleeper does before sleeping.
+	 */
 	if (ace_kret(mp, ace_arm(&dev->arena, &mp->rx)) == 1)
 		queue_work(dev->wq, work);
 }
@@ -67,7 +79,8 @@ static struct ace_kmproc *ace_kmproc_alloc(struct ace_dev *dev,
 	return mp;
 }
 
-struct ace_kmproc *ace_kmproc_create(const char *name, ace_kmproc_cb_t rx_cb,
+struct ace_kmproc *ace_kmproc_create(struct auxiliary_device *adev,
+				     const char *name, ace_kmproc_cb_t rx_cb,
 				     void *ctx)
 {
 	u32 side = ACE_SIDE(ACE_SIDE_GUEST_KERNEL, 0);
@@ -75,9 +88,13 @@ struct ace_kmproc *ace_kmproc_create(const char *name, ace_kmproc_cb_t rx_cb,
 	struct ace_dev *dev;
 	int err;
 
-	dev = ace_dev_get_first();
-	if (!dev)
+	if (!adev)
 		return ERR_PTR(-ENODEV);
+	dev = container_of(adev, struct ace_adev, aux)->dev;
+	err = ace_dev_check(dev);
+	if (err)
+		return ERR_PTR(err);
+	kref_get(&dev->ref);
 	mp = ace_kmproc_alloc(dev, rx_cb, ctx);
 	if (!mp) {
 		err = -ENOMEM;
@@ -88,7 +105,10 @@ struct ace_kmproc *ace_kmproc_create(const char *name, ace_kmproc_cb_t rx_cb,
 	if (err)
 		goto err_free;
 	ace_rx_init(&mp->rx, mp->id);
-	ace_slot_own(dev, mp->id, NULL, mp);
+	mp->epoch = READ_ONCE(dev->epoch);
+	err = ace_slot_own(dev, mp->id, NULL, mp);
+	if (err)
+		goto err_free;
 	if (rx_cb && ace_arm(&dev->arena, &mp->rx) == 1)
 		queue_work(dev->wq, &mp->work);
 	return mp;
@@ -113,7 +133,9 @@ void ace_kmproc_destroy(struct ace_kmproc *mp)
 	dev->owned[ACE_ID_SLOT(mp->id) / 64] &= ~BIT_ULL(ACE_ID_SLOT(mp->id) % 64);
 	spin_unlock_irq(&dev->lock);
 	cancel_work_sync(&mp->work);
-	ace_slot_drop(dev, ace_slot_of(dev, mp->id));
+	/* an arena replaced under it forgot the slot already */
+	if (READ_ONCE(dev->epoch) == mp->epoch)
+		ace_slot_drop(dev, ace_slot_of(dev, mp->id));
 	kfree(mp);
 	ace_dev_put(dev);
 }
@@ -225,3 +247,59 @@ int ace_ksection_end(struct ace_kmproc *mp)
 	return r;
 }
 EXPORT_SYMBOL_GPL(ace_ksection_end);
+
+/* ---- the auxiliary device kernel clients bind to ---- */
+
+static void ace_adev_release(struct device *d)
+{
+	struct ace_adev *ad = container_of(d, struct ace_adev, aux.dev);
+
+	ace_dev_put(ad->dev);
+	kfree(ad);
+}
+
+/* Add "ace.kapi.N" (reinit_lock held, arena attached). */
+int ace_kapi_add(struct ace_dev *dev)
+{
+	struct ace_adev *ad;
+	int err;
+
+	ad = kzalloc(sizeof(*ad), GFP_KERNEL);
+	if (!ad)
+		return -ENOMEM;
+	kref_get(&dev->ref);
+	ad->dev = dev;
+	ad->aux.name = "kapi";
+	ad->aux.id = dev->index;
+	ad->aux.dev.parent = ace_devp(dev);
+	ad->aux.dev.release = ace_adev_release;
+	err = auxiliary_device_init(&ad->aux);
+	if (err) {
+		ace_dev_put(dev);
+		kfree(ad);
+		goto out;
+	}
+	err = auxiliary_device_add(&ad->aux);
+	if (err) {
+		auxiliary_device_uninit(&ad->aux);	/* releases ad */
+		goto out;
+	}
+	dev->adev = ad;
+	return 0;
+out:
+	pr_err("%s: no auxiliary device for kernel clients: %d\n", dev->name,
+	       err);
+	return err;
+}
+
+/* Delete it (reinit_lock held): every client's remove() runs now. */
+void ace_kapi_del(struct ace_dev *dev)
+{
+	struct ace_adev *ad = dev->adev;
+
+	if (!ad)
+		return;
+	dev->adev = NULL;
+	auxiliary_device_delete(&ad->aux);
+	auxiliary_device_uninit(&ad->aux);
+}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ace_kcompat.h - the few kernel APIs that changed after 6.1, the kernel
+ * The few kernel APIs that changed after 6.1, the kernel
  * this driver is written and tested against (Debian 12).  Each wrapper
  * names the release that changed the call.  Needs Linux 5.16 or later
  * (virtio_reset_device); only 6.1 is compile- and run-tested here.
@@ -20,7 +20,7 @@
 static inline void ace_vm_flags_mod(struct vm_area_struct *vma,
 				    unsigned long set, unsigned long clear)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
 	vm_flags_mod(vma, set, clear);
 #else
 	vma->vm_flags = (vma->vm_flags | set) & ~clear;
@@ -30,7 +30,7 @@ static inline void ace_vm_flags_mod(struct vm_area_struct *vma,
 /* 6.8: eventfd_signal() lost its count argument */
 static inline void ace_eventfd_signal(struct eventfd_ctx *ctx)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#if KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
@@ -42,7 +42,7 @@ static inline int ace_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 			       struct virtqueue *vqs[], vq_callback_t *cbs[],
 			       const char *names[])
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#if KERNEL_VERSION(6, 11, 0) <= LINUX_VERSION_CODE
 	struct virtqueue_info info[ACE_VQ_DOORBELL0 + ACE_MAX_PEERS] = {};
 	unsigned int i;
 
@@ -60,7 +60,7 @@ static inline int ace_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 static inline void ace_hrtimer_setup(struct hrtimer *t,
 				     enum hrtimer_restart (*fn)(struct hrtimer *))
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
 	hrtimer_setup(t, fn, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 #else
 	hrtimer_init(t, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
@@ -69,7 +69,7 @@ static inline void ace_hrtimer_setup(struct hrtimer *t,
 }
 
 /* 6.12: no_llseek is gone; a NULL .llseek means the same there */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
 #define ACE_NO_LLSEEK	NULL
 #else
 #define ACE_NO_LLSEEK	no_llseek

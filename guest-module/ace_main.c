@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_main.c - the virtio-ace driver: probe, remove, device lifetime.
+ * The virtio-ace driver: probe, remove, device lifetime.
  *
  * Probe: read and check the config space, map and format the arena in the
  * device's region, find the queues, post the event buffers, ATTACH the
- * arena, then expose /dev/aceN, sysfs and debugfs.  Remove undoes the
- * exposure, takes the arena away from every process that mapped it,
- * resets the device and drops the probe's reference; the kernel's mapping
- * goes when the last open file or kernel mproc lets go.
+ * arena, then expose /dev/aceN, sysfs, debugfs and the auxiliary device
+ * "ace.kapi.N" kernel clients bind to.  Remove undoes the exposure (the
+ * kernel clients unbind first), takes the arena away from every process
+ * that mapped it, resets the device and drops the probe's reference; the
+ * kernel's mapping goes when the last open file or kernel mproc lets go.
+ *
+ * A new arena (ace_dev_down() + ace_dev_up()) replaces a broken one by
+ * itself (recovery, a work item) and the one a suspend lost (restore):
+ * kernel clients are unbound and bound again, files opened on the old
+ * arena lose their mprocs and mappings and get -EIO, new opens work.
  */
+#include <linux/eventfd.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -19,6 +26,11 @@
 static DEFINE_IDA(ace_ida);
 static LIST_HEAD(ace_devices);
 static DEFINE_MUTEX(ace_devices_lock);
+
+static bool recover = true;
+module_param(recover, bool, 0644);
+MODULE_PARM_DESC(recover,
+		 "replace a broken arena by a fresh one by itself (default Y); N: it stays broken until the driver is rebound");
 
 static void ace_dev_release(struct kref *ref)
 {
@@ -39,43 +51,80 @@ void ace_dev_put(struct ace_dev *dev)
 	kref_put(&dev->ref, ace_dev_release);
 }
 
-/* The first live device, with a reference; NULL if there is none. */
-struct ace_dev *ace_dev_get_first(void)
-{
-	struct ace_dev *dev, *found = NULL;
+/*
+ * A host (or a peer) that breaks every fresh arena would keep the driver
+ * recovering in a loop.  A breakage within ACE_RECOVER_CALM of the last
+ * recovery waits before the next one: 1 s, doubling up to
+ * ACE_RECOVER_MAX_DELAY while it goes on.
+ */
+#define ACE_RECOVER_CALM	(10 * HZ)
+#define ACE_RECOVER_MAX_DELAY	(64 * HZ)
 
-	mutex_lock(&ace_devices_lock);
-	list_for_each_entry(dev, &ace_devices, node) {
-		if (READ_ONCE(dev->alive)) {
-			kref_get(&dev->ref);
-			found = dev;
-			break;
-		}
+/* The arena broke: replace it (recover_work), holding a reference.
+ * Called once per arena (ACE_F_WHY_LOGGED), from any context.
+ */
+static void ace_recover_schedule(struct ace_dev *dev)
+{
+	unsigned long last = READ_ONCE(dev->recover_last), delay = 0;
+	unsigned int burst = 0;
+
+	if (!recover || !READ_ONCE(dev->alive) || READ_ONCE(dev->removing))
+		return;
+	if (last && time_before(jiffies, last + ACE_RECOVER_CALM)) {
+		burst = READ_ONCE(dev->recover_burst) + 1;
+		delay = min_t(unsigned long, HZ << min(burst - 1, 6u),
+			      ACE_RECOVER_MAX_DELAY);
 	}
-	mutex_unlock(&ace_devices_lock);
-	return found;
+	WRITE_ONCE(dev->recover_burst, burst);
+	kref_get(&dev->ref);
+	if (!queue_delayed_work(system_wq, &dev->recover_work, delay)) {
+		ace_dev_put(dev);
+		return;
+	}
+	if (delay)
+		pr_warn("%s: broken again soon after a recovery (%u in a row): a fresh arena in %lu s\n",
+			dev->name, burst, delay / HZ);
 }
 
+/*
+ * Say once why the arena broke.  This runs from release() and from kernel
+ * clients' teardown too, which may come after the device was removed and
+ * its struct virtio_device freed: log with the name taken at probe, never
+ * through dev->vdev.
+ */
 void ace_report_broken(struct ace_dev *dev)
 {
 	if (!ace_arena_broken(&dev->arena) ||
 	    test_and_set_bit(ACE_F_WHY_LOGGED, &dev->flags))
 		return;
-	dev_err(ace_devp(dev),
-		"arena broken: %s (value %#x); every operation now fails with -EIO\n",
-		ace_arena_why(&dev->arena), dev->arena.why_value);
+	pr_err("%s: arena broken: %s (value %#x); its users get -EIO%s\n",
+	       dev->name, ace_arena_why(&dev->arena), dev->arena.why_value,
+	       recover ? ", a fresh arena follows" : "");
+	ace_recover_schedule(dev);
 }
 
 /* May the caller use the device?  0, -ENODEV (gone) or -EIO (broken). */
 int ace_dev_check(struct ace_dev *dev)
 {
 	if (!READ_ONCE(dev->alive))
-		return -ENODEV;
+		return READ_ONCE(dev->removing) || !dev->vdev ? -ENODEV : -EIO;
 	if (ace_arena_broken(&dev->arena)) {
 		ace_report_broken(dev);
 		return -EIO;
 	}
 	return 0;
+}
+
+/* A file may only use the arena it was opened on: -EIO after a recovery
+ * or a resume replaced it (its mprocs and mappings are gone).
+ */
+int ace_file_check(struct ace_file *f)
+{
+	int err = ace_dev_check(f->dev);
+
+	if (!err && READ_ONCE(f->dev->epoch) != f->epoch)
+		err = -EIO;
+	return err;
 }
 
 static struct ace_dev *ace_dev_alloc(struct virtio_device *vdev)
@@ -94,6 +143,8 @@ static struct ace_dev *ace_dev_alloc(struct virtio_device *vdev)
 	init_completion(&dev->ctrl_done);
 	INIT_WORK(&dev->evt_work, ace_evt_work);
 	INIT_WORK(&dev->cfg_work, ace_cfg_work);
+	INIT_DELAYED_WORK(&dev->recover_work, ace_recover_work);
+	mutex_init(&dev->reinit_lock);
 	ace_hrtimer_setup(&dev->defer_timer, ace_defer_fire);
 	return dev;
 }
@@ -128,8 +179,155 @@ static void ace_dev_stop(struct ace_dev *dev)
 	cancel_work_sync(&dev->evt_work);
 	cancel_work_sync(&dev->cfg_work);
 	ace_vqs_del(dev);
+	/* before the sleepers wake: whoever leaves WAIT with -ENODEV or -EIO
+	 * must already fault on its old mapping
+	 */
+	ace_cdev_zap_mappings(dev);
 	ace_wake_all(dev);
 }
+
+/* Format a fresh arena, set up the queues and ATTACH it. */
+static int ace_dev_up(struct ace_dev *dev)
+{
+	int err;
+
+	err = ace_arena_format(dev);
+	if (err)
+		return err;
+	err = ace_vqs_init(dev);
+	if (err)
+		return err;
+	spin_lock_irq(&dev->lock);
+	dev->alive = true;
+	dev->dev_broken = false;
+	spin_unlock_irq(&dev->lock);
+	clear_bit(ACE_F_WHY_LOGGED, &dev->flags);
+	virtio_device_ready(dev->vdev);
+	err = ace_events_post(dev);
+	if (!err)
+		err = ace_ctrl_attach(dev);
+	if (err)
+		ace_dev_stop(dev);
+	return err;
+}
+
+/*
+ * Give the arena up (reinit_lock held, kernel clients unbound): stop the
+ * device, let the ioctls still on a slot leave, then forget every mproc
+ * files own, take every process's mapping away (a touch faults: the
+ * region is about to hold another arena) and move to the next epoch, so
+ * files opened before get -EIO from here on.  Counts what was lost.
+ */
+static void ace_dev_down(struct ace_dev *dev, const char *why)
+{
+	struct eventfd_ctx *efd;
+	struct ace_file *f;
+	u32 i, lost = 0;
+
+	strscpy(dev->last_reason, why, sizeof(dev->last_reason));
+	if (!ace_arena_broken(&dev->arena))
+		ace_arena_break(&dev->arena, "the arena was replaced", 0);
+	ace_dev_stop(dev);
+	for (i = 0; i < dev->nr_mprocs; i++) {
+		struct ace_slot *s = &dev->slots[i];
+
+		wait_event(s->wq, !READ_ONCE(s->busy));
+		spin_lock_irq(&dev->lock);
+		efd = s->efd;
+		if (s->id)
+			lost++;
+		s->efd = NULL;
+		s->id = 0;
+		s->file = NULL;
+		s->kmp = NULL;
+		s->closing = false;
+		s->deferred = false;
+		s->waiters = 0;
+		spin_unlock_irq(&dev->lock);
+		if (efd)
+			eventfd_ctx_put(efd);
+	}
+	spin_lock_irq(&dev->lock);
+	memset(dev->owned, 0, sizeof(dev->owned));
+	spin_unlock_irq(&dev->lock);
+	atomic64_add(lost, &dev->lost_mprocs);
+	mutex_lock(&dev->files_lock);
+	list_for_each_entry(f, &dev->files, node) {
+		unmap_mapping_range(f->mapping, 0, 0, 1);
+		atomic64_inc(&dev->lost_files);
+	}
+	WRITE_ONCE(dev->epoch, dev->epoch + 1);
+	mutex_unlock(&dev->files_lock);
+	pr_info("%s: arena given up (%s): %u mprocs lost\n", dev->name, why,
+		lost);
+}
+
+/* The arena broke: tell (done), reset, format a fresh one, ATTACH it. */
+void ace_recover_work(struct work_struct *work)
+{
+	struct ace_dev *dev = container_of(to_delayed_work(work), struct ace_dev,
+					  recover_work);
+	char why[ACE_WHY_MAX];
+	int err;
+
+	mutex_lock(&dev->reinit_lock);
+	if (!READ_ONCE(dev->alive) || dev->removing ||
+	    !ace_arena_broken(&dev->arena))
+		goto out;
+	snprintf(why, sizeof(why), "broken: %s", ace_arena_why(&dev->arena));
+	ace_kapi_del(dev);
+	ace_dev_down(dev, why);
+	err = ace_dev_up(dev);
+	if (err) {
+		pr_err("%s: no fresh arena after the breakage: %d; unbind and bind the driver to retry\n",
+		       dev->name, err);
+		goto out;
+	}
+	atomic64_inc(&dev->recoveries);
+	WRITE_ONCE(dev->recover_last, jiffies ?: 1);
+	ace_kapi_add(dev);
+	pr_info("%s: recovered: fresh arena, generation %#llx\n", dev->name,
+		dev->generation);
+out:
+	mutex_unlock(&dev->reinit_lock);
+	ace_dev_put(dev);
+}
+
+#ifdef CONFIG_PM_SLEEP
+/* Suspend or hibernate: the device loses its state; so does the arena. */
+static int ace_freeze(struct virtio_device *vdev)
+{
+	struct ace_dev *dev = vdev->priv;
+
+	if (cancel_delayed_work_sync(&dev->recover_work))
+		ace_dev_put(dev);
+	mutex_lock(&dev->reinit_lock);
+	ace_kapi_del(dev);
+	ace_dev_down(dev, "suspended");
+	mutex_unlock(&dev->reinit_lock);
+	return 0;
+}
+
+static int ace_restore(struct virtio_device *vdev)
+{
+	struct ace_dev *dev = vdev->priv;
+	int err;
+
+	mutex_lock(&dev->reinit_lock);
+	err = ace_dev_up(dev);
+	if (!err) {
+		atomic64_inc(&dev->resumes);
+		ace_kapi_add(dev);
+		dev_info(&vdev->dev, "/dev/%s: resumed with a fresh arena, generation %#llx\n",
+			 dev->name, dev->generation);
+	} else {
+		dev_err(&vdev->dev, "/dev/%s: no arena after resume: %d\n",
+			dev->name, err);
+	}
+	mutex_unlock(&dev->reinit_lock);
+	return err;
+}
+#endif
 
 static int ace_expose(struct ace_dev *dev)
 {
@@ -181,29 +379,25 @@ static int ace_probe(struct virtio_device *vdev)
 	err = ace_arena_map(dev);
 	if (err)
 		goto err_put;
-	err = ace_arena_format(dev);
+	err = ace_dev_up(dev);
 	if (err)
 		goto err_put;
-	err = ace_vqs_init(dev);
-	if (err)
-		goto err_put;
-	dev->alive = true;
-	virtio_device_ready(vdev);
-	err = ace_events_post(dev);
-	if (err)
-		goto err_stop;
-	err = ace_ctrl_attach(dev);
-	if (err)
-		goto err_stop;
 	err = ace_expose(dev);
 	if (err)
 		goto err_stop;
+	mutex_lock(&dev->reinit_lock);
+	err = ace_kapi_add(dev);
+	mutex_unlock(&dev->reinit_lock);
+	if (err)
+		goto err_unexpose;
 	dev_info(&vdev->dev,
 		 "/dev/%s: arena attached: %u bytes of a %llu-byte region at %pa, %u mprocs, %u peers, generation %#llx\n",
 		 dev->name, dev->arena_size, dev->region_len, &dev->region_addr,
 		 dev->nr_mprocs, dev->max_peers, dev->generation);
 	return 0;
 
+err_unexpose:
+	ace_unexpose(dev);
 err_stop:
 	ace_dev_stop(dev);
 err_put:
@@ -216,10 +410,16 @@ static void ace_remove(struct virtio_device *vdev)
 {
 	struct ace_dev *dev = vdev->priv;
 
+	WRITE_ONCE(dev->removing, true);
+	if (cancel_delayed_work_sync(&dev->recover_work))
+		ace_dev_put(dev);
+	mutex_lock(&dev->reinit_lock);
+	ace_kapi_del(dev);		/* kernel clients let go first */
+	mutex_unlock(&dev->reinit_lock);
 	ace_unexpose(dev);
-	/* before ace_dev_stop() wakes the sleepers: one that returns with
-	 * -ENODEV must find its mapping gone already */
-	ace_cdev_zap_mappings(dev);
+	/* zaps every process's mapping before it wakes the sleepers: one
+	 * that returns with -ENODEV finds its mapping gone already
+	 */
 	ace_dev_stop(dev);
 	/*
 	 * The region outlives this driver instance (the next probe formats a
@@ -230,6 +430,10 @@ static void ace_remove(struct virtio_device *vdev)
 	ace_arena_break(&dev->arena, "the device was removed", 0);
 	dev_info(&vdev->dev, "/dev/%s removed\n", dev->name);
 	vdev->priv = NULL;
+	/* vdev is freed after this returns; the files and kernel mprocs that
+	 * still hold dev must not reach it
+	 */
+	dev->vdev = NULL;
 	ace_dev_put(dev);
 }
 
@@ -255,6 +459,10 @@ static struct virtio_driver ace_driver = {
 	.probe		= ace_probe,
 	.remove		= ace_remove,
 	.config_changed	= ace_config_changed,
+#ifdef CONFIG_PM_SLEEP
+	.freeze		= ace_freeze,
+	.restore	= ace_restore,
+#endif
 };
 
 static int __init ace_init(void)

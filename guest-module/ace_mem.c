@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_mem.c - the arena's memory.
+ * The arena's memory.
  *
  * The arena lives in the device's shared memory region ACE_SHM_ARENA (on
  * PCI a 64-bit prefetchable BAR), never in guest RAM: host peers map that
@@ -62,6 +62,41 @@ void ace_arena_unmap(struct ace_dev *dev)
 	dev->vaddr = NULL;
 }
 
+/*
+ * ace_arena_init() writes the header into the region and then attaches
+ * through the same validator a peer uses, which reads the header back
+ * from the region.  A peer that still maps the region (from an earlier
+ * arena) can rewrite it in between: the private view is then a valid
+ * arena, but not the one asked for, and dev->slots has dev->nr_mprocs
+ * entries whatever the header says.  So the view must be what we wrote.
+ */
+static int ace_arena_check_format(struct ace_dev *dev,
+				  const struct ace_geometry *g)
+{
+	const struct ace_arena *a = &dev->arena;
+	u32 c, bad = 0;
+
+	if (a->nr_mprocs != dev->nr_mprocs)
+		bad = a->nr_mprocs;
+	else if (a->size != dev->arena_size)
+		bad = a->size;
+	else if (a->generation != dev->generation)
+		bad = (u32)a->generation;
+	else if (a->nr_classes != g->nr_classes)
+		bad = a->nr_classes;
+	for (c = 0; !bad && c < a->nr_classes; c++)
+		if (a->cls[c].nr != g->nr_blocks[c] ||
+		    BIT(a->cls[c].shift) != g->block_size[c])
+			bad = a->cls[c].nr;
+	if (!bad)
+		return 0;
+	dev_err(ace_devp(dev),
+		"arena header changed while formatting (a peer writes the region): table of %u slots read back, %u written (value %#x)\n",
+		a->nr_mprocs, dev->nr_mprocs, bad);
+	memset(&dev->arena, 0, sizeof(dev->arena));
+	return -EIO;
+}
+
 int ace_arena_format(struct ace_dev *dev)
 {
 	struct ace_geometry g;
@@ -76,7 +111,9 @@ int ace_arena_format(struct ace_dev *dev)
 	dev->generation = get_random_u64();
 	err = ace_arena_init(&dev->arena, dev->vaddr, dev->arena_size, &g,
 			     dev->generation);
-	if (err)
+	if (err) {
 		dev_err(ace_devp(dev), "cannot format the arena: %d\n", err);
-	return err;
+		return err;
+	}
+	return ace_arena_check_format(dev, &g);
 }

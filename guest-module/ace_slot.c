@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_slot.c - the slots this guest owns: who owns them, how their owners
+ * The slots this guest owns: who owns them, how their owners
  * sleep, and how they are closed.
  *
  * A slot is owned by one open /dev/aceN file (ACE_IOC_OPEN CREATE) or one
@@ -19,15 +19,33 @@ bool ace_slot_owned(struct ace_dev *dev, u32 slot)
 	return dev->owned[slot / 64] & BIT_ULL(slot % 64);
 }
 
-/* Mark mproc `id` (just claimed) as this guest's: owned by file f or by
- * kernel mproc kmp. */
-void ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
-		  struct ace_kmproc *kmp)
+/*
+ * Mark mproc `id` (just claimed) as this guest's: owned by file f or by
+ * kernel mproc kmp.  The claim found the slot FREE in the arena, but the
+ * arena is shared: if our own table still holds the slot, somebody (a
+ * peer, or a process through its mapping) wrote FREE over an mproc we
+ * own.  Taking the slot over would hand the old owner's sleepers and busy
+ * count to the new one (a close that waits forever, or the wrong mproc
+ * closed): the arena is broken instead.  Returns 0 or -EIO.
+ */
+int ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
+		 struct ace_kmproc *kmp)
 {
-	struct ace_slot *s = ace_slot_of(dev, id);
 	u32 slot = ACE_ID_SLOT(id);
+	struct ace_slot *s;
 
+	if (slot >= dev->nr_mprocs)
+		return ace_arena_break(&dev->arena,
+				       "a claim returned a slot past the table", id);
+	s = ace_slot_of(dev, id);
 	spin_lock_irq(&dev->lock);
+	if (s->id || ace_slot_owned(dev, slot)) {
+		spin_unlock_irq(&dev->lock);
+		ace_arena_break(&dev->arena,
+				"an own mproc's slot was freed by someone else", id);
+		ace_report_broken(dev);
+		return -EIO;
+	}
 	s->id = id;
 	s->file = f;
 	s->kmp = kmp;
@@ -35,8 +53,10 @@ void ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
 	s->closing = false;
 	s->busy = 0;
 	s->deferred = false;
+	s->waiters = 0;
 	dev->owned[slot / 64] |= BIT_ULL(slot % 64);
 	spin_unlock_irq(&dev->lock);
+	return 0;
 }
 
 /* Take a busy count on mproc `id`, which file f must own. */
@@ -72,7 +92,8 @@ void ace_slot_put(struct ace_dev *dev, struct ace_slot *s)
 
 /* Stop delivering to the slot, then close its mproc in the arena (which
  * reclaims every block it held).  The slot must be closing and idle, or
- * owned by a kernel mproc that is being destroyed. */
+ * owned by a kernel mproc that is being destroyed.
+ */
 s64 ace_slot_drop(struct ace_dev *dev, struct ace_slot *s)
 {
 	struct eventfd_ctx *efd;
@@ -127,7 +148,8 @@ static bool ace_slot_idle(struct ace_dev *dev, struct ace_slot *s)
 
 /* Start closing own mproc `id` of file f (slot s): no new users from
  * here.  Returns 0, -ENOENT (not ours, or closing) or -EPERM (another
- * file's). */
+ * file's).
+ */
 static int ace_slot_begin_close(struct ace_dev *dev, struct ace_file *f,
 				struct ace_slot *s, u32 id)
 {
@@ -169,7 +191,8 @@ int ace_slot_close(struct ace_dev *dev, struct ace_file *f, u32 id)
 }
 
 /* release(): close every mproc file f owns; the core reclaims the blocks
- * they held, which is how a killed process's messages come back. */
+ * they held, which is how a killed process's messages come back.
+ */
 void ace_file_close_all(struct ace_dev *dev, struct ace_file *f)
 {
 	u32 i, id;
@@ -206,10 +229,10 @@ static int ace_wait_result(struct ace_dev *dev, struct ace_slot *s,
 {
 	if (r < 0 && r != -ETIME && r != -ERESTARTSYS)
 		return r;		/* ace_arm failed */
+	if (!READ_ONCE(dev->alive))
+		return ace_dev_check(dev);	/* gone, or being replaced */
 	if (ace_pending_mail(&dev->arena, rx))
 		return 0;
-	if (!READ_ONCE(dev->alive))
-		return -ENODEV;
 	if (!READ_ONCE(s->closing) && !ace_arena_broken(&dev->arena) &&
 	    !ace_slot_intact(dev, rx))
 		return ace_slot_stolen(dev, rx->id);
@@ -234,6 +257,34 @@ static long ace_wait_sleep(struct ace_dev *dev, struct ace_slot *s,
 }
 
 /*
+ * Several threads may sleep on one mproc (one WAIT each).  The ARMED bit
+ * is one per mproc, so it is set by the first sleeper and cleared by the
+ * last: a sleeper that leaves (timeout, signal, mail) must not disarm the
+ * mproc under one still asleep, or that one's wake-up is lost.  The arm
+ * (which re-checks the inbox) runs for every sleeper.
+ */
+static int ace_wait_arm(struct ace_dev *dev, struct ace_slot *s,
+			const struct ace_rx *rx)
+{
+	int r;
+
+	spin_lock_irq(&dev->lock);
+	s->waiters++;
+	r = ace_arm(&dev->arena, rx);
+	spin_unlock_irq(&dev->lock);
+	return r;
+}
+
+static void ace_wait_disarm(struct ace_dev *dev, struct ace_slot *s,
+			    const struct ace_rx *rx)
+{
+	spin_lock_irq(&dev->lock);
+	if (!--s->waiters)
+		ace_disarm(&dev->arena, rx);
+	spin_unlock_irq(&dev->lock);
+}
+
+/*
  * Sleep until own mproc rx->id has mail: arm it (the core re-checks the
  * inbox after setting ARMED), sleep until a delivery, disarm.  0 when mail
  * is waiting, -ETIMEDOUT, -ERESTARTSYS, -ENODEV, -EIO, -ENOENT (closed).
@@ -252,10 +303,10 @@ int ace_slot_wait(struct ace_dev *dev, struct ace_slot *s,
 		return ace_slot_stolen(dev, rx->id);
 	if (!timeout_ns)
 		return ace_pending_mail(&dev->arena, rx) ? 0 : -ETIMEDOUT;
-	r = ace_arm(&dev->arena, rx);
+	r = ace_wait_arm(dev, s, rx);
 	if (r == 0)
 		r = ace_wait_sleep(dev, s, rx, timeout_ns);
-	ace_disarm(&dev->arena, rx);
+	ace_wait_disarm(dev, s, rx);
 	return ace_wait_result(dev, s, rx, r);
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_stats.c - counters: sysfs (the ace/ group under the virtio device)
+ * Counters: sysfs (the ace/ group under the virtio device)
  * and debugfs (/sys/kernel/debug/ace/aceN/mprocs, one line per active
  * mproc slot, read from the arena).
  */
@@ -20,12 +20,14 @@ static struct ace_dev *ace_from(struct device *d)
 	return dev_to_virtio(d)->priv;
 }
 
-#define ACE_ATTR_COUNTER(name)						\
+/* a counter: ACE_ATTR_COUNTER(name, dev->name), an atomic64_t */
+#define ACE_ATTR_COUNTER(name, counter)					\
 static ssize_t name##_show(struct device *d,				\
 			   struct device_attribute *attr, char *buf)	\
 {									\
-	return sysfs_emit(buf, "%lld\n",				\
-			  (long long)atomic64_read(&ace_from(d)->name)); \
+	struct ace_dev *dev = ace_from(d);				\
+									\
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&(counter))); \
 }									\
 static DEVICE_ATTR_RO(name)
 
@@ -39,10 +41,30 @@ static ssize_t name##_show(struct device *d,				\
 }									\
 static DEVICE_ATTR_RO(name)
 
-ACE_ATTR_COUNTER(interrupts);
-ACE_ATTR_COUNTER(events);
-ACE_ATTR_COUNTER(bad_events);
-ACE_ATTR_COUNTER(kicks);
+ACE_ATTR_COUNTER(interrupts, dev->interrupts);
+ACE_ATTR_COUNTER(events, dev->events);
+ACE_ATTR_COUNTER(bad_events, dev->bad_events);
+ACE_ATTR_COUNTER(kicks, dev->kicks);
+ACE_ATTR_COUNTER(recoveries, dev->recoveries);
+ACE_ATTR_COUNTER(resumes, dev->resumes);
+ACE_ATTR_COUNTER(lost_mprocs, dev->lost_mprocs);
+ACE_ATTR_COUNTER(lost_files, dev->lost_files);
+
+/* Why the last arena was given up ("broken: <why>", "suspended"), or
+ * "none".
+ */
+static ssize_t last_reason_show(struct device *d,
+				struct device_attribute *attr, char *buf)
+{
+	struct ace_dev *dev = ace_from(d);
+	ssize_t n;
+
+	mutex_lock(&dev->reinit_lock);
+	n = sysfs_emit(buf, "%s\n", dev->last_reason[0] ? dev->last_reason : "none");
+	mutex_unlock(&dev->reinit_lock);
+	return n;
+}
+static DEVICE_ATTR_RO(last_reason);
 ACE_ATTR_U32(arena_size, dev->arena_size);
 ACE_ATTR_U32(nr_mprocs, dev->nr_mprocs);
 ACE_ATTR_U32(max_peers, dev->max_peers);
@@ -99,6 +121,11 @@ static struct attribute *ace_attrs[] = {
 	&dev_attr_peers_up.attr,
 	&dev_attr_generation.attr,
 	&dev_attr_broken.attr,
+	&dev_attr_recoveries.attr,
+	&dev_attr_resumes.attr,
+	&dev_attr_lost_mprocs.attr,
+	&dev_attr_lost_files.attr,
+	&dev_attr_last_reason.attr,
 	NULL,
 };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ace_vq.c - the device's queues.
+ * The device's queues.
  *
  *   0 ctrl      driver -> device commands (ACE_CTRL_ATTACH at probe)
  *   1 event     device -> driver events, written into buffers the driver
@@ -60,7 +60,8 @@ static bool ace_event_peer(struct ace_dev *dev, u32 type, u32 peer)
 }
 
 /* Under dev->lock: act on one event (a checked copy).  PENDING only
- * notes that the bitmap must be scanned: one scan serves a batch. */
+ * notes that the bitmap must be scanned: one scan serves a batch.
+ */
 static void ace_event_handle(struct ace_dev *dev, const struct ace_event *e,
 			     bool *scan)
 {
@@ -79,9 +80,7 @@ static void ace_event_handle(struct ace_dev *dev, const struct ace_event *e,
 		/* the host side stopped using the arena: so does the guest */
 		ace_arena_break(&dev->arena, "the device reports the arena broken",
 				e->arg);
-		dev_err_ratelimited(ace_devp(dev),
-				    "device reports the arena broken (arg %u)\n",
-				    e->arg);
+		ace_report_broken(dev);		/* says why, recovers */
 		break;
 	default:
 		goto bad;
@@ -112,7 +111,8 @@ static void ace_event_take(struct ace_dev *dev, struct ace_event *ev,
 }
 
 /* Under dev->lock.  Returns true if the budget ran out with callbacks
- * still disabled: the caller must schedule evt_work. */
+ * still disabled: the caller must schedule evt_work.
+ */
 static bool ace_events_drain(struct ace_dev *dev)
 {
 	struct virtqueue *vq = dev->vqs[ACE_VQ_EVENT];
@@ -217,7 +217,8 @@ int ace_vqs_init(struct ace_dev *dev)
 }
 
 /* After a reset: drop the buffers the device never used, delete the
- * queues.  The buffers themselves belong to struct ace_dev. */
+ * queues.  The buffers themselves belong to struct ace_dev.
+ */
 void ace_vqs_del(struct ace_dev *dev)
 {
 	unsigned int i;
@@ -233,7 +234,8 @@ void ace_vqs_del(struct ace_dev *dev)
 /* ---- control queue ---- */
 
 /* Run one command; the buffers must stay valid until the device is reset
- * if this fails. */
+ * if this fails.
+ */
 static int ace_ctrl_exec(struct ace_dev *dev, void *cmd, size_t len,
 			 struct ace_ctrl_status *st)
 {

@@ -27,6 +27,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <linux/ace.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include "ace_host.h"
@@ -164,7 +165,7 @@ static int ioctl_err(struct ace *ch, const char *what, int err)
 		return seterr(ch, err, "%s: the device is gone (unplugged, or its driver was unbound)",
 			      what);
 	if (err == EIO)
-		return seterr(ch, err, "%s: the arena is broken (the kernel log and ace/broken in sysfs say why)",
+		return seterr(ch, err, "%s: the arena is broken, or was replaced since this channel was opened (the kernel log, ace/broken and ace/last_reason in sysfs say why; open the channel again)",
 			      what);
 	return seterr(ch, err, "%s: %s", what, strerror(err));
 }

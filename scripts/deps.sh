@@ -2,7 +2,7 @@
 # Usage: scripts/deps.sh [group...]
 #   Installs (with apt-get, only what is missing) the Debian 12 packages the
 #   ACE build/test harness needs. Groups: core qemu guest bench pkg libvirt
-#   (default: all). Must run as root (or with passwordless sudo).
+#   lint (default: all). Must run as root (or with passwordless sudo).
 #   Non-interactive.
 set -euo pipefail
 
@@ -21,13 +21,16 @@ GROUP[guest]="busybox-static cpio gzip zstd xz-utils kmod linux-headers-amd64 so
 GROUP[bench]="gnuplot-nox"
 # make deb and its test: Debian packaging, DKMS and a kernel's headers.
 GROUP[pkg]="dpkg-dev debhelper dh-dkms dkms fakeroot build-essential pkg-config linux-headers-amd64"
+# The guest driver's lint (tests/lint/lint.sh): sparse; checkpatch.pl comes
+# from the linux-source-6.1 package, downloaded (not installed) there.
+GROUP[lint]="sparse dpkg-dev xz-utils"
 # libvirt (scripts/libvirt/): the daemon with its QEMU driver, and virsh.
 # Not libvirt-daemon-system: its users, polkit, firewall and default network
 # are not needed, and its init scripts would start system daemons.
 GROUP[libvirt]="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(core qemu guest bench pkg libvirt)
+[ ${#groups[@]} -gt 0 ] || groups=(core qemu guest bench pkg libvirt lint)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -35,7 +38,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 want=()
 for g in "${groups[@]}"; do
-    [ -n "${GROUP[$g]+x}" ] || { echo "[deps] unknown group '$g' (core qemu guest bench pkg libvirt)" >&2; exit 2; }
+    [ -n "${GROUP[$g]+x}" ] || { echo "[deps] unknown group '$g' (core qemu guest bench pkg libvirt lint)" >&2; exit 2; }
     # shellcheck disable=SC2206
     want+=(${GROUP[$g]})
 done

@@ -1,32 +1,39 @@
 #!/usr/bin/env bash
-# Usage: scripts/fetch-guest-kernel.sh
-#   Fetches Debian's current guest kernel (the image that linux-image-amd64
-#   depends on) WITHOUT installing it on the host, and installs the matching
-#   linux-headers-<kver> on the host for building ace.ko. Produces:
-#     build/guest/vmlinuz                  kernel for -kernel
-#     build/guest/kver                     guest `uname -r` (e.g. 6.1.0-NN-amd64)
-#     build/guest/kdir                     Kbuild dir for that kernel
-#     build/guest/root/lib/modules/<kver>  the guest's modules (for initramfs)
+# Usage: [ACE_KERNEL=6.1|6.12] scripts/fetch-guest-kernel.sh
+#   Fetches a Debian 12 guest kernel WITHOUT installing it on the host, and
+#   installs the matching linux-headers-<kver> on the host for building
+#   ace.ko.  ACE_KERNEL=6.1 (default): the image linux-image-amd64 depends
+#   on; 6.12: the newest linux-image-6.12.*+deb12-amd64 apt knows (bookworm's
+#   security archive).  Produces, in $ACE_GUEST (build/guest, build/guest-6.12):
+#     vmlinuz                  kernel for -kernel
+#     kver                     guest `uname -r` (e.g. 6.1.0-NN-amd64)
+#     kdir                     Kbuild dir for that kernel
+#     root/lib/modules/<kver>  the guest's modules (for initramfs)
 #   Idempotent: does nothing when the files for the current ABI are present.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-G="$ACE_BUILD/guest"
+G="$ACE_GUEST"
 mkdir -p "$G"
 exec 9>"$G/.lock"   # one fetcher at a time
 flock -w 1800 9 || die "timed out waiting for $G/.lock"
 
 resolve_pkg() {
+    if [ "$ACE_KERNEL" = 6.12 ]; then
+        timeout 60 apt-cache pkgnames linux-image-6.12. 2>/dev/null |
+            grep -E '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' | sort -V | tail -n 1
+        return
+    fi
     timeout 60 apt-cache depends linux-image-amd64 2>/dev/null |
         awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
 PKG=$(resolve_pkg || true)
 if [ -z "$PKG" ]; then
-    log guest "linux-image-amd64 unknown, running apt-get update..."
+    log guest "no $ACE_KERNEL kernel package known, running apt-get update..."
     $SUDO timeout 600 apt-get update -q
     PKG=$(resolve_pkg || true)
 fi
-[ -n "$PKG" ] || die "cannot resolve linux-image-amd64's kernel package"
+[ -n "$PKG" ] || die "cannot resolve the $ACE_KERNEL guest kernel package"
 KVER=${PKG#linux-image-}
 log guest "guest kernel: $PKG (uname -r = $KVER)"
 
@@ -60,7 +67,7 @@ fi
 if ! headers_ok; then
     log guest "installing linux-headers-$KVER on the host..."
     $SUDO env DEBIAN_FRONTEND=noninteractive timeout 900 \
-        apt-get install -y -q --no-install-recommends "linux-headers-$KVER"
+        apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "linux-headers-$KVER"
 fi
 headers_ok || die "headers for $KVER not found in $KDIR"
 

@@ -24,7 +24,7 @@ while getopts "o:f:m:h" opt; do
 done
 [ -n "$OUT" ] || { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 2; }
 
-G="$ACE_BUILD/guest"
+G="$ACE_GUEST"
 [ -f "$G/kver" ] || "$ACE_SCRIPTS/fetch-guest-kernel.sh"
 KVER=$(cat "$G/kver")
 MODDIR="$G/root/lib/modules/$KVER"

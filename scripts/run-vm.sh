@@ -17,7 +17,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 INITRD="" APPEND="" TIMEOUT=300 MEM=512M LOG="" ACCEL=auto PIDFILE="" PRINT=0
-KERNEL="$ACE_BUILD/guest/vmlinuz"
+KERNEL="$ACE_GUEST/vmlinuz"
 EXTRA=()
 usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 2; }
 while [ $# -gt 0 ]; do
@@ -43,7 +43,7 @@ done
 [ -x "$ACE_QEMU" ] || die "no QEMU at $ACE_QEMU (run scripts/build-qemu.sh)"
 [ -f "$KERNEL" ] || "$ACE_SCRIPTS/fetch-guest-kernel.sh"
 if [ -z "$INITRD" ]; then
-    INITRD="$ACE_BUILD/guest/initramfs.cpio.gz"
+    INITRD="$ACE_GUEST/initramfs.cpio.gz"
     if [ ! -f "$INITRD" ] || [ "$ACE_SCRIPTS/mkinitramfs.sh" -nt "$INITRD" ]; then
         "$ACE_SCRIPTS/mkinitramfs.sh" -o "$INITRD"
     fi

@@ -4,8 +4,8 @@
  *
  * Included unchanged by the guest kernel module, the QEMU device, libace,
  * the tools and the tests.  Nothing else declares a structure that lives in
- * the arena, in the device's config space, on its queues, on the host peer
- * socket or in the /dev/ace ioctls.
+ * the arena, in the device's config space, on its queues or on the host
+ * peer socket (the /dev/ace ioctls are in <linux/ace.h>).
  *
  * Every field is little-endian and fixed-width; every link inside the arena
  * is a 32-bit byte offset from the arena base (never a pointer), because
@@ -401,64 +401,8 @@ struct ace_peer_broken {
 	char why[ACE_WHY_MAX];	/* what was wrong, NUL-terminated */
 };
 
-/* ------------------------------------------------------------------ */
-/* /dev/aceN ioctls                                                    */
-/* ------------------------------------------------------------------ */
-
-/* asm-generic _IOC encoding, spelled out so no kernel header is needed;
- * tests check it against <sys/ioctl.h>. */
-#define ACE_IOC_NONE		0u
-#define ACE_IOC_WRITE		1u
-#define ACE_IOC_READ		2u
-#define ACE_IOC(dir, nr, size) \
-	(((dir) << 30) | ((u32)(size) << 16) | ((u32)'A' << 8) | (nr))
-
-struct ace_ioc_info {
-	ace_le32 abi_version;
-	ace_le32 arena_size;
-	ace_le32 nr_mprocs;
-	ace_le32 max_peers;
-	ace_le32 section_ns;
-	ace_le32 peers_up;
-	ace_le64 generation;
-};
-
-#define ACE_OPEN_CREATE		1u	/* claim a new named mproc */
-#define ACE_OPEN_LOOKUP		2u	/* find an existing one (no ownership) */
-
-struct ace_ioc_open {
-	char name[ACE_NAME_MAX];
-	ace_le32 flags;		/* ACE_OPEN_* */
-	ace_le32 mode;		/* ACE_MODE_* for CREATE */
-	ace_le32 id;		/* out */
-	ace_le32 reserved;
-};
-
-struct ace_ioc_wait {
-	ace_le32 id;		/* own mproc */
-	ace_le32 reserved;
-	ace_le64 timeout_ns;	/* 0: check only; ~0: forever */
-};
-
-struct ace_ioc_notify {
-	ace_le32 dst;		/* mproc the caller sent to and must wake */
-	ace_le32 reserved;
-};
-
-struct ace_ioc_eventfd {
-	ace_le32 id;		/* own mproc */
-	s32 fd;			/* eventfd, or -1 to unbind */
-};
-
-#define ACE_IOC_INFO	ACE_IOC(ACE_IOC_READ, 0x00, sizeof(struct ace_ioc_info))
-#define ACE_IOC_OPEN	ACE_IOC(ACE_IOC_READ | ACE_IOC_WRITE, 0x01, \
-				sizeof(struct ace_ioc_open))
-#define ACE_IOC_CLOSE	ACE_IOC(ACE_IOC_WRITE, 0x02, sizeof(u32))
-#define ACE_IOC_WAIT	ACE_IOC(ACE_IOC_WRITE, 0x03, sizeof(struct ace_ioc_wait))
-#define ACE_IOC_NOTIFY	ACE_IOC(ACE_IOC_WRITE, 0x04, \
-				sizeof(struct ace_ioc_notify))
-#define ACE_IOC_EVENTFD	ACE_IOC(ACE_IOC_WRITE, 0x05, \
-				sizeof(struct ace_ioc_eventfd))
+/* The /dev/aceN ioctls are the guest driver's uapi:
+ * guest-module/include/uapi/linux/ace.h (<linux/ace.h>). */
 
 /* ------------------------------------------------------------------ */
 /* Layout checks                                                       */
@@ -502,10 +446,5 @@ ACE_SIZE_CHECK(ace_peer_msg, 16);
 ACE_SIZE_CHECK(ace_peer_hello, 16);
 ACE_SIZE_CHECK(ace_peer_arena, 16);
 ACE_SIZE_CHECK(ace_peer_broken, 112);
-ACE_SIZE_CHECK(ace_ioc_info, 32);
-ACE_SIZE_CHECK(ace_ioc_open, 64);
-ACE_SIZE_CHECK(ace_ioc_wait, 16);
-ACE_SIZE_CHECK(ace_ioc_notify, 8);
-ACE_SIZE_CHECK(ace_ioc_eventfd, 8);
 
 #endif /* ACE_ABI_H */

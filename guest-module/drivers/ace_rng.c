@@ -2,8 +2,11 @@
 /*
  * ace_rng.ko - a paravirtual hw_random driver on the ACE kernel API.
  *
- * The driver owns the kernel mproc "ace-rng" in the first ACE device's
- * arena and registers the hwrng "ace-rng".  Its bytes come from the host
+ * An auxiliary driver for ace.ko's "ace.kapi" devices: bound to one (the
+ * first; hw_random wants one name), it owns the kernel mproc "ace-rng" in
+ * that device's arena and registers the hwrng "ace-rng".  ace.ko unbinds
+ * it before the device goes away and before its arena is replaced
+ * (recovery, suspend), and binds it again on the fresh arena.  Its bytes come from the host
  * service mproc "ace-rngd" (tools/ace-rngd.c): a 16-byte request is
  * written in place in an arena block and sent; the service answers in a
  * block of its own; the driver checks the reply, copies bytes out to the
@@ -20,6 +23,7 @@
  * Counters: /sys/module/ace_rng/parameters/{requests,bytes,bad_replies,
  * timeouts,absent}.
  */
+#include <linux/auxiliary_bus.h>
 #include <linux/err.h>
 #include <linux/hw_random.h>
 #include <linux/jiffies.h>
@@ -68,7 +72,11 @@ static unsigned long absent;
 module_param(absent, ulong, 0444);
 MODULE_PARM_DESC(absent, "reads that found no service");
 
-#define ace_rng_count(c, n)	WRITE_ONCE(c, (c) + (n))
+/* the counters are read through sysfs at any time: no torn stores */
+static void ace_rng_count(unsigned long *c, unsigned long n)
+{
+	WRITE_ONCE(*c, *c + n);
+}
 
 #define ACE_RNG_BATCH	64	/* messages looked at per receive pass */
 
@@ -87,6 +95,7 @@ struct ace_rng {
 };
 
 static struct ace_rng ace_rng;
+static bool ace_rng_bound;
 
 /* Find the service unless we know it: 0, or -ENODEV. */
 static int ace_rng_lookup(struct ace_rng *r)
@@ -95,7 +104,7 @@ static int ace_rng_lookup(struct ace_rng *r)
 		return 0;
 	if (ace_klookup(r->mp, service, &r->svc)) {
 		r->svc = 0;
-		ace_rng_count(absent, 1);
+		ace_rng_count(&absent, 1);
 		return -ENODEV;
 	}
 	return 0;
@@ -156,7 +165,7 @@ static int ace_rng_request(struct ace_rng *r)
 	r->seq++;
 	r->want = want;
 	r->pending = true;
-	ace_rng_count(requests, 1);
+	ace_rng_count(&requests, 1);
 	return 0;
 }
 
@@ -212,7 +221,7 @@ static int ace_rng_take(struct ace_rng *r)
 		if (len >= 0)
 			break;
 		ace_kfree(r->mp, d.off);
-		ace_rng_count(bad_replies, 1);
+		ace_rng_count(&bad_replies, 1);
 		pr_warn_ratelimited("ace_rng: %s reply from %#x dropped\n",
 				    len == -ESTALE ? "unexpected" : "bad",
 				    d.src);
@@ -253,7 +262,7 @@ static int ace_rng_wait(struct ace_rng *r, bool wait)
 			return ret;
 	}
 	/* abandoned: a late reply will be stale; look the service up again */
-	ace_rng_count(timeouts, 1);
+	ace_rng_count(&timeouts, 1);
 	ace_rng_forget(r);
 	return -ETIMEDOUT;
 }
@@ -265,7 +274,7 @@ static int ace_rng_copy(struct ace_rng *r, void *buf, size_t max)
 
 	memcpy(buf, r->data + r->pos, n);
 	r->pos += n;
-	ace_rng_count(bytes, n);
+	ace_rng_count(&bytes, n);
 	if (r->pos == r->avail) {
 		ace_kfree(r->mp, r->blk);
 		r->blk = 0;
@@ -313,13 +322,17 @@ static int ace_rng_read(struct hwrng *hwrng, void *buf, size_t max, bool wait)
 	return done ? done : ret;
 }
 
-static int __init ace_rng_init(void)
+static int ace_rng_probe(struct auxiliary_device *adev,
+			 const struct auxiliary_device_id *id)
 {
 	struct ace_rng *r = &ace_rng;
 	int err;
 
+	if (ace_rng_bound)
+		return -EBUSY;
+	memset(r, 0, sizeof(*r));
 	mutex_init(&r->lock);
-	r->mp = ace_kmproc_create(ACE_RNG_CLIENT, NULL, NULL);
+	r->mp = ace_kmproc_create(adev, ACE_RNG_CLIENT, NULL, NULL);
 	if (IS_ERR(r->mp)) {
 		pr_err("ace_rng: cannot create mproc '%s': %ld\n",
 		       ACE_RNG_CLIENT, PTR_ERR(r->mp));
@@ -333,8 +346,10 @@ static int __init ace_rng_init(void)
 		pr_err("ace_rng: hwrng_register: %d\n", err);
 		goto err_mp;
 	}
-	pr_info("ace_rng: mproc '%s' id %#x, bytes from '%s'\n",
-		ACE_RNG_CLIENT, ace_kmproc_id(r->mp), service);
+	ace_rng_bound = true;
+	pr_info("ace_rng: mproc '%s' id %#x on %s, bytes from '%s'\n",
+		ACE_RNG_CLIENT, ace_kmproc_id(r->mp), dev_name(&adev->dev),
+		service);
 	return 0;
 
 err_mp:
@@ -342,12 +357,16 @@ err_mp:
 	return err;
 }
 
-static void __exit ace_rng_exit(void)
+static void ace_rng_remove(struct auxiliary_device *adev)
 {
 	struct ace_rng *r = &ace_rng;
 
+	if (!ace_rng_bound)
+		return;
+
 	/* Order: no new reads (waits for a running one), then give back
-	 * the reply we hold, then close: that reclaims a late reply too. */
+	 * the reply we hold, then close: that reclaims a late reply too.
+	 */
 	hwrng_unregister(&r->hwrng);
 	mutex_lock(&r->lock);
 	if (r->blk)
@@ -355,12 +374,24 @@ static void __exit ace_rng_exit(void)
 	r->blk = 0;
 	mutex_unlock(&r->lock);
 	ace_kmproc_destroy(r->mp);
+	ace_rng_bound = false;
 	pr_info("ace_rng: closed after %lu requests, %lu bytes, %lu bad replies, %lu timeouts\n",
 		requests, bytes, bad_replies, timeouts);
 }
 
-module_init(ace_rng_init);
-module_exit(ace_rng_exit);
+static const struct auxiliary_device_id ace_rng_ids[] = {
+	{ .name = ACE_KAPI_DEVICE },
+	{}
+};
+MODULE_DEVICE_TABLE(auxiliary, ace_rng_ids);
+
+static struct auxiliary_driver ace_rng_driver = {
+	.name = "rng",
+	.probe = ace_rng_probe,
+	.remove = ace_rng_remove,
+	.id_table = ace_rng_ids,
+};
+module_auxiliary_driver(ace_rng_driver);
 
 MODULE_DESCRIPTION("ACE paravirtual hw_random driver (bytes from the host's ace-rngd)");
 MODULE_LICENSE("GPL");

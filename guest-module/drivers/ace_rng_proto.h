@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
 /*
- * ace_rng_proto.h - the wire protocol between ace_rng.ko (the guest's
+ * The wire protocol between ace_rng.ko (the guest's
  * hw_random driver) and ace-rngd (the host service), both ACE mprocs.
  *
  * Every message starts with struct ace_rng_hdr in its ACE payload; all
@@ -21,13 +21,14 @@
 #ifndef ACE_RNG_PROTO_H
 #define ACE_RNG_PROTO_H
 
-#ifdef __KERNEL__
 #include <linux/types.h>
-typedef __le32 ace_rng_le32;
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
 #else
-#include <stdint.h>
-typedef uint32_t ace_rng_le32;	/* little-endian: ACE hosts are x86 */
+#include <assert.h>
 #endif
+
+typedef __le32 ace_rng_le32;
 
 #define ACE_RNG_SERVICE	"ace-rngd"	/* the host service's mproc name */
 #define ACE_RNG_CLIENT	"ace-rng"	/* the guest driver's mproc name */
@@ -36,7 +37,8 @@ typedef uint32_t ace_rng_le32;	/* little-endian: ACE hosts are x86 */
 #define ACE_RNG_REPLY	0x50474e52u	/* "RNGP" */
 
 /* Most bytes one request may ask for: 16 + 4048 fills a 4 KiB block
- * (4096 minus the 32-byte ACE message header). */
+ * (4096 minus the 32-byte ACE message header).
+ */
 #define ACE_RNG_MAX	4048u
 
 struct ace_rng_hdr {
@@ -46,8 +48,8 @@ struct ace_rng_hdr {
 	ace_rng_le32 reserved;	/* 0 */
 };
 
-#define ACE_RNG_HDR	((uint32_t)sizeof(struct ace_rng_hdr))
+#define ACE_RNG_HDR	((__u32)sizeof(struct ace_rng_hdr))
 
-_Static_assert(sizeof(struct ace_rng_hdr) == 16, "ace_rng_hdr is 16 bytes");
+static_assert(sizeof(struct ace_rng_hdr) == 16, "ace_rng_hdr is 16 bytes");
 
 #endif /* ACE_RNG_PROTO_H */

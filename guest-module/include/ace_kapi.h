@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ace_kapi.h - in-kernel mprocs on ACE (exported by ace.ko, GPL only).
+ * In-kernel mprocs on ACE (exported by ace.ko, GPL only).
  *
  * A paravirtual driver in the guest kernel can own mprocs in the arena of
- * the first ACE device and exchange zero-copy messages with guest
- * processes and host peers.  Build with -I<ace>/guest-module/include and
- * -I<ace>/shared; the module then depends on ace.ko.
+ * an ACE device and exchange zero-copy messages with guest processes and
+ * host peers.  Build with -I<ace>/guest-module/include and -I<ace>/shared;
+ * the module then depends on ace.ko.
+ *
+ * Such a driver is an auxiliary driver (<linux/auxiliary_bus.h>) matching
+ * "ace.kapi": ace.ko adds one auxiliary device per ACE device while its
+ * arena is attached, and deletes it before the device goes away, before
+ * a broken arena is replaced by a fresh one and before a suspend.  So the
+ * driver creates its mprocs in probe() and must destroy them in remove();
+ * its probe() runs again on the next arena.  The driver core binds one
+ * driver to a device: one such client per ACE device at a time.
  *
  * Messages follow the core's rules (shared/ace_core.h): allocate a block
  * (ace_kalloc), write the payload in place, send it (ace_ksend: the block
@@ -15,8 +23,8 @@
  *
  * Errors are negative errno values: those of the core (-ENOBUFS, -ENOENT,
  * -EEXIST, -ENOSPC, -EINVAL, -EAGAIN, -EIO when the arena is broken) and
- * -ENODEV once the device has gone away.  After -ENODEV only
- * ace_kmproc_destroy() remains useful.
+ * -ENODEV once the device has gone away.  After -ENODEV or -EIO only
+ * ace_kmproc_destroy() remains useful (remove() follows).
  *
  * Example: an echo service (see guest-module/tests/ace_ktest.c)
  *
@@ -29,27 +37,41 @@
  *				ace_kfree(mp, d.off);
  *	}
  *
- *	mp = ace_kmproc_create("kecho", echo_rx, NULL);
- *	if (IS_ERR(mp))
- *		return PTR_ERR(mp);
- *	...
- *	ace_kmproc_destroy(mp);
+ *	static int echo_probe(struct auxiliary_device *adev,
+ *			      const struct auxiliary_device_id *id)
+ *	{
+ *		mp = ace_kmproc_create(adev, "kecho", echo_rx, NULL);
+ *		return PTR_ERR_OR_ZERO(mp);
+ *	}
+ *	static void echo_remove(struct auxiliary_device *adev)
+ *	{
+ *		ace_kmproc_destroy(mp);
+ *	}
+ *	static const struct auxiliary_device_id echo_ids[] = {
+ *		{ .name = ACE_KAPI_DEVICE }, {}
+ *	};
  */
 #ifndef ACE_KAPI_H
 #define ACE_KAPI_H
 
+#include <linux/auxiliary_bus.h>
 #include <linux/types.h>
 #include "ace_core.h"
+
+/* auxiliary_device_id.name to match: ace.ko's "kapi" devices */
+#define ACE_KAPI_DEVICE		"ace.kapi"
 
 struct ace_kmproc;
 
 /* Called from ace.ko's workqueue (process context, may sleep) when mail
  * was delivered; it should receive until ace_krecv() returns 0.  Calls
- * are serialised per mproc. */
+ * are serialised per mproc.
+ */
 typedef void (*ace_kmproc_cb_t)(struct ace_kmproc *mp, void *ctx);
 
 /**
- * ace_kmproc_create - claim a named mproc in the first ACE device's arena
+ * ace_kmproc_create - claim a named mproc in an ACE device's arena
+ * @adev: the "ace.kapi" auxiliary device the caller's driver is bound to
  * @name: 1..47 printable ASCII characters, no spaces; unique in the arena
  * @rx_cb: delivery callback, or NULL to receive with ace_kwait()
  * @ctx: passed to @rx_cb
@@ -60,10 +82,11 @@ typedef void (*ace_kmproc_cb_t)(struct ace_kmproc *mp, void *ctx);
  * armed only inside ace_kwait().
  *
  * Context: process context, may sleep.
- * Return: the mproc, or ERR_PTR(-ENODEV) (no ACE device), -ENOMEM,
+ * Return: the mproc, or ERR_PTR(-ENODEV) (device gone), -ENOMEM,
  * -EINVAL (bad name), -EEXIST, -ENOSPC (table full), -EIO.
  */
-struct ace_kmproc *ace_kmproc_create(const char *name, ace_kmproc_cb_t rx_cb,
+struct ace_kmproc *ace_kmproc_create(struct auxiliary_device *adev,
+				     const char *name, ace_kmproc_cb_t rx_cb,
 				     void *ctx);
 
 /**

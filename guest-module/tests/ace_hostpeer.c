@@ -12,7 +12,13 @@
  *   - pings the guest kernel's "kecho" mproc N times from "hping" and
  *     checks the echoes, then claims "hping-done" so the guest knows;
  *   - on a message of type 0xdead to "hecho", turns hostile: corrupts the
- *     inbox of "kecho" and raises it (the guest's hardening test).
+ *     inbox of "kecho" and raises it (the guest's hardening test);
+ *   - on type 0xdeaf, tells the device the arena is broken (ACE_PEER_BROKEN,
+ *     which the device passes on to the guest as ACE_EVT_BROKEN);
+ *   - on type 0xf00d, keeps the region mapped at the next DETACH and
+ *     writes a forged header (a 1024-slot table, the guest's generation
+ *     kept) into it over and over while the guest formats its next arena,
+ *     until that arena is attached or 8 s pass.
  * It sleeps only on the kick eventfd (the guest's doorbell): a wake-up the
  * guest forgot shows up as a stall, which is counted and fails the run.
  * Exits when the device closes the socket (QEMU exited) or after SECONDS;
@@ -23,6 +29,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +44,8 @@
 #define MAX_FDS		16
 #define WINDOW		8
 #define ACE_TEST_BREAK	0xdeadu	/* message type: "corrupt the arena" */
+#define ACE_TEST_REPORT	0xdeafu	/* "report the arena broken to the device" */
+#define ACE_TEST_FORGE	0xf00du	/* "forge the header of the next arena" */
 
 static int sock = -1, kick_fd = -1, raise_fd = -1, peer;
 static int fds[MAX_FDS], nfds;
@@ -98,12 +107,92 @@ static void raise_dev(void)
 		raises++;
 }
 
+/* ---- the header forger ---- */
+
+static int forge_armed;
+static pthread_t forger;
+static volatile int forging;
+static void *forge_map;
+static u32 forge_size;
+
+static void *forge_main(void *unused)
+{
+	struct ace_arena fa;
+	struct ace_geometry g;
+	u8 *img = malloc(forge_size), *hdr = forge_map;
+	time_t end = time(NULL) + 8;
+	long n = 0;
+
+	(void)unused;
+	if (!img || ace_geometry_default(forge_size, ACE_MAX_MPROCS, &g) ||
+	    ace_arena_init(&fa, img, forge_size, &g, 0)) {
+		printf("HOSTPEER forger: cannot build a header\n");
+		free(img);
+		return NULL;
+	}
+	/* every byte of the header but the generation (0x28..0x2f), which
+	 * must stay the guest's for the device to take the arena */
+	while (forging && time(NULL) < end) {
+		memcpy(hdr, img, 0x28);
+		memcpy(hdr + 0x30, img + 0x30, ACE_HDR_SIZE - 0x30);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		n++;
+	}
+	printf("HOSTPEER forger: wrote a %u-slot header %ld times\n",
+	       ACE_MAX_MPROCS, n);
+	free(img);
+	return NULL;
+}
+
+static void forge_stop(void)
+{
+	if (!forge_map)
+		return;
+	forging = 0;
+	pthread_join(forger, NULL);
+	munmap(forge_map, forge_size);
+	forge_map = NULL;
+}
+
+static void send_broken(void)
+{
+	struct {
+		struct ace_peer_msg h;
+		struct ace_peer_broken b;
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.h.magic = ACE_PEER_MAGIC;
+	m.h.type = ACE_PEER_BROKEN;
+	m.h.len = sizeof(m.b);
+	m.b.generation = A.generation;
+	m.b.value = 0xdeaf;
+	m.b.peer = peer;
+	strcpy(m.b.why, "the test asked for it");
+	if (write(sock, &m, sizeof(m)) == sizeof(m))
+		printf("HOSTPEER reported the arena broken as asked\n");
+}
+
 static void unmap_arena(void)
 {
 	if (map && pings_sent && !ping_done)
 		unfinished++;	/* pinging started, and was cut off */
-	if (map)
+	if (map && forge_armed) {
+		/* keep the mapping: the forger writes through it */
+		forge_armed = 0;
+		forge_map = map;
+		forge_size = map_size;
+		forging = 1;
+		if (pthread_create(&forger, NULL, forge_main, NULL)) {
+			forging = 0;
+			munmap(map, map_size);
+			forge_map = NULL;
+		} else {
+			printf("HOSTPEER forging the next arena's header\n");
+		}
+	} else if (map) {
 		munmap(map, map_size);
+	}
 	map = NULL;
 	hecho = hping = 0;
 }
@@ -113,6 +202,7 @@ static int map_arena(const struct ace_peer_arena *pa, int region_fd)
 	int err;
 
 	unmap_arena();
+	forge_stop();
 	map_size = pa->arena_size;
 	map = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   region_fd, 0);
@@ -120,8 +210,13 @@ static int map_arena(const struct ace_peer_arena *pa, int region_fd)
 		return map = NULL, -1;
 	err = ace_arena_attach(&A, map, map_size);
 	if (err) {
-		printf("HOSTPEER attach failed: %s\n", ace_arena_why(&A));
-		return -1;
+		/* a late ARENA for an arena the guest is already replacing
+		 * (a recovery followed by a reload): wait for the next one */
+		printf("HOSTPEER attach failed: %s; waiting for the next arena\n",
+		       ace_arena_why(&A));
+		munmap(map, map_size);
+		map = NULL;
+		return 0;
 	}
 	if (ace_mproc_claim(&A, "hecho", ACE_SIDE(ACE_SIDE_HOST, peer),
 			    ACE_MODE_INTERRUPT, &hecho) ||
@@ -195,6 +290,17 @@ static void echo_all(void)
 		if (d.type == ACE_TEST_BREAK) {
 			ace_free(&A, d.off);
 			hostile();
+			continue;
+		}
+		if (d.type == ACE_TEST_REPORT) {
+			ace_free(&A, d.off);
+			send_broken();
+			continue;
+		}
+		if (d.type == ACE_TEST_FORGE) {
+			ace_free(&A, d.off);
+			forge_armed = 1;
+			printf("HOSTPEER will forge the next arena's header\n");
 			continue;
 		}
 		r = ace_send(&A, hecho, d.src, d.off, d.len);
@@ -326,6 +432,7 @@ int main(int argc, char **argv)
 	}
 	if (map && pings_sent && !ping_done)
 		unfinished++;	/* pinging started, and was cut off */
+	forge_stop();
 	printf("HOSTPEER done: echoed %ld, %ld ping rounds of %d (%ld unfinished), kicks %ld, raises %ld, stalls %ld, bad %ld\n",
 	       echoed, rounds, n_ping, unfinished, kicks, raises, stalls, bad);
 	return rounds && !unfinished && !stalls && !bad ? 0 : 1;

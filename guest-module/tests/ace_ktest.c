@@ -2,11 +2,14 @@
 /*
  * ace_ktest.ko - an in-kernel echo mproc for the VM tests.
  *
- * Creates a kernel mproc (default name "kecho") on the first ACE device
- * and sends every message it receives back to its sender: the same block,
- * so the echo copies nothing.  Counters are read-only module parameters:
+ * An auxiliary driver for ace.ko's "ace.kapi" devices: on the one it
+ * binds (the first ACE device; one mproc name per arena) it creates a
+ * kernel mproc (default name "kecho") and sends every message it receives
+ * back to its sender: the same block, so the echo copies nothing.  It is
+ * unbound and bound again when the arena is replaced.  Counters are read-only module parameters:
  * /sys/module/ace_ktest/parameters/{echoed,failed}.
  */
+#include <linux/auxiliary_bus.h>
 #include <linux/err.h>
 #include <linux/module.h>
 
@@ -49,28 +52,47 @@ static void kecho_rx(struct ace_kmproc *mp, void *ctx)
 		pr_err_ratelimited("ace_ktest: receive failed: %d\n", r);
 }
 
-static int __init kecho_init(void)
+static int kecho_probe(struct auxiliary_device *adev,
+		       const struct auxiliary_device_id *id)
 {
-	kecho = ace_kmproc_create(name, kecho_rx, NULL);
-	if (IS_ERR(kecho)) {
+	struct ace_kmproc *mp;
+
+	if (kecho)
+		return -EBUSY;	/* one device is enough for the tests */
+	mp = ace_kmproc_create(adev, name, kecho_rx, NULL);
+	if (IS_ERR(mp)) {
 		pr_err("ace_ktest: cannot create mproc '%s': %ld\n", name,
-		       PTR_ERR(kecho));
-		return PTR_ERR(kecho);
+		       PTR_ERR(mp));
+		return PTR_ERR(mp);
 	}
-	pr_info("ace_ktest: mproc '%s' id %#x echoing\n", name,
-		ace_kmproc_id(kecho));
+	kecho = mp;
+	auxiliary_set_drvdata(adev, mp);
+	pr_info("ace_ktest: mproc '%s' id %#x echoing on %s\n", name,
+		ace_kmproc_id(mp), dev_name(&adev->dev));
 	return 0;
 }
 
-static void __exit kecho_exit(void)
+static void kecho_remove(struct auxiliary_device *adev)
 {
-	ace_kmproc_destroy(kecho);
+	ace_kmproc_destroy(auxiliary_get_drvdata(adev));
+	kecho = NULL;
 	pr_info("ace_ktest: '%s' closed after %lu echoes, %lu failures\n",
 		name, echoed, failed);
 }
 
-module_init(kecho_init);
-module_exit(kecho_exit);
+static const struct auxiliary_device_id kecho_ids[] = {
+	{ .name = ACE_KAPI_DEVICE },
+	{}
+};
+MODULE_DEVICE_TABLE(auxiliary, kecho_ids);
+
+static struct auxiliary_driver kecho_driver = {
+	.name = "ktest",
+	.probe = kecho_probe,
+	.remove = kecho_remove,
+	.id_table = kecho_ids,
+};
+module_auxiliary_driver(kecho_driver);
 
 MODULE_DESCRIPTION("ACE in-kernel echo mproc (test)");
 MODULE_LICENSE("GPL");

@@ -9,6 +9,18 @@
  *   ace_usertest --break [-d DEV]             ask the host peer to corrupt the
  *                                             arena; exit 0 if the driver then
  *                                             refuses every call with -EIO
+ *   ace_usertest --forge-slot                 forge FREE into an own slot's
+ *                                             state word and claim again:
+ *                                             exit 0 if the claim fails
+ *                                             with -EIO and close() returns
+ *   ace_usertest --idle-forged                --idle, its slot's state word
+ *                                             forged FREE first
+ *   ace_usertest --idle                       hold /dev/ace0 open with an
+ *                                             mproc until SIGUSR1
+ *   ace_usertest --ask TYPE                   send "hecho" a message of type
+ *                                             TYPE (tests/ace_hostpeer acts)
+ *   ace_usertest --await NAME                 exit 0 once an mproc NAME is
+ *                                             in the table (within 30 s)
  *   ace_usertest --hold [-d DEV]              hold the device open, mapped,
  *                                             with an mproc asleep in WAIT;
  *                                             exit 0 if the device's removal
@@ -30,6 +42,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <linux/ace.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -624,6 +637,57 @@ static int t_close_while_wait(void)
 	return 0;
 }
 
+/* A read-only file may look (INFO, LOOKUP) but change nothing. */
+static int t_ro_fd(void)
+{
+	int ro = open(dev_path, O_RDONLY), r;
+	struct ace_ioc_notify n = { .dst = id_b };
+	struct ace_ioc_info i2;
+	u32 id;
+
+	CHECK(ro >= 0, "open O_RDONLY: %s", strerror(errno));
+	CHECK(!xioctl(ro, ACE_IOC_INFO, &i2), "INFO on a read-only fd");
+	CHECK(!mp_open(ro, "utest-a", ACE_OPEN_LOOKUP, 0, &id) && id == id_a,
+	      "LOOKUP on a read-only fd");
+	r = mp_open(ro, "utest-ro", ACE_OPEN_CREATE, ACE_MODE_INTERRUPT, &id);
+	CHECK(r == -EBADF, "CREATE on a read-only fd: %d, want -EBADF", r);
+	r = xioctl(ro, ACE_IOC_NOTIFY, &n);
+	CHECK(r == -EBADF, "NOTIFY on a read-only fd: %d, want -EBADF", r);
+	close(ro);
+	return 0;
+}
+
+/* Two threads WAIT on one mproc: the one that leaves first (timeout)
+ * must not disarm the mproc under the one still asleep. */
+static int t_two_waiters(void)
+{
+	struct waiter a = { .ns = 50000000ull }, b = { .ns = 4000000000ull };
+	pthread_t ta, tb;
+	int raised = 0;
+	u64 t0;
+	u32 w;
+
+	CHECK(!mp_create("utest-2w", &w), "create");
+	a.id = b.id = w;
+	pthread_create(&tb, NULL, waiter_main, &b);
+	CHECK(!await_armed(w), "first waiter never armed");
+	sleep_ms(20);
+	pthread_create(&ta, NULL, waiter_main, &a);
+	pthread_join(ta, NULL);
+	CHECK(a.result == -ETIMEDOUT, "short waiter: %d", a.result);
+	CHECK(ace_load(&entry(w)->notify, ACE_SEQ_CST) & ACE_NOTIFY_ARMED,
+	      "the short waiter disarmed the mproc under the long one");
+	t0 = now_ns();
+	CHECK(send_one(id_a, w, 64, 42, &raised) > 0, "send");
+	pthread_join(tb, NULL);
+	CHECK(b.result == 0, "long waiter: %d", b.result);
+	CHECK(now_ns() - t0 < 1000000000ull,
+	      "long waiter woke %llu ms after the send: a lost wake-up",
+	      (unsigned long long)((now_ns() - t0) / 1000000));
+	CHECK(!mp_close(fd, w), "close");
+	return 0;
+}
+
 /* Several threads, each its own mproc, echo through kecho at once. */
 struct stress {
 	int index, n, result;
@@ -848,6 +912,99 @@ static int break_arena(void)
 	return 0;
 }
 
+/* ---- --forge-slot: our own slot's state word says FREE ---- */
+
+/*
+ * A /dev/aceN user (or a peer) writes FREE into the state word of an mproc
+ * this file owns while a thread sleeps in WAIT on it, then claims again:
+ * the claim lands in the same slot.  The driver must not take the arena's
+ * word over its own table (a task stuck in D state at close, or the wrong
+ * mproc closed): the claim fails with -EIO and close() returns.
+ */
+static int forge_slot(void)
+{
+	struct waiter w = { .ns = 1000000000ull };
+	u32 x, y = 0, st;
+	pthread_t th;
+	int r;
+
+	fd = open(dev_path, O_RDWR);
+	if (fd < 0 || t_attach())
+		return 2;
+	/* claims take the lowest free slot: every slot below x is in use */
+	CHECK(!mp_create("forge-x", &x), "create x");
+	w.id = x;
+	pthread_create(&th, NULL, waiter_main, &w);
+	CHECK(!await_armed(x), "never armed");
+	st = ace_load(&entry(x)->state, ACE_SEQ_CST);
+	ace_store(&entry(x)->state, ACE_SLOT_WORD(ACE_SLOT_GEN(st), ACE_SLOT_FREE),
+		  ACE_SEQ_CST);
+	r = mp_create("forge-y", &y);
+	printf("FORGE x %#x, claim after the forgery: %d (id %#x)\n", x, r, y);
+	pthread_join(th, NULL);
+	printf("FORGE the waiter got %d\n", w.result);
+	CHECK(r == -EIO, "claim over an own slot: %d (id %#x), want -EIO", r, y);
+	close(fd);	/* before the fix: stuck here in D state */
+	printf("FORGE ok: closed\n");
+	return 0;
+}
+
+/* ---- --idle: an open file with an mproc, until SIGUSR1 ---- */
+
+/* forged: FREE in the idler's own state word, found only at close */
+static int idle(int forged)
+{
+	sigset_t set;
+	int sig;
+	u32 id, st;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fd = open(dev_path, O_RDWR);
+	if (fd < 0 || t_attach() || mp_create("idler", &id))
+		return 2;
+	if (forged) {
+		st = ace_load(&entry(id)->state, ACE_SEQ_CST);
+		ace_store(&entry(id)->state,
+			  ACE_SLOT_WORD(ACE_SLOT_GEN(st), ACE_SLOT_FREE),
+			  ACE_SEQ_CST);
+	}
+	printf("IDLE ready\n");
+	sigwait(&set, &sig);
+	munmap(map, info.arena_size);
+	close(fd);
+	printf("IDLE closed\n");
+	return 0;
+}
+
+/* ---- --ask TYPE: send hecho a message of type TYPE (a request) ---- */
+
+static int ask_host(u32 type)
+{
+	u32 hecho, e;
+	s64 off;
+	int r;
+
+	fd = open(dev_path, O_RDWR);
+	if (fd < 0 || t_attach())
+		return 2;
+	CHECK(!await_name("hecho", 60, &hecho), "no host peer");
+	CHECK(!mp_create("asker", &e), "create");
+	off = ace_alloc(&A, 64, e);
+	CHECK(off > 0, "alloc");
+	ace_msg(&A, (u32)off)->type = type;
+	r = ace_send(&A, e, hecho, (u32)off, 64);
+	CHECK(r >= 0 && (r == 0 || !mp_notify(hecho)), "send");
+	/* leave before the host acts on it; a host asked to break the arena
+	 * may have done so already, and then the close reports it */
+	CHECK(!mp_close(fd, e) || errno == EIO, "close: %s", strerror(errno));
+	munmap(map, info.arena_size);
+	close(fd);
+	printf("ASK %#x sent\n", type);
+	return 0;
+}
+
 struct test {
 	const char *name;
 	int (*fn)(void);
@@ -869,6 +1026,8 @@ static const struct test tests[] = {
 	{ "hecho", t_hecho, 0, 1 },
 	{ "hping", t_hping, 1, 1 },
 	{ "close_while_wait", t_close_while_wait, 0, 0 },
+	{ "ro_fd", t_ro_fd, 0, 0 },
+	{ "two_waiters", t_two_waiters, 0, 0 },
 	{ "stress", t_stress, 1, 0 },
 	{ "close_reclaim", t_close_reclaim, 0, 0 },
 	{ "killed", t_killed, 0, 0 },
@@ -878,7 +1037,9 @@ static const struct test tests[] = {
 int main(int argc, char **argv)
 {
 	int i, skip_kecho = 0, host = 0;
+	const char *await = NULL;
 	size_t t;
+	u32 id;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 1; i < argc; i++) {
@@ -894,12 +1055,27 @@ int main(int argc, char **argv)
 			return hold();
 		else if (!strcmp(argv[i], "--break"))
 			return break_arena() ? 1 : 0;
+		else if (!strcmp(argv[i], "--forge-slot"))
+			return forge_slot() ? 1 : 0;
+		else if (!strcmp(argv[i], "--idle"))
+			return idle(0);
+		else if (!strcmp(argv[i], "--idle-forged"))
+			return idle(1);
+		else if (!strcmp(argv[i], "--ask") && i + 1 < argc)
+			return ask_host((u32)strtoul(argv[i + 1], NULL, 0)) ? 1 : 0;
+		else if (!strcmp(argv[i], "--await") && i + 1 < argc)
+			await = argv[++i];
 		else
 			return fprintf(stderr, "usage: see the source\n"), 2;
 	}
 	fd = open(dev_path, O_RDWR);
 	if (fd < 0)
 		return printf("FAIL open %s: %s\n", dev_path, strerror(errno)), 1;
+	if (await) {
+		if (await_name(await, 30, &id))
+			return printf("FAIL no mproc %s within 30 s\n", await), 1;
+		return printf("AWAIT %s is mproc %#x\n", await, id), 0;
+	}
 	for (t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
 		if ((tests[t].kecho && skip_kecho) || (tests[t].host && !host))
 			continue;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Usage: guest-module/tests/vm-test.sh [nodev|dev|all]   (default: all)
+# Usage: [ACE_KERNEL=6.1|6.12] guest-module/tests/vm-test.sh [nodev|dev|all]
+#   (default: all, on Debian 12's default kernel 6.1)
 #   Builds ace.ko, ace_ktest.ko and ace_usertest, packs them into an
 #   initramfs (scripts/mkinitramfs.sh) and boots the guest kernel under TCG
 #   (scripts/run-vm.sh, which fails on any kernel WARNING/BUG/Oops):
@@ -15,20 +16,31 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 MODE=${1:-all}
 W="$ACE_BUILD/guest-module"
+[ "$ACE_KERNEL" = 6.1 ] || W="$ACE_BUILD/guest-module-$ACE_KERNEL"
 mkdir -p "$W"
 
-[ -f "$ACE_BUILD/guest/kdir" ] || "$ACE_SCRIPTS/fetch-guest-kernel.sh"
-make -C "$ACE_ROOT/guest-module" >/dev/null
-make -C "$ACE_ROOT/guest-module" usertests >/dev/null
+[ -f "$ACE_GUEST/kdir" ] || "$ACE_SCRIPTS/fetch-guest-kernel.sh"
+KDIR=$(cat "$ACE_GUEST/kdir")
+log vm-test "kernel $(cat "$ACE_GUEST/kver") (ACE_KERNEL=$ACE_KERNEL)"
+# objects built for the other kernel would be linked as they are: clean
+if [ -f "$ACE_ROOT/guest-module/ace.ko" ] &&
+   [ "$(modinfo -F vermagic "$ACE_ROOT/guest-module/ace.ko" | cut -d' ' -f1)" != "$(cat "$ACE_GUEST/kver")" ]; then
+    make -C "$ACE_ROOT/guest-module" KDIR="$KDIR" clean >/dev/null
+fi
+make -C "$ACE_ROOT/guest-module" KDIR="$KDIR" >/dev/null
+make -C "$ACE_ROOT/guest-module" UBUILD="$W" usertests >/dev/null
 "$ACE_SCRIPTS/mkinitramfs.sh" -o "$W/initramfs.cpio.gz" \
     -f "$W/ace_usertest:/bin/ace_usertest" -f "$HERE/guest-run.sh:/run.sh" \
-    -m "$ACE_ROOT/guest-module/ace.ko" -m "$ACE_ROOT/guest-module/tests/ace_ktest.ko"
+    -m "$ACE_ROOT/guest-module/ace.ko" -m "$ACE_ROOT/guest-module/tests/ace_ktest.ko" \
+    -f "$ACE_ROOT/guest-module/drivers/ace_rng.ko:/lib/modules/ace/ace_rng.ko"
 
 run() {  # run MODE [qemu args...]
     local mode=$1; shift
+    # slub_debug: poison freed objects, red-zone live ones, so a use after
+    # free or an overflow oopses or is reported instead of passing quietly
     log vm-test "=== $mode ==="
     "$ACE_SCRIPTS/run-vm.sh" --accel tcg --timeout 600 --initrd "$W/initramfs.cpio.gz" \
-        --append "ace.args=$mode" --log "$W/vm-$mode.log" -- "$@"
+        --append "ace.args=$mode slub_debug=FZP" --log "$W/vm-$mode.log" -- "$@"
 }
 
 rc=0
@@ -41,12 +53,21 @@ if [ "$MODE" = dev ] || [ "$MODE" = all ]; then
         [ "$MODE" = dev ] && rc=1
     else
         S=$(mktemp -d)
-        HP=""
-        trap '[ -z "$HP" ] || kill "$HP" 2>/dev/null; rm -rf "$S"' EXIT
+        HP="" QW=""
+        trap '[ -z "$HP" ] || kill "$HP" 2>/dev/null; [ -z "$QW" ] || kill "$QW" 2>/dev/null; rm -rf "$S"' EXIT
         timeout 700 "$W/ace_hostpeer" "$S/ace.sock" -n 200 >"$W/hostpeer.log" 2>&1 &
         HP=$!
+        # the guest suspends to RAM once: wake it through QMP when it is
+        timeout 700 python3 "$HERE/qmp-waker.py" "$S/qmp.sock" >"$W/qmp.log" 2>&1 &
+        QW=$!
         run dev -chardev "socket,id=ace0,path=$S/ace.sock,server=on,wait=off" \
-            -device virtio-ace-pci,chardev=ace0 || rc=1
+            -device virtio-ace-pci,chardev=ace0 \
+            -qmp "unix:$S/qmp.sock,server=on,wait=off" || rc=1
+        # (set -e: a waker that ended, or ends by our TERM, is no failure)
+        kill "$QW" 2>/dev/null || true
+        wait "$QW" 2>/dev/null || true
+        QW=""
+        sed 's/^/  /' "$W/qmp.log"
         hrc=0
         wait "$HP" || hrc=$?
         HP=""

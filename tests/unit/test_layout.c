@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /* The ABI: sizes and offsets, the ioctl encoding, the default geometry. */
 #include <sys/ioctl.h>
+#include <linux/ace.h>
 #include "ace_test.h"
 
 static void geometry(unsigned size, unsigned nr)
@@ -109,13 +110,17 @@ int main(void)
 	CHECK_EQ(sizeof(struct ace_mproc), 256);
 	CHECK_EQ(sizeof(struct ace_msg), 32);
 	CHECK_EQ(ACE_PCI_DEVICE_ID, 0x107f);
-	/* our spelled-out _IOC encoding is the kernel's */
-	CHECK_EQ(ACE_IOC_INFO, _IOR('A', 0x00, struct ace_ioc_info));
-	CHECK_EQ(ACE_IOC_OPEN, _IOWR('A', 0x01, struct ace_ioc_open));
-	CHECK_EQ(ACE_IOC_CLOSE, _IOW('A', 0x02, uint32_t));
-	CHECK_EQ(ACE_IOC_WAIT, _IOW('A', 0x03, struct ace_ioc_wait));
-	CHECK_EQ(ACE_IOC_NOTIFY, _IOW('A', 0x04, struct ace_ioc_notify));
-	CHECK_EQ(ACE_IOC_EVENTFD, _IOW('A', 0x05, struct ace_ioc_eventfd));
+	/* the uapi (<linux/ace.h>): sizes fixed, and in the numbers */
+	CHECK_EQ(sizeof(struct ace_ioc_info), 32);
+	CHECK_EQ(sizeof(struct ace_ioc_open), 64);
+	CHECK_EQ(sizeof(struct ace_ioc_wait), 16);
+	CHECK_EQ(sizeof(struct ace_ioc_notify), 8);
+	CHECK_EQ(sizeof(struct ace_ioc_eventfd), 8);
+	CHECK_EQ(sizeof(((struct ace_ioc_open *)0)->name), ACE_NAME_MAX);
+	CHECK_EQ(_IOC_SIZE(ACE_IOC_OPEN), 64);
+	CHECK_EQ(_IOC_TYPE(ACE_IOC_INFO), 0xDA);
+	CHECK_EQ(_IOC_DIR(ACE_IOC_OPEN), _IOC_READ | _IOC_WRITE);
+	CHECK_EQ(ACE_IOC_CLOSE, _IOW(0xDA, 0x02, uint32_t));
 	/* ids: slot and generation round-trip, never 0 for gen >= 1 */
 	CHECK_EQ(ACE_ID_SLOT(ACE_ID(1023, 0xfffff)), 1023);
 	CHECK_EQ(ACE_ID_GEN(ACE_ID(1023, 0xfffff)), 0xfffff);

@@ -36,9 +36,10 @@
  *   ace_hostpeer SOCKET scribble SECS    a peer that never reads its
  *                                        socket again (so never sees
  *                                        DETACH) and writes junk over the
- *                                        arena past its header for SECS,
- *                                        across guest reboots; counts the
- *                                        generations it wrote into
+ *                                        arena past its header for SECS
+ *                                        or until SIGTERM, across guest
+ *                                        reboots; counts the generations
+ *                                        it wrote into
  *
  * probe also prints every shared mapping of the process (what a peer can
  * reach of the guest) and the size of the region fd it was given.
@@ -50,6 +51,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,21 +134,34 @@ static int cmd_probe(void)
 	return ace_arena_broken(&H.arena->a) ? 1 : 0;
 }
 
+static volatile sig_atomic_t scribble_stop;
+
+static void scribble_term(int sig)
+{
+	(void)sig;
+	scribble_stop = 1;
+}
+
 /*
  * A peer that stopped reading its socket: it never learns of DETACH or a
  * reset, keeps its mapping and writes on.  Everything it writes lands in
  * the arena region; the header page is spared so that the generation of
- * the arena it is writing into stays readable.
+ * the arena it is writing into stays readable.  SIGTERM ends it early
+ * with its count (the test stops it once the guest's next boot has seen
+ * it: a reboot under TCG takes as long as the host's load makes it).
  */
 static int cmd_scribble(double secs)
 {
+	struct sigaction sa = { .sa_handler = scribble_term };
 	double until = now() + secs;
 	volatile u64 *w = H.arena->map;
 	u64 words = H.size / 8, x = (u64)getpid() * 0x9e3779b97f4a7c15ull;
 	u64 last = 0, writes = 0;
 	u32 gens = 0, k;
 
-	while (now() < until) {
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!scribble_stop && now() < until) {
 		u64 gen = ((volatile struct ace_arena_hdr *)H.arena->map)->generation;
 
 		if (gen && gen != last) {

@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <linux/ace.h>
 #include <sys/mman.h>
 #include "../../../lib/ace.h"
 #include "../../../shared/ace_core.h"

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <linux/ace.h>
 #include <sys/mman.h>
 #include "../../../shared/ace_core.h"
 #include "../../../lib/ace.h"

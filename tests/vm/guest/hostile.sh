@@ -31,7 +31,23 @@ victim() {
 	cat /tmp/victim.log
 	return $r
 }
-broken_says() { grep -q "^1 arena: $1" "$(vdev)/ace/broken"; }
+# broken_says WHY: the arena is broken for WHY, or was and has been
+# replaced by recovery already (last_reason keeps why)
+broken_says() {
+	grep -q "^1 arena: $1" "$(vdev)/ace/broken" ||
+		grep -q "^broken: $1" "$(vdev)/ace/last_reason"
+}
+# recovered N: within 10 s, N recoveries so far and the arena whole
+recovered() {
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(attr recoveries)" -ge "$1" ] && [ "$(attr broken)" = 0 ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "    sysfs recoveries $(attr recoveries) broken $(attr broken)"
+	return 1
+}
 
 extreme() {
 	insmod /lib/ace/ace.ko || return 1
@@ -142,7 +158,9 @@ attacks() {
 	check "vanish: unannounced messages of a vanished peer arrive" victim vanish
 	check "vanish: its held blocks and half-claimed slot are reclaimed" census_whole
 
-	# the driver itself finds the breakage
+	# the driver itself finds the breakage; first without recovery
+	# (recover=N, until the reload): the arena stays broken, users get -EIO
+	echo N >/sys/module/ace/parameters/recover
 	insmod /lib/ace/ace_ktest.ko name=atk-klen
 	i=0
 	while [ "$(attr broken)" = 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -156,9 +174,23 @@ attacks() {
 	check "klen: a new user gets -EIO, in words" \
 		[ $r != 0 -a -n "$(grep 'the arena is broken' /tmp/stat.log)" ]
 	check "klen: recovered by reloading ace.ko" reload
+	# recovery on (the default): the host attacks atk-klen again each
+	# time ace_ktest binds to a fresh arena; the driver must back off,
+	# not recover in a loop (without the back-off: dozens in 12 s)
+	insmod /lib/ace/ace_ktest.ko name=atk-klen
+	sleep 12
+	r=$(attr recoveries)
+	rmmod ace_ktest
+	echo "    klen again, recovery on: $r recoveries in 12 s"
+	check "klen again: recoveries back off (2 to 6 in 12 s)" [ "$r" -ge 2 -a "$r" -le 6 ]
+	check "klen again: the kernel log says it waits" \
+		sh -c 'dmesg | grep -q "broken again soon after a recovery (1 in a row): a fresh arena in 1 s"'
+	check "klen again: recovered by reloading ace.ko" reload
 	check "state: a waiter gets -EIO" victim state
 	check "state: the driver says a peer changed our slot" \
 		broken_says "own mproc's slot was changed by a peer"
+	# recovery is on again (the default): a fresh arena follows by itself
+	check "state: recovered by itself, a fresh arena" recovered 1
 	check "state: recovered by reloading ace.ko" reload
 	check "gen: a waiter gets -EIO" victim gen
 	check "gen: the driver says a peer changed our slot" \

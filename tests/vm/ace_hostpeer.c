@@ -970,7 +970,7 @@ static int cmd_hog(u32 n, double secs)
 			break;
 		got++;
 		for (k = 0; k < 4; k++)
-			blocks += ace_alloc(&H.arena, 64 << k, id) > 0;
+			blocks += ace_alloc(&H.arena->a, 64 << k, id) > 0;
 	}
 	printf("hog: %u slot(s), %u block(s)\n", got, blocks);
 	while (now() < until)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
 /*
  * ace_host.h - the host side's connection to a virtio-ace device: the
- * peer socket, the two eventfds and the arena mapped from the device's
- * arena region (the only memory of the guest's a peer ever sees).
+ * peer socket, the kick and raise socket pairs and the arena mapped from
+ * the device's arena region (the only memory of the guest's a peer ever
+ * sees).
  *
  * Internal to libace (the public API is ace.h); also used directly by
  * host test peers.  Every message from the device is checked before use.
@@ -71,7 +72,7 @@ struct ace_host {
 	} rx;
 };
 
-/* Connect to the device's socket and take its HELLO (index, eventfds).
+/* Connect to the device's socket and take its HELLO (index, kick, raise).
  * Waits up to timeout_ms for the socket to appear and answer.
  * Returns 0 or -errno with h->err set. */
 int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms);

@@ -20,7 +20,11 @@ build=$1 tools=$2
 dir=$(mktemp -d)
 dev= w=
 trap '[ -n "$w" ] && kill $w 2>/dev/null; [ -n "$dev" ] && kill $dev 2>/dev/null; rm -rf "$dir"' EXIT
-export ACE_WAIT=2
+# ACE_WAIT bounds a tool's wait for the device, the arena and a name (an
+# mproc "echo" never appears here): long enough for a storm of 9,000
+# messages to reach its close under ASan on a loaded machine (16 messages
+# per look), short of the 15 s kill
+export ACE_WAIT=8
 fails=0 runs=0
 "$build/host/test_contract" --image "$dir/arena.img" 1024 64 || exit 1
 "$build/host/test_contract" --image "$dir/small.img" 256 16 || exit 1

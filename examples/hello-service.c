@@ -127,6 +127,7 @@ int main(int argc, char **argv)
 	while (!stop && (!end || time(NULL) < end)) {
 		struct ace_buf b;
 		char who[64];
+		int n;
 
 		/* wait up to 200 ms, in the mproc's mode, then look at the clock */
 		r = ace_mp_recv(mp, &b, 200000000);
@@ -139,7 +140,9 @@ int main(int argc, char **argv)
 		/* the request holds a name; the answer goes in the same block */
 		snprintf(who, sizeof(who), "%.*s", (int)(b.len < 63 ? b.len : 63),
 			 (const char *)b.data);
-		b.len = (uint32_t)snprintf(b.data, b.cap, "hello, %s", who) + 1;
+		n = snprintf(b.data, b.cap, "hello, %s", who);
+		/* a long name is cut to the block: the guest chose its size */
+		b.len = n < 0 ? 0 : (uint32_t)n + 1 > b.cap ? b.cap : (uint32_t)n + 1;
 		/* b.tag is the request's: the caller's ace_mp_call waits for it */
 		r = ace_mp_send(mp, b.src, &b);
 		if (r == -ENOENT) {	/* the client exited meanwhile */

@@ -916,6 +916,15 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 	struct ace_buf b;
 	int r, k;
 
+	if (!__atomic_load_n(&call_tags, __ATOMIC_RELAXED)) {
+		/* a start of the process's own: tags of two processes calling
+		 * one service then seldom meet (the reply is matched on its
+		 * sender too) */
+		u32 zero = 0, seed = ((u32)getpid() * 2654435761u) ^ (u32)now_ns();
+
+		__atomic_compare_exchange_n(&call_tags, &zero, seed | 1, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
 	do
 		tag = __atomic_add_fetch(&call_tags, 1, __ATOMIC_RELAXED);
 	while (!tag);
@@ -931,7 +940,9 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 				wait = ACE_NOWAIT;	/* what is there already */
 		}
 		r = ace_mp_recv(mp, &b, wait);
-		if (r <= 0 || b.tag == tag)
+		/* the reply: our tag, from the mproc we called (a tag alone
+		 * could be another process's, forwarded or sent to us) */
+		if (r <= 0 || (b.tag == tag && b.src == dst))
 			break;
 		/* Not the reply: keep it for the next receive. */
 		if (n == cap) {
@@ -951,9 +962,9 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 		}
 		held[n++] = b.off;
 	}
-	/* Gone with their arena (-EPIPE, -EIO, -ESTALE): nothing to put
-	 * back. */
-	if (r != -EPIPE && r != -EIO && r != -ESTALE) {
+	/* Gone with their arena (-EPIPE, -EIO, -ESTALE, or -ENODEV: the
+	 * device unplugged, its mapping gone): nothing to put back. */
+	if (r != -EPIPE && r != -EIO && r != -ESTALE && r != -ENODEV) {
 		k = call_unget(mp, held, n);
 		if (k < 0 && r >= 0) {
 			if (r == 1)

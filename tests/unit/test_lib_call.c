@@ -16,7 +16,7 @@
 #define SIZE	(4u << 20)
 
 static struct ace *ch;
-static struct ace_mp *svc;
+static struct ace_mp *svc, *other_mp;
 static int stop;
 
 static u64 ms_now(void)
@@ -29,7 +29,8 @@ static u64 ms_now(void)
 
 /* What the service does with a request is its payload's first byte:
  * E echo, N two unrelated messages first (tags 1000, 1001), then echo,
- * S say nothing, L echo 300 ms late. */
+ * S say nothing, L echo 300 ms late, F first a message with the call's
+ * tag from another mproc ("other"), then echo. */
 static void *service(void *arg)
 {
 	struct ace_buf b, n;
@@ -54,6 +55,14 @@ static void *service(void *arg)
 				if (ace_mp_send(svc, b.src, &n))
 					DIE("service send: %s", ace_error(ch));
 			}
+			break;
+		case 'F':
+			if (ace_mp_alloc(other_mp, 32, &n))
+				DIE("other alloc: %s", ace_error(ch));
+			snprintf(n.data, 32, "forged");
+			n.tag = b.tag;
+			if (ace_mp_send(other_mp, b.src, &n))
+				DIE("other send: %s", ace_error(ch));
 			break;
 		case 'S':
 			ace_mp_free(svc, &b);
@@ -93,6 +102,7 @@ int main(void)
 	CHECK_EQ(ace_mp_create(ch, "svc", ACE_MODE_ADAPTIVE, &svc), 0);
 	CHECK_EQ(ace_mp_create(ch, "cli", ACE_MODE_ADAPTIVE, &cli), 0);
 	CHECK_EQ(ace_mp_create(ch, "other", ACE_MODE_POLL, &other), 0);
+	other_mp = other;
 	sid = ace_mp_id(svc);
 	if (pthread_create(&th, NULL, service, NULL))
 		DIE("pthread_create");
@@ -145,6 +155,20 @@ int main(void)
 		}
 	}
 	CHECK_EQ(ace_mp_recv(cli, &b, ACE_NOWAIT), 0);
+
+	/* the call's tag from another mproc first: not the reply (kept) */
+	request(cli, &req, "F");
+	CHECK_EQ(ace_mp_call(cli, sid, &req, &rep, 2000000000), 1);
+	CHECK_EQ(rep.src, sid);
+	CHECK(!strcmp(rep.data, "F"));
+	CHECK_EQ(ace_mp_free(cli, &rep), 0);
+	got++;
+	CHECK_EQ(ace_mp_recv(cli, &b, ACE_NOWAIT), 1);
+	CHECK_EQ(b.tag, req.tag);
+	CHECK_EQ(b.src, ace_mp_id(other));
+	CHECK(!strcmp(b.data, "forged"));
+	CHECK_EQ(ace_mp_free(cli, &b), 0);
+	got++;
 
 	/* no answer: 0 after the timeout */
 	request(cli, &req, "S");

@@ -11,7 +11,7 @@
 #       in flight to a service when it was killed, and the arena's own
 #       counters of the client agree;
 #     - the device reclaimed exactly as many blocks from the killed
-#       services (its virtio_ace_peer_down trace) as the clients lost;
+#       services (its virtio_ace_reaped trace) as the clients lost;
 #     - what the host clients sent is what the guest echoes received;
 #     - once everything stopped, the guest's census finds every block
 #       free, none in flight, and every free block on a free list.
@@ -62,7 +62,7 @@ start_svc() {
 say "host services hecho-{poll,irq,adapt}; guest boots (TCG)..."
 for m in "${MODES[@]}"; do start_svc "$m" nowait; done
 VM_TIMEOUT=$((SECS + 500)) vm_start soak.sh "$SECS" -- \
-	-device "virtio-ace-pci,socket=$SOCK" -trace virtio_ace_peer_down
+	-device "virtio-ace-pci,socket=$SOCK" -trace virtio_ace_reaped
 if ! wait_for "$T/console.log" 'ACE-TEST soak-start' 300; then
 	say "FAIL: the guest did not start its part"
 	exit 1
@@ -151,8 +151,8 @@ for m in "${MODES[@]}"; do
 		awk '{ print $2 }' | tail -n 1 || true)
 	verdict "gecho-$m received what hc-$m sent (${e:-?} = ${s:-?})" [ "${e:-x}" = "${s:-y}" ]
 done
-reclaimed=$(grep -aoE 'virtio_ace_peer_down peer [0-9]+ reclaimed [0-9]+' "$OUT/vm.log" |
-	awk '{ n += $5 } END { print n + 0 }')
+reclaimed=$({ grep -aoE 'virtio_ace_reaped peers 0x[0-9a-f]+: [0-9]+ mproc\(s\), [0-9]+ block' "$OUT/vm.log" || true; } |
+	awk '{ n += $6 } END { print n + 0 }')
 verdict "the device reclaimed what the guest clients lost ($reclaimed = $gl)" [ "$reclaimed" = "$gl" ]
 verdict "nothing lost host -> guest (no guest service died)" [ "$hl" = 0 ]
 verdict "restarts happened" [ "$restarts" -ge 1 ]

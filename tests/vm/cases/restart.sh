@@ -36,7 +36,7 @@ echo "(a) a service killed with messages in flight, (d) reloads, (b) QEMU killed
 host hecho 120 "$B/tools/ace-echo" -d "$SOCK" -n hecho -m adaptive -t 110
 host flood 300 "$hp" -t 120000 "$SOCK" flood gsink 280
 VM_TIMEOUT=400 vm_start restart.sh faults -- -device "virtio-ace-pci,socket=$SOCK" \
-	-trace virtio_ace_peer_down -pidfile "$T/qemu.pid"
+	-trace virtio_ace_reaped -pidfile "$T/qemu.pid"
 wait_for "$T/console.log" 'ACE-TEST soak-running' 150
 e=$(child "$PID_hecho")
 kill -STOP "$e"		# the guest's window of 16 fills up and waits
@@ -76,7 +76,7 @@ done
 check "a: the guest lost exactly the 16 in flight" \
 	con '^ACE-SOAK gsoak final: poll to hecho: sent [0-9]+ received [0-9]+ lost 16 in-flight 0 service-deaths 1 bad 0'
 check "a: the device reclaimed exactly those 16 blocks" \
-	has "$T/vm.log" 'virtio_ace_peer_down peer [0-9]+ reclaimed 16 blocks'
+	has "$T/vm.log" 'virtio_ace_reaped peers 0x[0-9a-f]+: [0-9]+ mproc\(s\), 16 block\(s\)'
 check "d: the flood fed five arenas" \
 	[ "$(grep -cE '^flood: arena [0-9]+: sent [1-9]' "$T/flood.log")" -ge 5 ]
 for p in k_echo k_echo_poll k_ping; do
@@ -94,7 +94,7 @@ for p in k_serve flood; do
 	check "b: $p says why" has "$T/$p.log" 'the device is gone: the device closed the connection'
 done
 grep -a '^ACE-TEST\|^ACE-SOAK\|^ace-echo' "$T/con.txt" | sed 's/^/    /'
-grep -a 'virtio_ace_peer_down' "$T/vm.log" | sed 's/^/    /'
+grep -a 'virtio_ace_reaped' "$T/vm.log" | sed 's/^/    /'
 for p in hecho hecho2 flood k_echo k_echo_poll k_ping k_serve; do
 	sed "s/^/    $p: /" "$T/$p.log"
 done

@@ -271,7 +271,9 @@ s64 ace_mproc_release(struct ace_arena *a, u32 id)
 	return teardown(a, slot, gen);
 }
 
-s64 ace_mproc_reap(struct ace_arena *a, u32 slot)
+/* Make slot `slot` ours to tear down, whatever state a dead owner left
+ * it in: 1 (its generation in *gen), 0 for a free slot, or -errno. */
+static int take_dead_slot(struct ace_arena *a, u32 slot, u32 *gen)
 {
 	struct ace_mproc *e;
 	u32 st;
@@ -288,28 +290,28 @@ s64 ace_mproc_reap(struct ace_arena *a, u32 slot)
 	    !ace_cas(&e->state, &st, ACE_SLOT_WORD(ACE_SLOT_GEN(st), ACE_SLOT_CLOSING),
 		     ACE_ACQ_REL))
 		return -EAGAIN;		/* it changed: its owner is not dead */
-	return teardown(a, slot, ACE_SLOT_GEN(st));
+	*gen = ACE_SLOT_GEN(st);
+	return 1;
+}
+
+s64 ace_mproc_reap(struct ace_arena *a, u32 slot)
+{
+	u32 gen;
+	int r = take_dead_slot(a, slot, &gen);
+
+	return r <= 0 ? r : teardown(a, slot, gen);
 }
 
 s64 ace_reap_begin(struct ace_arena *a, u32 slot, u32 *id)
 {
-	struct ace_mproc *e;
-	u32 st;
+	u32 gen;
+	int r;
 
 	*id = 0;
-	if (a->broken)
-		return -EIO;
-	if (slot >= a->nr_mprocs)
-		return -ENOENT;
-	e = ace_mproc_at(a, slot);
-	st = ace_load(&e->state, ACE_ACQUIRE);
-	if (ACE_SLOT_STATE(st) == ACE_SLOT_FREE)
-		return 0;
-	if (ACE_SLOT_STATE(st) != ACE_SLOT_CLOSING &&
-	    !ace_cas(&e->state, &st, ACE_SLOT_WORD(ACE_SLOT_GEN(st), ACE_SLOT_CLOSING),
-		     ACE_ACQ_REL))
-		return -EAGAIN;
-	if (!ACE_SLOT_GEN(st)) {
+	r = take_dead_slot(a, slot, &gen);
+	if (r <= 0)
+		return r;
+	if (!gen) {
 		/* no claim makes generation 0 (a forged word): no id can
 		 * hold a block, nothing to reap but the inbox */
 		s64 q = close_inbox(a, slot, 0);
@@ -318,8 +320,8 @@ s64 ace_reap_begin(struct ace_arena *a, u32 slot, u32 *id)
 			free_slot(a, slot, 0, (u64)q);
 		return q;
 	}
-	*id = ACE_ID(slot, ACE_SLOT_GEN(st));
-	return close_inbox(a, slot, ACE_SLOT_GEN(st));
+	*id = ACE_ID(slot, gen);
+	return close_inbox(a, slot, gen);
 }
 
 s64 ace_reap_blocks(struct ace_arena *a, const u32 *ids, u32 *cursor, u32 n)

@@ -11,7 +11,8 @@
 #   make test-unit    unit tests only
 #   make test-host    host-only tests with fake devices (no VM): ace-bridge
 #                     isolation and escaping, plain and ASan+UBSan
-#   make test-vm      VM tests only
+#   make test-vm      VM tests only (all of them, the long ones too)
+#   make test-long    the long VM cases make test leaves out (soak, 6.12)
 #   make test-docs    the commands of docs/usage.md, run as written (a VM)
 #   make test-lint    sparse and checkpatch.pl --strict on guest-module/
 #   make bench        ACE against virtio-serial and TCP in one guest (+ plots)
@@ -55,7 +56,7 @@ UNIT_BINS   := $(foreach v,$(VARIANTS),$(addprefix $(BUILD)/unit-$(v)/,$(UNIT_NA
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE   ?= 20
 
-.PHONY: bench all core lib tools examples qemu module guest-tools install deb deps demo test test-unit test-docs test-lint test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core bench-insn clean
+.PHONY: bench all core lib tools examples qemu module guest-tools install deb deps demo test test-long test-unit test-docs test-lint test-host host-bins test-vm vm-prepare unit-bins fuzz fuzz-bins bench-core bench-insn clean
 .DELETE_ON_ERROR:
 
 all: core lib tools qemu module
@@ -260,7 +261,11 @@ fuzz: fuzz-bins
 	@{ $(call fuzz_list,$(FUZZ_SECONDS)); } | tests/run-tests.sh
 
 # ---- VM tests: boot the Debian guest under TCG with the device ----
-VM_CASES := $(notdir $(basename $(wildcard tests/vm/cases/*.sh)))
+# The long VM cases (the short soak, the driver suite on the second guest
+# kernel) run in `make test-long`, which CI runs after `make test`; they keep
+# `make test` under half an hour on a fresh two-core machine.
+VM_LONG  := soak guest-driver-6.12
+VM_CASES := $(filter-out $(VM_LONG),$(notdir $(basename $(wildcard tests/vm/cases/*.sh))))
 
 define tools_list
 	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'; \
@@ -313,7 +318,7 @@ test-host:
 	@{ $(host_list); } | tests/run-tests.sh
 
 define vm_list
-	for c in $(VM_CASES); do printf 'vm/%s\t900\tbash tests/vm/cases/%s.sh\n' $$c $$c; done
+	for c in $(1); do printf 'vm/%s\t900\tbash tests/vm/cases/%s.sh\n' $$c $$c; done
 endef
 
 vm-prepare:
@@ -346,7 +351,7 @@ demo:
 # (e.g. make test-vm KERNEL=6.12); without it, every VM case.
 test-vm: vm-prepare
 ifeq ($(KERNEL),)
-	@{ $(vm_list); } | tests/run-tests.sh
+	@{ $(call vm_list,$(VM_CASES) $(VM_LONG)); } | tests/run-tests.sh
 else
 	@printf 'vm/guest-driver-%s\t900\tenv ACE_KERNEL=%s bash guest-module/tests/vm-test.sh all\n' $(KERNEL) $(KERNEL) | tests/run-tests.sh
 endif
@@ -365,7 +370,11 @@ test:
 	bash scripts/deps.sh core
 	$(MAKE) unit-bins fuzz-bins tools host-bins $(BUILD)/bench/bench_insn
 	bash tests/vm/prepare.sh
-	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(lint_list); $(host_list); $(vm_list); $(docs_list); } | tests/run-tests.sh
+	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(lint_list); $(host_list); $(call vm_list,$(VM_CASES)); $(docs_list); } | tests/run-tests.sh
+
+# What CI runs after `make test`: the long VM cases (VM_LONG).
+test-long: vm-prepare
+	@{ $(call vm_list,$(VM_LONG)); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)

@@ -86,9 +86,11 @@ int main(int argc, char **argv)
 		tool_usage_error(P, "unexpected argument '%s'", argv[optind]);
 	tool_check_env(P);
 	c = tool_service_wait_ms(P, wait);
+	ch = tool_open_service(P, dev, c);
+	/* from here on a signal ends the loop (the wait above it ends
+	 * outright: it may be for ever) */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	ch = tool_open_service(P, dev, c);
 	TOOL_CHECK("ace-echo", ch, ace_mp_create(ch, name, mode, &mp));
 	if (!quiet)
 		printf("ace-echo: serving as %s (id 0x%x, %s mode, %s)\n", name,

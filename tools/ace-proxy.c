@@ -172,8 +172,7 @@ static int parse_addr(const char *s, struct addr *a)
 		const char *p = s + 4, *port = p, *c;
 		struct sockaddr_in *v4 = (struct sockaddr_in *)&a->sa;
 		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a->sa;
-		char *end;
-		unsigned long n;
+		uint64_t n;
 
 		if (*p == '[') {
 			c = strchr(p, ']');
@@ -189,8 +188,8 @@ static int parse_addr(const char *s, struct addr *a)
 			host[c - p] = 0;
 			port = c + 1;
 		}
-		n = strtoul(port, &end, 10);
-		if (!*port || *end || n > 65535)
+		/* decimal digits only: strtoul() alone takes " 80" and "+80" */
+		if (tool_parse_u64(port, 0, 65535, &n))
 			return -1;
 		if (!strcmp(host, "localhost"))
 			strcpy(host, "127.0.0.1");

@@ -226,9 +226,11 @@ int main(int argc, char **argv)
 		tool_usage_error("ace-rngd", "unexpected argument '%s'", argv[optind]);
 	tool_check_env("ace-rngd");
 	c = tool_service_wait_ms("ace-rngd", wait);
+	ch = tool_open_service("ace-rngd", dev, c);
+	/* from here on a signal ends the loop (the wait above it ends
+	 * outright: it may be for ever) */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	ch = tool_open_service("ace-rngd", dev, c);
 	TOOL_CHECK("ace-rngd", ch, ace_mp_create(ch, name, mode, &d.mp));
 	if (!quiet)
 		printf("ace-rngd: serving as %s (id 0x%x, %s, %s mode)\n", name,

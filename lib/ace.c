@@ -577,7 +577,7 @@ static int ace_noinline device_look(struct ace_mp *mp)
 	struct ace *ch = mp->ch;
 	struct ace_ioc_info info;
 	s64 t;
-	int r;
+	int r, s;
 
 	t = now_ns();
 	if (t - mp->checked < (ch->guest ? GUEST_CHECK_NS : HOST_CHECK_NS))
@@ -592,8 +592,9 @@ static int ace_noinline device_look(struct ace_mp *mp)
 	pthread_mutex_unlock(&ch->dev_lock);
 	if (r < 0 && ch->host.dead)
 		return seterr(ch, EPIPE, "%s", ch->host.err);
-	if ((r = stale(mp)))
-		return r;
+	s = stale(mp);
+	if (s)
+		return s;
 	return r < 0 ? seterr(ch, -r, "%s", ch->host.err) : 0;
 }
 
@@ -740,7 +741,7 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 		{ .fd = ch->host.kick_fd, .events = POLLIN },
 		{ .fd = ch->host.sock, .events = POLLIN },
 	};
-	int ms = -1, r;
+	int ms = -1, r, s;
 	u64 v;
 
 	r = ace_arm(mp->a, &mp->rx);
@@ -787,8 +788,9 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 		pthread_mutex_unlock(&ch->dev_lock);
 		if (r < 0 && ch->host.dead)
 			return seterr(ch, EPIPE, "%s", ch->host.err);
-		if ((r = stale(mp)))
-			return r;
+		s = stale(mp);
+		if (s)
+			return s;
 		if (r < 0)
 			return seterr(ch, -r, "%s", ch->host.err);
 	}

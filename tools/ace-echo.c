@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 	while (!stop && (!count || n < count) && (!end_ns || tool_now_ns() < end_ns)) {
 		got = ace_mp_recv_batch(mp, b, 32, 200000000);	/* 200 ms */
 		if (got == -ENOTCONN)	/* the guest went away: QEMU gone exits */
-			got = tool_await_guest(P, ch, quiet, &stop, end_ns) < 0 ? -EPIPE : 0;
+			got = tool_await_guest(P, ch, &stop, end_ns) < 0 ? -EPIPE : 0;
 		TOOL_CHECK("ace-echo", ch, got);
 		for (i = 0; i < got; i++) {
 			if (sink && b[i].type == TOOL_DATA) {

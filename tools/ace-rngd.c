@@ -240,7 +240,7 @@ int main(int argc, char **argv)
 	while (!stop && (!end_ns || tool_now_ns() < end_ns)) {
 		got = ace_mp_recv_batch(d.mp, b, 32, 200000000);	/* 200 ms */
 		if (got == -ENOTCONN &&	/* the guest went away: wait for it */
-		    tool_await_guest("ace-rngd", ch, quiet, &stop, end_ns) >= 0)
+		    tool_await_guest("ace-rngd", ch, &stop, end_ns) >= 0)
 			continue;
 		if (got == -ENOTCONN || got == -EPIPE) {	/* QEMU went away */
 			fprintf(stderr, "ace-rngd: %s\n", ace_error(ch));

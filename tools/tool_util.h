@@ -256,25 +256,23 @@ static inline struct ace *tool_open_service(const char *prog, const char *dev,
 /*
  * A service's mproc said -ENOTCONN: the guest went away (a reboot, ace.ko
  * reloaded) and may come back.  Wait for it (its mprocs are created again
- * then: ACE_SVC_REATTACHED) while *stop is clear; say so unless quiet.
+ * then: ACE_SVC_REATTACHED) while *stop is clear, saying so on stdout
+ * (events, which --quiet does not silence).
  * Returns 1 when the guest is back, 0 when stopped or end_ns
  * (tool_now_ns(); 0: none) passed, -EPIPE when QEMU is gone (ace_error()
  * says why; close the channel).
  */
-static inline int tool_await_guest(const char *prog, struct ace *ch, int quiet,
+static inline int tool_await_guest(const char *prog, struct ace *ch,
 				   volatile int *stop, uint64_t end_ns)
 {
 	int r;
 
-	if (!quiet)
-		printf("%s: the guest went away (%s); waiting for it\n", prog,
-		       ace_error(ch));
+	printf("%s: the guest went away (%s); waiting for it\n", prog, ace_error(ch));
 	fflush(stdout);
 	while (!*stop && (!end_ns || tool_now_ns() < end_ns)) {
 		r = ace_service_wait(ch, 200);
 		if (r == ACE_SVC_REATTACHED) {
-			if (!quiet)
-				printf("%s: the guest is back: serving again\n", prog);
+			printf("%s: the guest is back: serving again\n", prog);
 			fflush(stdout);
 			return 1;
 		}
@@ -282,8 +280,9 @@ static inline int tool_await_guest(const char *prog, struct ace *ch, int quiet,
 			return r;
 		/* 0, ACE_SVC_DETACHED, a refused arena (the next may do):
 		 * wait on */
-		if (r < 0 && !quiet)
+		if (r < 0)
 			printf("%s: %s\n", prog, ace_error(ch));
+		fflush(stdout);
 	}
 	return 0;
 }

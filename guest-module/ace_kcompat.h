@@ -3,7 +3,8 @@
  * The few kernel APIs that changed after 6.1, the kernel
  * this driver is written and tested against (Debian 12).  Each wrapper
  * names the release that changed the call.  Needs Linux 5.16 or later
- * (virtio_reset_device); only 6.1 is compile- and run-tested here.
+ * (virtio_reset_device); 6.1 and 6.12 (Debian 12's two kernels) are
+ * compile- and run-tested here (tests/vm/cases/guest-driver*.sh).
  */
 #ifndef ACE_KCOMPAT_H
 #define ACE_KCOMPAT_H

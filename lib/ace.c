@@ -50,6 +50,9 @@ struct ace {
 	struct ace_mp *mprocs;
 	int epfd;			/* host: ace_fd(), kick + socket */
 	u64 svc_epoch;			/* host: epoch ace_service() saw */
+	unsigned flags;			/* ACE_PERSIST */
+	int lost;			/* ACE_PERSIST: mprocs not created
+					 * again in the current arena */
 	char err[512];
 };
 
@@ -75,6 +78,12 @@ struct ace_mp {
 	int efd;			/* host: wake-ups; guest: bound eventfd */
 	u32 polls;			/* calls since device_check() looked */
 	s64 checked;			/* when it last looked */
+	/* ACE_PERSIST: what it is created again as, the arena before (kept
+	 * until the next one: a thread that read mp->a as it changed still
+	 * finds it mapped), why it could not be (-errno, 0) */
+	char name[ACE_NAME_MAX];
+	struct ace_arena *old_a;
+	int lost;
 };
 
 static int seterr(struct ace *ch, int err, const char *fmt, ...)
@@ -244,6 +253,12 @@ static int open_host(struct ace *ch, const char *path, int timeout_ms)
 
 int ace_open(struct ace **chp, const char *where, int timeout_ms)
 {
+	return ace_open_flags(chp, where, timeout_ms, 0);
+}
+
+int ace_open_flags(struct ace **chp, const char *where, int timeout_ms,
+		   unsigned flags)
+{
 	struct ace *ch = calloc(1, sizeof(*ch));
 	struct stat st;
 
@@ -254,6 +269,9 @@ int ace_open(struct ace **chp, const char *where, int timeout_ms)
 	ch->host.sock = ch->host.kick_fd = ch->host.raise_fd = -1;
 	pthread_mutex_init(&ch->lock, NULL);
 	pthread_mutex_init(&ch->dev_lock, NULL);
+	if (flags & ~ACE_PERSIST)
+		return seterr(ch, EINVAL, "unknown flags 0x%x", flags & ~ACE_PERSIST);
+	ch->flags = flags;
 	if (!where)
 		where = "/dev/ace0";
 	if (!stat(where, &st) && S_ISCHR(st.st_mode))
@@ -296,7 +314,7 @@ static inline int mp_current(const struct ace_mp *mp)
 static int ace_noinline mp_err(struct ace_mp *mp, int r, const char *what)
 {
 	if (!mp_current(mp))
-		return stale_err(mp->ch);
+		return stale(mp);
 	return core_err(mp->ch, mp->a, r, what);
 }
 
@@ -344,6 +362,7 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 	}
 	mp->a = a;		/* the reference arena_get() took is the mproc's */
 	mp->ch = ch;
+	snprintf(mp->name, sizeof(mp->name), "%s", name);
 	mp->id = id;
 	mp->mode = mode;
 	mp->spin_us = DEFAULT_SPIN_US;
@@ -401,6 +420,7 @@ int ace_mp_close(struct ace_mp *mp)
 	if (mp->efd >= 0)
 		close(mp->efd);
 	arena_put(ch, mp->a);
+	arena_put(ch, mp->old_a);
 	free(mp);
 	return r;
 }
@@ -417,10 +437,12 @@ struct ace *ace_mp_channel(const struct ace_mp *mp)
 
 int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us)
 {
+	int r;
+
 	if (mode > ACE_MODE_ADAPTIVE)
 		return seterr(mp->ch, EINVAL, "bad mode %u", mode);
-	if (stale(mp))
-		return -ESTALE;
+	if ((r = stale(mp)))
+		return r;
 	mp->mode = mode;
 	mp->spin_us = spin_us ? spin_us : DEFAULT_SPIN_US;
 	/* its slot is in its own arena's table (checked when claimed) */
@@ -501,6 +523,14 @@ static int ace_noinline stale_err(struct ace *ch)
 {
 	const char *todo;
 
+	if (ch->flags & ACE_PERSIST) {
+		if (ch->host.dead)
+			return seterr(ch, EPIPE, "%s: QEMU is gone (or the device "
+				      "failed): close the channel", ch->host.event);
+		return seterr(ch, ENOTCONN, "%s: the guest may come back: this "
+			      "mproc is created again when it attaches its next arena "
+			      "(wait for ACE_SVC_REATTACHED)", ch->host.event);
+	}
 	if (ch->host.dead)
 		todo = "close the channel and open it again";
 	else if (ch->host.attached)
@@ -515,11 +545,23 @@ static int ace_noinline stale_err(struct ace *ch)
  * as do its mprocs'), so an mproc of the current epoch is of the arena
  * attached now.  Finding it so is no promise for later: whatever the
  * mproc does next it does on its own arena (mp->a), gone or not. */
+static int ace_noinline lost_err(struct ace_mp *mp)
+{
+	struct ace *ch = mp->ch;
+
+	if (!mp->lost || ch->host.dead || !ch->host.attached)
+		return stale_err(ch);
+	return seterr(ch, ENOTCONN, "%s could not be created again in the guest's "
+		      "new arena: %s%s; ace_service() tries again", mp->name,
+		      strerror(-mp->lost), mp->lost == -EEXIST ?
+		      " (another mproc has its name)" : "");
+}
+
 static inline int stale(struct ace_mp *mp)
 {
 	if (ace_likely(mp_current(mp)))
 		return 0;
-	return stale_err(mp->ch);
+	return lost_err(mp);
 }
 
 /*
@@ -535,7 +577,7 @@ static int ace_noinline device_look(struct ace_mp *mp)
 	struct ace *ch = mp->ch;
 	struct ace_ioc_info info;
 	s64 t;
-	int r;
+	int r, s;
 
 	t = now_ns();
 	if (t - mp->checked < (ch->guest ? GUEST_CHECK_NS : HOST_CHECK_NS))
@@ -550,8 +592,9 @@ static int ace_noinline device_look(struct ace_mp *mp)
 	pthread_mutex_unlock(&ch->dev_lock);
 	if (r < 0 && ch->host.dead)
 		return seterr(ch, EPIPE, "%s", ch->host.err);
-	if (stale(mp))
-		return -ESTALE;
+	s = stale(mp);
+	if (s)
+		return s;
 	return r < 0 ? seterr(ch, -r, "%s", ch->host.err) : 0;
 }
 
@@ -567,11 +610,12 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 	struct ace_arena *a = mp->a;
 	const struct ace_class *k;
 	s64 off;
+	int r;
 
 	/* no device_check() here: a block is only of use once sent, and
 	 * ace_mp_send() looks */
-	if (ace_unlikely(stale(mp)))
-		return -ESTALE;
+	if (ace_unlikely(r = stale(mp)))
+		return r;
 	if (ace_unlikely(len > UINT32_MAX))
 		return seterr(mp->ch, EINVAL, "%zu bytes is too large", len);
 	off = ace_cache_alloc(a, &mp->cache, (u32)len);
@@ -611,8 +655,8 @@ int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 {
 	int r;
 
-	if (ace_unlikely(stale(mp)))
-		return -ESTALE;
+	if (ace_unlikely(r = stale(mp)))
+		return r;
 	if (buf_foreign(mp, b))
 		return foreign_buf(mp);
 	r = ace_cache_free(mp->a, &mp->cache, b->off);
@@ -674,8 +718,8 @@ int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 
 	if (ace_unlikely(r < 0))
 		return r;
-	if (ace_unlikely(stale(mp)))
-		return -ESTALE;
+	if (ace_unlikely(r = stale(mp)))
+		return r;
 	if (buf_foreign(mp, b))
 		return foreign_buf(mp);
 	/* The core checks the handle, and that the block is ours, before
@@ -697,7 +741,7 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 		{ .fd = ch->host.kick_fd, .events = POLLIN },
 		{ .fd = ch->host.sock, .events = POLLIN },
 	};
-	int ms = -1, r;
+	int ms = -1, r, s;
 	u64 v;
 
 	r = ace_arm(mp->a, &mp->rx);
@@ -744,8 +788,9 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 		pthread_mutex_unlock(&ch->dev_lock);
 		if (r < 0 && ch->host.dead)
 			return seterr(ch, EPIPE, "%s", ch->host.err);
-		if (stale(mp))
-			return -ESTALE;
+		s = stale(mp);
+		if (s)
+			return s;
 		if (r < 0)
 			return seterr(ch, -r, "%s", ch->host.err);
 	}
@@ -836,8 +881,8 @@ recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
 		r = device_check(mp, 63);
 		if (r < 0)
 			return r;
-		if (stale(mp))
-			return -ESTALE;
+		if ((r = stale(mp)))
+			return r;
 		r = recv_now(mp, b, 0, n);
 		if (r)
 			return r;
@@ -851,8 +896,8 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 
 	if (ace_unlikely(r < 0))
 		return r;
-	if (ace_unlikely(stale(mp)))
-		return -ESTALE;
+	if (ace_unlikely(r = stale(mp)))
+		return r;
 	r = recv_now(mp, b, 0, n);
 	if (r || timeout_ns == ACE_NOWAIT)
 		return r;
@@ -962,9 +1007,10 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 		}
 		held[n++] = b.off;
 	}
-	/* Gone with their arena (-EPIPE, -EIO, -ESTALE, or -ENODEV: the
+	/* Gone with their arena (-EPIPE, -EIO, -ESTALE, -ENOTCONN, or -ENODEV: the
 	 * device unplugged, its mapping gone): nothing to put back. */
-	if (r != -EPIPE && r != -EIO && r != -ESTALE && r != -ENODEV) {
+	if (r != -EPIPE && r != -EIO && r != -ESTALE && r != -ENOTCONN &&
+	    r != -ENODEV) {
 		k = call_unget(mp, held, n);
 		if (k < 0 && r >= 0) {
 			if (r == 1)
@@ -983,19 +1029,21 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 
 int ace_mp_section_begin(struct ace_mp *mp)
 {
-	int r = stale(mp) ? -ESTALE : ace_section_begin(mp->a, &mp->rx);
+	int r = stale(mp);
 
-	if (r == -ESTALE)
+	if (r)
 		return r;
+	r = ace_section_begin(mp->a, &mp->rx);
 	return r ? mp_err(mp, r, "section begin") : 0;
 }
 
 int ace_mp_section_end(struct ace_mp *mp)
 {
-	int r = stale(mp) ? -ESTALE : ace_section_end(mp->a, &mp->rx);
+	int r = stale(mp);
 
-	if (r == -ESTALE)
+	if (r)
 		return r;
+	r = ace_section_end(mp->a, &mp->rx);
 	return r < 0 ? mp_err(mp, r, "section end") : r;
 }
 
@@ -1025,8 +1073,8 @@ int ace_mp_arm(struct ace_mp *mp)
 {
 	int r;
 
-	if (stale(mp))
-		return -ESTALE;
+	if ((r = stale(mp)))
+		return r;
 	r = ace_arm(mp->a, &mp->rx);
 	if (r < 0)
 		return mp_err(mp, r, "arm");
@@ -1041,8 +1089,8 @@ int ace_mp_disarm(struct ace_mp *mp)
 {
 	int r;
 
-	if (stale(mp))
-		return -ESTALE;
+	if ((r = stale(mp)))
+		return r;
 	r = ace_disarm(mp->a, &mp->rx);
 	return r ? mp_err(mp, r, "disarm") : 0;
 }
@@ -1083,6 +1131,54 @@ fail:
 	return seterr(ch, errno, "epoll_ctl: %s", strerror(errno));
 }
 
+/*
+ * ACE_PERSIST: create the channel's mprocs that are not of the current
+ * arena again in it, same name and mode.  Each takes a reference to the
+ * new arena and keeps the one before (see struct ace_mp), and its epoch
+ * moves last, so another thread that finds it current finds it whole.
+ * Returns how many were created; ch->lost counts those that could not be.
+ */
+static int recreate(struct ace *ch)
+{
+	struct ace_arena *a = arena_pin(ch);
+	struct ace_mp *mp;
+	int made = 0, r;
+	u64 epoch;
+	u32 id;
+
+	if (!a)
+		return 0;	/* gone again: the next arena will do */
+	epoch = host_arena(a)->epoch;
+	ch->lost = 0;
+	pthread_mutex_lock(&ch->lock);
+	for (mp = ch->mprocs; mp; mp = mp->next) {
+		if (mp->epoch == epoch)
+			continue;
+		r = ace_mproc_claim(a, mp->name, ACE_SIDE(ACE_SIDE_HOST, ch->host.peer),
+				    mp->mode, &id);
+		if (r) {
+			mp->lost = r;
+			ch->lost++;
+			continue;
+		}
+		ace_mproc_at(a, ACE_ID_SLOT(id))->pid = (u32)getpid();
+		/* its own reference to the arena (the pin is dropped below) */
+		__atomic_fetch_add(&host_arena(a)->refs, 1, __ATOMIC_RELAXED);
+		arena_put(ch, mp->old_a);
+		mp->old_a = mp->a;
+		mp->a = a;
+		mp->id = id;
+		mp->lost = 0;
+		ace_rx_init(&mp->rx, id);
+		ace_cache_init(&mp->cache, id);
+		__atomic_store_n(&mp->epoch, epoch, __ATOMIC_RELEASE);
+		made++;
+	}
+	pthread_mutex_unlock(&ch->lock);
+	arena_put(ch, a);
+	return made;
+}
+
 int ace_service(struct ace *ch)
 {
 	u64 kicks;
@@ -1106,13 +1202,48 @@ int ace_service(struct ace *ch)
 		return seterr(ch, -r, "%s: %s", ch->host.event,
 			      "every mproc is stale; wait for ACE_SVC_ATTACHED");
 	}
-	if (ch->svc_epoch == ch->host.epoch)
+	if (ch->svc_epoch == ch->host.epoch) {
+		/* mprocs that could not be created again: try once more */
+		if (ch->lost && ch->host.attached && recreate(ch))
+			return ACE_SVC_REATTACHED;
 		return 0;
+	}
 	ch->svc_epoch = ch->host.epoch;
+	if (ch->host.attached && (ch->flags & ACE_PERSIST)) {
+		recreate(ch);
+		if (ch->lost)
+			seterr(ch, ENOTCONN, "%s: %d mproc(s) could not be created "
+			       "again in it (ace_service() tries again)",
+			       ch->host.event, ch->lost);
+		return ACE_SVC_REATTACHED;
+	}
 	if (ch->host.attached)
 		return ACE_SVC_ATTACHED;
-	seterr(ch, ESTALE, "%s", ch->host.event);
+	ch->lost = 0;
+	seterr(ch, ch->flags & ACE_PERSIST ? ENOTCONN : ESTALE, "%s", ch->host.event);
 	return ACE_SVC_DETACHED;
+}
+
+int ace_service_wait(struct ace *ch, int timeout_ms)
+{
+	struct pollfd p[2];
+	int r;
+
+	if (ch->guest) {
+		if (timeout_ms)
+			poll(NULL, 0, timeout_ms);
+		return 0;
+	}
+	/* what a call on an mproc read from the device already */
+	r = ace_service(ch);
+	if (r || !timeout_ms)
+		return r;
+	p[0].fd = ch->host.sock;
+	p[1].fd = ch->host.kick_fd;
+	p[0].events = p[1].events = POLLIN;
+	if (poll(p, 2, timeout_ms) < 0 && errno != EINTR)
+		return seterr(ch, errno, "poll: %s", strerror(errno));
+	return ace_service(ch);
 }
 
 /* ---- counters ---- */

@@ -37,10 +37,17 @@
  *            also lets go of that memory), drop its buffers (never free
  *            or send them).  Must: create the mprocs again after
  *            ACE_SVC_ATTACHED, or close the channel if it is dead.
- *   -EPIPE   the device went away, broke the protocol or stalled in a
- *            message (bounded: the caller's timeout, at most 1 s once a
- *            message began).  Must: ace_close() the channel (that closes
- *            every fd); may ace_open() again.
+ *   -EPIPE   the device went away (QEMU exited), broke the protocol or
+ *            stalled in a message (bounded: the caller's timeout, at most
+ *            1 s once a message began).  Must: ace_close() the channel
+ *            (that closes every fd); may ace_open() again.
+ *   -ENOTCONN (host, a channel opened with ACE_PERSIST) the guest took its
+ *            arena away and may come back (a reboot, ace.ko reloaded):
+ *            the mproc is kept, and the library creates it again, under
+ *            the same name, when the guest attaches its next arena.  Its
+ *            buffers are dead (drop them).  May: ace_mp_close() it.
+ *            Must: wait for ACE_SVC_REATTACHED (ace_service_wait()), then
+ *            use the mproc again.  QEMU gone is -EPIPE, never this.
  * A buffer (struct ace_buf) belongs to the mproc that allocated or
  * received it, and lives no longer than that mproc.  Freed or sent
  * through another mproc it gives -EINVAL (the arena records which mproc
@@ -99,11 +106,31 @@ struct ace_stats {
 /*
  * Open a channel.  `where`: a guest device ("/dev/ace0"; NULL means that),
  * or the host path of a virtio-ace socket (socket=PATH or a chardev path).
- * On the host, waits up to `timeout_ms` for the device and for the guest
- * to attach its arena.  *ch is set even on failure, so ace_error() can
- * say why; ace_close() it either way.
+ * On the host, waits up to `timeout_ms` (negative: for ever) for the
+ * device and for the guest to attach its arena.  *ch is set even on
+ * failure, so ace_error() can say why; ace_close() it either way.
  */
 int ace_open(struct ace **ch, const char *where, int timeout_ms);
+
+/*
+ * ace_open() with flags:
+ *   ACE_PERSIST  (host) the channel's mprocs outlive the guest's arena.
+ *                When the guest detaches it (a reboot, ace.ko unloaded),
+ *                calls on them give -ENOTCONN (not -ESTALE); when it
+ *                attaches its next arena, ace_service() creates each of
+ *                them again in it (same name and mode, a new id: guest
+ *                lookups find them again) and returns ACE_SVC_REATTACHED.
+ *                A service then simply goes on serving.  The connection
+ *                breaking (QEMU gone) is -EPIPE as always: ace_close().
+ *                ace_service() re-creates an mproc while no other thread
+ *                is in a call on it: call it from the mprocs' thread (as
+ *                ace_service_wait() in a receive loop does), or keep the
+ *                other threads out until it returned.
+ * In a guest the flags change nothing (the driver keeps the arena).
+ */
+#define ACE_PERSIST	1u
+int ace_open_flags(struct ace **ch, const char *where, int timeout_ms,
+		   unsigned flags);
 void ace_close(struct ace *ch);
 
 /* What the last failing call on this channel said. */
@@ -205,6 +232,16 @@ void ace_mp_fd_ack(struct ace_mp *mp);
  *   ACE_SVC_DETACHED  the guest took its arena away (it may come back).
  *                     Every mproc is stale and channel calls give
  *                     -ESTALE: close the mprocs, wait for ACE_SVC_ATTACHED.
+ *   ACE_SVC_REATTACHED  (ACE_PERSIST) the guest attached a new arena and
+ *                     the library created the channel's mprocs again in
+ *                     it (same names, new ids; buffers of the old arena
+ *                     are dead).  An mproc it could not create (its name
+ *                     taken meanwhile, no free slot) keeps giving
+ *                     -ENOTCONN, and ace_error() says why; it is tried
+ *                     again at every later call, and ACE_SVC_REATTACHED
+ *                     comes again when that succeeds.
+ *   ACE_SVC_DETACHED  also with ACE_PERSIST: the mprocs give -ENOTCONN
+ *                     until ACE_SVC_REATTACHED.
  *   -EPIPE            the connection is gone (QEMU exited, or the device
  *                     broke the protocol or stalled): ace_close() the
  *                     channel; ace_open() again to wait for it.
@@ -217,8 +254,17 @@ void ace_mp_fd_ack(struct ace_mp *mp);
  */
 #define ACE_SVC_ATTACHED	1
 #define ACE_SVC_DETACHED	2
+#define ACE_SVC_REATTACHED	3
 int ace_fd(struct ace *ch);
 int ace_service(struct ace *ch);
+
+/*
+ * ace_service(), after waiting up to timeout_ms (negative: for ever) for
+ * the channel to need attention: what a receive loop calls when its
+ * mproc says -ENOTCONN, until ACE_SVC_REATTACHED (or -EPIPE).  Returns
+ * as ace_service(); 0 when nothing happened in time.
+ */
+int ace_service_wait(struct ace *ch, int timeout_ms);
 
 /* Counters of any mproc slot (own or not). */
 int ace_stats(struct ace *ch, uint32_t id, struct ace_stats *st);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,6 +82,9 @@ static int rx_step(struct ace_host *h, int *done)
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
+		if (errno == ECONNRESET)
+			return fail(h, EPIPE, "the device reset the connection (QEMU "
+				    "exited?)");
 		return fail(h, errno, "recvmsg: %s", strerror(errno));
 	}
 	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
@@ -559,10 +563,24 @@ int ace_host_process(struct ace_host *h, int timeout_ms)
 	return n;
 }
 
+/* The end of a wait of timeout_ms from now (negative: never), and what
+ * is left of it, as an int for poll(). */
+static long deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? LONG_MAX : now_ms() + timeout_ms;
+}
+
+static long left_of(long deadline)
+{
+	long left = deadline == LONG_MAX ? INT_MAX : deadline - now_ms();
+
+	return left > INT_MAX ? INT_MAX : left;
+}
+
 int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long deadline = now_ms() + timeout_ms;
+	long deadline = deadline_of(timeout_ms);
 	int r;
 
 	memset(h, 0, sizeof(*h));
@@ -583,13 +601,13 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)
 		close(h->sock);
 		h->sock = -1;
 		if ((r != ENOENT && r != ECONNREFUSED && r != EAGAIN) ||
-		    now_ms() >= deadline)
+		    left_of(deadline) <= 0)
 			return fail(h, r, "connect %s: %s%s", path, strerror(r),
 				    r == EAGAIN ? " (the device accepts no connection)" : "");
 		usleep(20000);
 	}
 	while (h->kick_fd < 0) {
-		long left = deadline - now_ms();
+		long left = left_of(deadline);
 
 		if (left <= 0) {
 			ace_host_close(h);
@@ -610,10 +628,10 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)
 
 int ace_host_wait_arena(struct ace_host *h, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = deadline_of(timeout_ms);
 
 	while (!h->attached) {
-		long left = deadline - now_ms();
+		long left = left_of(deadline);
 		int r;
 
 		if (left <= 0)

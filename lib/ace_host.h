@@ -73,7 +73,8 @@ struct ace_host {
 };
 
 /* Connect to the device's socket and take its HELLO (index, kick, raise).
- * Waits up to timeout_ms for the socket to appear and answer.
+ * Waits up to timeout_ms (negative: for ever) for the socket to appear
+ * and answer.
  * Returns 0 or -errno with h->err set. */
 int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms);
 
@@ -94,7 +95,8 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms);
 #define ACE_HOST_MSG_MS	1000
 int ace_host_process(struct ace_host *h, int timeout_ms);
 
-/* Wait until an arena is attached (processing messages meanwhile). */
+/* Wait until an arena is attached (processing messages meanwhile), up
+ * to timeout_ms (negative: for ever). */
 int ace_host_wait_arena(struct ace_host *h, int timeout_ms);
 
 /* Ask the device to scan the pending bitmap (after ace_send returned 1). */

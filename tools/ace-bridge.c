@@ -323,14 +323,16 @@ static void vm_down(struct vm *v, int close_channel, const char *what)
 	}
 }
 
-/* An error on VM v's channel while `doing`: -EPIPE (a detach, the device
- * gone) and -EIO (a broken arena) alike end this connection. */
-static void vm_error(struct vm *v, const char *doing)
+/* An error `r` on VM v's channel while `doing`: -ENOTCONN (the guest
+ * went away, and may come back: ace_service() says when) takes its links
+ * down and keeps the channel; -EPIPE (the device gone) and -EIO (a broken
+ * arena) end this connection. */
+static void vm_error(struct vm *v, const char *doing, int r)
 {
 	char what[256];
 
 	snprintf(what, sizeof(what), "%s: %s", doing, ace_error(v->ch));
-	vm_down(v, 1, what);
+	vm_down(v, r != -ENOTCONN, what);
 }
 
 /* A (new) arena: size what is kept per slot. */
@@ -363,7 +365,8 @@ static void vm_try_open(struct vm *v)
 	int r;
 
 	v->next_try = tool_now_ns() + RETRY_NS;
-	r = ace_open(&ch, v->path, 20);
+	/* ACE_PERSIST: a guest that goes away is -ENOTCONN, not a reopen */
+	r = ace_open_flags(&ch, v->path, 20, ACE_PERSIST);
 	if (!r) {
 		struct ace_census c;
 
@@ -479,8 +482,8 @@ static struct link *make_link(struct vm *home, struct vm *far, uint32_t id,
 			       tool_esc(q, esc, sizeof(esc)),
 			       err_of(home->ch, esc + 256, 256));
 		free(l);
-		if (r == -EIO || r == -EPIPE || r == -ESTALE)
-			vm_error(home, "create");
+		if (r == -EIO || r == -EPIPE || r == -ESTALE || r == -ENOTCONN)
+			vm_error(home, "create", r);
 		return NULL;
 	}
 	if (mode == ACE_MODE_ADAPTIVE)
@@ -517,8 +520,8 @@ static void scan_vm(struct vm *v)
 		int shown = 0;
 
 		r = ace_slot_name(v->ch, s, name, &id);
-		if (r == -EIO) {
-			vm_error(v, "scan");
+		if (r == -EIO || r == -ENOTCONN) {
+			vm_error(v, "scan", r);
 			return;
 		}
 		if (r) {
@@ -631,8 +634,8 @@ static int forward(struct link *l, struct ace_buf *m)
 	if (!back)
 		goto drop;
 	r = ace_mp_alloc(back->mp, m->len, &nb);
-	if (r == -EIO || r == -EPIPE || r == -ESTALE) {
-		vm_error(b, "alloc");
+	if (r == -EIO || r == -EPIPE || r == -ESTALE || r == -ENOTCONN) {
+		vm_error(b, "alloc", r);
 		return 1;
 	}
 	if (r)
@@ -641,8 +644,8 @@ static int forward(struct link *l, struct ace_buf *m)
 	nb.type = m->type;
 	nb.tag = m->tag;
 	r = ace_mp_send(back->mp, l->far_id, &nb);
-	if (r == -EIO || r == -EPIPE || r == -ESTALE) {
-		vm_error(b, "send");
+	if (r == -EIO || r == -EPIPE || r == -ESTALE || r == -ENOTCONN) {
+		vm_error(b, "send", r);
 		return 1;
 	}
 	if (r) {
@@ -656,7 +659,7 @@ drop:
 done:
 	r = ace_mp_free(l->mp, m);
 	if (r) {
-		vm_error(a, "free");
+		vm_error(a, "free", r);
 		return 1;
 	}
 	return 0;
@@ -680,7 +683,7 @@ static int pump_vm(struct vm *v, int budget)
 		want = budget - n < BATCH ? budget - n : BATCH;
 		got = ace_mp_recv_batch(l->mp, m, want, ACE_NOWAIT);
 		if (got < 0) {
-			vm_error(v, "receive");
+			vm_error(v, "receive", got);
 			return -1;
 		}
 		for (i = 0; i < got; i++) {
@@ -731,7 +734,9 @@ static void service_all(void)
 			vm_down(v, 1, ace_error(v->ch));
 		} else if (r == ACE_SVC_DETACHED) {
 			vm_down(v, 0, "the guest detached its arena");
-		} else if (r == ACE_SVC_ATTACHED) {
+		} else if (r == ACE_SVC_ATTACHED || r == ACE_SVC_REATTACHED) {
+			/* its links were withdrawn when it went: none to
+			 * create again; the next scan shows the names anew */
 			if (vm_arena(v)) {
 				vm_down(v, 1, "out of memory");
 				continue;
@@ -872,11 +877,11 @@ static int nr_limits;
 static int apply_limit(const struct limit_opt *o)
 {
 	const char *eq = strchr(o->spec, '='), *num = eq ? eq + 1 : o->spec;
-	char *end;
-	unsigned long n = strtoul(num, &end, 0);
+	uint64_t n;
 	int i;
 
-	if (end == num || *end || n > MAX_SLOTS)
+	/* decimal digits only: no sign, space, 0x or octal */
+	if (tool_parse_u64(num, 0, MAX_SLOTS, &n))
 		return -1;
 	for (i = 0; i < nr_vms; i++) {
 		struct vm *v = &vms[i];

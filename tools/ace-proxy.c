@@ -115,6 +115,7 @@ static struct stream *tab;
 static uint32_t *free_idx, nr_free;
 static int verbose, retry_pending;
 static uint64_t next_open_try;
+static int away;		/* the guest went away; mp waits for it */
 static volatile sig_atomic_t stop, want_stats;
 
 static struct {
@@ -171,8 +172,7 @@ static int parse_addr(const char *s, struct addr *a)
 		const char *p = s + 4, *port = p, *c;
 		struct sockaddr_in *v4 = (struct sockaddr_in *)&a->sa;
 		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a->sa;
-		char *end;
-		unsigned long n;
+		uint64_t n;
 
 		if (*p == '[') {
 			c = strchr(p, ']');
@@ -188,8 +188,8 @@ static int parse_addr(const char *s, struct addr *a)
 			host[c - p] = 0;
 			port = c + 1;
 		}
-		n = strtoul(port, &end, 10);
-		if (!*port || *end || n > 65535)
+		/* decimal digits only: strtoul() alone takes " 80" and "+80" */
+		if (tool_parse_u64(port, 0, 65535, &n))
 			return -1;
 		if (!strcmp(host, "localhost"))
 			strcpy(host, "127.0.0.1");
@@ -353,7 +353,7 @@ static void stream_free(struct stream *s, int rst)
 	st.closed++;
 }
 
-static void channel_error(const char *doing);
+static void channel_error(const char *doing, int r);
 
 /* The pools are empty for now (-ENOBUFS; -ENOMEM for our own memory):
  * try again later, nothing is broken. */
@@ -396,9 +396,13 @@ static void stream_abort(struct stream *s, int err, const char *why)
 	if (s->state == S_OPEN || s->state == S_CONNECTING) {
 		int r = send_ctl(s->peer, ACE_STREAM_CLOSE, s->peer_sid, &c);
 
+		if (r == -ENOTCONN) {	/* the guest went away: ace_service() says */
+			stream_free(s, 1);
+			return;
+		}
 		if (r == -EIO || r == -EPIPE || r == -ESTALE) {
 			stream_free(s, 1);
-			channel_error("close");
+			channel_error("close", r);
 			return;
 		}
 	}
@@ -436,7 +440,7 @@ static void send_shut(struct stream *s)
 		return;
 	}
 	if (r) {
-		channel_error("shut");
+		channel_error("shut", r);
 		return;
 	}
 	s->want_shut = 0;
@@ -465,7 +469,7 @@ static void maybe_credit(struct stream *s, int force)
 		return;
 	}
 	if (r) {
-		channel_error("credit");
+		channel_error("credit", r);
 		return;
 	}
 	s->owe_credit = 0;
@@ -597,7 +601,7 @@ static void pump_socket(struct stream *s)
 			break;
 		}
 		if (r) {
-			channel_error("alloc");
+			channel_error("alloc", r);
 			return;
 		}
 		if (want > b.cap)
@@ -625,7 +629,7 @@ static void pump_socket(struct stream *s)
 			if (r == -ENOENT)
 				peer_gone(s->peer);
 			else
-				channel_error("send");
+				channel_error("send", r);
 			return;
 		}
 		s->tx_out += (uint32_t)n + ACE_STREAM_MSG_COST;
@@ -733,7 +737,7 @@ static void on_connected(struct stream *s)
 		if (r == -ENOENT)
 			peer_gone(s->peer);
 		else if (!short_of_blocks(r))
-			channel_error("accept");
+			channel_error("accept", r);
 		return;
 	}
 	st.accepted++;
@@ -842,21 +846,22 @@ static void on_msg(struct ace_buf *b)
 static int pump_ace(void)
 {
 	struct ace_buf b[BATCH];
-	int got, i;
+	int got, i, r;
 
-	if (!mp)
+	if (!mp || away)
 		return 0;
 	got = ace_mp_recv_batch(mp, b, BATCH, ACE_NOWAIT);
 	if (got < 0) {
-		channel_error("receive");
+		channel_error("receive", got);
 		return 1;
 	}
 	for (i = 0; i < got; i++) {
 		on_msg(&b[i]);
-		if (!mp)
+		if (!mp || away)
 			return got;	/* the channel went down meanwhile */
-		if (ace_mp_free(mp, &b[i])) {
-			channel_error("free");
+		r = ace_mp_free(mp, &b[i]);
+		if (r) {
+			channel_error("free", r);
 			return got;
 		}
 	}
@@ -910,8 +915,10 @@ static void on_listen(struct listener *l)
 		if (r) {
 			l->refused++;
 			stream_free(s, 1);
+			if (r == -ENOTCONN)
+				continue;	/* the guest went away */
 			if (r == -EIO || r == -EPIPE || r == -ESTALE) {
-				channel_error("open");
+				channel_error("open", r);
 				return;
 			}
 			continue;
@@ -989,13 +996,30 @@ static void channel_down(const char *why)
 	}
 	for (i = 0; i < nr_lis; i++)
 		lis[i].svc_id = 0;
+	away = 0;
 	say("channel down: %s", why);
 }
 
-static void channel_error(const char *doing)
+/* The guest went away (-ENOTCONN, ACE_SVC_DETACHED, a refused arena): its
+ * streams went with it; the mproc waits for its next arena, unused. */
+static void guest_away(void)
+{
+	int i;
+
+	reset_all();
+	for (i = 0; i < nr_lis; i++)
+		lis[i].svc_id = 0;
+	away = 1;
+}
+
+static void channel_error(const char *doing, int r)
 {
 	char why[300];
 
+	if (r == -ENOTCONN) {
+		guest_away();	/* ace_service() tells the rest */
+		return;
+	}
 	snprintf(why, sizeof(why), "%s: %s", doing, ace_error(ch));
 	channel_down(why);
 	if (ace_is_guest(ch)) {
@@ -1040,7 +1064,8 @@ static void channel_try_open(int timeout_ms)
 	struct ace *c;
 
 	next_open_try = tool_now_ns() + 1000000000ull;
-	if (ace_open(&c, dev, timeout_ms)) {
+	/* ACE_PERSIST: the mproc outlives the guest (see on_channel_event) */
+	if (ace_open_flags(&c, dev, timeout_ms, ACE_PERSIST)) {
 		if (verbose)
 			say("%s: %s", dev, ace_error(c));
 		ace_close(c);
@@ -1067,10 +1092,19 @@ static void on_channel_event(void)
 	if (!ch || ace_is_guest(ch))
 		return;
 	r = ace_service(ch);
-	if (r < 0) {
-		channel_error("device");
-	} else if (r == ACE_SVC_DETACHED) {
-		channel_down("the guest detached its arena");
+	if (r == -EPIPE) {
+		channel_error("device", r);	/* QEMU is gone */
+	} else if (r < 0 || r == ACE_SVC_DETACHED) {
+		guest_away();
+		say("the guest went away (%s); waiting for it", ace_error(ch));
+	} else if (r == ACE_SVC_REATTACHED) {
+		guest_away();
+		away = 0;
+		if (mp)
+			say("the guest is back: up again as %s (id 0x%x)", mp_name,
+			    ace_mp_id(mp));
+		else
+			mproc_up();
 	} else if (r == ACE_SVC_ATTACHED) {
 		if (mp)
 			channel_down("the guest attached a new arena");
@@ -1117,12 +1151,17 @@ static void usage(int status)
 	       "                     here makes this process buffer for a stream)\n"
 	       "  -S, --streams N    streams at once (default 1024)\n"
 	       "  -t, --time SECS    exit after SECS seconds\n"
+	       "      --wait SECS    how long to wait for the device and the guest's\n"
+	       "                     arena at the start: seconds or forever (default\n"
+	       "                     $ACE_WAIT, else forever); the host side listens\n"
+	       "                     meanwhile and tries the device every second\n"
 	       "  -v, --verbose      report every stream that fails\n"
 	       "  -h, --help\n"
+	       "On the host, a guest that goes away (reboot, ace.ko reloaded) resets the\n"
+	       "streams and is waited for; the mproc comes back under the same name.\n"
 	       "SIGUSR1 prints the counters; so does the end.\n"
-	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
-	       "device and the guest's arena, default 5; the host side retries every\n"
-	       "second after that)\n");
+	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait, or\n"
+	       "forever; see --wait)\n");
 	exit(status);
 }
 
@@ -1150,9 +1189,12 @@ int main(int argc, char **argv)
 		{ "listen", 1, 0, 'l' }, { "serve", 1, 0, 's' }, { "dev", 1, 0, 'd' },
 		{ "name", 1, 0, 'n' }, { "mode", 1, 0, 'm' }, { "spin", 1, 0, 'P' },
 		{ "window", 1, 0, 'w' }, { "streams", 1, 0, 'S' }, { "time", 1, 0, 't' },
-		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' }, { 0 },
+		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' }, { "wait", 1, 0, 'W' },
+		{ 0 },
 	};
-	uint64_t end_ns = 0, idle_since, now, next_tick = 0, next_live = 0;
+	uint64_t end_ns = 0, idle_since, now, next_tick = 0, next_live = 0, t0;
+	const char *wait = NULL;
+	int wait_ms, opened, gave_up = 0;
 	struct epoll_event evs[64];
 	uint64_t v;
 	char *eq;
@@ -1223,6 +1265,7 @@ int main(int argc, char **argv)
 						      TOOL_MAX_SECS) * 1e9);
 			break;
 		case 'v': verbose = 1; break;
+		case 'W': wait = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -1232,6 +1275,8 @@ int main(int argc, char **argv)
 		usage(2);
 	}
 	tool_check_env(P);
+	wait_ms = tool_service_wait_ms(P, wait);
+	t0 = tool_now_ns();
 	if (!*dev)
 		tool_usage_error(P, "the device path is empty");
 	tab = calloc(max_streams, sizeof(*tab));
@@ -1269,7 +1314,9 @@ int main(int argc, char **argv)
 			"loaded? (lsmod | grep ace; ls /dev/ace*)\n", dev);
 		return 1;
 	}
-	channel_try_open(tool_wait_ms(P));
+	channel_try_open(wait_ms < 0 || wait_ms > TOOL_WAIT_DEFAULT_S * 1000 ?
+			 TOOL_WAIT_DEFAULT_S * 1000 : wait_ms);
+	opened = ch != NULL;
 	if (!ch && (!strncmp(dev, "/dev/", 5))) {
 		fprintf(stderr, "ace-proxy: cannot open %s\n", dev);
 		return 1;
@@ -1295,6 +1342,13 @@ int main(int argc, char **argv)
 		if (now >= next_tick) {
 			if (!ch && now >= next_open_try)
 				channel_try_open(20);
+			opened |= ch != NULL;
+			if (!opened && wait_ms >= 0 && now - t0 >= (uint64_t)wait_ms * 1000000) {
+				say("no device at %s after %.1f s (--wait, ACE_WAIT)", dev,
+				    wait_ms / 1000.0);
+				gave_up = 1;
+				break;
+			}
 			if (ch && !ace_is_guest(ch))
 				on_channel_event();
 			tick(now, now >= next_live && ch);
@@ -1312,18 +1366,18 @@ int main(int argc, char **argv)
 			idle_since = now;
 			continue;
 		}
-		if (mp && (mode == ACE_MODE_POLL ||
+		if (mp && !away && (mode == ACE_MODE_POLL ||
 			   (mode == ACE_MODE_ADAPTIVE && now - idle_since < spin_us * 1000ull))) {
 			tool_relax();
 			continue;
 		}
-		if (mp && ace_mp_arm(mp)) {
+		if (mp && !away && ace_mp_arm(mp)) {
 			ace_mp_disarm(mp);
 			continue;	/* mail already (or an error: pump_ace sees it) */
 		}
 		n = epoll_wait(ep, evs, 64, retry_pending ? RETRY_MS :
 			       (int)((next_tick > now ? next_tick - now : 0) / 1000000) + 1);
-		if (mp) {
+		if (mp && !away) {
 			ace_mp_disarm(mp);
 			ace_mp_fd_ack(mp);
 		}
@@ -1344,5 +1398,5 @@ int main(int argc, char **argv)
 		ace_mp_close(mp);
 	if (ch)
 		ace_close(ch);
-	return 0;
+	return gave_up;
 }

@@ -32,7 +32,7 @@ struct rngd {
 	uint64_t no_block;	/* requests dropped: no block within 1 s */
 };
 
-static volatile sig_atomic_t stop;
+static volatile int stop;
 
 static void on_signal(int sig)
 {
@@ -52,10 +52,15 @@ static void usage(int status)
 	       "                     (message length != header), overflow (len > block),\n"
 	       "                     more (more bytes than asked), type, seq, short\n"
 	       "                     (message shorter than the header), cycle (each in turn)\n"
+	       "      --wait SECS    how long to wait for the device and the guest's\n"
+	       "                     arena at the start: seconds or forever (default\n"
+	       "                     $ACE_WAIT, else forever)\n"
 	       "  -q, --quiet        no start and end lines\n"
 	       "  -h, --help\n"
-	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
-	       "device and the guest's arena, default 5)\n");
+	       "A guest that goes away (reboot, ace.ko reloaded) is waited for and served\n"
+	       "again under the same name; QEMU exiting ends it.\n"
+	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait, or\n"
+	       "forever; see --wait)\n");
 	exit(status);
 }
 
@@ -128,6 +133,8 @@ static int reply(struct rngd *d, uint32_t src, uint32_t seq, uint32_t want)
 		d->no_block++;
 		return 0;
 	}
+	if (r == -ENOTCONN || r == -EPIPE)
+		return r;	/* the guest or QEMU went away */
 	TOOL_CHECK("ace-rngd", ch, r);
 	h.type = ACE_RNG_REPLY;
 	h.seq = seq;
@@ -161,10 +168,14 @@ static int serve(struct rngd *d, struct ace_buf *b)
 	struct ace *ch = ace_mp_channel(d->mp);
 	struct ace_rng_hdr h;
 	uint32_t len = b->len, src = b->src;
+	int r;
 
 	if (len >= ACE_RNG_HDR)
 		memcpy(&h, b->data, sizeof(h));
-	TOOL_CHECK("ace-rngd", ch, ace_mp_free(d->mp, b));
+	r = ace_mp_free(d->mp, b);
+	if (r == -ENOTCONN || r == -EPIPE)
+		return r;	/* the guest or QEMU went away */
+	TOOL_CHECK("ace-rngd", ch, r);
 	if (len != ACE_RNG_HDR || h.type != ACE_RNG_REQ || !h.len ||
 	    h.len > ACE_RNG_MAX) {
 		d->bad_requests++;
@@ -179,9 +190,9 @@ int main(int argc, char **argv)
 		{ "dev", 1, 0, 'd' }, { "name", 1, 0, 'n' }, { "mode", 1, 0, 'm' },
 		{ "time", 1, 0, 't' }, { "pattern", 0, 0, 'P' },
 		{ "hostile", 1, 0, 'H' }, { "quiet", 0, 0, 'q' },
-		{ "help", 0, 0, 'h' }, { 0 },
+		{ "help", 0, 0, 'h' }, { "wait", 1, 0, 'W' }, { 0 },
 	};
-	const char *dev = tool_default_dev(), *name = ACE_RNG_SERVICE;
+	const char *dev = tool_default_dev(), *name = ACE_RNG_SERVICE, *wait = NULL;
 	unsigned mode = ACE_MODE_ADAPTIVE;
 	struct rngd d = { 0 };
 	uint64_t end_ns = 0;
@@ -206,6 +217,7 @@ int main(int argc, char **argv)
 		case 'P': d.pattern = 1; break;
 		case 'H': if (parse_hostile(optarg, &d.hostile)) usage(2); break;
 		case 'q': quiet = 1; break;
+		case 'W': wait = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -213,9 +225,12 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		tool_usage_error("ace-rngd", "unexpected argument '%s'", argv[optind]);
 	tool_check_env("ace-rngd");
+	c = tool_service_wait_ms("ace-rngd", wait);
+	ch = tool_open_service("ace-rngd", dev, c);
+	/* from here on a signal ends the loop (the wait above it ends
+	 * outright: it may be for ever) */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	ch = tool_open("ace-rngd", dev, -1);
 	TOOL_CHECK("ace-rngd", ch, ace_mp_create(ch, name, mode, &d.mp));
 	if (!quiet)
 		printf("ace-rngd: serving as %s (id 0x%x, %s, %s mode)\n", name,
@@ -224,14 +239,19 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	while (!stop && (!end_ns || tool_now_ns() < end_ns)) {
 		got = ace_mp_recv_batch(d.mp, b, 32, 200000000);	/* 200 ms */
-		if (got == -EPIPE || got == -ESTALE) {	/* the guest or QEMU went away */
+		if (got == -ENOTCONN &&	/* the guest went away: wait for it */
+		    tool_await_guest("ace-rngd", ch, &stop, end_ns) >= 0)
+			continue;
+		if (got == -ENOTCONN || got == -EPIPE) {	/* QEMU went away */
 			fprintf(stderr, "ace-rngd: %s\n", ace_error(ch));
 			break;
 		}
 		TOOL_CHECK("ace-rngd", ch, got);
 		for (i = 0; i < got && !stop; i++) {
 			c = serve(&d, &b[i]);
-			if (c == -EPIPE || c == -ESTALE)
+			if (c == -ENOTCONN)
+				break;	/* the rest went with the guest */
+			if (c == -EPIPE)
 				stop = 1;
 			else
 				TOOL_CHECK("ace-rngd", ch, c);

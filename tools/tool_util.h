@@ -57,15 +57,21 @@ static inline int tool_parse_u64(const char *s, uint64_t min, uint64_t max,
 	return 0;
 }
 
-/* Parse a number of seconds from min to max (decimals allowed: 0.5; no
- * sign, no spaces, nothing after, finite).  0, or -1. */
+/* Parse a number of seconds from min to max: decimal digits with at most
+ * one point (0.5, 2, .25; no sign, no spaces, no exponent, no hex, nothing
+ * after).  0, or -1. */
 static inline int tool_parse_secs(const char *s, double min, double max,
 				  double *out)
 {
+	size_t digits = strspn(s, "0123456789"), frac = 0;
 	char *end;
 	double v;
 
-	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
+	if (s[digits] == '.')
+		frac = strspn(s + digits + 1, "0123456789");
+	if (!digits && !frac)
+		return -1;
+	if (s[digits] && (s[digits] != '.' || s[digits + 1 + frac]))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
@@ -99,8 +105,9 @@ static inline double tool_secs(const char *prog, const char *what,
 	return v;
 }
 
-/* The largest payload a block holds (the 2 MiB class), for -s options. */
-#define TOOL_MAX_PAYLOAD	((2u << 20) - 32)
+/* The largest payload a block holds (the default geometry's largest
+ * class, 1 MiB: shared/ace_arena.c), for -s options. */
+#define TOOL_MAX_PAYLOAD	(1u << 20)
 /* The longest -t/--time and the like, in seconds: a year. */
 #define TOOL_MAX_SECS		(365.0 * 86400)
 
@@ -142,21 +149,50 @@ static inline const char *tool_mode_name(unsigned mode)
 
 /*
  * How long to wait for the device socket, the guest's arena and a named
- * service: $ACE_WAIT seconds (default 5; a service started before its VM
- * sets more).  A value that is not a number of seconds from 0 to 1000000
- * is a usage error.  0 still gives a device that is up 0.1 s to answer.
+ * service: `--wait SECS` (services) or $ACE_WAIT seconds, from 0 to
+ * 1000000, or "forever".  Default: 5 s for a client (ace-ping, ace-stat,
+ * ace-bench), for ever for a service (ace-echo, ace-rngd, ace-proxy),
+ * which may well start before its VM.  Anything else is a usage error.
+ * 0 still gives a device that is up 0.1 s to answer.
  */
 #define TOOL_WAIT_DEFAULT_S	5
 #define TOOL_WAIT_MAX_S		1000000
 
+/* ms to wait for `s` (what = where it came from), -1 for "forever". */
+static inline int tool_parse_wait(const char *prog, const char *what,
+				  const char *s)
+{
+	double v;
+
+	if (!strcmp(s, "forever"))
+		return -1;
+	if (tool_parse_secs(s, 0, TOOL_WAIT_MAX_S, &v))
+		tool_usage_error(prog, "%s '%s': want seconds from 0 to %d, or "
+				 "forever", what, s, TOOL_WAIT_MAX_S);
+	return v < 0.1 ? 100 : (int)(v * 1000);
+}
+
+/* A client's wait: $ACE_WAIT, else 5 s ("forever": the longest there is). */
 static inline int tool_wait_ms(const char *prog)
 {
 	const char *e = getenv("ACE_WAIT");
-	double s = TOOL_WAIT_DEFAULT_S;
+	int ms;
 
-	if (e)
-		s = tool_secs(prog, "ACE_WAIT", e, 0, TOOL_WAIT_MAX_S);
-	return s < 0.1 ? 100 : (int)(s * 1000);
+	if (!e)
+		return TOOL_WAIT_DEFAULT_S * 1000;
+	ms = tool_parse_wait(prog, "ACE_WAIT", e);
+	return ms < 0 ? TOOL_WAIT_MAX_S * 1000 : ms;
+}
+
+/* A service's wait: `opt` (its --wait, or NULL), else $ACE_WAIT, else for
+ * ever (-1). */
+static inline int tool_service_wait_ms(const char *prog, const char *opt)
+{
+	const char *e = getenv("ACE_WAIT");
+
+	if (opt)
+		return tool_parse_wait(prog, "--wait", opt);
+	return e ? tool_parse_wait(prog, "ACE_WAIT", e) : -1;
 }
 
 /* Check the environment the tools read (ACE_DEV, ACE_WAIT) before doing
@@ -172,12 +208,12 @@ static inline void tool_check_env(const char *prog)
 }
 
 /*
- * Open a channel or exit with the reason.  A path in /dev that does not
- * exist is a guest without the driver (or the wrong N): said so at once,
- * instead of a socket error after waiting for it.
+ * Open a channel (ace_open_flags) or exit with the reason.  A path in /dev
+ * that does not exist is a guest without the driver (or the wrong N):
+ * said so at once, instead of a socket error after waiting for it.
  */
-static inline struct ace *tool_open(const char *prog, const char *dev,
-				    int timeout_ms)
+static inline struct ace *tool_open_flags(const char *prog, const char *dev,
+					  int timeout_ms, unsigned flags)
 {
 	struct ace *ch;
 	struct stat st;
@@ -190,14 +226,65 @@ static inline struct ace *tool_open(const char *prog, const char *dev,
 			"(lsmod | grep ace; ls /dev/ace*)\n", prog, dev);
 		exit(1);
 	}
-	if (timeout_ms < 0)
-		timeout_ms = tool_wait_ms(prog);
-	if (ace_open(&ch, dev, timeout_ms)) {
+	if (ace_open_flags(&ch, dev, timeout_ms, flags)) {
 		fprintf(stderr, "%s: %s\n", prog, ace_error(ch));
 		ace_close(ch);
 		exit(1);
 	}
 	return ch;
+}
+
+/* A client's channel: timeout_ms < 0 waits as ACE_WAIT says. */
+static inline struct ace *tool_open(const char *prog, const char *dev,
+				    int timeout_ms)
+{
+	return tool_open_flags(prog, dev, timeout_ms < 0 ? tool_wait_ms(prog) :
+			       timeout_ms, 0);
+}
+
+/*
+ * A service's channel: its mprocs outlive the guest (ACE_PERSIST), and it
+ * waits `wait_ms` (-1: for ever; see tool_service_wait_ms()) for the
+ * device and the guest's arena.  Exits with the reason on failure.
+ */
+static inline struct ace *tool_open_service(const char *prog, const char *dev,
+					    int wait_ms)
+{
+	return tool_open_flags(prog, dev, wait_ms, ACE_PERSIST);
+}
+
+/*
+ * A service's mproc said -ENOTCONN: the guest went away (a reboot, ace.ko
+ * reloaded) and may come back.  Wait for it (its mprocs are created again
+ * then: ACE_SVC_REATTACHED) while *stop is clear, saying so on stdout
+ * (events, which --quiet does not silence).
+ * Returns 1 when the guest is back, 0 when stopped or end_ns
+ * (tool_now_ns(); 0: none) passed, -EPIPE when QEMU is gone (ace_error()
+ * says why; close the channel).
+ */
+static inline int tool_await_guest(const char *prog, struct ace *ch,
+				   volatile int *stop, uint64_t end_ns)
+{
+	int r;
+
+	printf("%s: the guest went away (%s); waiting for it\n", prog, ace_error(ch));
+	fflush(stdout);
+	while (!*stop && (!end_ns || tool_now_ns() < end_ns)) {
+		r = ace_service_wait(ch, 200);
+		if (r == ACE_SVC_REATTACHED) {
+			printf("%s: the guest is back: serving again\n", prog);
+			fflush(stdout);
+			return 1;
+		}
+		if (r == -EPIPE)
+			return r;
+		/* 0, ACE_SVC_DETACHED, a refused arena (the next may do):
+		 * wait on */
+		if (r < 0)
+			printf("%s: %s\n", prog, ace_error(ch));
+		fflush(stdout);
+	}
+	return 0;
 }
 
 /*

@@ -35,6 +35,11 @@
  *   close        ace_mp_close() of an mproc whose arena is replaced while
  *                it closes (held back at the release): the new arena's
  *                mproc of the same id stays
+ *   persist      ACE_PERSIST: DETACH gives -ENOTCONN (a wait in recv ends),
+ *                the next arena ACE_SVC_REATTACHED with the mprocs created
+ *                again under their names (a guest finds and reaches
+ *                them), a name taken meanwhile retried until free, QEMU
+ *                gone -EPIPE
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -337,8 +342,10 @@ static void *dev_accept(void *arg)
 	return NULL;
 }
 
-/* Open a channel on a fresh fake device with a 1 MiB, 64-slot arena. */
-static int open_dev(struct dev *d, struct ace **ch, int hello, int timeout_ms)
+/* Open a channel (ace_open_flags) on a fresh fake device with a 1 MiB,
+ * 64-slot arena. */
+static int open_dev_flags(struct dev *d, struct ace **ch, int hello,
+			  int timeout_ms, unsigned flags)
 {
 	struct accept_arg x = { d, hello };
 	pthread_t t;
@@ -348,9 +355,14 @@ static int open_dev(struct dev *d, struct ace **ch, int hello, int timeout_ms)
 	d->conn = d->kick = d->raise = d->memfd = -1;
 	dev_arena(d, 1u << 20, 64, 1);
 	pthread_create(&t, NULL, dev_accept, &x);
-	r = ace_open(ch, sock_path, timeout_ms);
+	r = ace_open_flags(ch, sock_path, timeout_ms, flags);
 	pthread_join(t, NULL);
 	return r;
+}
+
+static int open_dev(struct dev *d, struct ace **ch, int hello, int timeout_ms)
+{
+	return open_dev_flags(d, ch, hello, timeout_ms, 0);
 }
 
 static void dev_close(struct dev *d)
@@ -382,16 +394,17 @@ static int service(struct ace *ch)
 	return r;
 }
 
-/* Every call on an mproc of a gone arena: -ESTALE and the event named. */
-static void expect_stale(struct ace *ch, struct ace_mp *mp, struct ace_buf *held,
-			 const char *event)
+/* Every call on an mproc of a gone arena: `err` (-ESTALE; -ENOTCONN or
+ * -EPIPE with ACE_PERSIST) and the event named. */
+static void expect_gone(struct ace *ch, struct ace_mp *mp, struct ace_buf *held,
+			const char *event, int err)
 {
 	struct ace_buf b;
 	int r;
 
 #define STALE(call) do {						\
 	r = (call);							\
-	CHECK(r == -ESTALE, "%s returned %d, not -ESTALE (%s)", #call, r,\
+	CHECK(r == err, "%s returned %d, not %d (%s)", #call, r, err,	\
 	      ace_error(ch));						\
 	CHECK(strstr(ace_error(ch), event), "%s: \"%s\" does not say \"%s\"",\
 	      #call, ace_error(ch), event);				\
@@ -409,6 +422,12 @@ static void expect_stale(struct ace *ch, struct ace_mp *mp, struct ace_buf *held
 	STALE(ace_mp_disarm(mp));
 	ace_mp_fd_ack(mp);	/* void: must simply not crash */
 #undef STALE
+}
+
+static void expect_stale(struct ace *ch, struct ace_mp *mp, struct ace_buf *held,
+			 const char *event)
+{
+	expect_gone(ch, mp, held, event, -ESTALE);
 }
 
 /* ---- cases ---- */
@@ -1123,6 +1142,171 @@ out:
 	dev_close(&d);
 }
 
+/* ---- ACE_PERSIST ---- */
+
+/* The guest's view of the device's current arena. */
+static void guest_view(struct dev *d, struct ace_arena *ga)
+{
+	if (ace_arena_attach(ga, d->mem, d->size)) {
+		fprintf(stderr, "the fake device's arena does not attach\n");
+		exit(1);
+	}
+}
+
+/* A guest program: claim `gname`, look `name` up, send it "ping" and
+ * take the answer; 1 when the host's mproc answered, else 0. */
+static int guest_round_trip(struct dev *d, struct ace *ch, struct ace_mp *mp,
+			    const char *name, const char *gname)
+{
+	struct ace_arena ga;
+	struct ace_msg_desc m;
+	struct ace_buf b;
+	struct ace_rx rx;
+	u32 me, dst;
+	s64 off;
+	int r, ok = 0, i;
+
+	guest_view(d, &ga);
+	if (ace_mproc_claim(&ga, gname, ACE_SIDE(ACE_SIDE_GUEST_USER, 0),
+			    ACE_MODE_POLL, &me))
+		return 0;
+	ace_rx_init(&rx, me);
+	r = ace_mproc_lookup(&ga, name, &dst);
+	CHECK(r == 0 && dst == ace_mp_id(mp), "the guest finds %s: %d, id 0x%x "
+	      "(the mproc's: 0x%x)", name, r, dst, ace_mp_id(mp));
+	off = ace_alloc(&ga, 8, me);
+	if (r || off < 0)
+		goto out;
+	memcpy(ace_payload(&ga, (u32)off), "ping", 5);
+	if (ace_send_msg(&ga, me, dst, (u32)off, 5, 0, 7) < 0)
+		goto out;
+	r = ace_mp_recv(mp, &b, 2000000000);
+	CHECK(r == 1 && b.src == me && !strcmp(b.data, "ping"), "%s received: %d (%s)",
+	      name, r, ace_error(ch));
+	if (r != 1)
+		goto out;
+	r = ace_mp_send(mp, b.src, &b);
+	CHECK(r == 0, "%s answers: %d (%s)", name, r, ace_error(ch));
+	for (i = 0; i < 200 && !ok; i++) {
+		if (ace_recv(&ga, &rx, &m) == 1) {
+			ok = m.tag == 7 && m.src == dst;
+			ace_free(&ga, m.off);
+		} else {
+			usleep(1000);
+		}
+	}
+out:
+	ace_mproc_release(&ga, me);
+	return ok;
+}
+
+/* A new arena of generation `gen`, its mproc `squat` (if any) claimed by
+ * the guest before the host sees it; ace_service() until it answers. */
+static int persist_next(struct dev *d, struct ace *ch, u64 gen, const char *squat,
+			u32 *squat_id)
+{
+	struct ace_arena ga;
+
+	dev_send(d, ACE_PEER_DETACH);
+	dev_arena(d, 1u << 20, 64, gen);
+	if (squat) {
+		guest_view(d, &ga);
+		if (ace_mproc_claim(&ga, squat, ACE_SIDE(ACE_SIDE_GUEST_USER, 0),
+				    ACE_MODE_POLL, squat_id))
+			exit(1);
+	}
+	dev_send_arena(d);
+	return service(ch);
+}
+
+static void case_persist(void)
+{
+	struct ace_mp *mp, *mp2;
+	struct ace_buf held, b;
+	struct ace_arena ga;
+	struct ace *ch;
+	struct dev d;
+	u32 squat = 0, old_id;
+	long t0;
+	int r;
+
+	r = ace_open_flags(&ch, sock_path, 10, 2);
+	CHECK(r == -EINVAL, "an unknown flag: %d", r);
+	ace_close(ch);
+	r = open_dev_flags(&d, &ch, HELLO_OK, 2000, ACE_PERSIST);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_INTERRUPT, &mp) == 0, "%s", ace_error(ch));
+	CHECK(ace_mp_create(ch, "svc2", ACE_MODE_POLL, &mp2) == 0, "%s", ace_error(ch));
+	CHECK(guest_round_trip(&d, ch, mp, "svc", "g1"), "a round trip in arena 1");
+	CHECK(ace_mp_alloc(mp, 64, &held) == 0, "alloc: %s", ace_error(ch));
+
+	/* the guest goes away: -ENOTCONN, not -ESTALE, on every call */
+	dev_send(&d, ACE_PEER_DETACH);
+	t0 = now_ms();
+	r = ace_mp_recv(mp, &b, 3000000000);
+	CHECK(r == -ENOTCONN, "a wait in recv across DETACH: %d (%s)", r, ace_error(ch));
+	CHECK(now_ms() - t0 < 1000, "it ended %ld ms after DETACH", now_ms() - t0);
+	CHECK(strstr(ace_error(ch), "detached") && strstr(ace_error(ch), "may come back"),
+	      "says \"%s\"", ace_error(ch));
+	expect_gone(ch, mp, &held, "ACE_SVC_REATTACHED", -ENOTCONN);
+	r = ace_lookup(ch, "svc", 10, &old_id);
+	CHECK(r == -ENOTCONN, "lookup while detached: %d", r);
+	r = service(ch);
+	CHECK(r == ACE_SVC_DETACHED, "ace_service: %d (%s)", r, ace_error(ch));
+	t0 = now_ms();
+	r = ace_service_wait(ch, 100);
+	CHECK(r == 0 && now_ms() - t0 >= 90, "ace_service_wait with nothing to do: "
+	      "%d after %ld ms", r, now_ms() - t0);
+
+	/* it comes back: the library creates both again, the guest finds them */
+	old_id = ace_mp_id(mp);
+	dev_arena(&d, 1u << 20, 64, 2);
+	guest_view(&d, &ga);	/* a guest mproc first: svc gets another slot */
+	CHECK(ace_mproc_claim(&ga, "early", ACE_SIDE(ACE_SIDE_GUEST_USER, 0),
+			      ACE_MODE_POLL, &squat) == 0, "claim");
+	dev_send_arena(&d);
+	r = ace_service_wait(ch, 2000);
+	CHECK(r == ACE_SVC_REATTACHED, "after ARENA: %d (%s)", r, ace_error(ch));
+	CHECK(ace_mp_id(mp) != old_id, "a new id: 0x%x (was 0x%x)", ace_mp_id(mp), old_id);
+	CHECK(guest_round_trip(&d, ch, mp, "svc", "g2"), "svc serves in arena 2");
+	CHECK(guest_round_trip(&d, ch, mp2, "svc2", "g3"), "svc2 serves in arena 2");
+	r = ace_mp_free(mp, &held);
+	CHECK(r == -ESTALE, "a buffer of arena 1 freed in arena 2: %d", r);
+	CHECK(ace_service(ch) == 0, "nothing more to tell");
+
+	/* a guest mproc took svc2's name meanwhile: svc2 waits for it */
+	r = persist_next(&d, ch, 3, "svc2", &squat);
+	CHECK(r == ACE_SVC_REATTACHED, "arena 3: %d (%s)", r, ace_error(ch));
+	CHECK(strstr(ace_error(ch), "1 mproc(s) could not be created"), "says \"%s\"",
+	      ace_error(ch));
+	CHECK(guest_round_trip(&d, ch, mp, "svc", "g4"), "svc serves in arena 3");
+	r = ace_mp_recv(mp2, &b, ACE_NOWAIT);
+	CHECK(r == -ENOTCONN && strstr(ace_error(ch), "svc2") &&
+	      strstr(ace_error(ch), "another mproc has its name"),
+	      "svc2 while its name is taken: %d (%s)", r, ace_error(ch));
+	CHECK(ace_service(ch) == 0, "still taken: nothing to tell");
+	guest_view(&d, &ga);
+	ace_mproc_release(&ga, squat);
+	r = ace_service(ch);
+	CHECK(r == ACE_SVC_REATTACHED, "the name free again: %d (%s)", r, ace_error(ch));
+	CHECK(guest_round_trip(&d, ch, mp2, "svc2", "g5"), "svc2 serves in arena 3");
+
+	/* QEMU goes away: -EPIPE, distinct from the guest going away */
+	close(d.conn);
+	d.conn = -1;
+	r = ace_mp_recv(mp, &b, 3000000000);
+	CHECK(r == -EPIPE, "recv when QEMU is gone: %d (%s)", r, ace_error(ch));
+	CHECK(strstr(ace_error(ch), "QEMU"), "says \"%s\"", ace_error(ch));
+	expect_gone(ch, mp2, &held, "QEMU", -EPIPE);
+	r = ace_service_wait(ch, 100);
+	CHECK(r == -EPIPE, "ace_service_wait when QEMU is gone: %d", r);
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1132,6 +1316,7 @@ static const struct {
 	{ "pipe", case_pipe }, { "blocking", case_blocking },
 	{ "noaccept", case_noaccept },
 	{ "reuse", case_reuse }, { "cross", case_cross }, { "close", case_close },
+	{ "persist", case_persist },
 };
 
 static const char *running;

@@ -46,15 +46,17 @@ EXTRA=()
 NUMS=(-5 abc 12x "" " 7" 1e999 18446744073709551616 99999999999999999999999)
 bad_num ace-ping -n "${NUMS[@]}" 0 1000000001
 bad_num ace-ping -w -3 abc 1.5
-bad_num ace-ping -s -1 7 2097121 4k
+bad_num ace-ping -s -1 7 2097121 1048577 4k
 bad_num ace-ping -B -1 soon
 bad_num ace-bench -p 0 65 -1 two
 bad_num ace-bench -n 0 -5 1e3
 bad_num ace-bench -s 4 -64 big
 bad_num ace-echo -c 0 -1 many
-bad_num ace-echo -t -1 abc 0 nan inf 1e999
+bad_num ace-echo -t -1 abc 0 nan inf 1e999 0x10 0x1p3 1e3 . 1.2.3 " 1" 1,5
 bad_num ace-stat -w abc -1 0 nan 1x
-bad_num ace-rngd -t -2 soon
+bad_num ace-rngd -t -2 soon 0x2
+bad_num ace-echo --wait -1 abc 0x10 1e3 never ""
+bad_num ace-rngd --wait -1 0x1p2
 EXTRA=(-s svc=tcp:80)
 bad_num ace-proxy -w -1 8192x abc 99999999999999999999
 bad_num ace-proxy -S 0 -1 lots
@@ -62,7 +64,7 @@ bad_num ace-proxy -t -1 x
 bad_num ace-proxy --spin -1 x
 t "ace-proxy refuses a window past its maximum" 2 "window 4096" \
 	"$B/tools/ace-proxy" -w 999999999 -s svc=tcp:80
-for o in "--spin -1" "--spin x" "-t -1" "-t abc" "-s 0" "-s nan" "-m sideways"; do
+for o in "--spin -1" "--spin x" "-t -1" "-t abc" "-t 0x1p1" "-s 0" "-s nan" "-m sideways"; do
 	# shellcheck disable=SC2086
 	t "ace-bridge refuses $o" 2 "^ace-bridge: --[a-z]+ '[^']*': want" \
 		"$B/tools/ace-bridge" $o "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
@@ -90,6 +92,21 @@ t "ace-proxy names a missing /dev node" 1 "cannot open /dev/ace9: no such device
 # ACE_WAIT is honoured: 0.5 s on a socket that never appears, then exit 1
 t "ACE_WAIT=0.5 bounds the wait for a missing socket" 1 "^ace-stat: connect .*No such file" \
 	env ACE_WAIT=0.5 ACE_DEV="$tmp/none.sock" "$B/tools/ace-stat"
+t "ACE_WAIT=0x1p-1 is refused" 2 "^ace-stat: ACE_WAIT '0x1p-1': want seconds" \
+	env ACE_WAIT=0x1p-1 ACE_DEV="$tmp/none.sock" "$B/tools/ace-stat"
+# services wait for ever by default, as long as told otherwise
+for tool in ace-echo ace-rngd; do
+	t "$tool waits for an absent device for ever by default" 124 "" \
+		timeout 1.5 env -u ACE_WAIT "$B/tools/$tool" -d "$tmp/none.sock"
+	t "$tool --wait 0.3 bounds it" 1 "^$tool: connect .*No such file" \
+		env -u ACE_WAIT "$B/tools/$tool" -d "$tmp/none.sock" --wait 0.3
+	t "$tool: --wait over ACE_WAIT" 1 "^$tool: connect .*No such file" \
+		env ACE_WAIT=forever "$B/tools/$tool" -d "$tmp/none.sock" --wait 0.3
+done
+t "ace-proxy waits for an absent device for ever by default" 124 "" \
+	timeout 1.5 env -u ACE_WAIT "$B/tools/ace-proxy" -d "$tmp/none.sock" -s svc=tcp:80
+t "ace-proxy --wait 0.3 gives up, saying why" 1 "no device at .* after 0.3 s" \
+	env -u ACE_WAIT "$B/tools/ace-proxy" -d "$tmp/none.sock" --wait 0.3 -s svc=tcp:80
 t "ace-bridge --help" 0 "^usage: ace-bridge" "$B/tools/ace-bridge" --help
 t "ace-bridge needs two VMs" 2 "give 2 to 16 VMs" "$B/tools/ace-bridge" "vm1=$tmp/a.sock"
 t "ace-bridge refuses NAME without =" 2 "is not NAME=SOCKET" \
@@ -104,6 +121,15 @@ t "ace-bridge refuses an export rule without =" 2 "is not FROM/PATTERN=TO" \
 	"$B/tools/ace-bridge" --export 'vm2/echo' "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
 t "ace-bridge refuses a bad quota" 2 "is not N or VM=N" \
 	"$B/tools/ace-bridge" --quota lots "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
+# base 10 only (strtoul base 0 took 0x10 as 16 and 010 as 8), no sign or space
+for q in 0x10 " 8" +8 -1 vm1=0x2 "vm1= 3"; do
+	for o in --quota --reserve; do
+		t "ace-bridge refuses $o '$q'" 2 "is not N or VM=N" \
+			"$B/tools/ace-bridge" $o "$q" "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
+	done
+done
+t "ace-bridge takes --quota 010 as ten" 0 "vm1: down.*quota 10\b" \
+	"$B/tools/ace-bridge" -t 0.3 --stats 0.1 --quota 010 "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
 t "ace-bridge refuses a missing config file" 2 "cannot read" \
 	"$B/tools/ace-bridge" -c "$tmp/none.conf" "vm1=$tmp/a.sock" "vm2=$tmp/b.sock"
 printf 'export vm2/echo=vm1\nbogus 1\n' >"$tmp/bad.conf"
@@ -122,12 +148,19 @@ t "ace-proxy refuses a bad address" 2 "bad address udp:7000" \
 	"$B/tools/ace-proxy" -l udp:7000=svc
 t "ace-proxy refuses a bad port" 2 "bad address tcp:70000" \
 	"$B/tools/ace-proxy" -s svc=tcp:70000
+for port in " 80" "+80" "0x50" "80 " ""; do
+	re=$(sed 's/[][\\.*^$+?(){}|]/\\&/g' <<<"$port")
+	t "ace-proxy refuses port '$port'" 2 "bad address tcp:$re" \
+		"$B/tools/ace-proxy" -s "svc=tcp:$port"
+	t "ace-proxy refuses port '$port' with a host" 2 "bad address tcp:127\.0\.0\.1:$re" \
+		"$B/tools/ace-proxy" -l "tcp:127.0.0.1:$port=svc"
+done
 t "ace-proxy refuses a tiny window" 2 "window 4096" \
 	"$B/tools/ace-proxy" -w 100 -s svc=tcp:80
 t "ace-proxy in a guest without /dev/ace0 says so" 1 "cannot open /dev/" \
 	"$B/tools/ace-proxy" -d /dev/nonexistent-ace -s svc=tcp:80
 t "ace-proxy on the host waits for an absent device, then exits on time" 0 \
-	"0 stream\(s\) now" env ACE_WAIT=0 "$B/tools/ace-proxy" -d "$tmp/none.sock" -t 0.5 \
+	"0 stream\(s\) now" env -u ACE_WAIT "$B/tools/ace-proxy" -d "$tmp/none.sock" -t 0.5 \
 	-l "unix:$tmp/l.sock=svc"
 # With a device (tests/host/fake_dev: a device and its guest in one
 # process, built by make host-bins): a name lookup waits ACE_WAIT, not

@@ -782,13 +782,10 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 		if (deadline && spin_end > deadline)
 			spin_end = deadline;
 		do {
-			int i, r;
+			int r;
 
-			for (i = 0; i < 4096; i++) {
-				if (ace_pending_mail(mp->a, &mp->rx))
-					return 0;
-				ace_cpu_relax();
-			}
+			if (ace_spin_mail(mp->a, &mp->rx, 4096))
+				return 0;
 			r = device_check(mp, 0);
 			if (r < 0)
 				return r;

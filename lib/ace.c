@@ -37,6 +37,8 @@
 #define HOST_RECHECK_MS	100		/* see wait_host() */
 #define HOST_CHECK_NS	1000000		/* see device_check() */
 #define GUEST_CHECK_NS	10000000
+#define RECV_SPINS	256		/* see ace_mp_recv() */
+#define RECV_SPIN_MIN_NS 10000000
 
 struct ace {
 	int guest;			/* 1: /dev/aceN, 0: host socket */
@@ -825,13 +827,10 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 		if (deadline && spin_end > deadline)
 			spin_end = deadline;
 		do {
-			int i, r;
+			int r;
 
-			for (i = 0; i < 4096; i++) {
-				if (ace_pending_mail(mp->a, &mp->rx))
-					return 0;
-				ace_cpu_relax();
-			}
+			if (ace_spin_mail(mp->a, &mp->rx, 4096))
+				return 0;
 			r = device_check(mp, 0);
 			if (r < 0)
 				return r;
@@ -842,6 +841,19 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 	return ch->guest ? wait_guest(mp, deadline) : wait_host(mp, deadline);
 }
 
+/* A received message, as its descriptor says. */
+static inline void buf_set(struct ace_buf *b, const struct ace_arena *a,
+			   const struct ace_msg_desc *d)
+{
+	b->data = a->base + d->data;
+	b->len = d->len;
+	b->cap = d->cap;
+	b->off = d->off;
+	b->src = d->src;
+	b->type = d->type;
+	b->tag = d->tag;
+}
+
 /* Take what is there into b[got..n): how many now, or -errno. */
 static inline int recv_now(struct ace_mp *mp, struct ace_buf *b, int got,
 			   int n)
@@ -850,16 +862,8 @@ static inline int recv_now(struct ace_mp *mp, struct ace_buf *b, int got,
 	struct ace_msg_desc d;
 	int r = 0;
 
-	while (got < n && (r = ace_recv(a, &mp->rx, &d)) == 1) {
-		b[got].data = a->base + d.data;
-		b[got].len = d.len;
-		b[got].cap = d.cap;
-		b[got].off = d.off;
-		b[got].src = d.src;
-		b[got].type = d.type;
-		b[got].tag = d.tag;
-		got++;
-	}
+	while (got < n && (r = ace_recv(a, &mp->rx, &d)) == 1)
+		buf_set(&b[got++], a, &d);
 	if (got)
 		return got;
 	return ace_unlikely(r < 0) ? mp_err(mp, r, "recv") : 0;
@@ -887,6 +891,35 @@ recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
 		if (r)
 			return r;
 	}
+}
+
+/*
+ * Nothing there, and the caller waits for it.  A polling caller waits for
+ * a reply, which is a round trip away: look at the inbox word RECV_SPINS
+ * times first, inline, with no clock read and no call (recv_wait() reads
+ * the clock twice before it looks).  Not under a short timeout, which
+ * the spin could overrun; an arena replaced meanwhile goes the long way,
+ * which says so.
+ */
+static int ace_noinline
+recv_spin(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
+{
+	struct ace_arena *a = mp->a;
+	struct ace_msg_desc d;
+	int r;
+
+	if (mp->mode != ACE_MODE_INTERRUPT &&
+	    (timeout_ns < 0 || timeout_ns >= RECV_SPIN_MIN_NS) &&
+	    ace_spin_mail(a, &mp->rx, RECV_SPINS) && ace_likely(mp_current(mp))) {
+		r = ace_recv(a, &mp->rx, &d);
+		if (ace_likely(r == 1)) {
+			buf_set(b, a, &d);
+			return 1;
+		}
+		if (r < 0)
+			return mp_err(mp, r, "recv");
+	}
+	return recv_wait(mp, b, 1, timeout_ns);
 }
 
 int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
@@ -917,20 +950,14 @@ int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 	}
 	r = ace_recv(a, &mp->rx, &d);
 	if (ace_likely(r == 1)) {
-		b->data = a->base + d.data;
-		b->len = d.len;
-		b->cap = d.cap;
-		b->off = d.off;
-		b->src = d.src;
-		b->type = d.type;
-		b->tag = d.tag;
+		buf_set(b, a, &d);
 		return 1;
 	}
 	if (r < 0)
 		return mp_err(mp, r, "recv");
 	if (timeout_ns == ACE_NOWAIT)
 		return 0;
-	return recv_wait(mp, b, 1, timeout_ns);
+	return recv_spin(mp, b, timeout_ns);
 }
 
 /* ---- request and reply ---- */

@@ -75,12 +75,14 @@ typedef u64 ace_le64;
 				    __ATOMIC_ACQUIRE)
 #define ace_fence()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
 
+#ifndef ace_cpu_relax	/* a benchmark may bring its own */
 #ifdef __KERNEL__
 #define ace_cpu_relax()		cpu_relax()
 #elif defined(__x86_64__) || defined(__i386__)
 #define ace_cpu_relax()		__builtin_ia32_pause()
 #else
 #define ace_cpu_relax()		__asm__ __volatile__("" ::: "memory")
+#endif
 #endif
 
 /* Ask for a cache line in exclusive state before writing it: one coherence

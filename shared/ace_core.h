@@ -355,6 +355,13 @@ int ace_recv_batch(struct ace_arena *a, struct ace_rx *rx,
 /* True if a message is waiting (private list or inbox).  One load. */
 int ace_pending_mail(struct ace_arena *a, const struct ace_rx *rx);
 
+/* Spin until a message may be waiting: at most `spins` loads of the inbox
+ * word with a PAUSE between them, no call and no clock.  1 if ace_recv()
+ * should look (it checks what it finds), 0 if the spin ran out or the
+ * inbox is closed. */
+static ace_hot int ace_spin_mail(struct ace_arena *a, const struct ace_rx *rx,
+				 u32 spins);
+
 /* Put message `off`, received from this cursor and still held (not sent,
  * not freed), back in front of the private list: the next ace_recv()
  * returns it again, header unchanged (len, src, type, tag), and it is
@@ -609,6 +616,25 @@ static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 	if (ace_unlikely(ace_load(&e->c.max_batch, ACE_RELAXED) == 0))
 		ace_store(&e->c.max_batch, 1, ACE_RELAXED);
 	return 1;
+}
+
+static ace_hot int ace_spin_mail(struct ace_arena *a, const struct ace_rx *rx,
+				 u32 spins)
+{
+	u32 slot = ACE_ID_SLOT(rx->id), head;
+	struct ace_mproc *e;
+
+	if (ace_unlikely(rx->count || slot >= a->nr_mprocs))
+		return 1;	/* ace_recv() sorts it out */
+	e = ace_mproc_at(a, slot);
+	do {
+		/* only a look: ace_recv() loads it again, with acquire */
+		head = ace_load(&e->inbox, ACE_RELAXED);
+		if (head != 0)
+			return head != ACE_INBOX_CLOSED;
+		ace_cpu_relax();
+	} while (--spins);
+	return 0;
 }
 
 #endif /* ACE_CORE_H */

@@ -20,6 +20,11 @@
  *                  allocs and sends, B receives and sends the block back,
  *                  A receives and frees
  *   rtt-core       the same round trip through the core alone
+ *   poll           the polling side of a round trip as a guest's ace-ping
+ *                  runs it: A allocs and sends, waits for the reply
+ *                  (ace_mp_recv with a timeout: nothing there yet), B
+ *                  answers during A's first PAUSE (B's work is not
+ *                  counted), A checks the reply and frees it
  *
  * The libace parts drive lib/ace.c itself (included below) on a host
  * channel over private memory: an arena formatted here, a socket pair
@@ -35,9 +40,13 @@
 #include <valgrind/callgrind.h>
 #else	/* no valgrind: the loops still run and check (insn.sh skips) */
 #define CALLGRIND_ZERO_STATS		do { } while (0)
+#define CALLGRIND_TOGGLE_COLLECT	do { } while (0)
 #define CALLGRIND_DUMP_STATS_AT(s)	do { (void)(s); } while (0)
 #define RUNNING_ON_VALGRIND		0
 #endif
+/* The wait's PAUSE: where the "poll" part's peer answers. */
+static inline void bench_relax(void);
+#define ace_cpu_relax()		bench_relax()
 #include "../../lib/ace.c"
 
 #define ARENA (16u << 20)
@@ -157,6 +166,27 @@ static void __attribute__((noinline)) core_rtt_loop(u64 count)
 }
 
 static struct ace_mp *mpa, *mpb;
+static int echo_due;
+
+/* B answers A's message, uncounted: the peer of the "poll" part. */
+static void __attribute__((noinline)) bench_echo(void)
+{
+	struct ace_buf e;
+
+	echo_due = 0;
+	CALLGRIND_TOGGLE_COLLECT;
+	if (ace_mp_recv(mpb, &e, ACE_NOWAIT) != 1 || ace_mp_send(mpb, e.src, &e))
+		die("poll echo");
+	CALLGRIND_TOGGLE_COLLECT;
+}
+
+static inline void bench_relax(void)
+{
+	if (ace_unlikely(echo_due))
+		bench_echo();
+	else
+		__builtin_ia32_pause();
+}
 
 static void __attribute__((noinline)) lib_self_loop(u64 count)
 {
@@ -219,6 +249,28 @@ static void __attribute__((noinline)) lib_rtt_loop(u64 count)
 	}
 }
 
+static void __attribute__((noinline)) lib_poll_loop(u64 count)
+{
+	struct ace_buf b;
+	u64 i;
+
+	for (i = 0; i < count; i++) {
+		if (ace_mp_alloc(mpa, MSG, &b))
+			die("poll alloc");
+		*(u32 *)b.data = (u32)i;
+		if (ace_mp_send(mpa, ace_mp_id(mpb), &b))
+			die("poll send");
+		echo_due = 1;
+		if (ace_mp_recv(mpa, &b, 10000000000ll) != 1 ||
+		    *(u32 *)b.data != (u32)i)
+			die("poll recv");
+		if (ace_mp_free(mpa, &b))
+			die("poll free");
+	}
+	if (echo_due)
+		die("poll: the reply came before the wait");
+}
+
 static void part(const char *name, void (*loop)(u64))
 {
 	loop(WARM);
@@ -266,6 +318,7 @@ int main(int argc, char **argv)
 	part("libace", lib_self_loop);
 	part("libace-stream", lib_loop);
 	part("rtt", lib_rtt_loop);
+	part("poll", lib_poll_loop);
 	if (ace_mp_close(mpa) || ace_mp_close(mpb))
 		die(ace_error(ch));
 	/* every block is back */

@@ -39,7 +39,7 @@ for f in "$out"/cg.out.*; do
 	[ -n "$part" ] && [ -n "$total" ] || continue
 	count[$part]=$(( (total + N / 2) / N ))
 done
-parts="core libace rtt core-stream libace-stream rtt-core"
+parts="core libace rtt core-stream libace-stream rtt-core poll"
 for p in $parts; do
 	[ -n "${count[$p]:-}" ] || { echo "no count for part '$p'"; exit 1; }
 done

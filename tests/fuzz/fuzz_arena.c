@@ -76,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1: ace_free(&a, ids[2] + (x & 0x3f)); break;
 		case 2: ace_send(&a, ids[1], ids[x & 1], ids[2], x & 0xff); break;
 		case 3:
+			(void)ace_spin_mail(&a, &rx, 1 + (x & 1));
 			if (ace_recv(&a, &rx, &d) == 1)
 				ace_free(&a, d.off);
 			break;

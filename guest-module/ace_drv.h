@@ -113,11 +113,14 @@ struct ace_dev {
 
 	/* recovery and suspend (reinit_lock): the arena is formatted anew */
 	struct mutex reinit_lock;
+	spinlock_t recover_lock;	/* removing vs queueing recover_work */
 	struct delayed_work recover_work;
 	unsigned long recover_last;	/* jiffies of the last recovery, 0: none */
 	unsigned int recover_burst;	/* recoveries in a row, each soon after the last */
 	u32 epoch;			/* +1 per new arena; files keep theirs */
-	bool removing;			/* remove() started: no recovery */
+	bool removing;			/* remove() started: no recovery
+					 * (set under recover_lock)
+					 */
 	char last_reason[ACE_WHY_MAX];	/* why the last arena was dropped */
 	atomic64_t recoveries, resumes, lost_mprocs, lost_files;
 
@@ -183,6 +186,7 @@ void ace_dev_put(struct ace_dev *dev);
 int ace_dev_check(struct ace_dev *dev);
 int ace_file_check(struct ace_file *f);
 void ace_report_broken(struct ace_dev *dev);
+void ace_recover_force(struct ace_dev *dev);
 void ace_recover_work(struct work_struct *work);
 
 /* ace_kapi.c */

@@ -60,7 +60,29 @@ void ace_dev_put(struct ace_dev *dev)
 #define ACE_RECOVER_CALM	(10 * HZ)
 #define ACE_RECOVER_MAX_DELAY	(64 * HZ)
 
-/* The arena broke: replace it (recover_work), holding a reference.
+/* Queue recover_work after `delay` (0: now), holding a reference for it.
+ * remove() sets removing under recover_lock before it cancels the work,
+ * so nothing is queued after that cancel (6.1 has no disable_work_sync()).
+ */
+static bool ace_recover_queue(struct ace_dev *dev, unsigned long delay)
+{
+	unsigned long flags;
+	bool queued = false, extra = false;
+
+	spin_lock_irqsave(&dev->recover_lock, flags);
+	if (!dev->removing) {
+		kref_get(&dev->ref);
+		queued = true;
+		/* pending already: it holds its own reference */
+		extra = mod_delayed_work(system_wq, &dev->recover_work, delay);
+	}
+	spin_unlock_irqrestore(&dev->recover_lock, flags);
+	if (extra)
+		ace_dev_put(dev);	/* not the last: the caller holds one */
+	return queued;
+}
+
+/* The arena broke: replace it (recover_work).
  * Called once per arena (ACE_F_WHY_LOGGED), from any context.
  */
 static void ace_recover_schedule(struct ace_dev *dev)
@@ -76,14 +98,24 @@ static void ace_recover_schedule(struct ace_dev *dev)
 			      ACE_RECOVER_MAX_DELAY);
 	}
 	WRITE_ONCE(dev->recover_burst, burst);
-	kref_get(&dev->ref);
-	if (!queue_delayed_work(system_wq, &dev->recover_work, delay)) {
-		ace_dev_put(dev);
-		return;
-	}
-	if (delay)
+	if (ace_recover_queue(dev, delay) && delay)
 		pr_warn("%s: broken again soon after a recovery (%u in a row): a fresh arena in %lu s\n",
 			dev->name, burst, delay / HZ);
+}
+
+/* Testing (debugfs "recover"): give the arena up now and replace it,
+ * without the delay a breakage soon after a recovery waits.
+ */
+void ace_recover_force(struct ace_dev *dev)
+{
+	if (!READ_ONCE(dev->alive))
+		return;
+	if (!ace_arena_broken(&dev->arena))
+		ace_arena_break(&dev->arena, "a recovery was forced (debugfs)", 0);
+	if (!test_and_set_bit(ACE_F_WHY_LOGGED, &dev->flags))
+		pr_info("%s: arena broken: %s; a fresh arena follows\n",
+			dev->name, ace_arena_why(&dev->arena));
+	ace_recover_queue(dev, 0);
 }
 
 /*
@@ -145,6 +177,7 @@ static struct ace_dev *ace_dev_alloc(struct virtio_device *vdev)
 	INIT_WORK(&dev->cfg_work, ace_cfg_work);
 	INIT_DELAYED_WORK(&dev->recover_work, ace_recover_work);
 	mutex_init(&dev->reinit_lock);
+	spin_lock_init(&dev->recover_lock);
 	ace_hrtimer_setup(&dev->defer_timer, ace_defer_fire);
 	return dev;
 }
@@ -410,7 +443,10 @@ static void ace_remove(struct virtio_device *vdev)
 {
 	struct ace_dev *dev = vdev->priv;
 
+	/* under recover_lock: no recover_work is queued after the cancel */
+	spin_lock_irq(&dev->recover_lock);
 	WRITE_ONCE(dev->removing, true);
+	spin_unlock_irq(&dev->recover_lock);
 	if (cancel_delayed_work_sync(&dev->recover_work))
 		ace_dev_put(dev);
 	mutex_lock(&dev->reinit_lock);

@@ -79,12 +79,16 @@ struct ace_slot *ace_slot_get(struct ace_dev *dev, struct ace_file *f, u32 id)
 	return err ? ERR_PTR(err) : s;
 }
 
+/* Drop the busy count.  Whoever waits for the slot to go idle (CLOSE,
+ * and ace_dev_down() replacing the arena, which does not mark it
+ * closing) is woken when it reaches 0.
+ */
 void ace_slot_put(struct ace_dev *dev, struct ace_slot *s)
 {
 	bool idle;
 
 	spin_lock_irq(&dev->lock);
-	idle = !--s->busy && s->closing;
+	idle = !--s->busy;
 	spin_unlock_irq(&dev->lock);
 	if (idle)
 		wake_up_all(&s->wq);

@@ -219,11 +219,49 @@ static void ace_dev_stop(struct ace_dev *dev)
 	ace_wake_all(dev);
 }
 
-/* Format a fresh arena, set up the queues and ATTACH it. */
-static int ace_dev_up(struct ace_dev *dev)
+/*
+ * After a reset (recovery), the device has forgotten the features: go
+ * through the status sequence again the way virtio_device_restore() does
+ * (ACKNOWLEDGE, DRIVER, the features negotiated at probe, FEATURES_OK)
+ * before the queues are found and DRIVER_OK is set.  Without it the
+ * device runs without VIRTIO_RING_F_EVENT_IDX while the driver's rings
+ * use it, and the driver's kicks of the event queue are suppressed.
+ */
+static int ace_dev_renegotiate(struct ace_dev *dev)
+{
+	struct virtio_device *vdev = dev->vdev;
+	int err;
+
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
+	err = vdev->config->finalize_features(vdev);
+	if (err)
+		return err;
+	if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1))
+		return 0;
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
+	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		dev_err(&vdev->dev, "the device refuses the features it took at probe after a reset\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/*
+ * Format a fresh arena, set up the queues and ATTACH it.  reset: the
+ * driver reset the device itself (recovery), so the features are
+ * negotiated again first; probe and restore come after the virtio core
+ * did that.
+ */
+static int ace_dev_up(struct ace_dev *dev, bool reset)
 {
 	int err;
 
+	if (reset) {
+		err = ace_dev_renegotiate(dev);
+		if (err)
+			return err;
+	}
 	err = ace_arena_format(dev);
 	if (err)
 		return err;
@@ -310,7 +348,7 @@ void ace_recover_work(struct work_struct *work)
 	snprintf(why, sizeof(why), "broken: %s", ace_arena_why(&dev->arena));
 	ace_kapi_del(dev);
 	ace_dev_down(dev, why);
-	err = ace_dev_up(dev);
+	err = ace_dev_up(dev, true);
 	if (err) {
 		pr_err("%s: no fresh arena after the breakage: %d; unbind and bind the driver to retry\n",
 		       dev->name, err);
@@ -347,7 +385,7 @@ static int ace_restore(struct virtio_device *vdev)
 	int err;
 
 	mutex_lock(&dev->reinit_lock);
-	err = ace_dev_up(dev);
+	err = ace_dev_up(dev, false);
 	if (!err) {
 		atomic64_inc(&dev->resumes);
 		ace_kapi_add(dev);
@@ -412,7 +450,7 @@ static int ace_probe(struct virtio_device *vdev)
 	err = ace_arena_map(dev);
 	if (err)
 		goto err_put;
-	err = ace_dev_up(dev);
+	err = ace_dev_up(dev, false);
 	if (err)
 		goto err_put;
 	err = ace_expose(dev);

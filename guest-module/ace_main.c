@@ -177,6 +177,8 @@ static struct ace_dev *ace_dev_alloc(struct virtio_device *vdev)
 	INIT_WORK(&dev->cfg_work, ace_cfg_work);
 	INIT_DELAYED_WORK(&dev->recover_work, ace_recover_work);
 	mutex_init(&dev->reinit_lock);
+	init_rwsem(&dev->arena_rwsem);
+	init_rwsem(&dev->map_lock);
 	spin_lock_init(&dev->recover_lock);
 	ace_hrtimer_setup(&dev->defer_timer, ace_defer_fire);
 	return dev;
@@ -201,12 +203,20 @@ static int ace_dev_state(struct ace_dev *dev)
 	return dev->wq ? 0 : -ENOMEM;
 }
 
+/* Under map_lock (written): faults check alive under it (ace_cdev.c). */
+static void ace_dev_set_alive(struct ace_dev *dev, bool alive)
+{
+	down_write(&dev->map_lock);
+	spin_lock_irq(&dev->lock);
+	dev->alive = alive;
+	spin_unlock_irq(&dev->lock);
+	up_write(&dev->map_lock);
+}
+
 /* Stop the device: no more interrupts, kicks or queue use; wake sleepers. */
 static void ace_dev_stop(struct ace_dev *dev)
 {
-	spin_lock_irq(&dev->lock);
-	dev->alive = false;
-	spin_unlock_irq(&dev->lock);
+	ace_dev_set_alive(dev, false);
 	virtio_reset_device(dev->vdev);
 	hrtimer_cancel(&dev->defer_timer);
 	cancel_work_sync(&dev->evt_work);
@@ -257,21 +267,22 @@ static int ace_dev_up(struct ace_dev *dev, bool reset)
 {
 	int err;
 
+	down_write(&dev->arena_rwsem);
 	if (reset) {
 		err = ace_dev_renegotiate(dev);
 		if (err)
-			return err;
+			goto out;
 	}
 	err = ace_arena_format(dev);
 	if (err)
-		return err;
+		goto out;
 	err = ace_vqs_init(dev);
 	if (err)
-		return err;
+		goto out;
 	spin_lock_irq(&dev->lock);
-	dev->alive = true;
 	dev->dev_broken = false;
 	spin_unlock_irq(&dev->lock);
+	ace_dev_set_alive(dev, true);
 	clear_bit(ACE_F_WHY_LOGGED, &dev->flags);
 	virtio_device_ready(dev->vdev);
 	err = ace_events_post(dev);
@@ -279,6 +290,8 @@ static int ace_dev_up(struct ace_dev *dev, bool reset)
 		err = ace_ctrl_attach(dev);
 	if (err)
 		ace_dev_stop(dev);
+out:
+	up_write(&dev->arena_rwsem);
 	return err;
 }
 
@@ -299,6 +312,10 @@ static void ace_dev_down(struct ace_dev *dev, const char *why)
 	if (!ace_arena_broken(&dev->arena))
 		ace_arena_break(&dev->arena, "the arena was replaced", 0);
 	ace_dev_stop(dev);
+	/* the sleepers were woken (alive is false): the ioctls, releases and
+	 * debugfs readers still on this arena leave, new ones get -EIO
+	 */
+	down_write(&dev->arena_rwsem);
 	for (i = 0; i < dev->nr_mprocs; i++) {
 		struct ace_slot *s = &dev->slots[i];
 
@@ -329,6 +346,7 @@ static void ace_dev_down(struct ace_dev *dev, const char *why)
 	}
 	WRITE_ONCE(dev->epoch, dev->epoch + 1);
 	mutex_unlock(&dev->files_lock);
+	up_write(&dev->arena_rwsem);
 	pr_info("%s: arena given up (%s): %u mprocs lost\n", dev->name, why,
 		lost);
 }

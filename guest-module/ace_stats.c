@@ -205,7 +205,16 @@ static int ace_mprocs_show(struct seq_file *m, void *unused)
 	struct ace_dev *dev = m->private;
 	struct ace_arena *a = &dev->arena;
 	u32 slot, held, queued, free;
+	int err;
 
+	/* not across a new arena's formatting (ace_dev_up()) */
+	err = down_read_killable(&dev->arena_rwsem);
+	if (err)
+		return err;
+	if (!READ_ONCE(dev->alive)) {
+		seq_puts(m, "no arena\n");
+		goto out;
+	}
 	for (slot = 0; slot < a->nr_mprocs; slot++) {
 		ace_show_slot(m, dev, slot);
 		cond_resched();		/* a census walks every block */
@@ -216,6 +225,8 @@ static int ace_mprocs_show(struct seq_file *m, void *unused)
 	else
 		seq_printf(m, "blocks total %u free %u held %u in_flight %u\n",
 			   a->total_blocks, free, held, queued);
+out:
+	up_read(&dev->arena_rwsem);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ace_mprocs);

@@ -74,7 +74,7 @@ static int ace_release(struct inode *inode, struct file *file)
  * ace_dev_stop() had not seen yet, and that process would then use the
  * next arena through a file of the old one.  The check (device alive,
  * the file's arena is the current one) and the insertion run under
- * map_lock, which ace_dev_stop() holds to clear alive before it zaps:
+ * map_lock, which ace_dev_stop() holds to zap and then clear alive:
  * a page inserted before is zapped, a fault after finds alive false.
  * A mapping of a file whose arena is gone: SIGBUS.
  */

@@ -125,8 +125,8 @@ struct ace_dev {
 	/*
 	 * map_lock: a fault inserts the arena's pages with it held for
 	 * reading, after checking alive and its file's epoch; ace_dev_stop()
-	 * clears alive with it held for writing and only then zaps, so no
-	 * page is inserted that the zap misses.
+	 * zaps every mapping and then clears alive with it held for writing,
+	 * so no page is inserted that the zap misses.
 	 */
 	struct rw_semaphore map_lock;
 	spinlock_t recover_lock;	/* removing vs queueing recover_work */

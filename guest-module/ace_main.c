@@ -203,17 +203,28 @@ static int ace_dev_state(struct ace_dev *dev)
 	return dev->wq ? 0 : -ENOMEM;
 }
 
-/* Under map_lock (written): faults check alive under it (ace_cdev.c). */
+/*
+ * Under map_lock (written): a fault checks alive under it (ace_cdev.c).
+ * Going down, every process mapping is zapped before alive is cleared,
+ * both under the lock: a fault after that finds alive false (SIGBUS),
+ * and whoever sees alive false (an ioctl's -EIO) finds its mapping gone
+ * already, before the reset empties the region.
+ */
 static void ace_dev_set_alive(struct ace_dev *dev, bool alive)
 {
 	down_write(&dev->map_lock);
+	if (!alive)
+		ace_cdev_zap_mappings(dev);
 	spin_lock_irq(&dev->lock);
 	dev->alive = alive;
 	spin_unlock_irq(&dev->lock);
 	up_write(&dev->map_lock);
 }
 
-/* Stop the device: no more interrupts, kicks or queue use; wake sleepers. */
+/* Stop the device: no more interrupts, kicks or queue use, no process
+ * mapping; wake sleepers (whoever leaves WAIT with -ENODEV or -EIO must
+ * already fault on its old mapping: it does).
+ */
 static void ace_dev_stop(struct ace_dev *dev)
 {
 	ace_dev_set_alive(dev, false);
@@ -222,10 +233,6 @@ static void ace_dev_stop(struct ace_dev *dev)
 	cancel_work_sync(&dev->evt_work);
 	cancel_work_sync(&dev->cfg_work);
 	ace_vqs_del(dev);
-	/* before the sleepers wake: whoever leaves WAIT with -ENODEV or -EIO
-	 * must already fault on its old mapping
-	 */
-	ace_cdev_zap_mappings(dev);
 	ace_wake_all(dev);
 }
 

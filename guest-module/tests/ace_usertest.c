@@ -1231,8 +1231,12 @@ static void *race_mmap_main(void *p)
 				       (unsigned long long)g);
 				rc->stale++;
 			}
-			/* the file's arena is gone: so is every mapping of it */
-			if (xioctl(f, ACE_IOC_INFO, &now) == -EIO) {
+			/* the file's arena was replaced (a new generation is
+			 * formatted only after the zap): no mapping of it is
+			 * readable.  (-EIO alone may be a broken arena that is
+			 * still mapped until its recovery starts.)
+			 */
+			if (sysfs_generation() != in.generation) {
 				if (!map_generation(m, &g)) {
 					printf("FAIL mapper %d: a mapping of arena %#llx is readable after it was replaced (reads %#llx)\n",
 					       rc->index,
@@ -1240,6 +1244,10 @@ static void *race_mmap_main(void *p)
 					       (unsigned long long)g);
 					rc->stale++;
 				}
+				munmap(m, in.arena_size);
+				break;
+			}
+			if (xioctl(f, ACE_IOC_INFO, &now) == -EIO) {
 				munmap(m, in.arena_size);
 				break;
 			}

@@ -156,7 +156,7 @@ $(BUILD)/vm/guest-tests: $(VM_GUEST_BIN)
 
 install: lib tools
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/bin
+		$(DESTDIR)$(PREFIX)/include/ace/linux $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(BUILD)/lib/libace.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(BUILD)/lib/libace.so $(DESTDIR)$(LIBDIR)/libace.so.1
 	ln -sf libace.so.1 $(DESTDIR)$(LIBDIR)/libace.so
@@ -165,6 +165,10 @@ install: lib tools
 		> $(DESTDIR)$(LIBDIR)/pkgconfig/ace.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/ace.pc
 	install -m 644 lib/ace.h $(DESTDIR)$(PREFIX)/include/
+	@# the driver's uapi (the /dev/aceN ioctls), where pkg-config's
+	@# -I$${includedir}/ace finds it as <linux/ace.h>
+	install -m 644 guest-module/include/uapi/linux/ace.h \
+		$(DESTDIR)$(PREFIX)/include/ace/linux/
 	install -m 755 $(addprefix $(BUILD)/tools/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
 
 # Debian packages (debian/, dpkg-buildpackage in a clean copy of the tree):

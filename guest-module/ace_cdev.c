@@ -6,10 +6,11 @@
  * outlives a device that goes away while files are open (their calls then
  * fail with -ENODEV), and fops.owner pins the module, so rmmod refuses
  * cleanly while /dev/aceN is open.  A process maps the arena region
- * itself (device memory, write-back); when the device goes away, or
- * before a fresh arena is formatted in the region (recovery, suspend),
- * those mappings are zapped, so a later access faults (SIGBUS) instead
- * of reaching whatever the address holds next.
+ * itself (device memory, write-back, pages inserted at fault time); when
+ * the device goes away, or before a fresh arena is formatted in the
+ * region (recovery, suspend), those mappings are zapped, so a later
+ * access faults (SIGBUS) instead of reaching whatever the address holds
+ * next.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -49,7 +50,11 @@ static int ace_release(struct inode *inode, struct file *file)
 	struct ace_file *f = file->private_data;
 	struct ace_dev *dev = f->dev;
 
-	ace_file_close_all(dev, f);
+	/* a file of an arena since replaced has no mproc left to close */
+	down_read(&dev->arena_rwsem);
+	if (f->epoch == READ_ONCE(dev->epoch))
+		ace_file_close_all(dev, f);
+	up_read(&dev->arena_rwsem);
 	mutex_lock(&dev->files_lock);
 	list_del(&f->node);
 	mutex_unlock(&dev->files_lock);
@@ -58,10 +63,52 @@ static int ace_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* A mapping of a region whose device went away (zapped): SIGBUS. */
+/* Pages a fault inserts: the one asked for and the rest of its aligned
+ * window, so a first walk of a 64 MiB arena takes 512 faults, not 16384.
+ */
+#define ACE_FAULT_AROUND	32
+
+/*
+ * The arena's pages are inserted at fault time, never at mmap(): an
+ * mmap() that raced a recovery could otherwise fill a VMA the zap in
+ * ace_dev_stop() had not seen yet, and that process would then use the
+ * next arena through a file of the old one.  The check (device alive,
+ * the file's arena is the current one) and the insertion run under
+ * map_lock, which ace_dev_stop() holds to zap and then clear alive:
+ * a page inserted before is zapped, a fault after finds alive false.
+ * A mapping of a file whose arena is gone: SIGBUS.
+ */
 static vm_fault_t ace_vm_fault(struct vm_fault *vmf)
 {
-	return VM_FAULT_SIGBUS;
+	struct vm_area_struct *vma = vmf->vma;
+	struct ace_file *f = vma->vm_private_data;
+	struct ace_dev *dev = f->dev;
+	unsigned long pages = dev->arena_size >> PAGE_SHIFT, pfn, addr, pg;
+	unsigned long first = vmf->pgoff & ~(ACE_FAULT_AROUND - 1UL);
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	down_read(&dev->map_lock);
+	if (!READ_ONCE(dev->alive) || READ_ONCE(dev->epoch) != f->epoch ||
+	    vmf->pgoff >= pages)
+		goto out;
+	pfn = PHYS_PFN(dev->region_addr);
+	ret = vmf_insert_pfn(vma, vmf->address, pfn + vmf->pgoff);
+	if (ret != VM_FAULT_NOPAGE)
+		goto out;
+	for (pg = first; pg < first + ACE_FAULT_AROUND && pg < pages; pg++) {
+		addr = vma->vm_start + ((pg - vma->vm_pgoff) << PAGE_SHIFT);
+		if (pg == vmf->pgoff || pg < vma->vm_pgoff ||
+		    addr >= vma->vm_end)
+			continue;
+		/* one already there is left alone; a failure is retried by
+		 * the fault on that page
+		 */
+		if (vmf_insert_pfn(vma, addr, pfn + pg) != VM_FAULT_NOPAGE)
+			break;
+	}
+out:
+	up_read(&dev->map_lock);
+	return ret;
 }
 
 static const struct vm_operations_struct ace_vm_ops = {
@@ -69,8 +116,8 @@ static const struct vm_operations_struct ace_vm_ops = {
 };
 
 /* The arena from offset 0, shared only, write-back: the memory type that
- * ace_arena_map() reserved for the region is what PAT gives this mapping
- * (vm_page_prot stays cacheable).
+ * ace_arena_map() reserved for the region is what PAT gives the pages a
+ * fault inserts (vm_page_prot stays cacheable).  Nothing is mapped here.
  */
 static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -88,10 +135,11 @@ static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
 	/* 6.1 writes vma->vm_flags directly; see ace_kcompat.h */
-	ace_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
+	ace_vm_flags_mod(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP,
+			 VM_MAYEXEC);
 	vma->vm_ops = &ace_vm_ops;
-	return remap_pfn_range(vma, vma->vm_start, PHYS_PFN(dev->region_addr),
-			       len, vma->vm_page_prot);
+	vma->vm_private_data = f;
+	return 0;
 }
 
 /* The device is gone, or the region is about to hold a fresh arena (a
@@ -133,13 +181,18 @@ static __poll_t ace_poll(struct file *file, poll_table *pt)
 {
 	struct ace_file *f = file->private_data;
 	struct ace_dev *dev = f->dev;
+	__poll_t mask;
 
 	poll_wait(file, &f->poll_wq, pt);
 	if (!READ_ONCE(dev->alive) && ace_dev_check(dev) == -ENODEV)
 		return EPOLLERR | EPOLLHUP;
+	down_read(&dev->arena_rwsem);
 	if (ace_file_check(f) || ace_arena_broken(&dev->arena))
-		return EPOLLERR;
-	return ace_file_has_mail(dev, f) ? EPOLLIN | EPOLLRDNORM : 0;
+		mask = EPOLLERR;
+	else
+		mask = ace_file_has_mail(dev, f) ? EPOLLIN | EPOLLRDNORM : 0;
+	up_read(&dev->arena_rwsem);
+	return mask;
 }
 
 static const struct file_operations ace_fops = {

@@ -26,6 +26,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/virtio.h>
 #include <linux/wait.h>
@@ -56,6 +57,7 @@ struct ace_slot {
 	struct ace_file *file;		/* owner: an open /dev/aceN, or */
 	struct ace_kmproc *kmp;		/* a kernel mproc */
 	pid_t pid;			/* user owner's tgid */
+	u32 epoch;			/* the arena it was claimed on */
 	struct eventfd_ctx *efd;	/* signalled at each delivery */
 	wait_queue_head_t wq;		/* WAIT sleepers, CLOSE */
 	bool deferred;			/* a section's time bound is running */
@@ -113,11 +115,28 @@ struct ace_dev {
 
 	/* recovery and suspend (reinit_lock): the arena is formatted anew */
 	struct mutex reinit_lock;
+	/*
+	 * arena_rwsem: the slot table and the arena's private view change
+	 * only with it held for writing (ace_dev_down(), ace_dev_up()); the
+	 * ioctls, release(), poll and debugfs hold it for reading, so none
+	 * of them runs across a new arena.  Taken before files_lock.
+	 */
+	struct rw_semaphore arena_rwsem;
+	/*
+	 * map_lock: a fault inserts the arena's pages with it held for
+	 * reading, after checking alive and its file's epoch; ace_dev_stop()
+	 * zaps every mapping and then clears alive with it held for writing,
+	 * so no page is inserted that the zap misses.
+	 */
+	struct rw_semaphore map_lock;
+	spinlock_t recover_lock;	/* removing vs queueing recover_work */
 	struct delayed_work recover_work;
 	unsigned long recover_last;	/* jiffies of the last recovery, 0: none */
 	unsigned int recover_burst;	/* recoveries in a row, each soon after the last */
 	u32 epoch;			/* +1 per new arena; files keep theirs */
-	bool removing;			/* remove() started: no recovery */
+	bool removing;			/* remove() started: no recovery
+					 * (set under recover_lock)
+					 */
 	char last_reason[ACE_WHY_MAX];	/* why the last arena was dropped */
 	atomic64_t recoveries, resumes, lost_mprocs, lost_files;
 
@@ -183,6 +202,7 @@ void ace_dev_put(struct ace_dev *dev);
 int ace_dev_check(struct ace_dev *dev);
 int ace_file_check(struct ace_file *f);
 void ace_report_broken(struct ace_dev *dev);
+void ace_recover_force(struct ace_dev *dev);
 void ace_recover_work(struct work_struct *work);
 
 /* ace_kapi.c */

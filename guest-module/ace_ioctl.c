@@ -5,7 +5,7 @@
  * The data path (alloc, send, receive, free, sections, arming) runs in
  * user space on the mapped arena; the ioctls only name mprocs, sleep, and
  * notify.  Every call fails with -ENODEV once the device is gone and with
- * -EIO once the arena is broken.
+ * -EIO once the arena is broken or was replaced (a recovery, a resume).
  */
 #include <linux/eventfd.h>
 #include <linux/fs.h>
@@ -172,15 +172,20 @@ static long ace_ioctl_cmd(struct ace_file *f, unsigned int cmd,
 	}
 }
 
+/* Under arena_rwsem (read): the file's arena stays for the whole call,
+ * so no ioctl that passed the check reaches the arena that replaces it.
+ */
 long ace_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ace_file *f = file->private_data;
 	long err;
 
+	if (down_read_killable(&f->dev->arena_rwsem))
+		return -EINTR;
 	err = ace_file_check(f);
-	if (err)
-		return err;
-	err = ace_ioctl_cmd(f, cmd, (void __user *)arg);
+	if (!err)
+		err = ace_ioctl_cmd(f, cmd, (void __user *)arg);
+	up_read(&f->dev->arena_rwsem);
 	if (err == -EIO)
 		ace_report_broken(f->dev);
 	return err;

@@ -60,7 +60,29 @@ void ace_dev_put(struct ace_dev *dev)
 #define ACE_RECOVER_CALM	(10 * HZ)
 #define ACE_RECOVER_MAX_DELAY	(64 * HZ)
 
-/* The arena broke: replace it (recover_work), holding a reference.
+/* Queue recover_work after `delay` (0: now), holding a reference for it.
+ * remove() sets removing under recover_lock before it cancels the work,
+ * so nothing is queued after that cancel (6.1 has no disable_work_sync()).
+ */
+static bool ace_recover_queue(struct ace_dev *dev, unsigned long delay)
+{
+	unsigned long flags;
+	bool queued = false, extra = false;
+
+	spin_lock_irqsave(&dev->recover_lock, flags);
+	if (!dev->removing) {
+		kref_get(&dev->ref);
+		queued = true;
+		/* pending already: it holds its own reference */
+		extra = mod_delayed_work(system_wq, &dev->recover_work, delay);
+	}
+	spin_unlock_irqrestore(&dev->recover_lock, flags);
+	if (extra)
+		ace_dev_put(dev);	/* not the last: the caller holds one */
+	return queued;
+}
+
+/* The arena broke: replace it (recover_work).
  * Called once per arena (ACE_F_WHY_LOGGED), from any context.
  */
 static void ace_recover_schedule(struct ace_dev *dev)
@@ -76,14 +98,24 @@ static void ace_recover_schedule(struct ace_dev *dev)
 			      ACE_RECOVER_MAX_DELAY);
 	}
 	WRITE_ONCE(dev->recover_burst, burst);
-	kref_get(&dev->ref);
-	if (!queue_delayed_work(system_wq, &dev->recover_work, delay)) {
-		ace_dev_put(dev);
-		return;
-	}
-	if (delay)
+	if (ace_recover_queue(dev, delay) && delay)
 		pr_warn("%s: broken again soon after a recovery (%u in a row): a fresh arena in %lu s\n",
 			dev->name, burst, delay / HZ);
+}
+
+/* Testing (debugfs "recover"): give the arena up now and replace it,
+ * without the delay a breakage soon after a recovery waits.
+ */
+void ace_recover_force(struct ace_dev *dev)
+{
+	if (!READ_ONCE(dev->alive))
+		return;
+	if (!ace_arena_broken(&dev->arena))
+		ace_arena_break(&dev->arena, "a recovery was forced (debugfs)", 0);
+	if (!test_and_set_bit(ACE_F_WHY_LOGGED, &dev->flags))
+		pr_info("%s: arena broken: %s; a fresh arena follows\n",
+			dev->name, ace_arena_why(&dev->arena));
+	ace_recover_queue(dev, 0);
 }
 
 /*
@@ -145,6 +177,9 @@ static struct ace_dev *ace_dev_alloc(struct virtio_device *vdev)
 	INIT_WORK(&dev->cfg_work, ace_cfg_work);
 	INIT_DELAYED_WORK(&dev->recover_work, ace_recover_work);
 	mutex_init(&dev->reinit_lock);
+	init_rwsem(&dev->arena_rwsem);
+	init_rwsem(&dev->map_lock);
+	spin_lock_init(&dev->recover_lock);
 	ace_hrtimer_setup(&dev->defer_timer, ace_defer_fire);
 	return dev;
 }
@@ -168,39 +203,93 @@ static int ace_dev_state(struct ace_dev *dev)
 	return dev->wq ? 0 : -ENOMEM;
 }
 
-/* Stop the device: no more interrupts, kicks or queue use; wake sleepers. */
+/*
+ * Under map_lock (written): a fault checks alive under it (ace_cdev.c).
+ * Going down, every process mapping is zapped before alive is cleared,
+ * both under the lock: a fault after that finds alive false (SIGBUS),
+ * and whoever sees alive false (an ioctl's -EIO) finds its mapping gone
+ * already, before the reset empties the region.
+ */
+static void ace_dev_set_alive(struct ace_dev *dev, bool alive)
+{
+	down_write(&dev->map_lock);
+	if (!alive)
+		ace_cdev_zap_mappings(dev);
+	spin_lock_irq(&dev->lock);
+	dev->alive = alive;
+	spin_unlock_irq(&dev->lock);
+	up_write(&dev->map_lock);
+}
+
+/* Stop the device: no more interrupts, kicks or queue use, no process
+ * mapping; wake sleepers (whoever leaves WAIT with -ENODEV or -EIO must
+ * already fault on its old mapping: it does).
+ */
 static void ace_dev_stop(struct ace_dev *dev)
 {
-	spin_lock_irq(&dev->lock);
-	dev->alive = false;
-	spin_unlock_irq(&dev->lock);
+	ace_dev_set_alive(dev, false);
 	virtio_reset_device(dev->vdev);
 	hrtimer_cancel(&dev->defer_timer);
 	cancel_work_sync(&dev->evt_work);
 	cancel_work_sync(&dev->cfg_work);
 	ace_vqs_del(dev);
-	/* before the sleepers wake: whoever leaves WAIT with -ENODEV or -EIO
-	 * must already fault on its old mapping
-	 */
-	ace_cdev_zap_mappings(dev);
 	ace_wake_all(dev);
 }
 
-/* Format a fresh arena, set up the queues and ATTACH it. */
-static int ace_dev_up(struct ace_dev *dev)
+/*
+ * After a reset (recovery), the device has forgotten the features: go
+ * through the status sequence again the way virtio_device_restore() does
+ * (ACKNOWLEDGE, DRIVER, the features negotiated at probe, FEATURES_OK)
+ * before the queues are found and DRIVER_OK is set.  Without it the
+ * device runs without VIRTIO_RING_F_EVENT_IDX while the driver's rings
+ * use it, and the driver's kicks of the event queue are suppressed.
+ */
+static int ace_dev_renegotiate(struct ace_dev *dev)
+{
+	struct virtio_device *vdev = dev->vdev;
+	int err;
+
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
+	err = vdev->config->finalize_features(vdev);
+	if (err)
+		return err;
+	if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1))
+		return 0;
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
+	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		dev_err(&vdev->dev, "the device refuses the features it took at probe after a reset\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/*
+ * Format a fresh arena, set up the queues and ATTACH it.  reset: the
+ * driver reset the device itself (recovery), so the features are
+ * negotiated again first; probe and restore come after the virtio core
+ * did that.
+ */
+static int ace_dev_up(struct ace_dev *dev, bool reset)
 {
 	int err;
 
+	down_write(&dev->arena_rwsem);
+	if (reset) {
+		err = ace_dev_renegotiate(dev);
+		if (err)
+			goto out;
+	}
 	err = ace_arena_format(dev);
 	if (err)
-		return err;
+		goto out;
 	err = ace_vqs_init(dev);
 	if (err)
-		return err;
+		goto out;
 	spin_lock_irq(&dev->lock);
-	dev->alive = true;
 	dev->dev_broken = false;
 	spin_unlock_irq(&dev->lock);
+	ace_dev_set_alive(dev, true);
 	clear_bit(ACE_F_WHY_LOGGED, &dev->flags);
 	virtio_device_ready(dev->vdev);
 	err = ace_events_post(dev);
@@ -208,6 +297,8 @@ static int ace_dev_up(struct ace_dev *dev)
 		err = ace_ctrl_attach(dev);
 	if (err)
 		ace_dev_stop(dev);
+out:
+	up_write(&dev->arena_rwsem);
 	return err;
 }
 
@@ -228,6 +319,10 @@ static void ace_dev_down(struct ace_dev *dev, const char *why)
 	if (!ace_arena_broken(&dev->arena))
 		ace_arena_break(&dev->arena, "the arena was replaced", 0);
 	ace_dev_stop(dev);
+	/* the sleepers were woken (alive is false): the ioctls, releases and
+	 * debugfs readers still on this arena leave, new ones get -EIO
+	 */
+	down_write(&dev->arena_rwsem);
 	for (i = 0; i < dev->nr_mprocs; i++) {
 		struct ace_slot *s = &dev->slots[i];
 
@@ -258,6 +353,7 @@ static void ace_dev_down(struct ace_dev *dev, const char *why)
 	}
 	WRITE_ONCE(dev->epoch, dev->epoch + 1);
 	mutex_unlock(&dev->files_lock);
+	up_write(&dev->arena_rwsem);
 	pr_info("%s: arena given up (%s): %u mprocs lost\n", dev->name, why,
 		lost);
 }
@@ -277,7 +373,7 @@ void ace_recover_work(struct work_struct *work)
 	snprintf(why, sizeof(why), "broken: %s", ace_arena_why(&dev->arena));
 	ace_kapi_del(dev);
 	ace_dev_down(dev, why);
-	err = ace_dev_up(dev);
+	err = ace_dev_up(dev, true);
 	if (err) {
 		pr_err("%s: no fresh arena after the breakage: %d; unbind and bind the driver to retry\n",
 		       dev->name, err);
@@ -314,7 +410,7 @@ static int ace_restore(struct virtio_device *vdev)
 	int err;
 
 	mutex_lock(&dev->reinit_lock);
-	err = ace_dev_up(dev);
+	err = ace_dev_up(dev, false);
 	if (!err) {
 		atomic64_inc(&dev->resumes);
 		ace_kapi_add(dev);
@@ -379,7 +475,7 @@ static int ace_probe(struct virtio_device *vdev)
 	err = ace_arena_map(dev);
 	if (err)
 		goto err_put;
-	err = ace_dev_up(dev);
+	err = ace_dev_up(dev, false);
 	if (err)
 		goto err_put;
 	err = ace_expose(dev);
@@ -410,7 +506,10 @@ static void ace_remove(struct virtio_device *vdev)
 {
 	struct ace_dev *dev = vdev->priv;
 
+	/* under recover_lock: no recover_work is queued after the cancel */
+	spin_lock_irq(&dev->recover_lock);
 	WRITE_ONCE(dev->removing, true);
+	spin_unlock_irq(&dev->recover_lock);
 	if (cancel_delayed_work_sync(&dev->recover_work))
 		ace_dev_put(dev);
 	mutex_lock(&dev->reinit_lock);

@@ -47,6 +47,7 @@ int ace_slot_own(struct ace_dev *dev, u32 id, struct ace_file *f,
 		return -EIO;
 	}
 	s->id = id;
+	s->epoch = dev->epoch;
 	s->file = f;
 	s->kmp = kmp;
 	s->pid = f ? task_tgid_nr(current) : 0;
@@ -73,18 +74,24 @@ struct ace_slot *ace_slot_get(struct ace_dev *dev, struct ace_file *f, u32 id)
 		err = -ENOENT;
 	else if (s->file != f)
 		err = -EPERM;
+	else if (s->epoch != f->epoch)
+		err = -ESTALE;	/* a handle from before the arena was replaced */
 	else
 		s->busy++;
 	spin_unlock_irq(&dev->lock);
 	return err ? ERR_PTR(err) : s;
 }
 
+/* Drop the busy count.  Whoever waits for the slot to go idle (CLOSE,
+ * and ace_dev_down() replacing the arena, which does not mark it
+ * closing) is woken when it reaches 0.
+ */
 void ace_slot_put(struct ace_dev *dev, struct ace_slot *s)
 {
 	bool idle;
 
 	spin_lock_irq(&dev->lock);
-	idle = !--s->busy && s->closing;
+	idle = !--s->busy;
 	spin_unlock_irq(&dev->lock);
 	if (idle)
 		wake_up_all(&s->wq);
@@ -147,8 +154,8 @@ static bool ace_slot_idle(struct ace_dev *dev, struct ace_slot *s)
 }
 
 /* Start closing own mproc `id` of file f (slot s): no new users from
- * here.  Returns 0, -ENOENT (not ours, or closing) or -EPERM (another
- * file's).
+ * here.  Returns 0, -ENOENT (not ours, or closing), -EPERM (another
+ * file's) or -ESTALE (claimed on an arena since replaced).
  */
 static int ace_slot_begin_close(struct ace_dev *dev, struct ace_file *f,
 				struct ace_slot *s, u32 id)
@@ -160,6 +167,8 @@ static int ace_slot_begin_close(struct ace_dev *dev, struct ace_file *f,
 		err = -ENOENT;
 	else if (s->file != f)
 		err = -EPERM;
+	else if (s->epoch != f->epoch)
+		err = -ESTALE;
 	else
 		s->closing = true;
 	spin_unlock_irq(&dev->lock);

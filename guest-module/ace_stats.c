@@ -2,10 +2,13 @@
 /*
  * Counters: sysfs (the ace/ group under the virtio device)
  * and debugfs (/sys/kernel/debug/ace/aceN/mprocs, one line per active
- * mproc slot, read from the arena).
+ * mproc slot, read from the arena; aceN/recover, written to force a
+ * recovery, for tests).
  */
 #include <linux/debugfs.h>
 #include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/sysfs.h>
@@ -202,7 +205,16 @@ static int ace_mprocs_show(struct seq_file *m, void *unused)
 	struct ace_dev *dev = m->private;
 	struct ace_arena *a = &dev->arena;
 	u32 slot, held, queued, free;
+	int err;
 
+	/* not across a new arena's formatting (ace_dev_up()) */
+	err = down_read_killable(&dev->arena_rwsem);
+	if (err)
+		return err;
+	if (!READ_ONCE(dev->alive)) {
+		seq_puts(m, "no arena\n");
+		goto out;
+	}
 	for (slot = 0; slot < a->nr_mprocs; slot++) {
 		ace_show_slot(m, dev, slot);
 		cond_resched();		/* a census walks every block */
@@ -213,9 +225,32 @@ static int ace_mprocs_show(struct seq_file *m, void *unused)
 	else
 		seq_printf(m, "blocks total %u free %u held %u in_flight %u\n",
 			   a->total_blocks, free, held, queued);
+out:
+	up_read(&dev->arena_rwsem);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ace_mprocs);
+
+/* Testing: any write gives the arena up and replaces it at once, as if
+ * it had broken (the tests race recoveries against users with it).
+ */
+static ssize_t ace_recover_write(struct file *file, const char __user *buf,
+				 size_t len, loff_t *ppos)
+{
+	struct ace_dev *dev = file->private_data;
+
+	if (!READ_ONCE(dev->alive))
+		return -EIO;
+	ace_recover_force(dev);
+	return len;
+}
+
+static const struct file_operations ace_recover_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= ace_recover_write,
+	.llseek	= ACE_NO_LLSEEK,
+};
 
 void ace_debugfs_init(void)
 {
@@ -232,6 +267,8 @@ void ace_debugfs_add(struct ace_dev *dev)
 	dev->debugfs = debugfs_create_dir(dev->name, ace_debugfs_root);
 	debugfs_create_file("mprocs", 0400, dev->debugfs, dev,
 			    &ace_mprocs_fops);
+	debugfs_create_file("recover", 0200, dev->debugfs, dev,
+			    &ace_recover_fops);
 }
 
 void ace_debugfs_del(struct ace_dev *dev)

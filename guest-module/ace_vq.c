@@ -185,11 +185,14 @@ int ace_events_post(struct ace_dev *dev)
 
 /* ---- doorbells ---- */
 
-/* Under dev->lock: ring host peer `peer`'s doorbell. */
+/* Under dev->lock: ring host peer `peer`'s doorbell.  The peer number is
+ * read from the arena (a slot's side word): clamped under speculation too.
+ */
 void ace_kick_peer(struct ace_dev *dev, u32 peer)
 {
 	if (!dev->alive || peer >= dev->max_peers)
 		return;
+	peer = array_index_nospec(peer, dev->max_peers);
 	virtqueue_notify(dev->vqs[ACE_VQ_DOORBELL0 + peer]);
 	atomic64_inc(&dev->kicks);
 }

@@ -95,6 +95,10 @@ struct ace_rng {
 };
 
 static struct ace_rng ace_rng;
+/* One hwrng: the first ace.kapi device binds, others get -EBUSY.  Probes
+ * of two devices may run at once: bound is tested and set under the lock.
+ */
+static DEFINE_MUTEX(ace_rng_bind_lock);
 static bool ace_rng_bound;
 
 /* Find the service unless we know it: 0, or -ENODEV. */
@@ -322,10 +326,9 @@ static int ace_rng_read(struct hwrng *hwrng, void *buf, size_t max, bool wait)
 	return done ? done : ret;
 }
 
-static int ace_rng_probe(struct auxiliary_device *adev,
-			 const struct auxiliary_device_id *id)
+/* Under ace_rng_bind_lock. */
+static int ace_rng_bind(struct ace_rng *r, struct auxiliary_device *adev)
 {
-	struct ace_rng *r = &ace_rng;
 	int err;
 
 	if (ace_rng_bound)
@@ -347,6 +350,7 @@ static int ace_rng_probe(struct auxiliary_device *adev,
 		goto err_mp;
 	}
 	ace_rng_bound = true;
+	auxiliary_set_drvdata(adev, r);
 	pr_info("ace_rng: mproc '%s' id %#x on %s, bytes from '%s'\n",
 		ACE_RNG_CLIENT, ace_kmproc_id(r->mp), dev_name(&adev->dev),
 		service);
@@ -357,12 +361,27 @@ err_mp:
 	return err;
 }
 
+static int ace_rng_probe(struct auxiliary_device *adev,
+			 const struct auxiliary_device_id *id)
+{
+	struct ace_rng *r = &ace_rng;
+	int err;
+
+	mutex_lock(&ace_rng_bind_lock);
+	err = ace_rng_bind(r, adev);
+	mutex_unlock(&ace_rng_bind_lock);
+	return err;
+}
+
 static void ace_rng_remove(struct auxiliary_device *adev)
 {
 	struct ace_rng *r = &ace_rng;
 
-	if (!ace_rng_bound)
+	mutex_lock(&ace_rng_bind_lock);
+	if (!ace_rng_bound || auxiliary_get_drvdata(adev) != r) {
+		mutex_unlock(&ace_rng_bind_lock);
 		return;
+	}
 
 	/* Order: no new reads (waits for a running one), then give back
 	 * the reply we hold, then close: that reclaims a late reply too.
@@ -375,6 +394,7 @@ static void ace_rng_remove(struct auxiliary_device *adev)
 	mutex_unlock(&r->lock);
 	ace_kmproc_destroy(r->mp);
 	ace_rng_bound = false;
+	mutex_unlock(&ace_rng_bind_lock);
 	pr_info("ace_rng: closed after %lu requests, %lu bytes, %lu bad replies, %lu timeouts\n",
 		requests, bytes, bad_replies, timeouts);
 }

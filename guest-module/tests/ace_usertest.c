@@ -25,6 +25,23 @@
  *                                             with an mproc asleep in WAIT;
  *                                             exit 0 if the device's removal
  *                                             ends it with -ENODEV cleanly
+ *   ace_usertest --busy-recover N             N forced recoveries (debugfs
+ *                                             aceN/recover), each with 16
+ *                                             threads asleep in WAIT: each
+ *                                             must end within 20 s
+ *   ace_usertest --race-ioctl N               N forced recoveries while
+ *                                             threads open, CREATE, CLOSE
+ *                                             and read debugfs in a loop: no
+ *                                             call touches the next arena
+ *   ace_usertest --stale-create               a CREATE held (userfaultfd on
+ *                                             its argument) past its checks
+ *                                             while a recovery is forced: it
+ *                                             must fail with -EIO, not claim
+ *                                             an mproc in the next arena
+ *   ace_usertest --race-mmap N                N forced recoveries while
+ *                                             threads mmap the arena in a
+ *                                             loop: no mapping of a file
+ *                                             sees the next arena
  *
  * The data path runs here, on the mapped arena, with the shared core
  * (shared/ace_*.c linked in); the driver only names, wakes and notifies.
@@ -42,7 +59,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <linux/ace.h>
+#include <linux/userfaultfd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -875,6 +894,505 @@ static int hold(void)
 	return 0;
 }
 
+/* ---- recoveries raced against users ---- */
+
+#define RACE_WAIT_S	20	/* a recovery longer than this is stuck */
+
+static const char *misc_name(void)
+{
+	const char *n = strrchr(dev_path, '/');
+
+	return n ? n + 1 : dev_path;
+}
+
+/* A number from the device's sysfs group (ace/NAME); -1 if unreadable. */
+static long long sysfs_num(const char *name)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/%s/device/ace/%s",
+		 misc_name(), name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lli", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void sysfs_str(const char *name, char *buf, size_t len);
+
+/* The arena's generation (sysfs, hex): all 64 bits. */
+static unsigned long long sysfs_generation(void)
+{
+	char buf[32];
+
+	sysfs_str("generation", buf, sizeof(buf));
+	return strtoull(buf, NULL, 16);
+}
+
+static void sysfs_str(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/sys/class/misc/%s/device/ace/%s",
+		 misc_name(), name);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/* Force a recovery (debugfs) and wait for it: 0, or -ETIMEDOUT. */
+static int force_recovery(void)
+{
+	long long r0 = sysfs_num("recoveries");
+	char path[128];
+	int f, i;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/ace/%s/recover",
+		 misc_name());
+	f = open(path, O_WRONLY);
+	if (f < 0 || write(f, "1", 1) != 1) {
+		printf("FAIL cannot write %s: %s\n", path, strerror(errno));
+		if (f >= 0)
+			close(f);
+		return -EIO;
+	}
+	close(f);
+	for (i = 0; i < RACE_WAIT_S * 100; i++) {
+		if (sysfs_num("recoveries") > r0 && sysfs_num("broken") == 0)
+			return 0;
+		sleep_ms(10);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Each forced recovery is the last breakage: no other reason showed up. */
+static int forced_only(int round)
+{
+	char why[128];
+
+	sysfs_str("last_reason", why, sizeof(why));
+	if (strstr(why, "a recovery was forced"))
+		return 0;
+	printf("FAIL round %d: the arena was given up for another reason: %s\n",
+	       round, why);
+	return -1;
+}
+
+/* --busy-recover: every slot busy (a thread in WAIT) as the arena goes */
+static int busy_recover(int rounds)
+{
+	struct waiter w[16];
+	pthread_t th[16];
+	int round, i, n = 16, bad = 0, r;
+	char name[32];
+	u64 t0;
+
+	for (round = 1; round <= rounds && !bad; round++) {
+		fd = open(dev_path, O_RDWR);
+		if (fd < 0 || t_attach())
+			return 2;
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "busy-%d", i);
+			w[i] = (struct waiter){ .ns = ~0ull };
+			CHECK(!mp_create(name, &w[i].id), "create %s", name);
+			pthread_create(&th[i], NULL, waiter_main, &w[i]);
+		}
+		for (i = 0; i < n; i++)
+			CHECK(!await_armed(w[i].id), "waiter %d never armed", i);
+		t0 = now_ns();
+		r = force_recovery();
+		if (r) {
+			printf("FAIL round %d: the recovery did not end within %d s with %d slots busy\n",
+			       round, RACE_WAIT_S, n);
+			fflush(stdout);
+			return -1;	/* the waiters may never come back */
+		}
+		printf("BUSY round %d: recovered in %llu ms\n", round,
+		       (unsigned long long)((now_ns() - t0) / 1000000));
+		for (i = 0; i < n; i++) {
+			pthread_join(th[i], NULL);
+			if (w[i].result != -EIO) {
+				printf("FAIL round %d: waiter %d got %d, want -EIO\n",
+				       round, i, w[i].result);
+				bad++;
+			}
+		}
+		munmap(map, info.arena_size);
+		close(fd);
+		if (forced_only(round))
+			bad++;
+	}
+	if (bad)
+		return -1;
+	printf("BUSY ok: %d recoveries with every waiter's slot busy\n",
+	       rounds);
+	return 0;
+}
+
+static volatile int race_stop;
+
+struct racer {
+	int index;
+	long ops, stale, wrong;
+};
+
+/* open, CREATE, CLOSE until the file's arena is replaced; again */
+static void *race_ioctl_main(void *p)
+{
+	struct racer *rc = p;
+	struct ace_ioc_info in;
+	char name[40];
+	int f, r, i;
+	u32 id;
+
+	while (!race_stop) {
+		f = open(dev_path, O_RDWR);
+		if (f < 0) {
+			sleep_ms(1);
+			continue;
+		}
+		if (xioctl(f, ACE_IOC_INFO, &in)) {
+			close(f);
+			continue;
+		}
+		for (i = 0; !race_stop; i++) {
+			snprintf(name, sizeof(name), "r%08x-%d-%d",
+				 (u32)in.generation, rc->index, i % 1000);
+			r = mp_open(f, name, ACE_OPEN_CREATE, ACE_MODE_INTERRUPT,
+				    &id);
+			if (r == -EIO)
+				break;
+			if (r) {
+				printf("FAIL racer %d: CREATE %s: %d\n",
+				       rc->index, name, r);
+				rc->wrong++;
+				break;
+			}
+			r = mp_close(f, id);
+			if (r == -EIO)
+				break;
+			if (r) {
+				printf("FAIL racer %d: CLOSE of own %#x (%s): %d\n",
+				       rc->index, id, name, r);
+				rc->wrong++;
+				break;
+			}
+			rc->ops++;
+		}
+		close(f);
+	}
+	return NULL;
+}
+
+/* Read debugfs' mprocs in a loop: a name made on an older arena (its
+ * generation is in the name) must never be in the current one.
+ */
+static void *race_debugfs_main(void *p)
+{
+	struct racer *rc = p;
+	char path[128], line[512], *n;
+	unsigned long long g1, g2;
+	unsigned int gen;
+	FILE *f;
+	int found;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/ace/%s/mprocs",
+		 misc_name());
+	while (!race_stop) {
+		g1 = sysfs_generation();
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		found = 0;
+		while (fgets(line, sizeof(line), f)) {
+			n = strstr(line, " name r");
+			if (n && sscanf(n, " name r%8x-", &gen) == 1 &&
+			    gen != (unsigned int)g1)
+				found++;
+		}
+		fclose(f);
+		g2 = sysfs_generation();
+		if (found && g1 == g2 && sysfs_num("broken") == 0) {
+			printf("FAIL an mproc named on an older arena is in arena %#llx\n",
+			       g1);
+			rc->stale++;
+		}
+		rc->ops++;
+	}
+	return NULL;
+}
+
+static int race_run(int rounds, void *(*fn)(void *), int nthreads,
+		    int debugfs)
+{
+	struct racer rc[8];
+	pthread_t th[8];
+	long ops = 0, wrong = 0, stale = 0;
+	int i, round, r = 0, nt = nthreads + !!debugfs;
+	u64 t0;
+
+	memset(rc, 0, sizeof(rc));
+	race_stop = 0;
+	for (i = 0; i < nt; i++) {
+		rc[i].index = i;
+		pthread_create(&th[i], NULL,
+			       i < nthreads ? fn : race_debugfs_main, &rc[i]);
+	}
+	for (round = 1; round <= rounds && !r; round++) {
+		sleep_ms(50 + (round * 37) % 150);
+		t0 = now_ns();
+		r = force_recovery();
+		if (r)
+			printf("FAIL round %d: the recovery did not end within %d s\n",
+			       round, RACE_WAIT_S);
+		else if (forced_only(round))
+			r = -1;
+		else if (round % 10 == 0)
+			printf("RACE round %d: recovered in %llu ms\n", round,
+			       (unsigned long long)((now_ns() - t0) / 1000000));
+	}
+	race_stop = 1;
+	for (i = 0; i < nt; i++) {
+		pthread_join(th[i], NULL);
+		ops += rc[i].ops;
+		wrong += rc[i].wrong;
+		stale += rc[i].stale;
+	}
+	printf("RACE %d recoveries: %ld operations, %ld wrong results, %ld stale sightings\n",
+	       round - 1, ops, wrong, stale);
+	return r || wrong || stale ? -1 : 0;
+}
+
+/* SIGBUS in the racers: a thread's own jump buffer */
+static __thread sigjmp_buf race_jmp;
+
+static void on_race_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(race_jmp, 1);
+}
+
+/* Read the generation in the header at map: 0, or -EFAULT (SIGBUS). */
+static int map_generation(void *m, u64 *gen)
+{
+	if (sigsetjmp(race_jmp, 1))
+		return -EFAULT;
+	*gen = *(volatile u64 *)((char *)m +
+				 offsetof(struct ace_arena_hdr, generation));
+	return 0;
+}
+
+/* mmap, read, check until the file's arena is replaced; again */
+static void *race_mmap_main(void *p)
+{
+	struct racer *rc = p;
+	struct ace_ioc_info in, now;
+	int f, r;
+	void *m;
+	u64 g;
+
+	while (!race_stop) {
+		f = open(dev_path, O_RDWR);
+		if (f < 0) {
+			sleep_ms(1);
+			continue;
+		}
+		if (xioctl(f, ACE_IOC_INFO, &in)) {
+			close(f);
+			continue;
+		}
+		while (!race_stop) {
+			m = mmap(NULL, in.arena_size, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, f, 0);
+			if (m == MAP_FAILED) {
+				if (errno != EIO) {
+					printf("FAIL mapper %d: mmap: %s\n",
+					       rc->index, strerror(errno));
+					rc->wrong++;
+				}
+				break;
+			}
+			r = map_generation(m, &g);
+			if (!r && g != in.generation) {
+				printf("FAIL mapper %d: a mapping of arena %#llx shows arena %#llx\n",
+				       rc->index,
+				       (unsigned long long)in.generation,
+				       (unsigned long long)g);
+				rc->stale++;
+			}
+			/* the file's arena was replaced (a new generation is
+			 * formatted only after the zap): no mapping of it is
+			 * readable.  (-EIO alone may be a broken arena that is
+			 * still mapped until its recovery starts.)
+			 */
+			if (sysfs_generation() != in.generation) {
+				if (!map_generation(m, &g)) {
+					printf("FAIL mapper %d: a mapping of arena %#llx is readable after it was replaced (reads %#llx)\n",
+					       rc->index,
+					       (unsigned long long)in.generation,
+					       (unsigned long long)g);
+					rc->stale++;
+				}
+				munmap(m, in.arena_size);
+				break;
+			}
+			if (xioctl(f, ACE_IOC_INFO, &now) == -EIO) {
+				munmap(m, in.arena_size);
+				break;
+			}
+			munmap(m, in.arena_size);
+			rc->ops++;
+		}
+		close(f);
+	}
+	return NULL;
+}
+
+/* ---- --stale-create: an ioctl that began on the old arena ---- */
+
+struct staler {
+	void *arg;
+	int result;
+};
+
+static void *stale_main(void *p)
+{
+	struct staler *st = p;
+
+	st->result = xioctl(fd, ACE_IOC_OPEN, st->arg);
+	return NULL;
+}
+
+/* recoveries > r0 within ms milliseconds? */
+static int recovered_within(long long r0, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms / 10; i++) {
+		if (sysfs_num("recoveries") > r0 && sysfs_num("broken") == 0)
+			return 1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+/*
+ * A CREATE whose argument page is missing (userfaultfd) stops in
+ * copy_from_user(), after the driver checked the file's arena.  A
+ * recovery is forced meanwhile; then the page is supplied.  The CREATE
+ * must not claim its mproc in the arena that replaced the file's: it
+ * fails with -EIO (the recovery waits for it to leave the old arena).
+ */
+static int stale_create(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_copy cp;
+	struct ace_ioc_open *src;
+	struct staler st = { .result = 1 };
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	long psz = sysconf(_SC_PAGESIZE);
+	long long r0;
+	int uffd, early, f2, r;
+	char path[128];
+	pthread_t th;
+	void *page;
+	u32 id;
+
+	fd = open(dev_path, O_RDWR);
+	if (fd < 0 || t_attach())
+		return 2;
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	CHECK(uffd >= 0, "userfaultfd: %s", strerror(errno));
+	CHECK(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API: %s", strerror(errno));
+	page = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	src = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(page != MAP_FAILED && src != MAP_FAILED, "mmap");
+	reg.range.start = (unsigned long)page;
+	reg.range.len = psz;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	CHECK(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER: %s",
+	      strerror(errno));
+	st.arg = page;
+	pthread_create(&th, NULL, stale_main, &st);
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	CHECK(poll(&pfd, 1, 10000) == 1 &&
+	      read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	      msg.event == UFFD_EVENT_PAGEFAULT, "the CREATE never faulted");
+	/* the CREATE is past the driver's checks, in copy_from_user() */
+	r0 = sysfs_num("recoveries");
+	snprintf(path, sizeof(path), "/sys/kernel/debug/ace/%s/recover",
+		 misc_name());
+	f2 = open(path, O_WRONLY);
+	CHECK(f2 >= 0 && write(f2, "1", 1) == 1, "cannot write %s", path);
+	close(f2);
+	early = recovered_within(r0, 3000);
+	printf("STALE the recovery %s while the CREATE was held\n",
+	       early ? "ended" : "waited");
+	memset(src, 0, sizeof(*src));
+	strcpy(src->name, "stale-create");
+	src->flags = ACE_OPEN_CREATE;
+	src->mode = ACE_MODE_INTERRUPT;
+	cp.dst = (unsigned long)page;
+	cp.src = (unsigned long)src;
+	cp.len = psz;
+	cp.mode = 0;
+	CHECK(!ioctl(uffd, UFFDIO_COPY, &cp), "UFFDIO_COPY: %s", strerror(errno));
+	pthread_join(th, NULL);
+	printf("STALE the held CREATE returned %d (id %#x)\n", st.result,
+	       ((struct ace_ioc_open *)page)->id);
+	CHECK(early || recovered_within(r0, RACE_WAIT_S * 1000),
+	      "the recovery did not end within %d s", RACE_WAIT_S);
+	f2 = open(dev_path, O_RDWR);
+	CHECK(f2 >= 0, "open after the recovery");
+	r = mp_open(f2, "stale-create", ACE_OPEN_LOOKUP, 0, &id);
+	close(f2);
+	CHECK(r == -ENOENT,
+	      "the CREATE begun on the old arena made mproc %#x in the new one (lookup %d)",
+	      id, r);
+	CHECK(st.result == -EIO, "the held CREATE returned %d, want -EIO",
+	      st.result);
+	close(fd);
+	close(uffd);
+	printf("STALE ok\n");
+	return 0;
+}
+
+static int race_ioctl(int rounds)
+{
+	if (race_run(rounds, race_ioctl_main, 4, 1))
+		return -1;
+	printf("RACE-IOCTL ok\n");
+	return 0;
+}
+
+static int race_mmap(int rounds)
+{
+	struct sigaction sa = { .sa_handler = on_race_sigbus };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	if (race_run(rounds, race_mmap_main, 3, 0))
+		return -1;
+	printf("RACE-MMAP ok\n");
+	return 0;
+}
+
 /* ---- --break: a hostile host ---- */
 
 #define ACE_TEST_BREAK	0xdeadu	/* tests/ace_hostpeer: corrupt the arena */
@@ -1063,6 +1581,14 @@ int main(int argc, char **argv)
 			return idle(1);
 		else if (!strcmp(argv[i], "--ask") && i + 1 < argc)
 			return ask_host((u32)strtoul(argv[i + 1], NULL, 0)) ? 1 : 0;
+		else if (!strcmp(argv[i], "--busy-recover") && i + 1 < argc)
+			return busy_recover(atoi(argv[i + 1])) ? 1 : 0;
+		else if (!strcmp(argv[i], "--race-ioctl") && i + 1 < argc)
+			return race_ioctl(atoi(argv[i + 1])) ? 1 : 0;
+		else if (!strcmp(argv[i], "--stale-create"))
+			return stale_create() ? 1 : 0;
+		else if (!strcmp(argv[i], "--race-mmap") && i + 1 < argc)
+			return race_mmap(atoi(argv[i + 1])) ? 1 : 0;
 		else if (!strcmp(argv[i], "--await") && i + 1 < argc)
 			await = argv[++i];
 		else

@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""qmp-waker.py QMP-SOCKET: wake a guest that suspended to RAM.
+"""qmp-waker.py QMP-SOCKET [CONSOLE-LOG]: wake a guest that suspended to RAM.
 
 Connects to QEMU's QMP socket (retrying until QEMU created it), polls
 query-status, and sends system_wakeup each time the guest is "suspended".
 Prints one line per wake-up; runs until QEMU closes the socket.
+
+With CONSOLE-LOG (the guest's serial console, as QEMU writes it): for each
+line "ACE-QMP virtio-status TAG" the guest prints, asks QEMU how the
+virtio-ace device sees the driver (x-query-virtio-status) and prints
+"qmp-waker: virtio-status TAG event-idx=yes|no features-ok=yes|no
+driver-ok=yes|no": what the device negotiated, which a driver that resets
+the device itself must negotiate again.
 """
 import json
 import socket
@@ -27,8 +34,11 @@ def main():
         return 1
     f = s.makefile("rw")
 
-    def cmd(name):
-        f.write(json.dumps({"execute": name}) + "\n")
+    def cmd(name, args=None):
+        req = {"execute": name}
+        if args:
+            req["arguments"] = args
+        f.write(json.dumps(req) + "\n")
         f.flush()
         while True:
             line = f.readline()
@@ -38,11 +48,49 @@ def main():
             if "return" in msg or "error" in msg:
                 return msg
 
+    def virtio_status(tag):
+        devs = cmd("x-query-virtio").get("return", [])
+        paths = [d["path"] for d in devs if d.get("name") == "virtio-ace"]
+        if not paths:
+            print("qmp-waker: virtio-status %s: no virtio-ace device" % tag)
+            return
+        st = cmd("x-query-virtio-status", {"path": paths[0]}).get("return", {})
+        tr = st.get("guest-features", {}).get("transports", [])
+        ss = st.get("status", {}).get("statuses", [])
+
+        def yes(lst, name):
+            return "yes" if any(x.startswith(name + ":") for x in lst) else "no"
+        print("qmp-waker: virtio-status %s event-idx=%s features-ok=%s driver-ok=%s"
+              % (tag, yes(tr, "VIRTIO_RING_F_EVENT_IDX"),
+                 yes(ss, "VIRTIO_CONFIG_S_FEATURES_OK"),
+                 yes(ss, "VIRTIO_CONFIG_S_DRIVER_OK")))
+        sys.stdout.flush()
+
+    console = open(sys.argv[2], "rb") if len(sys.argv) > 2 else None
+    pending = b""
+
+    def console_asks():
+        nonlocal pending
+        if not console:
+            return []
+        pending += console.read()
+        *lines, pending = pending.split(b"\n")
+        tags = []
+        for line in lines:
+            i = line.find(b"ACE-QMP virtio-status ")
+            if i >= 0:
+                words = line[i:].decode(errors="replace").split()
+                if len(words) >= 3:
+                    tags.append(words[2])
+        return tags
+
     f.readline()  # greeting
     cmd("qmp_capabilities")
     wakes = 0
     try:
         while True:
+            for tag in console_asks():
+                virtio_status(tag)
             st = cmd("query-status").get("return", {}).get("status")
             if st == "suspended":
                 time.sleep(1)

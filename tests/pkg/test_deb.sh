@@ -71,6 +71,18 @@ check "a program builds with pkg-config --cflags --libs ace" \
 rc=$?
 check "it runs against the installed libace.so.1 (and fails as it should: $(cat "$T/hello.out"))" \
 	eval 'ldd "$T/hello" | grep -E "libace.so.1 => (/usr)?/lib/" >/dev/null && [ $rc -eq 1 ] && grep -q "No such file" "$T/hello.out"'
+cat >"$T/uapi.c" <<'C'
+#include <stdio.h>
+#include <linux/ace.h>
+
+int main(void)
+{
+	printf("%lx %zu\n", (unsigned long)ACE_IOC_INFO, sizeof(struct ace_ioc_info));
+	return 0;
+}
+C
+check "the driver's uapi header builds as <linux/ace.h> with pkg-config --cflags ace" \
+	eval 'cc -Wall -Werror "$T/uapi.c" $(pkg-config --cflags ace) -o "$T/uapi" && "$T/uapi" >/dev/null'
 check "the static library links too" \
 	eval 'cc "$T/hello.c" $(pkg-config --cflags ace) /usr/lib/*/libace.a -lpthread -o "$T/hello-static"'
 
@@ -95,6 +107,6 @@ check "dkms status shows ace built for $KVER" \
 
 apt_ purge "${PKGS[@]}" >"$T/purge.log" 2>&1
 check "the packages purge cleanly, dkms forgets ace" \
-	eval '! dkms status -m ace 2>/dev/null | grep "^ace/" >/dev/null && [ ! -e /usr/include/ace.h ]'
+	eval '! dkms status -m ace 2>/dev/null | grep "^ace/" >/dev/null && [ ! -e /usr/include/ace.h ] && [ ! -e /usr/include/ace/linux/ace.h ]'
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

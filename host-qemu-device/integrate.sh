@@ -66,6 +66,7 @@ virtio_ace_defer(uint32_t slot, uint32_t seq) "slot %u section %u"
 virtio_ace_overrun(uint32_t slot, uint32_t seq) "slot %u section %u"
 virtio_ace_event(uint32_t type, uint32_t peer, int owed) "type %u peer %u owed %d"
 virtio_ace_doorbell(int peer) "peer %d"
+virtio_ace_bell(int peer, int kvm) "peer %d: direct doorbell (kvm %d)"
 virtio_ace_freeze(uint32_t up_before, uint32_t up_after) "peers up 0x%x, after DETACH 0x%x"
 T
 echo "[integrate] virtio-ace hooked into $src"

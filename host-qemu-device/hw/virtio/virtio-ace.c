@@ -13,7 +13,9 @@
  *     `peers`) or a chardev (one peer): each gets its index, two eventfds
  *     and the region's fd, and maps the arena itself;
  *   - relays guest doorbells (one virtqueue per peer, kicked without
- *     buffers) to the peer's kick eventfd;
+ *     buffers) to the peer's kick socket, or hands the peer the
+ *     doorbell's own notifier so that no QEMU thread relays them (direct
+ *     doorbells: KVM's ioeventfd; under TCG only on request);
  *   - on a peer's raise, scans the pending bitmap and injects an
  *     interrupt (an event-queue buffer) only for guest mprocs that are
  *     armed and outside an ACE section; for those inside one it starts the
@@ -44,12 +46,14 @@
 #include "hw/qdev-properties-system.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-ace.h"
+#include "hw/virtio/virtio-bus.h"
 #include "migration/misc.h"
 #include "migration/postcopy-ram.h"
 #include "migration/vmstate.h"
 #include "qemu/memfd.h"
 #include "hw/core/cpu.h"
 #include "sysemu/hostmem.h"
+#include "sysemu/kvm.h"
 #include "sysemu/tcg.h"
 #include "standard-headers/linux/virtio_ids.h"
 #include "trace.h"
@@ -292,6 +296,7 @@ static void virtio_ace_raise(void *opaque)
     ssize_t n = 0;
     int i;
 
+    p->dev->stat_raises++;
     for (i = 0; i < 4; i++) {
         n = recv(p->raise_fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n <= 0) {
@@ -308,8 +313,9 @@ static void virtio_ace_raise(void *opaque)
     }
 }
 
-/* A guest doorbell: relay it to the peer (with KVM, an ioeventfd brings
- * it here without a guest exit to QEMU's vCPU thread). */
+/* A guest doorbell the peer does not take directly: relay it (with KVM,
+ * the queue's ioeventfd brings it to the main loop; under TCG it runs in
+ * the vCPU thread that rang). */
 static void virtio_ace_handle_doorbell(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIOAce *s = VIRTIO_ACE(vdev);
@@ -319,6 +325,111 @@ static void virtio_ace_handle_doorbell(VirtIODevice *vdev, VirtQueue *vq)
         s->stat_doorbells++;
         virtio_ace_kick(&s->peers[peer]);
         trace_virtio_ace_doorbell(peer);
+    }
+}
+
+/*
+ * Direct doorbells (ABI 2.2).  A peer that asks (ACE_PEER_BELL_REQ) is
+ * given an eventfd of its own that the transport assigns to its doorbell
+ * queue's notify address, as vhost does with a queue's host notifier:
+ *   - under KVM, KVM's ioeventfd signals it: a guest doorbell wakes the
+ *     peer with no QEMU thread on the way, and the kernel never blocks
+ *     on a peer's file;
+ *   - under TCG, the memory core signals it (event_notifier_set) in the
+ *     vCPU thread that rang, with the BQL held.  The peer holds that
+ *     very file: one that fills its counter and clears O_NONBLOCK makes
+ *     that write() wait for ever, and the VM with it.  So under TCG the
+ *     device offers direct doorbells only with x-direct-notify=on, for
+ *     peers that are trusted (tests, benchmarks).
+ * The eventfd is the device's own, not the queue's host notifier, so no
+ * generic virtio code ever reads it; the device only assigns it, and at
+ * the end unassigns and closes it, never reading or writing it.  While
+ * any peer holds one, the queues' own ioeventfds are off (as vhost grabs
+ * them): under KVM two eventfds cannot share one address, and the
+ * control and event queues then notify through the vCPU thread.
+ */
+static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
+                                 const void *body, size_t len,
+                                 int *fds, int nfds);
+
+static bool virtio_ace_bells_allowed(VirtIOAce *s)
+{
+    BusState *qbus = qdev_get_parent_bus(DEVICE(s));
+
+    if (!qbus || !VIRTIO_BUS_GET_CLASS(qbus)->ioeventfd_assign) {
+        return false;
+    }
+    switch (s->direct_notify) {
+    case ON_OFF_AUTO_ON:
+        return true;
+    case ON_OFF_AUTO_OFF:
+        return false;
+    default:
+        return kvm_enabled() && kvm_eventfds_enabled();
+    }
+}
+
+static int virtio_ace_bell_assign(VirtIOAcePeer *p, bool on)
+{
+    BusState *qbus = qdev_get_parent_bus(DEVICE(p->dev));
+
+    return VIRTIO_BUS_GET_CLASS(qbus)->ioeventfd_assign(
+        qbus->parent, &p->bell_notifier, ACE_VQ_DOORBELL0 + p->index, on);
+}
+
+/* Peer p asked for its doorbell's notifier. */
+static void virtio_ace_peer_bell(VirtIOAcePeer *p)
+{
+    VirtIOAce *s = p->dev;
+    VirtIODevice *vdev = VIRTIO_DEVICE(s);
+    int fd;
+
+    if (p->bell || !virtio_ace_bells_allowed(s)) {
+        /* not offered (HELLO said so), or given already: ignored */
+        return;
+    }
+    if (!s->nr_bells) {
+        if (virtio_device_grab_ioeventfd(vdev) < 0) {
+            return;
+        }
+        s->bells_grabbed = true;
+    }
+    if (event_notifier_init(&p->bell_notifier, 0) < 0 ||
+        (virtio_ace_bell_assign(p, true) < 0 &&
+         (event_notifier_cleanup(&p->bell_notifier), true))) {
+        warn_report("virtio-ace: peer %d: no direct doorbell (eventfd); its "
+                    "doorbells are relayed", p->index);
+        if (!s->nr_bells) {
+            virtio_device_release_ioeventfd(vdev);
+            s->bells_grabbed = false;
+        }
+        /* a BELL without an fd: "relayed after all" */
+        virtio_ace_peer_send(p, ACE_PEER_BELL, NULL, 0, NULL, 0);
+        return;
+    }
+    p->bell = true;
+    s->nr_bells++;
+    s->stat_bells++;
+    fd = event_notifier_get_fd(&p->bell_notifier);
+    trace_virtio_ace_bell(p->index, kvm_enabled());
+    virtio_ace_peer_send(p, ACE_PEER_BELL, NULL, 0, &fd, 1);
+}
+
+/* Take peer p's direct doorbell back: unassigned, closed, never read
+ * (the peer may have made it blocking). */
+static void virtio_ace_bell_off(VirtIOAcePeer *p)
+{
+    VirtIOAce *s = p->dev;
+
+    if (!p->bell) {
+        return;
+    }
+    virtio_ace_bell_assign(p, false);
+    event_notifier_cleanup(&p->bell_notifier);
+    p->bell = false;
+    if (!--s->nr_bells && s->bells_grabbed) {
+        virtio_device_release_ioeventfd(VIRTIO_DEVICE(s));
+        s->bells_grabbed = false;
     }
 }
 
@@ -656,6 +767,7 @@ static void virtio_ace_peer_down(VirtIOAcePeer *p)
         return;
     }
     p->up = false;
+    virtio_ace_bell_off(p);
     qemu_set_fd_handler(p->raise_fd, NULL, NULL, NULL);
     if (p->watch) {
         g_source_remove(p->watch);
@@ -710,6 +822,8 @@ static bool virtio_ace_peer_up(VirtIOAcePeer *p)
         .peer = cpu_to_le32(p->index),
         .max_peers = cpu_to_le32(s->nr_peers),
         .section_ns = cpu_to_le32(s->section_ns),
+        .features = cpu_to_le32(virtio_ace_bells_allowed(s) ?
+                                ACE_HELLO_F_BELL : 0),
     };
     int fds[2];
 
@@ -813,6 +927,8 @@ static bool virtio_ace_peer_feed(VirtIOAcePeer *p, const uint8_t *buf,
         }
         if (m.type == ACE_PEER_DETACHED) {
             p->detached = true;
+        } else if (m.type == ACE_PEER_BELL_REQ) {
+            virtio_ace_peer_bell(p);
         } else if (m.type == ACE_PEER_BROKEN) {
             /* a report on an arena since replaced is stale */
             if (s->attached &&
@@ -1596,6 +1712,14 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
                                    &s->stat_reap_passes, OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(OBJECT(dev), "x-reap-freed",
                                    &s->stat_reap_freed, OBJ_PROP_FLAG_READ);
+    /* for tests and benchmarks: notifications a QEMU thread handled
+     * (doorbells relayed, raise handler runs), direct doorbells given */
+    object_property_add_uint64_ptr(OBJECT(dev), "x-doorbells",
+                                   &s->stat_doorbells, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(OBJECT(dev), "x-raises",
+                                   &s->stat_raises, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(OBJECT(dev), "x-bells",
+                                   &s->stat_bells, OBJ_PROP_FLAG_READ);
     s->nr_deferrals = ACE_MAX_MPROCS;
     s->deferrals = g_new0(VirtIOAceDeferral, s->nr_deferrals);
     s->vmstate_change = qdev_add_vm_change_state_handler(dev,
@@ -1719,6 +1843,10 @@ static Property virtio_ace_properties[] = {
     DEFINE_PROP_UINT32("mprocs", VirtIOAce, max_mprocs, ACE_MAX_MPROCS),
     DEFINE_PROP_UINT32("peers", VirtIOAce, nr_peers, 8),
     DEFINE_PROP_UINT32("section-ns", VirtIOAce, section_ns, 50000),
+    /* direct doorbells: auto = under KVM with ioeventfds only; on = under
+     * TCG too, UNSAFE with a hostile peer (see virtio_ace_peer_bell) */
+    DEFINE_PROP_ON_OFF_AUTO("x-direct-notify", VirtIOAce, direct_notify,
+                            ON_OFF_AUTO_AUTO),
     DEFINE_PROP_END_OF_LIST(),
 };
 

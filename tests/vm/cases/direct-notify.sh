@@ -16,7 +16,8 @@ hp=$B/vm/ace_hostpeer
 Q="python3 $ROOT/tests/vm/qmp.py"
 N=2000
 QOM='{"path": "/machine/peripheral/ace0/virtio-backend", "property": "%s"}'
-qom() { $Q "$T/qmp-$1.sock" qom-get "$(printf "$QOM" "$2")"; }
+# "?" when QEMU is gone (the guest failed early): the checks below say so
+qom() { $Q "$T/qmp-$1.sock" qom-get "$(printf "$QOM" "$2")" 2>/dev/null || echo "?"; }
 child() { pgrep -P "$1" | head -n 1; }
 p50() { tr -d '\r' <"$T/console-$1.log" | sed -n 's/.*ACE-TEST ping .*"p50_us": \([0-9.]*\).*/\1/p'; }
 
@@ -50,7 +51,8 @@ for mode in on off; do
 		check "on: no doorbell relayed by a QEMU thread ($doorbells)" test "$doorbells" = 0
 	else
 		check "off: no doorbell eventfd given (x-bells 0)" test "$bells" = 0
-		check "off: the doorbells were relayed ($doorbells >= $N)" test "$doorbells" -ge $N
+		check "off: the doorbells were relayed ($doorbells >= $N)" \
+			eval '[ "$doorbells" -ge $N ] 2>/dev/null'
 		wait "$PID_monitor" || true
 		cat "$T/monitor.log"
 		slowest=$(sed -n 's/^status: [0-9]* answers, slowest \([0-9]*\) ms$/\1/p' "$T/monitor.log")

@@ -6,7 +6,8 @@
 mode=${1:-on} n=${2:-2000}
 insmod /lib/ace/ace.ko || exit 1
 echo "ACE-TEST arena-attached"
-if ! ace-ping -T hecho -n "$n" -w 0 -m interrupt --json >/tmp/ping.json 2>/tmp/ping.err; then
+# ACE_WAIT: the host's echo may come up well after the arena on a busy host
+if ! ACE_WAIT=60 ace-ping -T hecho -n "$n" -w 0 -m interrupt --json >/tmp/ping.json 2>/tmp/ping.err; then
 	echo "ACE-TEST ping-failed: $(cat /tmp/ping.err)"
 	exit 1
 fi

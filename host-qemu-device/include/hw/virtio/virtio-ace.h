@@ -109,7 +109,7 @@ struct VirtIOAce {
     uint32_t peers_up_saved;    /* peers the guest knew of at the copy */
     uint64_t stat_migration_reclaimed;  /* blocks of host mprocs closed */
 
-    /* reclaiming dead peers' mprocs: one sliced pass (virtio-ace.c) */
+    /* reclaiming dead peers' mprocs: one sliced pass (virtio-ace-peers.c) */
     QEMUBH *reap_bh;
     uint32_t *reap_ids;         /* [ACE_MAX_MPROCS] ids being reaped, 0: not */
     uint32_t reap_nr;           /* nonzero entries in reap_ids */

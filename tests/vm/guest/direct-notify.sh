@@ -23,4 +23,4 @@ if [ "$mode" = off ]; then
 fi
 echo "ACE-TEST done"
 # time for the host to read the device's counters over QMP
-sleep 10
+sleep 20

@@ -2,7 +2,8 @@
 # Usage: host-qemu-device/integrate.sh QEMU_SRC_DIR
 #
 # Hooks the virtio-ace device into a QEMU 7.2 tree whose hw/virtio/ already
-# holds our files (virtio-ace.c, virtio-ace-ctrl.[ch], virtio-ace-pci.c,
+# holds our files (virtio-ace.c, virtio-ace-peers.c, virtio-ace-control.c,
+# virtio-ace-internal.h, virtio-ace-ctrl.[ch], virtio-ace-pci.c,
 # ace-shared/) and include/hw/virtio/virtio-ace.h.  Every edit is
 # idempotent: each one checks for its own marker first, so running it twice
 # changes nothing.
@@ -44,7 +45,9 @@ virtio_ace_core = files('ace-shared/ace_arena.c', 'ace-shared/ace_pool.c',
                         'ace-shared/ace_notify.c')
 specific_virtio_ace_ss = ss.source_set()
 specific_virtio_ace_ss.add(when: 'CONFIG_VIRTIO_ACE',
-                           if_true: [files('virtio-ace.c', 'virtio-ace-ctrl.c'),
+                           if_true: [files('virtio-ace.c', 'virtio-ace-peers.c',
+                                           'virtio-ace-control.c',
+                                           'virtio-ace-ctrl.c'),
                                      virtio_ace_core])
 specific_virtio_ace_ss.add(when: ['CONFIG_VIRTIO_ACE', 'CONFIG_VIRTIO_PCI'],
                            if_true: files('virtio-ace-pci.c'))
@@ -66,6 +69,7 @@ virtio_ace_defer(uint32_t slot, uint32_t seq) "slot %u section %u"
 virtio_ace_overrun(uint32_t slot, uint32_t seq) "slot %u section %u"
 virtio_ace_event(uint32_t type, uint32_t peer, int owed) "type %u peer %u owed %d"
 virtio_ace_doorbell(int peer) "peer %d"
+virtio_ace_bell(int peer, int kvm) "peer %d: direct doorbell (kvm %d)"
 virtio_ace_freeze(uint32_t up_before, uint32_t up_after) "peers up 0x%x, after DETACH 0x%x"
 T
 echo "[integrate] virtio-ace hooked into $src"

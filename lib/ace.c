@@ -268,7 +268,7 @@ int ace_open_flags(struct ace **chp, const char *where, int timeout_ms,
 	if (!ch)
 		return -ENOMEM;
 	ch->dev_fd = ch->epfd = -1;
-	ch->host.sock = ch->host.kick_fd = ch->host.raise_fd = -1;
+	ch->host.sock = ch->host.kick_fd = ch->host.raise_fd = ch->host.bell_fd = -1;
 	pthread_mutex_init(&ch->lock, NULL);
 	pthread_mutex_init(&ch->dev_lock, NULL);
 	if (flags & ~ACE_PERSIST)
@@ -738,10 +738,11 @@ int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 static int wait_host(struct ace_mp *mp, s64 deadline)
 {
 	struct ace *ch = mp->ch;
-	struct pollfd p[3] = {
+	struct pollfd p[4] = {
 		{ .fd = mp->efd, .events = POLLIN },
 		{ .fd = ch->host.kick_fd, .events = POLLIN },
 		{ .fd = ch->host.sock, .events = POLLIN },
+		{ .fd = ch->host.bell_fd, .events = POLLIN },	/* -1: none */
 	};
 	int ms = -1, r, s;
 	u64 v;
@@ -763,12 +764,12 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 	 * a hang. */
 	if (ms < 0 || ms > HOST_RECHECK_MS)
 		ms = HOST_RECHECK_MS;
-	r = poll(p, 3, ms);
+	r = poll(p, 4, ms);
 	/* A doorbell may be for us: dispatch it while still armed, so that
 	 * our wake-up is counted as when another thread dispatches it (and
 	 * our eventfd, written then, is read below).  Under the lock: a
 	 * kick fd at EOF ends the connection. */
-	if (r > 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+	if (r > 0 && ((p[1].revents & (POLLIN | POLLHUP)) || p[3].revents)) {
 		pthread_mutex_lock(&ch->dev_lock);
 		ace_host_take_kicks(&ch->host);
 		pthread_mutex_unlock(&ch->dev_lock);
@@ -1150,6 +1151,10 @@ int ace_fd(struct ace *ch)
 		goto fail;
 	ev.data.fd = ch->host.sock;
 	if (epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->host.sock, &ev))
+		goto fail;
+	ev.data.fd = ch->host.bell_fd;
+	if (ch->host.bell_fd >= 0 &&
+	    epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->host.bell_fd, &ev))
 		goto fail;
 	return ch->epfd;
 fail:

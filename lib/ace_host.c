@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include "ace_host.h"
 
@@ -158,6 +159,50 @@ static int take_pair_fd(struct ace_host *h, int fd, const char *what)
 		return fail(h, errno, "HELLO: the %s fd: fcntl: %s", what,
 			    strerror(errno));
 	return 0;
+}
+
+/*
+ * The BELL fd (ABI 2.2): the eventfd the hypervisor signals when the
+ * guest rings our doorbell.  We only ever read it, without waiting: the
+ * device holds the same file and could clear O_NONBLOCK, so each read is
+ * a preadv2(RWF_NOWAIT), which fails at once on an empty counter
+ * whatever the file's mode.  Anything but an eventfd is refused.
+ */
+static int take_bell_fd(struct ace_host *h, int fd)
+{
+	char path[64], what[64];
+	ssize_t n;
+	int fl;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, what, sizeof(what) - 1);
+	if (n < 0)
+		return fail(h, errno, "BELL: cannot look at the fd: %s", strerror(errno));
+	what[n] = 0;
+	if (strcmp(what, "anon_inode:[eventfd]"))
+		return fail(h, EPROTO, "BELL: the doorbell fd is not an eventfd (%.40s)",
+			    what);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return fail(h, errno, "BELL: fcntl: %s", strerror(errno));
+	return 0;
+}
+
+/* Read the BELL counter, never waiting; 0 if nothing is there. */
+static u64 read_bell(int fd)
+{
+	u64 v = 0;
+	struct iovec iov = { .iov_base = &v, .iov_len = sizeof(v) };
+	ssize_t r = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+
+	if (r < 0 && errno == EOPNOTSUPP) {
+		/* a kernel without RWF_NOWAIT on eventfds: only while the
+		 * file is non-blocking (we set it; look again) */
+		int fl = fcntl(fd, F_GETFL);
+
+		r = fl >= 0 && (fl & O_NONBLOCK) ? read(fd, &v, sizeof(v)) : -1;
+	}
+	return r == sizeof(v) ? v : 0;
 }
 
 static void arena_lock(struct ace_host *h)
@@ -431,7 +476,8 @@ static int handle_one(struct ace_host *h, int *fatal)
 		const struct ace_peer_hello *hi = (const void *)body;
 
 		*fatal = 1;	/* a bad HELLO: nothing to go on with */
-		if (m.len < sizeof(*hi) || nfds != 2) {
+		/* a 2.1 HELLO ends before `features` */
+		if (m.len < offsetof(struct ace_peer_hello, features) || nfds != 2) {
 			ret = fail(h, EPROTO, "HELLO with %u bytes and %d fds", m.len, nfds);
 			break;
 		}
@@ -461,8 +507,42 @@ static int handle_one(struct ace_host *h, int *fatal)
 		h->raise_fd = fds[1];
 		h->rx.nfds = 0;
 		*fatal = 0;
+		if (m.len >= sizeof(*hi) && (hi->features & ACE_HELLO_F_BELL) &&
+		    !getenv("ACE_NO_BELL")) {
+			struct ace_peer_msg req = {
+				.magic = ACE_PEER_MAGIC, .type = ACE_PEER_BELL_REQ,
+			};
+
+			/* a device that does not take it gives no BELL:
+			 * ace_host_connect() waits for it, bounded */
+			if (send(h->sock, &req, sizeof(req),
+				 MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(req))
+				h->bell_asked = 1;
+		}
 		break;
 	}
+	case ACE_PEER_BELL:
+		/* the answer to our BELL_REQ: the doorbell's eventfd, or
+		 * no fd (the device relays our doorbells after all) */
+		*fatal = 1;
+		if (!h->bell_asked) {
+			ret = fail(h, EPROTO, "a BELL not asked for");
+			break;
+		}
+		if (m.len || nfds > 1) {
+			ret = fail(h, EPROTO, "BELL with %u bytes and %d fds", m.len, nfds);
+			break;
+		}
+		if (nfds) {
+			ret = take_bell_fd(h, fds[0]);
+			if (ret)
+				break;
+			h->bell_fd = fds[0];
+			h->rx.nfds = 0;
+		}
+		h->bell_asked = 0;
+		*fatal = 0;
+		break;
 	case ACE_PEER_ARENA:
 		/* the mapping keeps the region; its fd is closed below */
 		ret = apply_arena(h, body, m.len, nfds, nfds ? fds[0] : -1);
@@ -584,7 +664,7 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	h->sock = h->kick_fd = h->raise_fd = -1;
+	h->sock = h->kick_fd = h->raise_fd = h->bell_fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return fail(h, ENAMETOOLONG, "socket path too long: %s", path);
 	strcpy(sa.sun_path, path);
@@ -606,12 +686,14 @@ int ace_host_connect(struct ace_host *h, const char *path, int timeout_ms)
 				    r == EAGAIN ? " (the device accepts no connection)" : "");
 		usleep(20000);
 	}
-	while (h->kick_fd < 0) {
+	while (h->kick_fd < 0 || h->bell_asked) {
 		long left = left_of(deadline);
 
 		if (left <= 0) {
 			ace_host_close(h);
-			return fail(h, ETIMEDOUT, "no HELLO from the device at %s", path);
+			return fail(h, ETIMEDOUT, "no %s from the device at %s",
+				    h->bell_asked ? "BELL (the answer to BELL_REQ)" :
+				    "HELLO", path);
 		}
 		r = ace_host_process(h, (int)left);
 		if (r < 0) {
@@ -667,6 +749,8 @@ u64 ace_host_take_kicks(struct ace_host *h)
 
 	if (h->kick_fd < 0)
 		return 0;
+	if (h->bell_fd >= 0)
+		n += read_bell(h->bell_fd);
 	/* bounded: what is left keeps the fd readable for the next call */
 	for (i = 0; i < 4 && !h->dead; i++) {
 		r = recv(h->kick_fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -693,5 +777,7 @@ void ace_host_close(struct ace_host *h)
 		close(h->kick_fd);
 	if (h->raise_fd >= 0)
 		close(h->raise_fd);
-	h->sock = h->kick_fd = h->raise_fd = -1;
+	if (h->bell_fd >= 0)
+		close(h->bell_fd);
+	h->sock = h->kick_fd = h->raise_fd = h->bell_fd = -1;
 }

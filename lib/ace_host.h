@@ -38,6 +38,10 @@ struct ace_host {
 	int sock;		/* connection to the device */
 	int kick_fd;		/* readable when the guest rang our doorbell */
 	int raise_fd;		/* write 1 to make the device scan pending bits */
+	int bell_fd;		/* ABI 2.2: readable when the guest rang our
+				 * doorbell, with no QEMU thread on the way
+				 * (an eventfd; -1: none, kick_fd has all) */
+	int bell_asked;		/* BELL_REQ sent, BELL not yet come */
 	u32 peer;		/* our peer index */
 	u32 max_peers;
 	u32 section_ns;
@@ -72,7 +76,9 @@ struct ace_host {
 	} rx;
 };
 
-/* Connect to the device's socket and take its HELLO (index, kick, raise).
+/* Connect to the device's socket and take its HELLO (index, kick, raise),
+ * and, when the device offers one (ABI 2.2), the direct doorbell (BELL;
+ * not asked for when ACE_NO_BELL=1 is set).
  * Waits up to timeout_ms (negative: for ever) for the socket to appear
  * and answer.
  * Returns 0 or -errno with h->err set. */
@@ -116,7 +122,8 @@ struct ace_host_arena *ace_host_arena_get(struct ace_host *h);
 /* Drop a reference (NULL: nothing); the last one unmaps and frees it. */
 void ace_host_arena_put(struct ace_host_arena *ha);
 
-/* Consume doorbell kicks; returns how many arrived (0 if none). */
+/* Consume doorbell kicks (kick_fd and bell_fd); returns how many
+ * arrived (0 if none). */
 u64 ace_host_take_kicks(struct ace_host *h);
 
 void ace_host_close(struct ace_host *h);

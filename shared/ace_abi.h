@@ -68,8 +68,9 @@
 
 #define ACE_ARENA_MAGIC		0x31454341u	/* "ACE1" in memory order */
 #define ACE_ABI_MAJOR		2	/* incompatible layout changes */
-#define ACE_ABI_MINOR		1	/* additions; 1: the HELLO kick
-					 * and raise fds are socket pairs */
+#define ACE_ABI_MINOR		2	/* additions; 1: the HELLO kick
+					 * and raise fds are socket pairs;
+					 * 2: direct doorbells (BELL) */
 #define ACE_ABI_VERSION		((ACE_ABI_MAJOR << 16) | ACE_ABI_MINOR)
 
 /*
@@ -352,6 +353,10 @@ struct ace_event {
 #define ACE_PEER_BROKEN		5u	/* either way: the arena is broken */
 #define ACE_PEER_DETACHED	6u	/* peer -> dev, no body: "after DETACH,
 					 * I no longer touch the arena" */
+#define ACE_PEER_BELL_REQ	7u	/* peer -> dev, no body: "give me my
+					 * doorbell's notifier" (2.2) */
+#define ACE_PEER_BELL		8u	/* dev -> peer, no body, fd: the
+					 * doorbell's notifier (2.2) */
 
 struct ace_peer_msg {
 	ace_le32 magic;		/* ACE_PEER_MAGIC */
@@ -373,7 +378,23 @@ struct ace_peer_hello {
 	ace_le32 peer;		/* this peer's index */
 	ace_le32 max_peers;
 	ace_le32 section_ns;
+	ace_le32 features;	/* ACE_HELLO_F_* (2.2; a 2.1 HELLO is 16
+				 * bytes long and offers none) */
 };
+
+/*
+ * ACE_HELLO_F_BELL: the device can hand this peer its doorbell's
+ * notifier, so that a guest doorbell reaches the peer without a QEMU
+ * thread relaying it.  A peer that wants it sends ACE_PEER_BELL_REQ; the
+ * device answers ACE_PEER_BELL with one fd, an eventfd that the
+ * hypervisor signals when the guest rings this peer's doorbell (KVM's
+ * ioeventfd; under TCG the vCPU thread that rang).  The peer only reads
+ * it (non-blocking) and polls it, beside the kick fd, which keeps
+ * carrying the relays from other peers.  Doorbells rung before the BELL
+ * arrives are in its counter.  A peer that does not ask keeps the kick
+ * socket for everything (2.1 peers).
+ */
+#define ACE_HELLO_F_BELL	(1u << 0)
 
 /* ACE_PEER_ARENA body.  fds[0] = the arena region (memfd or file, at
  * least region_size bytes long): the arena is its bytes [0, arena_size). */
@@ -443,7 +464,7 @@ ACE_SIZE_CHECK(ace_ctrl_cmd, 24);
 ACE_SIZE_CHECK(ace_ctrl_status, 8);
 ACE_SIZE_CHECK(ace_event, 16);
 ACE_SIZE_CHECK(ace_peer_msg, 16);
-ACE_SIZE_CHECK(ace_peer_hello, 16);
+ACE_SIZE_CHECK(ace_peer_hello, 20);
 ACE_SIZE_CHECK(ace_peer_arena, 16);
 ACE_SIZE_CHECK(ace_peer_broken, 112);
 

@@ -18,10 +18,12 @@ CPU time is the sum over a process's threads of /proc/PID/task/*/schedstat
 scheduled in: the host's wake-ups).  With --profile REGEX, a run whose ID matches is profiled:
 `perf record -e cpu-clock -p QEMU,SERVICES-IN-USE` from its BENCH-RUN line
 (so perf is running before the program's warm-up ends) to its BENCH-T1
-(OUT_DIR/perf-ID.data).
+(OUT_DIR/perf-ID.data).  With --qmp SOCKET, the device's counters of
+notifications a QEMU thread handled (QOM x-doorbells: doorbells relayed,
+x-raises: raise handler runs in the main loop) are read at both marks too.
 
 Usage: monitor.py --console FILE --out FILE --vm PID --services FILE
-                  [--profile REGEX]
+                  [--profile REGEX] [--qmp SOCKET [--qom PATH]]
   services file: one "NAME PID LOGFILE READY-REGEX" per line; PID may be a
   wrapper (timeout): its only child is taken.
 """
@@ -33,6 +35,30 @@ import signal
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
+from qmp import Qmp  # noqa: E402
+
+COUNTERS = ("x-doorbells", "x-raises")
+
+
+class DeviceCounters:
+    """the device's QOM counters over QMP; {} when they cannot be read"""
+
+    def __init__(self, sock, path):
+        self.sock, self.path, self.q = sock, path, None
+
+    def read(self):
+        if not self.sock:
+            return {}
+        try:
+            if self.q is None:
+                self.q = Qmp(self.sock)
+            return {c: int(self.q.cmd("qom-get", {"path": self.path, "property": c}))
+                    for c in COUNTERS}
+        except (OSError, SystemExit, ValueError):
+            self.q = None
+            return {}
 
 
 def children(pid):
@@ -141,7 +167,10 @@ def main():
     ap.add_argument("--vm", type=int, required=True)
     ap.add_argument("--services", required=True)
     ap.add_argument("--profile", default="")
+    ap.add_argument("--qmp", default="")
+    ap.add_argument("--qom", default="/machine/peripheral/ace0/virtio-backend")
     a = ap.parse_args()
+    dev = DeviceCounters(a.qmp, a.qom)
     services = []
     with open(a.services) as f:
         for line in f:
@@ -187,8 +216,10 @@ def main():
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         elif kind == "T0":
             open_runs[arg] = snapshot(qpid, services)
+            open_runs[arg]["dev"] = dev.read()
         elif kind == "T1" and arg in open_runs:
             s1 = snapshot(qpid, services)
+            s1["dev"] = dev.read()
             if perf:
                 stop_all_perf()
             s0 = open_runs.pop(arg)
@@ -202,6 +233,8 @@ def main():
                 "services_switches": {k: s1["sruns"][k] - s0["sruns"].get(k, 0)
                                       for k in s1["sruns"]},
             }
+            if s0["dev"] and s1["dev"]:
+                results[arg]["device"] = {c: s1["dev"][c] - s0["dev"][c] for c in COUNTERS}
 
     try:
         while True:

@@ -122,12 +122,12 @@ static void ref_frame(const u8 *s, size_t n, struct seen *out)
 				return;
 			out->type[out->n] = ACE_PEER_BROKEN;
 			memcpy(&out->b[out->n++], s + pos + hl, h.len);
-		} else if (h.type == ACE_PEER_DETACHED) {
+		} else if (h.type == ACE_PEER_DETACHED || h.type == ACE_PEER_BELL_REQ) {
 			if (h.len) {
 				out->violation = 1;
 				return;
 			}
-			out->type[out->n++] = ACE_PEER_DETACHED;
+			out->type[out->n++] = h.type;
 		} else if (h.len > VIRTIO_ACE_PEER_SKIP_MAX) {
 			out->violation = 1;
 			return;
@@ -162,7 +162,7 @@ static void fuzz_stream(const u8 *s, size_t n, u8 split)
 		if (!m.type)
 			continue;
 		check(m.type == want.type[got]);
-		if (m.type == ACE_PEER_DETACHED) {
+		if (m.type == ACE_PEER_DETACHED || m.type == ACE_PEER_BELL_REQ) {
 			got++;
 			continue;
 		}

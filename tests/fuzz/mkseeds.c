@@ -124,6 +124,7 @@ static void ctrl_seeds(void)
 	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_BROKEN, &br, sizeof(br));
 	n += peer_msg(in + n, ACE_PEER_MAGIC, 99, junk, sizeof(junk));
 	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_DETACHED, junk, 0);
+	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_BELL_REQ, junk, 0);
 	br.peer = ACE_WHO_DEVICE;
 	n += peer_msg(in + n, ACE_PEER_MAGIC, ACE_PEER_BROKEN, &br, sizeof(br));
 	put("peer-stream", in, n);

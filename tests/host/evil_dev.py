@@ -34,6 +34,12 @@ that connects there:
               notices (malformed, or for another generation), then the
               connection closed
   close       HELLO and the arena, then (*) the connection closed
+  bell        HELLO offering a direct doorbell (ABI 2.2), the eventfd for
+              it when asked, then the arena (a well-behaved 2.2 device)
+  bellpipe    HELLO offering a direct doorbell, a pipe for it when asked
+  bellfds     HELLO offering a direct doorbell, two eventfds when asked
+  bellunasked HELLO offering none, then a BELL (an eventfd) all the same
+  bellmute    HELLO offering a direct doorbell, no answer when asked
 (*): once the peer has claimed an mproc in the arena (it is serving), or
 after --wait seconds (default 1) if it claims none.
 
@@ -49,6 +55,8 @@ import argparse, fcntl, hashlib, itertools, mmap, os, socket, struct, \
 
 MAGIC = 0x50454341
 HELLO, ARENA, DETACH, FULL, BROKEN, DETACHED = 1, 2, 3, 4, 5, 6
+BELL_REQ, BELL = 7, 8
+F_BELL = 1                      # ACE_HELLO_F_BELL
 F_ADD_SEALS, F_SEAL_SHRINK, F_SEAL_GROW = 1033, 2, 4
 HDR = 4096                      # ACE_HDR_SIZE: the arena header
 SLOT_FREE = 0                   # ACE_SLOT_FREE
@@ -57,7 +65,8 @@ SIDE_HOST = 3                   # ACE_SIDE_HOST (a side's low byte)
 WHY_MAX = 96                    # ACE_WHY_MAX
 
 SCENARIOS = ("good stall stall-later pipe socket other nofds magic huge short "
-             "unsealed badhdr refuse detach storm close").split()
+             "unsealed badhdr refuse detach storm close bell bellpipe bellfds "
+             "bellunasked bellmute").split()
 args = None
 log_lock = threading.Lock()
 
@@ -114,13 +123,34 @@ def good_fd(kind, role, keep):
     return peer.fileno()
 
 
-def hello(s, keep, kick=None, raise_=None, fds=True):
+def hello(s, keep, kick=None, raise_=None, fds=True, features=None):
     kk, rk = hello_kinds()
     minor = 1 if "socket" in (kk, rk) else 0
     k = kick if kick is not None else good_fd(kk, "kick", keep)
     r = raise_ if raise_ is not None else good_fd(rk, "raise", keep)
     body = struct.pack("<IIII", (2 << 16) | minor, 0, 4, 1000000)
+    if features is not None:    # ABI 2.2
+        body = struct.pack("<IIIII", (2 << 16) | 2, 0, 4, 1000000, features)
     send(s, msg(HELLO, body), (k, r) if fds else ())
+
+
+def bell_req(s, fails):
+    """Wait (at most 5 s) for the peer's BELL_REQ; True if it came."""
+    s.settimeout(5)
+    try:
+        h = b""
+        while len(h) < 16:
+            got = s.recv(16 - len(h))
+            if not got:
+                break
+            h += got
+    except OSError:
+        pass
+    s.settimeout(None)
+    if len(h) == 16 and struct.unpack("<IIII", h)[:3] == (MAGIC, BELL_REQ, 0):
+        return True
+    fails.append("no BELL_REQ after a HELLO offering a direct doorbell (%r)" % h)
+    return False
 
 
 def geometry(image):
@@ -202,6 +232,27 @@ def serve_one(s, n, sc, keep, fails):
                                       "raise", keep))
     elif sc == "nofds":
         hello(s, keep, fds=False)
+    elif sc in ("bell", "bellpipe", "bellfds", "bellmute"):
+        hello(s, keep, features=F_BELL)
+        if bell_req(s, fails) and sc != "bellmute":
+            e = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+            keep.append(e)
+            if sc == "bellpipe":
+                r, w = os.pipe()
+                keep += [r, w]
+                send(s, msg(BELL), (r,))
+            elif sc == "bellfds":
+                e2 = os.eventfd(0, os.EFD_CLOEXEC)
+                keep.append(e2)
+                send(s, msg(BELL), (e, e2))
+            else:
+                send(s, msg(BELL), (e,))
+                os.eventfd_write(e, 3)      # three doorbells rung already
+    elif sc == "bellunasked":
+        hello(s, keep, features=0)
+        e = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+        keep.append(e)
+        send(s, msg(BELL), (e,))
     elif sc == "magic":
         s.sendall(b"\xde\xad\xbe\xef" * 64)
     elif sc == "huge":
@@ -210,7 +261,8 @@ def serve_one(s, n, sc, keep, fails):
         hello(s, keep)
     fd = None
     if sc in ("good", "stall-later", "refuse", "detach", "storm", "close",
-              "pipe", "socket", "other"):
+              "pipe", "socket", "other", "bell", "bellpipe", "bellfds",
+              "bellunasked", "bellmute"):
         # after a bad HELLO too: a peer that took it would go on
         fd, size = arena_fd(image)
     elif sc == "short":

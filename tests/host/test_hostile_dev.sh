@@ -32,7 +32,7 @@ minor=$(awk '$2 == "ACE_ABI_MINOR" { print $3 }' shared/ace_abi.h)
 hello=${ACE_EVIL_HELLO:-$([ "${minor:-0}" -ge 1 ] && echo 2.1 || echo 2.0)}
 
 all="stall stall-later pipe socket other nofds magic huge short unsealed \
-     badhdr refuse detach storm close"
+     badhdr refuse detach storm close bellpipe bellfds bellunasked bellmute"
 scen=${ONLY-$all}
 watch=${WATCH-close stall-later refuse detach}
 
@@ -79,6 +79,11 @@ expect() {
 	refuse)		pat="${gone}the guest's new arena \(generation 2\) was refused: .*class block size";;
 	detach)		pat="${gone}the guest (detached its arena \(generation 1\)|attached a new arena \(generation 2\))";;
 	storm|close)	pat='the device closed the connection';;
+	# ABI 2.2: the direct doorbell's fd
+	bellpipe)	pat='BELL: the doorbell fd is not an eventfd \(pipe:';;
+	bellfds)	pat='BELL with 0 bytes and 2 fds';;
+	bellunasked)	pat='a BELL not asked for';;
+	bellmute)	pat='no BELL \(the answer to BELL_REQ\) from the device';;
 	esac
 	case $sc:$tool in
 	stall-later:ace-stat|refuse:ace-stat|detach:ace-stat|storm:ace-stat|close:ace-stat)

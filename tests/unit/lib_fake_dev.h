@@ -9,7 +9,10 @@
  * kick, as the device does for host-to-host sends.  fdev.a is the
  * device's own view of the arena, so a test can play the guest with the
  * core (fdev_guest_send: a send, then the doorbell the guest's driver
- * rings when the receiver is an armed host mproc).
+ * rings when the receiver is an armed host mproc).  With fdev_start_bell()
+ * the device offers a direct doorbell (ABI 2.2): it answers the peer's
+ * BELL_REQ with an eventfd, and the guest's doorbell signals that eventfd
+ * instead of writing the kick (as KVM's ioeventfd does).
  */
 #ifndef LIB_FAKE_DEV_H
 #define LIB_FAKE_DEV_H
@@ -26,6 +29,7 @@ struct fdev {
 	char dir[64], path[128];
 	int lfd, sock, kick, raise, memfd;
 	int kick_peer, raise_peer;	/* the ends HELLO passes */
+	int offer_bell, bell;		/* BELL: offered; its eventfd (-1) */
 	u32 size;
 	void *mem;
 	struct ace_arena a;
@@ -95,7 +99,21 @@ static inline void *fdev_thread(void *arg)
 		DIE("fake device: accept: %s", strerror(errno));
 	fds[0] = d->kick_peer;
 	fds[1] = d->raise_peer;
+	hello.features = d->offer_bell ? ACE_HELLO_F_BELL : 0;
 	fdev_send(d->sock, ACE_PEER_HELLO, &hello, sizeof(hello), fds, 2);
+	if (d->offer_bell) {
+		struct ace_peer_msg req;
+		struct pollfd p = { .fd = d->sock, .events = POLLIN };
+
+		if (poll(&p, 1, 5000) != 1 ||
+		    recv(d->sock, &req, sizeof(req), MSG_WAITALL) != sizeof(req) ||
+		    req.magic != ACE_PEER_MAGIC || req.type != ACE_PEER_BELL_REQ || req.len)
+			DIE("fake device: no BELL_REQ after a HELLO offering BELL");
+		d->bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (d->bell < 0)
+			DIE("fake device: eventfd: %s", strerror(errno));
+		fdev_send(d->sock, ACE_PEER_BELL, NULL, 0, &d->bell, 1);
+	}
 	fdev_send(d->sock, ACE_PEER_ARENA, &pa, sizeof(pa), &d->memfd, 1);
 	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
 		struct pollfd p = { .fd = d->raise, .events = POLLIN };
@@ -107,13 +125,16 @@ static inline void *fdev_thread(void *arg)
 	return NULL;
 }
 
-/* Start the device: an arena of `size` bytes, `nr_mprocs` slots. */
-static inline void fdev_start(struct fdev *d, u32 size, u32 nr_mprocs)
+/* Start the device: an arena of `size` bytes, `nr_mprocs` slots; a
+ * direct doorbell offered if `bell`. */
+static inline void fdev_start_bell(struct fdev *d, u32 size, u32 nr_mprocs, int bell)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ace_geometry g;
 
 	memset(d, 0, sizeof(*d));
+	d->offer_bell = bell;
+	d->bell = -1;
 	d->size = size;
 	snprintf(d->dir, sizeof(d->dir), "/tmp/ace-unit.XXXXXX");
 	if (!mkdtemp(d->dir))
@@ -151,6 +172,11 @@ static inline void fdev_start(struct fdev *d, u32 size, u32 nr_mprocs)
 		DIE("pthread_create");
 }
 
+static inline void fdev_start(struct fdev *d, u32 size, u32 nr_mprocs)
+{
+	fdev_start_bell(d, size, nr_mprocs, 0);
+}
+
 static inline void fdev_stop(struct fdev *d)
 {
 	__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
@@ -161,6 +187,8 @@ static inline void fdev_stop(struct fdev *d)
 	close(d->raise);
 	close(d->kick_peer);
 	close(d->raise_peer);
+	if (d->bell >= 0)
+		close(d->bell);
 	munmap(d->mem, d->size);
 	close(d->memfd);
 	unlink(d->path);
@@ -182,9 +210,13 @@ static inline int fdev_guest_send(struct fdev *d, u32 src, u32 dst, const char *
 		DIE("fake guest: alloc: %lld", (long long)off);
 	memcpy(ace_payload(&d->a, (u32)off), text, len);
 	r = ace_send_msg(&d->a, src, dst, (u32)off, len, 0, tag);
-	if (r == 1 && send(d->kick, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-	    errno != EAGAIN)
+	if (r == 1 && d->bell >= 0) {
+		if (write(d->bell, &one, sizeof(one)) != sizeof(one))
+			DIE("fake guest: doorbell (eventfd): %s", strerror(errno));
+	} else if (r == 1 && send(d->kick, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		   errno != EAGAIN) {
 		DIE("fake guest: doorbell");
+	}
 	return r;
 }
 

@@ -31,7 +31,9 @@
  *                                        death costs the device a reclaim
  *   ace_hostpeer SOCKET blockfds SECS    make every fd the device gave
  *                                        blocking, fill the raise counter
- *                                        to its limit, serve mproc "stuck"
+ *                                        and the doorbell eventfd (if the
+ *                                        device gave one: ABI 2.2) to
+ *                                        their limit, serve mproc "stuck"
  *                                        and never read a kick, for SECS
  *   ace_hostpeer SOCKET scribble SECS    a peer that never reads its
  *                                        socket again (so never sees
@@ -1002,7 +1004,13 @@ static int cmd_blockfds(double secs)
 	/* the device reads the raise counter: from its limit too */
 	if (write(H.raise_fd, &full, sizeof(full)) != sizeof(full))
 		fprintf(stderr, "ace_hostpeer: raise: %s\n", strerror(errno));
-	printf("blockfds: fds blocking, raise counter at its limit\n");
+	/* the doorbell's eventfd: at its limit and blocking, the next
+	 * signal of it waits (under TCG: the vCPU thread, with the BQL) */
+	if (H.bell_fd >= 0 && (set_blocking(H.bell_fd) ||
+			       write(H.bell_fd, &full, sizeof(full)) != sizeof(full)))
+		fprintf(stderr, "ace_hostpeer: bell: %s\n", strerror(errno));
+	printf("blockfds: fds blocking, raise counter at its limit, %s\n",
+	       H.bell_fd >= 0 ? "bell filled" : "no bell");
 	/* never read a kick; now and then fill the raise counter again */
 	while (now() < until) {
 		usleep(200000);

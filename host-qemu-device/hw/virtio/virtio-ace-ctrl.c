@@ -141,11 +141,11 @@ int virtio_ace_peer_in(VirtIOAcePeerIn *in, const uint8_t *data, size_t n,
                 }
                 continue;       /* now its body */
             }
-            if (h.type == ACE_PEER_DETACHED) {
+            if (h.type == ACE_PEER_DETACHED || h.type == ACE_PEER_BELL_REQ) {
                 if (h.len) {
                     return -1;
                 }
-                m->type = ACE_PEER_DETACHED;
+                m->type = h.type;
                 in->have = 0;
                 break;
             }

@@ -59,7 +59,8 @@ typedef struct VirtIOAcePeerIn {
     uint32_t skip;                  /* body bytes still to drop */
 } VirtIOAcePeerIn;
 
-/* A complete message from a peer: BROKEN, or DETACHED (no body). */
+/* A complete message from a peer: BROKEN, or DETACHED or BELL_REQ (no
+ * body). */
 typedef struct VirtIOAcePeerMsg {
     uint32_t type;                  /* ACE_PEER_*, 0: none complete yet */
     struct ace_peer_broken broken;  /* ACE_PEER_BROKEN; why: printable */
@@ -69,8 +70,8 @@ typedef struct VirtIOAcePeerMsg {
  * Take bytes data[0, n) from a peer (n at most INT_MAX).  Returns how many
  * were consumed; when a message is complete it stops there and fills *m
  * (m->type != 0): call again with the rest.  Returns -1 on a protocol
- * violation (bad magic, a BROKEN of the wrong size, a DETACHED with a
- * body, a body longer than
+ * violation (bad magic, a BROKEN of the wrong size, a DETACHED or
+ * BELL_REQ with a body, a body longer than
  * VIRTIO_ACE_PEER_SKIP_MAX): the device drops that peer.  Messages of a
  * type this version does not know are skipped.
  */

@@ -10,10 +10,13 @@
  *   - takes the guest's ATTACH on the control queue and validates the
  *     arena header the guest formatted at the region's offset 0;
  *   - serves host peers on a UNIX socket (socket=PATH, any number up to
- *     `peers`) or a chardev (one peer): each gets its index, two eventfds
- *     and the region's fd, and maps the arena itself;
+ *     `peers`) or a chardev (one peer): each gets its index, its kick
+ *     and raise socket pairs and the region's fd, and maps the arena
+ *     itself;
  *   - relays guest doorbells (one virtqueue per peer, kicked without
- *     buffers) to the peer's kick eventfd;
+ *     buffers) to the peer's kick socket, or hands the peer the
+ *     doorbell's own notifier so that no QEMU thread relays them (direct
+ *     doorbells: KVM's ioeventfd; under TCG only on request);
  *   - on a peer's raise, scans the pending bitmap and injects an
  *     interrupt (an event-queue buffer) only for guest mprocs that are
  *     armed and outside an ACE section; for those inside one it starts the
@@ -23,6 +26,16 @@
  * Every word the guest can write is read once through the ACE core, which
  * checks it before use; a bad arena is refused or marked broken, never
  * trusted.  See docs/device.md.
+ *
+ * The device is split the way QEMU's larger virtio devices are:
+ *   virtio-ace.c          the device core: events to the guest, the
+ *                         pending-bit scan and ACE section bounds, the
+ *                         region, migration, realize and properties;
+ *   virtio-ace-peers.c    host peers: their sockets, fds and direct
+ *                         doorbells, output queues, reclaim of the dead;
+ *   virtio-ace-control.c  the control queue: ATTACH, DETACH, RESET
+ *                         carried out (checked by virtio-ace-ctrl.c, the
+ *                         parser free of QEMU types that the fuzzer runs).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -44,21 +57,23 @@
 #include "hw/qdev-properties-system.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-ace.h"
+#include "hw/virtio/virtio-bus.h"
 #include "migration/misc.h"
 #include "migration/postcopy-ram.h"
 #include "migration/vmstate.h"
 #include "qemu/memfd.h"
 #include "hw/core/cpu.h"
 #include "sysemu/hostmem.h"
+#include "sysemu/kvm.h"
 #include "sysemu/tcg.h"
 #include "standard-headers/linux/virtio_ids.h"
 #include "trace.h"
+#include "virtio-ace-internal.h"
 
 #define ACE_CTRL_QUEUE_SIZE     64
 #define ACE_EVENT_QUEUE_SIZE    128
 #define ACE_DOORBELL_QUEUE_SIZE 8
 #define ACE_EVENTS_OWED_MAX     64
-#define ACE_GUEST_ERRORS_LOGGED 16
 
 /* ------------------------------------------------------------------ */
 /* Events to the guest                                                */
@@ -101,7 +116,7 @@ static bool virtio_ace_push_event(VirtIOAce *s, uint32_t type, uint32_t peer,
  * Send an event, or remember it until the guest posts a buffer.  PENDING
  * events coalesce: one owed PENDING covers any number of raises.
  */
-static void virtio_ace_event(VirtIOAce *s, uint32_t type, uint32_t peer)
+void virtio_ace_event(VirtIOAce *s, uint32_t type, uint32_t peer)
 {
     int owed = s->events_owed;
 
@@ -164,8 +179,6 @@ static void virtio_ace_arm_timer(VirtIOAce *s)
     }
 }
 
-static void virtio_ace_check_broken(VirtIOAce *s);
-
 /*
  * Wake peer p: one byte into QEMU's end of its kick socket pair.  QEMU
  * writes nothing a peer shares: the peer holds the other end, so nothing
@@ -186,7 +199,7 @@ static void virtio_ace_kick(VirtIOAcePeer *p)
  * interrupted, time those inside a section.  Host mprocs: relay the bit
  * to the owning peer's kick eventfd (host-to-host sends).
  */
-static void virtio_ace_scan(VirtIOAce *s, int raiser)
+void virtio_ace_scan(VirtIOAce *s, int raiser)
 {
     struct ace_arena *a = &s->arena;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
@@ -285,13 +298,14 @@ static void virtio_ace_section_timer(void *opaque)
  * there (a bounded amount: the rest makes the fd readable again), never
  * waiting: MSG_DONTWAIT holds per call whatever the peer does to its end.
  */
-static void virtio_ace_raise(void *opaque)
+void virtio_ace_raise(void *opaque)
 {
     VirtIOAcePeer *p = opaque;
     char buf[256];
     ssize_t n = 0;
     int i;
 
+    p->dev->stat_raises++;
     for (i = 0; i < 4; i++) {
         n = recv(p->raise_fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n <= 0) {
@@ -308,8 +322,9 @@ static void virtio_ace_raise(void *opaque)
     }
 }
 
-/* A guest doorbell: relay it to the peer (with KVM, an ioeventfd brings
- * it here without a guest exit to QEMU's vCPU thread). */
+/* A guest doorbell the peer does not take directly: relay it (with KVM,
+ * the queue's ioeventfd brings it to the main loop; under TCG it runs in
+ * the vCPU thread that rang). */
 static void virtio_ace_handle_doorbell(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIOAce *s = VIRTIO_ACE(vdev);
@@ -319,752 +334,6 @@ static void virtio_ace_handle_doorbell(VirtIODevice *vdev, VirtQueue *vq)
         s->stat_doorbells++;
         virtio_ace_kick(&s->peers[peer]);
         trace_virtio_ace_doorbell(peer);
-    }
-}
-
-/* ------------------------------------------------------------------ */
-/* Host peers                                                         */
-/* ------------------------------------------------------------------ */
-
-/*
- * Output to a socket peer never blocks: a message is written with
- * MSG_DONTWAIT, and what the socket does not take is queued and written
- * from a G_IO_OUT watch.  A peer that lets more than ACE_PEER_OUT_MAX
- * messages pile up does not read its socket: it is dropped (from a bottom
- * half, as senders run inside loops over the peers).
- */
-#define ACE_PEER_OUT_MAX    64
-
-static void virtio_ace_peer_down(VirtIOAcePeer *p);
-
-typedef struct VirtIOAceOut {
-    size_t len, off;            /* off > 0: the fds went with byte 0 */
-    int nfds;
-    int fds[2];
-    uint8_t buf[];
-} VirtIOAceOut;
-
-static void virtio_ace_peer_drop(VirtIOAcePeer *p, const char *why)
-{
-    if (!p->drop) {
-        warn_report("virtio-ace: peer %d %s; dropping it", p->index, why);
-        p->drop = true;
-        qemu_bh_schedule(p->dev->drop_bh);
-    }
-}
-
-/* Write what is queued for p; false if its connection failed. */
-static bool virtio_ace_peer_flush(VirtIOAcePeer *p)
-{
-    VirtIOAceOut *o;
-
-    while ((o = g_queue_peek_head(&p->out))) {
-        union {
-            char buf[CMSG_SPACE(2 * sizeof(int))];
-            struct cmsghdr align;
-        } cm;
-        struct iovec iov = { .iov_base = o->buf + o->off,
-                             .iov_len = o->len - o->off };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        ssize_t n;
-
-        if (o->nfds && !o->off) {
-            struct cmsghdr *c;
-
-            memset(&cm, 0, sizeof(cm));
-            mh.msg_control = cm.buf;
-            mh.msg_controllen = CMSG_SPACE(o->nfds * sizeof(int));
-            c = CMSG_FIRSTHDR(&mh);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(o->nfds * sizeof(int));
-            memcpy(CMSG_DATA(c), o->fds, o->nfds * sizeof(int));
-        }
-        n = sendmsg(p->sioc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return errno == EAGAIN || errno == EWOULDBLOCK;
-        }
-        o->off += n;
-        if (o->off < o->len) {
-            continue;
-        }
-        g_queue_pop_head(&p->out);
-        g_free(o);
-    }
-    return true;
-}
-
-static gboolean virtio_ace_peer_out_io(QIOChannel *ioc, GIOCondition cond,
-                                       gpointer opaque)
-{
-    VirtIOAcePeer *p = opaque;
-
-    if (!virtio_ace_peer_flush(p)) {
-        p->out_watch = 0;
-        virtio_ace_peer_drop(p, "closed its connection while being written");
-        return G_SOURCE_REMOVE;
-    }
-    if (g_queue_is_empty(&p->out)) {
-        p->out_watch = 0;
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
-}
-
-static void virtio_ace_peer_out_clear(VirtIOAcePeer *p)
-{
-    if (p->out_watch) {
-        g_source_remove(p->out_watch);
-        p->out_watch = 0;
-    }
-    while (!g_queue_is_empty(&p->out)) {
-        g_free(g_queue_pop_head(&p->out));
-    }
-}
-
-static bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
-                                 const void *body, size_t len,
-                                 int *fds, int nfds)
-{
-    struct ace_peer_msg h = {
-        .magic = cpu_to_le32(ACE_PEER_MAGIC),
-        .type = cpu_to_le32(type),
-        .len = cpu_to_le32(len),
-    };
-
-    if (p->is_chardev) {
-        CharBackend *be = &p->dev->chr;
-        g_autofree uint8_t *buf = g_malloc(sizeof(h) + len);
-
-        memcpy(buf, &h, sizeof(h));
-        memcpy(buf + sizeof(h), body, len);
-        if (nfds && qemu_chr_fe_set_msgfds(be, fds, nfds) < 0) {
-            error_report("virtio-ace: peer %d: cannot pass fds over the chardev",
-                         p->index);
-            return false;
-        }
-        return qemu_chr_fe_write_all(be, buf, sizeof(h) + len) ==
-               (int)(sizeof(h) + len);
-    } else {
-        VirtIOAceOut *o = g_malloc(sizeof(*o) + sizeof(h) + len);
-
-        assert(nfds >= 0 && nfds <= 2);
-        o->len = sizeof(h) + len;
-        o->off = 0;
-        o->nfds = nfds;
-        memcpy(o->fds, fds, nfds * sizeof(int));
-        memcpy(o->buf, &h, sizeof(h));
-        memcpy(o->buf + sizeof(h), body, len);
-        g_queue_push_tail(&p->out, o);
-        if (g_queue_get_length(&p->out) > ACE_PEER_OUT_MAX) {
-            virtio_ace_peer_drop(p, "does not read its socket (messages "
-                                 "pile up)");
-            return false;
-        }
-        if (!virtio_ace_peer_flush(p)) {
-            virtio_ace_peer_drop(p, "closed its connection");
-            return false;
-        }
-        if (!g_queue_is_empty(&p->out) && !p->out_watch) {
-            p->out_watch = qio_channel_add_watch(QIO_CHANNEL(p->sioc),
-                                                 G_IO_OUT,
-                                                 virtio_ace_peer_out_io,
-                                                 p, NULL);
-        }
-        return true;
-    }
-}
-
-static void virtio_ace_drop_bh(void *opaque)
-{
-    VirtIOAce *s = opaque;
-    uint32_t i;
-
-    for (i = 0; i < s->nr_peers; i++) {
-        if (s->peers[i].drop) {
-            virtio_ace_peer_down(&s->peers[i]);
-        }
-    }
-}
-
-/* The arena: its size and the region's fd, nothing else of the guest. */
-static void virtio_ace_peer_send_arena(VirtIOAcePeer *p)
-{
-    VirtIOAce *s = p->dev;
-    struct ace_peer_arena pa = {
-        .arena_size = cpu_to_le32(s->arena_size),
-        .region_size = cpu_to_le32(s->region_size),
-        .generation = cpu_to_le64(s->generation),
-    };
-    int fd = s->region_fd;
-
-    virtio_ace_peer_send(p, ACE_PEER_ARENA, &pa, sizeof(pa), &fd, 1);
-}
-
-static void virtio_ace_update_peers_up(VirtIOAce *s)
-{
-    virtio_notify_config(VIRTIO_DEVICE(s));
-}
-
-/* Tear down every mproc the peer owned: that reclaims what it held. */
-/*
- * Reclaiming a dead peer's mprocs and blocks.  Each slot is closed at
- * once (its inbox too: nothing more lands there, and the slot stays
- * CLOSING, so no one claims it); the blocks its mprocs held are found by
- * one pass over the arena for every dead id together, in slices from a
- * bottom half, so the BQL is never held long: ACE_REAP_SLICE_NS at most,
- * whatever the arena's size or the number of slots (issue: a 1,024-slot
- * peer at 256 MiB took 21 s in one go).  Peers that go while a pass runs
- * wait for the next one.  A new arena, a reset or a broken arena ends
- * the pass: its blocks are gone with it.
- */
-#define ACE_REAP_SLICE_NS   (2 * SCALE_MS)
-#define ACE_REAP_STEP       1024    /* blocks between looks at the clock */
-
-static void virtio_ace_reap_abort(VirtIOAce *s)
-{
-    memset(s->reap_ids, 0, sizeof(*s->reap_ids) * ACE_MAX_MPROCS);
-    s->reap_nr = 0;
-    s->reap_cursor = 0;
-    s->reap_peers = 0;
-    s->reap_next_peers = 0;
-    qemu_bh_cancel(s->reap_bh);
-}
-
-/* Close every slot of the peers in `peers` and start a pass for them. */
-static void virtio_ace_reap_start(VirtIOAce *s, uint32_t peers)
-{
-    struct ace_arena *a = &s->arena;
-    int64_t t0 = qemu_clock_get_ns(QEMU_CLOCK_REALTIME), took;
-    uint32_t slot;
-
-    if (!s->attached || ace_arena_broken(a)) {
-        return;
-    }
-    for (slot = 0; slot < a->nr_mprocs; slot++) {
-        uint32_t side = qatomic_read(&ace_mproc_at(a, slot)->side), id;
-        int64_t n;
-
-        /* Any state: the peer may have died inside a claim or a close. */
-        if (ACE_SIDE_KIND(side) != ACE_SIDE_HOST ||
-            ACE_SIDE_PEER(side) >= 32 || !(peers & (1u << ACE_SIDE_PEER(side)))) {
-            continue;
-        }
-        n = ace_reap_begin(a, slot, &id);
-        if (n > 0) {
-            s->reap_freed += n;
-        }
-        if (id) {
-            s->reap_ids[slot] = id;
-            s->reap_nr++;
-        }
-    }
-    s->reap_peers = peers;
-    s->reap_cursor = 0;
-    s->reap_t0 = t0;
-    /* closing the slots (and freeing what was queued to them) is a
-     * slice of its own: O(slots + messages queued to them) */
-    took = qemu_clock_get_ns(QEMU_CLOCK_REALTIME) - t0;
-    if (took > s->stat_reap_max_ns) {
-        s->stat_reap_max_ns = took;
-    }
-    virtio_ace_check_broken(s);
-    qemu_bh_schedule(s->reap_bh);
-}
-
-/* One slice of the pass: at most ACE_REAP_SLICE_NS under the BQL. */
-static void virtio_ace_reap_bh(void *opaque)
-{
-    VirtIOAce *s = opaque;
-    struct ace_arena *a = &s->arena;
-    int64_t t0 = qemu_clock_get_ns(QEMU_CLOCK_REALTIME), n, took;
-    uint32_t slot, next;
-
-    if (!s->attached || ace_arena_broken(a)) {
-        virtio_ace_reap_abort(s);
-        return;
-    }
-    do {
-        n = s->reap_nr ? ace_reap_blocks(a, s->reap_ids, &s->reap_cursor,
-                                         ACE_REAP_STEP)
-                       : (s->reap_cursor = a->total_blocks, 0);
-        if (n < 0) {
-            virtio_ace_check_broken(s);
-            virtio_ace_reap_abort(s);
-            return;
-        }
-        s->reap_freed += n;
-    } while (s->reap_cursor < a->total_blocks &&
-             qemu_clock_get_ns(QEMU_CLOCK_REALTIME) - t0 < ACE_REAP_SLICE_NS);
-    took = qemu_clock_get_ns(QEMU_CLOCK_REALTIME) - t0;
-    s->stat_reap_slices++;
-    if (took > s->stat_reap_max_ns) {
-        s->stat_reap_max_ns = took;
-    }
-    if (s->reap_cursor < a->total_blocks) {
-        qemu_bh_schedule(s->reap_bh);
-        return;
-    }
-    for (slot = 0; slot < a->nr_mprocs; slot++) {
-        if (s->reap_ids[slot]) {
-            ace_reap_end(a, s->reap_ids[slot], 0);
-            s->reap_ids[slot] = 0;
-        }
-    }
-    trace_virtio_ace_reaped(s->reap_peers, s->reap_nr, s->reap_freed,
-                            (qemu_clock_get_ns(QEMU_CLOCK_REALTIME) -
-                             s->reap_t0) / SCALE_US);
-    s->stat_reap_passes++;
-    s->stat_reap_freed += s->reap_freed;
-    s->reap_nr = 0;
-    s->reap_freed = 0;
-    s->reap_peers = 0;
-    next = s->reap_next_peers;
-    s->reap_next_peers = 0;
-    if (next) {
-        virtio_ace_reap_start(s, next);
-    }
-}
-
-/* Peer `index` is gone: reclaim what its mprocs held. */
-static void virtio_ace_reclaim_peer(VirtIOAce *s, int index)
-{
-    if (s->reap_peers) {
-        s->reap_next_peers |= 1u << index;
-    } else {
-        virtio_ace_reap_start(s, 1u << index);
-    }
-}
-
-/* Finish a pass now (migration takes the arena as it is next). */
-static void virtio_ace_reap_finish(VirtIOAce *s)
-{
-    while (s->reap_peers && s->attached) {
-        virtio_ace_reap_bh(s);
-    }
-    qemu_bh_cancel(s->reap_bh);
-}
-
-static void virtio_ace_peer_down(VirtIOAcePeer *p)
-{
-    VirtIOAce *s = p->dev;
-
-    if (!p->up) {
-        return;
-    }
-    p->up = false;
-    qemu_set_fd_handler(p->raise_fd, NULL, NULL, NULL);
-    if (p->watch) {
-        g_source_remove(p->watch);
-        p->watch = 0;
-    }
-    virtio_ace_peer_out_clear(p);
-    p->drop = false;
-    if (p->sioc) {
-        qio_channel_close(QIO_CHANNEL(p->sioc), NULL);
-        object_unref(OBJECT(p->sioc));
-        p->sioc = NULL;
-    }
-    /* after the socket: a peer learns why from it, not from an EOF here */
-    close(p->raise_fd);
-    close(p->raise_peer_fd);
-    close(p->kick_fd);
-    close(p->kick_peer_fd);
-    p->kick_fd = p->kick_peer_fd = p->raise_fd = p->raise_peer_fd = -1;
-    virtio_ace_reclaim_peer(s, p->index);
-    trace_virtio_ace_peer_down(p->index);
-    virtio_ace_event(s, ACE_EVT_PEER_DOWN, p->index);
-    virtio_ace_update_peers_up(s);
-}
-
-/*
- * A one-way socket pair between QEMU and a peer: *mine is QEMU's end,
- * *theirs goes to the peer.  Each side holds only its own end, so nothing
- * the peer does to its file (O_NONBLOCK, never reading, filling it)
- * reaches QEMU's; QEMU reads and writes its end with MSG_DONTWAIT.  The
- * direction not used is shut on both ends.
- */
-static bool virtio_ace_pair(int *mine, int *theirs, bool to_peer)
-{
-    int sv[2];
-
-    if (qemu_socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
-        return false;
-    }
-    qemu_socket_set_nonblock(sv[0]);
-    shutdown(sv[0], to_peer ? SHUT_RD : SHUT_WR);
-    shutdown(sv[1], to_peer ? SHUT_WR : SHUT_RD);
-    *mine = sv[0];
-    *theirs = sv[1];
-    return true;
-}
-
-static bool virtio_ace_peer_up(VirtIOAcePeer *p)
-{
-    VirtIOAce *s = p->dev;
-    struct ace_peer_hello hello = {
-        .abi_version = cpu_to_le32(ACE_ABI_VERSION),
-        .peer = cpu_to_le32(p->index),
-        .max_peers = cpu_to_le32(s->nr_peers),
-        .section_ns = cpu_to_le32(s->section_ns),
-    };
-    int fds[2];
-
-    if (!virtio_ace_pair(&p->kick_fd, &p->kick_peer_fd, true)) {
-        return false;
-    }
-    if (!virtio_ace_pair(&p->raise_fd, &p->raise_peer_fd, false)) {
-        close(p->kick_fd);
-        close(p->kick_peer_fd);
-        p->kick_fd = p->kick_peer_fd = -1;
-        return false;
-    }
-    fds[0] = p->kick_peer_fd;
-    fds[1] = p->raise_peer_fd;
-    memset(&p->in, 0, sizeof(p->in));
-    p->up = true;
-    if (!virtio_ace_peer_send(p, ACE_PEER_HELLO, &hello, sizeof(hello),
-                              fds, 2)) {
-        virtio_ace_peer_down(p);
-        return false;
-    }
-    qemu_set_fd_handler(p->raise_fd, virtio_ace_raise, NULL, p);
-    if (s->attached && !s->frozen && !s->loaded &&
-        !runstate_check(RUN_STATE_INMIGRATE)) {
-        virtio_ace_peer_send_arena(p);
-        if (s->broken_reported) {
-            virtio_ace_peer_send(p, ACE_PEER_BROKEN, &s->broken,
-                                 sizeof(s->broken), NULL, 0);
-        }
-    }
-    trace_virtio_ace_peer_up(p->index);
-    virtio_ace_event(s, ACE_EVT_PEER_UP, p->index);
-    virtio_ace_update_peers_up(s);
-    return true;
-}
-
-/*
- * The arena is broken: the device found a word it cannot accept, or peer
- * b->peer did and said so.  Once per arena: log who found what, stop using
- * it (the device's view turns sticky broken: no more scans, interrupts or
- * reclaims), and tell the guest (ACE_EVT_BROKEN) and every other peer
- * (ACE_PEER_BROKEN), until the guest attaches a new arena.
- */
-static void virtio_ace_broken(VirtIOAce *s, const struct ace_peer_broken *b)
-{
-    uint32_t i, who = le32_to_cpu(b->peer), value = le32_to_cpu(b->value);
-
-    if (!s->attached || s->broken_reported) {
-        return;
-    }
-    s->broken_reported = true;
-    s->broken = *b;
-    s->broken.generation = cpu_to_le64(s->generation);
-    if (who == ACE_WHO_DEVICE) {
-        error_report("virtio-ace: the guest's arena is broken: %s (0x%x); "
-                     "the guest and host peers stop using it until the "
-                     "guest attaches a new one", b->why, value);
-    } else {
-        error_report("virtio-ace: host peer %u found the guest's arena "
-                     "broken: %s (0x%x); the guest and host peers stop "
-                     "using it until the guest attaches a new one",
-                     who, b->why, value);
-        ace_arena_break(&s->arena, "a host peer found the arena broken",
-                        value);
-    }
-    virtio_ace_event(s, ACE_EVT_BROKEN, 0);
-    for (i = 0; i < s->nr_peers; i++) {
-        if (s->peers[i].up && i != who) {
-            virtio_ace_peer_send(&s->peers[i], ACE_PEER_BROKEN, &s->broken,
-                                 sizeof(s->broken), NULL, 0);
-        }
-    }
-}
-
-/* Report, once per arena, that a word the guest wrote made it unusable. */
-static void virtio_ace_check_broken(VirtIOAce *s)
-{
-    struct ace_peer_broken b = { .peer = cpu_to_le32(ACE_WHO_DEVICE) };
-
-    if (s->attached && ace_arena_broken(&s->arena) && !s->broken_reported) {
-        b.value = cpu_to_le32(s->arena.why_value);
-        pstrcpy(b.why, sizeof(b.why), ace_arena_why(&s->arena));
-        virtio_ace_broken(s, &b);
-    }
-}
-
-/* Frame what peer p sent and act on it; false if it broke the protocol. */
-static bool virtio_ace_peer_feed(VirtIOAcePeer *p, const uint8_t *buf,
-                                 size_t n)
-{
-    VirtIOAce *s = p->dev;
-    VirtIOAcePeerMsg m;
-
-    while (n) {
-        int used = virtio_ace_peer_in(&p->in, buf, n, &m);
-
-        if (used < 0) {
-            warn_report("virtio-ace: peer %d broke the peer protocol; "
-                        "dropping it", p->index);
-            return false;
-        }
-        if (m.type == ACE_PEER_DETACHED) {
-            p->detached = true;
-        } else if (m.type == ACE_PEER_BROKEN) {
-            /* a report on an arena since replaced is stale */
-            if (s->attached &&
-                le64_to_cpu(m.broken.generation) == s->generation) {
-                m.broken.peer = cpu_to_le32(p->index);
-                virtio_ace_broken(s, &m.broken);
-            }
-        } else if (!used) {
-            break;
-        }
-        buf += used;
-        n -= used;
-    }
-    return true;
-}
-
-static gboolean virtio_ace_peer_io(QIOChannel *ioc, GIOCondition cond,
-                                   gpointer opaque)
-{
-    VirtIOAcePeer *p = opaque;
-    uint8_t buf[256];
-    ssize_t n;
-
-    /*
-     * Peers send only BROKEN reports; EOF, an error or a message that
-     * breaks the protocol means the peer is gone.
-     */
-    n = recv(p->sioc->fd, buf, sizeof(buf), MSG_DONTWAIT);
-    if (n > 0 && virtio_ace_peer_feed(p, buf, n)) {
-        return G_SOURCE_CONTINUE;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        return G_SOURCE_CONTINUE;
-    }
-    p->watch = 0;
-    virtio_ace_peer_down(p);
-    return G_SOURCE_REMOVE;
-}
-
-static void virtio_ace_accept(QIONetListener *listener,
-                              QIOChannelSocket *sioc, gpointer opaque)
-{
-    VirtIOAce *s = opaque;
-    uint32_t i;
-
-    /* Peer 0 is kept for chardev= when one is given. */
-    for (i = qemu_chr_fe_backend_connected(&s->chr) ? 1 : 0;
-         i < s->nr_peers; i++) {
-        if (!s->peers[i].up) {
-            break;
-        }
-    }
-    if (i == s->nr_peers) {
-        struct ace_peer_msg full = {
-            .magic = cpu_to_le32(ACE_PEER_MAGIC),
-            .type = cpu_to_le32(ACE_PEER_FULL),
-        };
-
-        warn_report("virtio-ace: all %u peer slots busy; refusing a peer",
-                    s->nr_peers);
-        /* best effort, never waiting: the connection closes anyway */
-        if (send(sioc->fd, &full, sizeof(full),
-                 MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-            trace_virtio_ace_peer_down(-1);
-        }
-        qio_channel_close(QIO_CHANNEL(sioc), NULL);
-        return;
-    }
-    s->peers[i].sioc = sioc;
-    object_ref(OBJECT(sioc));
-    s->peers[i].is_chardev = false;
-    if (!virtio_ace_peer_up(&s->peers[i])) {
-        if (s->peers[i].sioc) {
-            object_unref(OBJECT(s->peers[i].sioc));
-            s->peers[i].sioc = NULL;
-        }
-        return;
-    }
-    s->peers[i].watch = qio_channel_add_watch(QIO_CHANNEL(sioc),
-                                              G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                              virtio_ace_peer_io,
-                                              &s->peers[i], NULL);
-}
-
-static int virtio_ace_chr_can_read(void *opaque)
-{
-    return 64;
-}
-
-static void virtio_ace_chr_read(void *opaque, const uint8_t *buf, int size)
-{
-    VirtIOAce *s = opaque;
-
-    if (s->peers[0].up && !virtio_ace_peer_feed(&s->peers[0], buf, size)) {
-        qemu_chr_fe_disconnect(&s->chr);
-    }
-}
-
-static void virtio_ace_chr_event(void *opaque, QEMUChrEvent event)
-{
-    VirtIOAce *s = opaque;
-    VirtIOAcePeer *p = &s->peers[0];
-
-    if (event == CHR_EVENT_OPENED && !p->up) {
-        p->is_chardev = true;
-        virtio_ace_peer_up(p);
-    } else if (event == CHR_EVENT_CLOSED) {
-        virtio_ace_peer_down(p);
-    }
-}
-
-/* ------------------------------------------------------------------ */
-/* The arena                                                          */
-/* ------------------------------------------------------------------ */
-
-static void virtio_ace_detach(VirtIOAce *s, const char *why)
-{
-    uint32_t i;
-
-    if (!s->attached) {
-        return;
-    }
-    for (i = 0; i < s->nr_peers; i++) {
-        if (s->peers[i].up) {
-            virtio_ace_peer_send(&s->peers[i], ACE_PEER_DETACH, NULL, 0,
-                                 NULL, 0);
-        }
-    }
-    timer_del(s->section_timer);
-    memset(s->deferrals, 0, sizeof(*s->deferrals) * ACE_MAX_MPROCS);
-    virtio_ace_reap_abort(s);
-    s->attached = false;
-    s->events_owed = 0;
-    s->events_owed_pending = 0;
-    s->events_owed_broken = 0;
-    trace_virtio_ace_detach(why);
-}
-
-/*
- * The guest sent something the device refuses: say what, but let no guest
- * flood the host's log by repeating it; past the first few, count only.
- */
-static void G_GNUC_PRINTF(2, 3) virtio_ace_guest_error(VirtIOAce *s,
-                                                       const char *fmt, ...)
-{
-    va_list ap;
-
-    if (s->stat_guest_errors++ >= ACE_GUEST_ERRORS_LOGGED) {
-        return;
-    }
-    va_start(ap, fmt);
-    error_vreport(fmt, ap);
-    va_end(ap);
-    if (s->stat_guest_errors == ACE_GUEST_ERRORS_LOGGED) {
-        error_report("virtio-ace: further refusals are counted, not logged");
-    }
-}
-
-/* Validate the header the guest formatted at the region's offset 0. */
-static uint32_t virtio_ace_attach(VirtIOAce *s, const VirtIOAceCtrl *c,
-                                  uint32_t *detail)
-{
-    uint32_t i;
-
-    if (ace_arena_attach(&s->arena, s->region, c->arena_size)) {
-        virtio_ace_guest_error(s, "virtio-ace: the guest's arena is refused: "
-                               "%s (0x%x)", ace_arena_why(&s->arena),
-                               s->arena.why_value);
-        *detail = s->arena.why_value;
-        return EPROTO;
-    }
-    s->broken_reported = false;
-    memset(&s->broken, 0, sizeof(s->broken));
-    s->arena_size = c->arena_size;
-    s->generation = c->generation;
-    s->attached = true;
-    trace_virtio_ace_attach(c->arena_size, s->generation);
-    for (i = 0; i < s->nr_peers; i++) {
-        if (s->peers[i].up) {
-            virtio_ace_peer_send_arena(&s->peers[i]);
-        }
-    }
-    return 0;
-}
-
-/*
- * One command, copied out of guest memory: checked by the parser shared
- * with tests/fuzz/fuzz_ctrl.c, then carried out.  An ATTACH, refused or
- * not, first detaches the arena before it: the guest is replacing it and
- * may already reuse its memory.
- */
-static uint32_t virtio_ace_ctrl_cmd(VirtIOAce *s, const void *buf, size_t len,
-                                    uint32_t *cmd, uint32_t *detail)
-{
-    g_autofree VirtIOAceCtrl *c = g_new(VirtIOAceCtrl, 1);
-    uint32_t status;
-
-    status = virtio_ace_ctrl_parse(buf, len, s->arena_max, c, detail);
-    *cmd = c->cmd;
-    if (c->cmd == ACE_CTRL_ATTACH) {
-        virtio_ace_detach(s, "the guest attaches a new arena");
-    }
-    if (status) {
-        virtio_ace_guest_error(s, "virtio-ace: control command %u refused: "
-                               "%s (%u)", c->cmd, c->why, *detail);
-        return status;
-    }
-    switch (c->cmd) {
-    case ACE_CTRL_ATTACH:
-        return virtio_ace_attach(s, c, detail);
-    default:        /* DETACH, RESET */
-        virtio_ace_detach(s, "the guest asked");
-        return 0;
-    }
-}
-
-static void virtio_ace_handle_ctrl(VirtIODevice *vdev, VirtQueue *vq)
-{
-    VirtIOAce *s = VIRTIO_ACE(vdev);
-    VirtQueueElement *elem;
-
-    while ((elem = virtqueue_pop(vq, sizeof(VirtQueueElement)))) {
-        size_t out = iov_size(elem->out_sg, elem->out_num);
-        size_t in = iov_size(elem->in_sg, elem->in_num);
-        struct ace_ctrl_status st = { 0 };
-        uint32_t status, detail = 0, cmd = 0;
-
-        if (in < sizeof(st) || out < sizeof(struct ace_ctrl_cmd)) {
-            virtio_error(vdev, "virtio-ace: control buffer too small "
-                         "(out %zu, in %zu)", out, in);
-            virtqueue_detach_element(vq, elem, 0);
-            g_free(elem);
-            return;
-        }
-        if (out > VIRTIO_ACE_CTRL_MAX) {
-            /* refused unread; the parser says the same of such a length */
-            status = E2BIG;
-            detail = out > UINT32_MAX ? UINT32_MAX : out;
-        } else {
-            g_autofree void *buf = g_malloc(out);
-
-            /* one copy: the guest cannot change what is being checked */
-            iov_to_buf(elem->out_sg, elem->out_num, 0, buf, out);
-            status = virtio_ace_ctrl_cmd(s, buf, out, &cmd, &detail);
-        }
-        trace_virtio_ace_ctrl(cmd, status, detail);
-        st.status = cpu_to_le32(status);
-        st.detail = cpu_to_le32(detail);
-        iov_from_buf(elem->in_sg, elem->in_num, 0, &st, sizeof(st));
-        virtqueue_push(vq, elem, sizeof(st));
-        virtio_notify(vdev, vq);
-        g_free(elem);
     }
 }
 
@@ -1254,25 +523,6 @@ static bool virtio_ace_check_props(VirtIOAce *s, Error **errp)
     return false;
 }
 
-static bool virtio_ace_listen(VirtIOAce *s, Error **errp)
-{
-    SocketAddress addr = {
-        .type = SOCKET_ADDRESS_TYPE_UNIX,
-        .u.q_unix.path = s->socket_path,
-    };
-
-    unlink(s->socket_path);
-    s->listener = qio_net_listener_new();
-    qio_net_listener_set_name(s->listener, "virtio-ace-listener");
-    if (qio_net_listener_open_sync(s->listener, &addr, s->nr_peers, errp) < 0) {
-        object_unref(OBJECT(s->listener));
-        s->listener = NULL;
-        return false;
-    }
-    qio_net_listener_set_client_func(s->listener, virtio_ace_accept, s, NULL);
-    return true;
-}
-
 /* ------------------------------------------------------------------ */
 /* Migration, snapshots, save/restore                                 */
 /* ------------------------------------------------------------------ */
@@ -1304,8 +554,6 @@ static bool virtio_ace_listen(VirtIOAce *s, Error **errp)
  * wrote in between may be missing at the destination (never anything
  * outside the arena, which the destination validates as always).
  */
-#define ACE_DETACH_ACK_MS   1000
-
 static uint32_t virtio_ace_peers_up(VirtIOAce *s)
 {
     uint32_t i, up = 0;
@@ -1314,80 +562,6 @@ static uint32_t virtio_ace_peers_up(VirtIOAce *s)
         up |= s->peers[i].up ? 1u << i : 0;
     }
     return up;
-}
-
-/* DETACH every peer and wait (bounded) for their DETACHED. */
-static void virtio_ace_detach_peers_sync(VirtIOAce *s)
-{
-    int64_t deadline = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
-                       ACE_DETACH_ACK_MS;
-    struct pollfd pfd[ACE_MAX_PEERS];
-    VirtIOAcePeer *who[ACE_MAX_PEERS];
-    uint32_t i;
-    int n;
-
-    for (i = 0; i < s->nr_peers; i++) {
-        VirtIOAcePeer *p = &s->peers[i];
-
-        p->detached = p->is_chardev;
-        if (p->up) {
-            virtio_ace_peer_send(p, ACE_PEER_DETACH, NULL, 0, NULL, 0);
-        }
-    }
-    for (;;) {
-        int64_t left = deadline - qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
-
-        for (i = 0, n = 0; i < s->nr_peers; i++) {
-            VirtIOAcePeer *p = &s->peers[i];
-
-            if (p->up && !p->detached && p->sioc && !p->drop) {
-                pfd[n] = (struct pollfd){
-                    .fd = p->sioc->fd,
-                    .events = POLLIN |
-                              (g_queue_is_empty(&p->out) ? 0 : POLLOUT),
-                };
-                who[n++] = p;
-            }
-        }
-        if (!n || left <= 0) {
-            break;
-        }
-        if (poll(pfd, n, left) < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            break;
-        }
-        for (i = 0; i < (uint32_t)n; i++) {
-            uint8_t buf[256];
-            ssize_t r;
-
-            if (!pfd[i].revents) {
-                continue;
-            }
-            if ((pfd[i].revents & POLLOUT) && !virtio_ace_peer_flush(who[i])) {
-                virtio_ace_peer_down(who[i]);
-                continue;
-            }
-            if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) {
-                continue;
-            }
-            r = recv(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
-            if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
-                continue;
-            }
-            if (r <= 0 || !virtio_ace_peer_feed(who[i], buf, r)) {
-                virtio_ace_peer_down(who[i]);
-            }
-        }
-    }
-    for (i = 0; i < s->nr_peers; i++) {
-        if (s->peers[i].up && !s->peers[i].detached) {
-            warn_report("virtio-ace: peer %u did not acknowledge DETACH "
-                        "within %d ms; dropping it", i, ACE_DETACH_ACK_MS);
-            virtio_ace_peer_down(&s->peers[i]);
-        }
-    }
 }
 
 /* The VM stops for a final copy of its memory. */
@@ -1596,6 +770,14 @@ static void virtio_ace_realize(DeviceState *dev, Error **errp)
                                    &s->stat_reap_passes, OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(OBJECT(dev), "x-reap-freed",
                                    &s->stat_reap_freed, OBJ_PROP_FLAG_READ);
+    /* for tests and benchmarks: notifications a QEMU thread handled
+     * (doorbells relayed, raise handler runs), direct doorbells given */
+    object_property_add_uint64_ptr(OBJECT(dev), "x-doorbells",
+                                   &s->stat_doorbells, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(OBJECT(dev), "x-raises",
+                                   &s->stat_raises, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(OBJECT(dev), "x-bells",
+                                   &s->stat_bells, OBJ_PROP_FLAG_READ);
     s->nr_deferrals = ACE_MAX_MPROCS;
     s->deferrals = g_new0(VirtIOAceDeferral, s->nr_deferrals);
     s->vmstate_change = qdev_add_vm_change_state_handler(dev,
@@ -1719,6 +901,10 @@ static Property virtio_ace_properties[] = {
     DEFINE_PROP_UINT32("mprocs", VirtIOAce, max_mprocs, ACE_MAX_MPROCS),
     DEFINE_PROP_UINT32("peers", VirtIOAce, nr_peers, 8),
     DEFINE_PROP_UINT32("section-ns", VirtIOAce, section_ns, 50000),
+    /* direct doorbells: auto = under KVM with ioeventfds only; on = under
+     * TCG too, UNSAFE with a hostile peer (see virtio_ace_peer_bell) */
+    DEFINE_PROP_ON_OFF_AUTO("x-direct-notify", VirtIOAce, direct_notify,
+                            ON_OFF_AUTO_AUTO),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -38,6 +38,10 @@ typedef struct VirtIOAcePeer {
     int kick_peer_fd;           /* the peer's end (kept until peer down) */
     int raise_fd;               /* peer -> device ("scan"): QEMU's end */
     int raise_peer_fd;
+    bool bell;                  /* a direct doorbell: bell_notifier is
+                                 * assigned to its doorbell queue */
+    EventNotifier bell_notifier;    /* signalled by KVM or the memory
+                                     * core; the peer reads it */
     VirtIOAcePeerIn in;         /* what the peer sent, being framed */
 } VirtIOAcePeer;
 
@@ -60,6 +64,7 @@ struct VirtIOAce {
     uint32_t max_mprocs;
     uint32_t nr_peers;
     uint32_t section_ns;
+    OnOffAuto direct_notify;    /* x-direct-notify: auto = KVM only */
 
     VirtQueue *ctrl_vq;
     VirtQueue *event_vq;
@@ -104,7 +109,7 @@ struct VirtIOAce {
     uint32_t peers_up_saved;    /* peers the guest knew of at the copy */
     uint64_t stat_migration_reclaimed;  /* blocks of host mprocs closed */
 
-    /* reclaiming dead peers' mprocs: one sliced pass (virtio-ace.c) */
+    /* reclaiming dead peers' mprocs: one sliced pass (virtio-ace-peers.c) */
     QEMUBH *reap_bh;
     uint32_t *reap_ids;         /* [ACE_MAX_MPROCS] ids being reaped, 0: not */
     uint32_t reap_nr;           /* nonzero entries in reap_ids */
@@ -121,7 +126,11 @@ struct VirtIOAce {
     uint64_t stat_reap_max_ns;  /* the longest slice: BQL held for it */
     uint64_t stat_interrupts;
     uint64_t stat_overruns;
-    uint64_t stat_doorbells;
+    uint64_t stat_doorbells;    /* doorbells relayed by a QEMU thread */
+    uint64_t stat_raises;       /* raise handler runs (main loop) */
+    uint64_t stat_bells;        /* direct doorbells handed to peers */
+    uint32_t nr_bells;          /* peers with one now */
+    bool bells_grabbed;         /* the queues' own ioeventfds are off */
     uint64_t stat_guest_errors;     /* commands and arenas refused */
 };
 

@@ -32,6 +32,11 @@ module_param(recover, bool, 0644);
 MODULE_PARM_DESC(recover,
 		 "replace a broken arena by a fresh one by itself (default Y); N: it stays broken until the driver is rebound");
 
+bool ace_test_hooks;
+module_param_named(test_hooks, ace_test_hooks, bool, 0444);
+MODULE_PARM_DESC(test_hooks,
+		 "testing only: debugfs ace/aceN/recover forces a recovery (default N)");
+
 static void ace_dev_release(struct kref *ref)
 {
 	struct ace_dev *dev = container_of(ref, struct ace_dev, ref);
@@ -103,15 +108,16 @@ static void ace_recover_schedule(struct ace_dev *dev)
 			dev->name, burst, delay / HZ);
 }
 
-/* Testing (debugfs "recover"): give the arena up now and replace it,
- * without the delay a breakage soon after a recovery waits.
+/* Testing (debugfs "recover", reinit_lock held, arena alive and intact):
+ * give the arena up now and replace it, without the delay a breakage
+ * soon after a recovery waits.
  */
 void ace_recover_force(struct ace_dev *dev)
 {
-	if (!READ_ONCE(dev->alive))
+	lockdep_assert_held(&dev->reinit_lock);
+	if (!READ_ONCE(dev->alive) || ace_arena_broken(&dev->arena))
 		return;
-	if (!ace_arena_broken(&dev->arena))
-		ace_arena_break(&dev->arena, "a recovery was forced (debugfs)", 0);
+	ace_arena_break(&dev->arena, "a recovery was forced (debugfs)", 0);
 	if (!test_and_set_bit(ACE_F_WHY_LOGGED, &dev->flags))
 		pr_info("%s: arena broken: %s; a fresh arena follows\n",
 			dev->name, ace_arena_why(&dev->arena));
@@ -251,17 +257,25 @@ static int ace_dev_renegotiate(struct ace_dev *dev)
 
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
+	/* the features are the ones probe negotiated, ACCESS_PLATFORM
+	 * included: the checks virtio_features_ok() made on them then hold
+	 */
 	err = vdev->config->finalize_features(vdev);
 	if (err)
-		return err;
+		goto failed;
 	if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1))
 		return 0;
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
 	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		dev_err(&vdev->dev, "the device refuses the features it took at probe after a reset\n");
-		return -ENODEV;
+		err = -ENODEV;
+		goto failed;
 	}
 	return 0;
+failed:
+	/* as virtio_device_restore() does: the device may stop trying */
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
+	return err;
 }
 
 /*

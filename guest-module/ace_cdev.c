@@ -171,11 +171,20 @@ static int ace_mmap(struct file *file, struct vm_area_struct *vma)
  */
 void ace_cdev_zap_mappings(struct ace_dev *dev)
 {
+	struct address_space *last = NULL;
 	struct ace_file *f;
 
+	/* the files of one device node share its inode's mapping: zap it
+	 * once, not once per open file (another node of the same device, a
+	 * rare thing, has its own and is zapped too)
+	 */
 	mutex_lock(&dev->files_lock);
-	list_for_each_entry(f, &dev->files, node)
+	list_for_each_entry(f, &dev->files, node) {
+		if (f->mapping == last)
+			continue;
 		unmap_mapping_range(f->mapping, 0, 0, 1);
+		last = f->mapping;
+	}
 	mutex_unlock(&dev->files_lock);
 }
 

@@ -318,10 +318,11 @@ out:
 
 /*
  * Give the arena up (reinit_lock held, kernel clients unbound): stop the
- * device, let the ioctls still on a slot leave, then forget every mproc
- * files own, take every process's mapping away (a touch faults: the
- * region is about to hold another arena) and move to the next epoch, so
- * files opened before get -EIO from here on.  Counts what was lost.
+ * device (which takes every process's mapping away: a touch faults, the
+ * region is about to hold another arena), let the ioctls still on the
+ * arena leave, then forget every mproc files own and move to the next
+ * epoch, so files opened before get -EIO from here on.  Counts what was
+ * lost.
  */
 static void ace_dev_down(struct ace_dev *dev, const char *why)
 {
@@ -340,7 +341,10 @@ static void ace_dev_down(struct ace_dev *dev, const char *why)
 	for (i = 0; i < dev->nr_mprocs; i++) {
 		struct ace_slot *s = &dev->slots[i];
 
-		wait_event(s->wq, !READ_ONCE(s->busy));
+		/* busy counts are taken and dropped under the read lock:
+		 * none is left here; a check, not a wait
+		 */
+		WARN_ON_ONCE(READ_ONCE(s->busy));
 		spin_lock_irq(&dev->lock);
 		efd = s->efd;
 		if (s->id)
@@ -360,11 +364,12 @@ static void ace_dev_down(struct ace_dev *dev, const char *why)
 	memset(dev->owned, 0, sizeof(dev->owned));
 	spin_unlock_irq(&dev->lock);
 	atomic64_add(lost, &dev->lost_mprocs);
+	/* the mappings were zapped by ace_dev_stop(), and no fault inserts a
+	 * page since (alive is false): only the count and the epoch are left
+	 */
 	mutex_lock(&dev->files_lock);
-	list_for_each_entry(f, &dev->files, node) {
-		unmap_mapping_range(f->mapping, 0, 0, 1);
+	list_for_each_entry(f, &dev->files, node)
 		atomic64_inc(&dev->lost_files);
-	}
 	WRITE_ONCE(dev->epoch, dev->epoch + 1);
 	mutex_unlock(&dev->files_lock);
 	up_write(&dev->arena_rwsem);

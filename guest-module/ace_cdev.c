@@ -45,16 +45,40 @@ static int ace_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
+/* The arena is being given up: no slot keeps pointing at f, freed next
+ * (the mprocs themselves go with the arena).
+ */
+static void ace_file_forget(struct ace_dev *dev, struct ace_file *f)
+{
+	u32 i;
+
+	spin_lock_irq(&dev->lock);
+	for (i = 0; i < dev->nr_mprocs; i++)
+		if (dev->slots[i].file == f)
+			dev->slots[i].file = NULL;
+	spin_unlock_irq(&dev->lock);
+}
+
 static int ace_release(struct inode *inode, struct file *file)
 {
 	struct ace_file *f = file->private_data;
 	struct ace_dev *dev = f->dev;
 
-	/* a file of an arena since replaced has no mproc left to close */
-	down_read(&dev->arena_rwsem);
-	if (f->epoch == READ_ONCE(dev->epoch))
-		ace_file_close_all(dev, f);
-	up_read(&dev->arena_rwsem);
+	/*
+	 * A file of an arena since replaced has no mproc left to close.  The
+	 * lock is only tried: it fails while a writer holds it or waits for
+	 * it, and every writer either gives the arena up (ace_dev_down(),
+	 * which forgets every mproc files own, this one's too) or brings up
+	 * a fresh one after that: either way nothing is left to close, and
+	 * an exiting process does not sleep behind a recovery.
+	 */
+	if (down_read_trylock(&dev->arena_rwsem)) {
+		if (f->epoch == READ_ONCE(dev->epoch))
+			ace_file_close_all(dev, f);
+		up_read(&dev->arena_rwsem);
+	} else {
+		ace_file_forget(dev, f);
+	}
 	mutex_lock(&dev->files_lock);
 	list_del(&f->node);
 	mutex_unlock(&dev->files_lock);
@@ -147,11 +171,20 @@ static int ace_mmap(struct file *file, struct vm_area_struct *vma)
  */
 void ace_cdev_zap_mappings(struct ace_dev *dev)
 {
+	struct address_space *last = NULL;
 	struct ace_file *f;
 
+	/* the files of one device node share its inode's mapping: zap it
+	 * once, not once per open file (another node of the same device, a
+	 * rare thing, has its own and is zapped too)
+	 */
 	mutex_lock(&dev->files_lock);
-	list_for_each_entry(f, &dev->files, node)
+	list_for_each_entry(f, &dev->files, node) {
+		if (f->mapping == last)
+			continue;
 		unmap_mapping_range(f->mapping, 0, 0, 1);
+		last = f->mapping;
+	}
 	mutex_unlock(&dev->files_lock);
 }
 
@@ -186,7 +219,9 @@ static __poll_t ace_poll(struct file *file, poll_table *pt)
 	poll_wait(file, &f->poll_wq, pt);
 	if (!READ_ONCE(dev->alive) && ace_dev_check(dev) == -ENODEV)
 		return EPOLLERR | EPOLLHUP;
-	down_read(&dev->arena_rwsem);
+	/* a writer is giving the arena up: it is no use to this file */
+	if (!down_read_trylock(&dev->arena_rwsem))
+		return EPOLLERR;
 	if (ace_file_check(f) || ace_arena_broken(&dev->arena))
 		mask = EPOLLERR;
 	else

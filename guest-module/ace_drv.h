@@ -202,6 +202,7 @@ void ace_dev_put(struct ace_dev *dev);
 int ace_dev_check(struct ace_dev *dev);
 int ace_file_check(struct ace_file *f);
 void ace_report_broken(struct ace_dev *dev);
+extern bool ace_test_hooks;
 void ace_recover_force(struct ace_dev *dev);
 void ace_recover_work(struct work_struct *work);
 

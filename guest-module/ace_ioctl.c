@@ -6,6 +6,12 @@
  * user space on the mapped arena; the ioctls only name mprocs, sleep, and
  * notify.  Every call fails with -ENODEV once the device is gone and with
  * -EIO once the arena is broken or was replaced (a recovery, a resume).
+ *
+ * The argument is copied in before arena_rwsem is taken and the result
+ * out after it is dropped: a user buffer whose fault never ends (a
+ * userfaultfd range, a FUSE file with a silent daemon) then holds up only
+ * its own call, never a recovery waiting to take the lock for writing
+ * (nor, behind that writer, every other caller).
  */
 #include <linux/eventfd.h>
 #include <linux/fs.h>
@@ -15,9 +21,19 @@
 
 #include "ace_drv.h"
 
-static int ace_ioc_info(struct ace_dev *dev, void __user *up)
+/* An ioctl's argument, in kernel memory while the arena lock is held. */
+union ace_ioc_arg {
+	struct ace_ioc_info info;
+	struct ace_ioc_open open;
+	struct ace_ioc_wait wait;
+	struct ace_ioc_notify notify;
+	struct ace_ioc_eventfd efd;
+	u32 id;
+};
+
+static void ace_ioc_info(struct ace_dev *dev, struct ace_ioc_info *info)
 {
-	struct ace_ioc_info info = {
+	*info = (struct ace_ioc_info){
 		.abi_version = ACE_ABI_VERSION,
 		.arena_size = dev->arena_size,
 		.nr_mprocs = dev->nr_mprocs,
@@ -26,8 +42,6 @@ static int ace_ioc_info(struct ace_dev *dev, void __user *up)
 		.peers_up = READ_ONCE(dev->peers_up),
 		.generation = dev->generation,
 	};
-
-	return copy_to_user(up, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
 static int ace_ioc_create(struct ace_file *f, struct ace_ioc_open *o)
@@ -46,93 +60,62 @@ static int ace_ioc_create(struct ace_file *f, struct ace_ioc_open *o)
 	return ace_slot_own(dev, o->id, f, NULL);
 }
 
-static int ace_ioc_open(struct ace_file *f, void __user *up)
+static int ace_ioc_open(struct ace_file *f, struct ace_ioc_open *o)
 {
-	struct ace_ioc_open o;
-	int err;
-
-	if (copy_from_user(&o, up, sizeof(o)))
-		return -EFAULT;
-	if (!memchr(o.name, 0, sizeof(o.name)) || o.reserved)
+	if (!memchr(o->name, 0, sizeof(o->name)) || o->reserved)
 		return -EINVAL;
-	if (o.flags == ACE_OPEN_CREATE) {
+	if (o->flags == ACE_OPEN_CREATE) {
 		if (!f->writable)
 			return -EBADF;
-		err = ace_ioc_create(f, &o);
-	} else if (o.flags == ACE_OPEN_LOOKUP) {
-		if (o.mode)
-			return -EINVAL;
-		err = ace_mproc_lookup(&f->dev->arena, o.name, &o.id);
-	} else {
-		return -EINVAL;
+		return ace_ioc_create(f, o);
 	}
-	if (err)
-		return err;
-	if (!copy_to_user(up, &o, sizeof(o)))
-		return 0;
-	if (o.flags == ACE_OPEN_CREATE)
-		ace_slot_close(f->dev, f, o.id);
-	return -EFAULT;
+	if (o->flags == ACE_OPEN_LOOKUP) {
+		if (o->mode)
+			return -EINVAL;
+		return ace_mproc_lookup(&f->dev->arena, o->name, &o->id);
+	}
+	return -EINVAL;
 }
 
-static int ace_ioc_close(struct ace_file *f, void __user *up)
+static int ace_ioc_wait(struct ace_file *f, struct ace_ioc_wait *w)
 {
-	u32 id;
-
-	if (get_user(id, (u32 __user *)up))
-		return -EFAULT;
-	return ace_slot_close(f->dev, f, id);
-}
-
-static int ace_ioc_wait(struct ace_file *f, void __user *up)
-{
-	struct ace_ioc_wait w;
 	struct ace_slot *s;
 	struct ace_rx rx;
 	int err;
 
-	if (copy_from_user(&w, up, sizeof(w)))
-		return -EFAULT;
-	if (w.reserved)
+	if (w->reserved)
 		return -EINVAL;
-	s = ace_slot_get(f->dev, f, w.id);
+	s = ace_slot_get(f->dev, f, w->id);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	ace_rx_init(&rx, w.id);
-	err = ace_slot_wait(f->dev, s, &rx, w.timeout_ns);
+	ace_rx_init(&rx, w->id);
+	err = ace_slot_wait(f->dev, s, &rx, w->timeout_ns);
 	ace_slot_put(f->dev, s);
 	return err;
 }
 
-static int ace_ioc_notify(struct ace_file *f, void __user *up)
+static int ace_ioc_notify(struct ace_file *f, struct ace_ioc_notify *n)
 {
-	struct ace_ioc_notify n;
-
-	if (copy_from_user(&n, up, sizeof(n)))
-		return -EFAULT;
-	if (n.reserved || ACE_ID_SLOT(n.dst) >= f->dev->nr_mprocs)
+	if (n->reserved || ACE_ID_SLOT(n->dst) >= f->dev->nr_mprocs)
 		return -EINVAL;
-	ace_notify_dst(f->dev, n.dst);
+	ace_notify_dst(f->dev, n->dst);
 	return 0;
 }
 
 /* Bind (or with fd -1 unbind) an eventfd signalled at every delivery. */
-static int ace_ioc_eventfd(struct ace_file *f, void __user *up)
+static int ace_ioc_eventfd(struct ace_file *f, struct ace_ioc_eventfd *e)
 {
 	struct ace_dev *dev = f->dev;
 	struct eventfd_ctx *ctx = NULL, *old;
-	struct ace_ioc_eventfd e;
 	struct ace_slot *s;
 
-	if (copy_from_user(&e, up, sizeof(e)))
-		return -EFAULT;
-	if (e.fd < -1)
+	if (e->fd < -1)
 		return -EBADF;
-	s = ace_slot_get(dev, f, e.id);
+	s = ace_slot_get(dev, f, e->id);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	if (e.fd >= 0) {
-		ctx = eventfd_ctx_fdget(e.fd);
+	if (e->fd >= 0) {
+		ctx = eventfd_ctx_fdget(e->fd);
 		if (IS_ERR(ctx)) {
 			ace_slot_put(dev, s);
 			return PTR_ERR(ctx);
@@ -148,25 +131,46 @@ static int ace_ioc_eventfd(struct ace_file *f, void __user *up)
 	return 0;
 }
 
+/* Size of cmd's argument copied in (0: none, or not an ACE ioctl). */
+static size_t ace_ioc_in_size(unsigned int cmd)
+{
+	switch (cmd) {
+	case ACE_IOC_OPEN:
+		return sizeof(struct ace_ioc_open);
+	case ACE_IOC_CLOSE:
+		return sizeof(u32);
+	case ACE_IOC_WAIT:
+		return sizeof(struct ace_ioc_wait);
+	case ACE_IOC_NOTIFY:
+		return sizeof(struct ace_ioc_notify);
+	case ACE_IOC_EVENTFD:
+		return sizeof(struct ace_ioc_eventfd);
+	default:
+		return 0;
+	}
+}
+
+/* Under arena_rwsem (read), the argument in kernel memory. */
 static long ace_ioctl_cmd(struct ace_file *f, unsigned int cmd,
-			  void __user *up)
+			  union ace_ioc_arg *a)
 {
 	/* only INFO and OPEN (LOOKUP) may be used read-only */
 	if (!f->writable && cmd != ACE_IOC_INFO && cmd != ACE_IOC_OPEN)
 		return -EBADF;
 	switch (cmd) {
 	case ACE_IOC_INFO:
-		return ace_ioc_info(f->dev, up);
+		ace_ioc_info(f->dev, &a->info);
+		return 0;
 	case ACE_IOC_OPEN:
-		return ace_ioc_open(f, up);
+		return ace_ioc_open(f, &a->open);
 	case ACE_IOC_CLOSE:
-		return ace_ioc_close(f, up);
+		return ace_slot_close(f->dev, f, a->id);
 	case ACE_IOC_WAIT:
-		return ace_ioc_wait(f, up);
+		return ace_ioc_wait(f, &a->wait);
 	case ACE_IOC_NOTIFY:
-		return ace_ioc_notify(f, up);
+		return ace_ioc_notify(f, &a->notify);
 	case ACE_IOC_EVENTFD:
-		return ace_ioc_eventfd(f, up);
+		return ace_ioc_eventfd(f, &a->efd);
 	default:
 		return -ENOTTY;
 	}
@@ -175,18 +179,60 @@ static long ace_ioctl_cmd(struct ace_file *f, unsigned int cmd,
 /* Under arena_rwsem (read): the file's arena stays for the whole call,
  * so no ioctl that passed the check reaches the arena that replaces it.
  */
-long ace_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long ace_ioctl_locked(struct ace_file *f, unsigned int cmd,
+			     union ace_ioc_arg *a)
 {
-	struct ace_file *f = file->private_data;
 	long err;
 
 	if (down_read_killable(&f->dev->arena_rwsem))
 		return -EINTR;
 	err = ace_file_check(f);
 	if (!err)
-		err = ace_ioctl_cmd(f, cmd, (void __user *)arg);
+		err = ace_ioctl_cmd(f, cmd, a);
 	up_read(&f->dev->arena_rwsem);
+	return err;
+}
+
+/* The id of a CREATE could not be copied out: close the mproc again,
+ * unless its arena was replaced meanwhile (which took it along).
+ */
+static void ace_ioc_create_undo(struct ace_file *f, u32 id)
+{
+	if (down_read_killable(&f->dev->arena_rwsem))
+		return;			/* release() closes it */
+	if (!ace_file_check(f))
+		ace_slot_close(f->dev, f, id);
+	up_read(&f->dev->arena_rwsem);
+}
+
+/* Copy the result out, with no lock held. */
+static long ace_ioctl_out(struct ace_file *f, unsigned int cmd,
+			  union ace_ioc_arg *a, void __user *up)
+{
+	if (cmd == ACE_IOC_INFO)
+		return copy_to_user(up, &a->info, sizeof(a->info)) ? -EFAULT : 0;
+	if (cmd != ACE_IOC_OPEN ||
+	    !copy_to_user(up, &a->open, sizeof(a->open)))
+		return 0;
+	if (a->open.flags == ACE_OPEN_CREATE)
+		ace_ioc_create_undo(f, a->open.id);
+	return -EFAULT;
+}
+
+long ace_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ace_file *f = file->private_data;
+	void __user *up = (void __user *)arg;
+	union ace_ioc_arg a;
+	size_t in = ace_ioc_in_size(cmd);
+	long err;
+
+	if (in && copy_from_user(&a, up, in))
+		return -EFAULT;
+	err = ace_ioctl_locked(f, cmd, &a);
 	if (err == -EIO)
 		ace_report_broken(f->dev);
-	return err;
+	if (err)
+		return err;
+	return ace_ioctl_out(f, cmd, &a, up);
 }

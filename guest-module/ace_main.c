@@ -32,6 +32,11 @@ module_param(recover, bool, 0644);
 MODULE_PARM_DESC(recover,
 		 "replace a broken arena by a fresh one by itself (default Y); N: it stays broken until the driver is rebound");
 
+bool ace_test_hooks;
+module_param_named(test_hooks, ace_test_hooks, bool, 0444);
+MODULE_PARM_DESC(test_hooks,
+		 "testing only: debugfs ace/aceN/recover forces a recovery (default N)");
+
 static void ace_dev_release(struct kref *ref)
 {
 	struct ace_dev *dev = container_of(ref, struct ace_dev, ref);
@@ -103,15 +108,16 @@ static void ace_recover_schedule(struct ace_dev *dev)
 			dev->name, burst, delay / HZ);
 }
 
-/* Testing (debugfs "recover"): give the arena up now and replace it,
- * without the delay a breakage soon after a recovery waits.
+/* Testing (debugfs "recover", reinit_lock held, arena alive and intact):
+ * give the arena up now and replace it, without the delay a breakage
+ * soon after a recovery waits.
  */
 void ace_recover_force(struct ace_dev *dev)
 {
-	if (!READ_ONCE(dev->alive))
+	lockdep_assert_held(&dev->reinit_lock);
+	if (!READ_ONCE(dev->alive) || ace_arena_broken(&dev->arena))
 		return;
-	if (!ace_arena_broken(&dev->arena))
-		ace_arena_break(&dev->arena, "a recovery was forced (debugfs)", 0);
+	ace_arena_break(&dev->arena, "a recovery was forced (debugfs)", 0);
 	if (!test_and_set_bit(ACE_F_WHY_LOGGED, &dev->flags))
 		pr_info("%s: arena broken: %s; a fresh arena follows\n",
 			dev->name, ace_arena_why(&dev->arena));
@@ -251,17 +257,25 @@ static int ace_dev_renegotiate(struct ace_dev *dev)
 
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
+	/* the features are the ones probe negotiated, ACCESS_PLATFORM
+	 * included: the checks virtio_features_ok() made on them then hold
+	 */
 	err = vdev->config->finalize_features(vdev);
 	if (err)
-		return err;
+		goto failed;
 	if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1))
 		return 0;
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
 	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		dev_err(&vdev->dev, "the device refuses the features it took at probe after a reset\n");
-		return -ENODEV;
+		err = -ENODEV;
+		goto failed;
 	}
 	return 0;
+failed:
+	/* as virtio_device_restore() does: the device may stop trying */
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
+	return err;
 }
 
 /*
@@ -304,10 +318,11 @@ out:
 
 /*
  * Give the arena up (reinit_lock held, kernel clients unbound): stop the
- * device, let the ioctls still on a slot leave, then forget every mproc
- * files own, take every process's mapping away (a touch faults: the
- * region is about to hold another arena) and move to the next epoch, so
- * files opened before get -EIO from here on.  Counts what was lost.
+ * device (which takes every process's mapping away: a touch faults, the
+ * region is about to hold another arena), let the ioctls still on the
+ * arena leave, then forget every mproc files own and move to the next
+ * epoch, so files opened before get -EIO from here on.  Counts what was
+ * lost.
  */
 static void ace_dev_down(struct ace_dev *dev, const char *why)
 {
@@ -326,7 +341,10 @@ static void ace_dev_down(struct ace_dev *dev, const char *why)
 	for (i = 0; i < dev->nr_mprocs; i++) {
 		struct ace_slot *s = &dev->slots[i];
 
-		wait_event(s->wq, !READ_ONCE(s->busy));
+		/* busy counts are taken and dropped under the read lock:
+		 * none is left here; a check, not a wait
+		 */
+		WARN_ON_ONCE(READ_ONCE(s->busy));
 		spin_lock_irq(&dev->lock);
 		efd = s->efd;
 		if (s->id)
@@ -346,11 +364,12 @@ static void ace_dev_down(struct ace_dev *dev, const char *why)
 	memset(dev->owned, 0, sizeof(dev->owned));
 	spin_unlock_irq(&dev->lock);
 	atomic64_add(lost, &dev->lost_mprocs);
+	/* the mappings were zapped by ace_dev_stop(), and no fault inserts a
+	 * page since (alive is false): only the count and the epoch are left
+	 */
 	mutex_lock(&dev->files_lock);
-	list_for_each_entry(f, &dev->files, node) {
-		unmap_mapping_range(f->mapping, 0, 0, 1);
+	list_for_each_entry(f, &dev->files, node)
 		atomic64_inc(&dev->lost_files);
-	}
 	WRITE_ONCE(dev->epoch, dev->epoch + 1);
 	mutex_unlock(&dev->files_lock);
 	up_write(&dev->arena_rwsem);

@@ -75,16 +75,16 @@ struct ace_slot *ace_slot_get(struct ace_dev *dev, struct ace_file *f, u32 id)
 	else if (s->file != f)
 		err = -EPERM;
 	else if (s->epoch != f->epoch)
-		err = -ESTALE;	/* a handle from before the arena was replaced */
+		err = -ESTALE;	/* defence only: ace_file_check() fails first */
 	else
 		s->busy++;
 	spin_unlock_irq(&dev->lock);
 	return err ? ERR_PTR(err) : s;
 }
 
-/* Drop the busy count.  Whoever waits for the slot to go idle (CLOSE,
- * and ace_dev_down() replacing the arena, which does not mark it
- * closing) is woken when it reaches 0.
+/* Drop the busy count.  A CLOSE waiting for the slot to go idle is woken
+ * when it reaches 0 (ace_dev_down() never waits: it holds the arena lock
+ * for writing, and busy counts live under it for reading).
  */
 void ace_slot_put(struct ace_dev *dev, struct ace_slot *s)
 {
@@ -93,7 +93,7 @@ void ace_slot_put(struct ace_dev *dev, struct ace_slot *s)
 	spin_lock_irq(&dev->lock);
 	idle = !--s->busy;
 	spin_unlock_irq(&dev->lock);
-	if (idle)
+	if (idle && wq_has_sleeper(&s->wq))
 		wake_up_all(&s->wq);
 }
 
@@ -168,7 +168,7 @@ static int ace_slot_begin_close(struct ace_dev *dev, struct ace_file *f,
 	else if (s->file != f)
 		err = -EPERM;
 	else if (s->epoch != f->epoch)
-		err = -ESTALE;
+		err = -ESTALE;	/* defence only: ace_file_check() fails first */
 	else
 		s->closing = true;
 	spin_unlock_irq(&dev->lock);

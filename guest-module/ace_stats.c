@@ -231,18 +231,28 @@ out:
 }
 DEFINE_SHOW_ATTRIBUTE(ace_mprocs);
 
-/* Testing: any write gives the arena up and replaces it at once, as if
- * it had broken (the tests race recoveries against users with it).
+/* Testing (only with test_hooks=1): a write gives the arena up and
+ * replaces it at once, as if it had broken (the tests race recoveries
+ * against users with it).  Under reinit_lock, so it never lands inside a
+ * probe, a recovery or a restore bringing an arena up; an arena already
+ * broken has its recovery coming, and an empty write does nothing.
  */
 static ssize_t ace_recover_write(struct file *file, const char __user *buf,
 				 size_t len, loff_t *ppos)
 {
 	struct ace_dev *dev = file->private_data;
+	ssize_t r = len;
 
-	if (!READ_ONCE(dev->alive))
-		return -EIO;
-	ace_recover_force(dev);
-	return len;
+	if (!len)
+		return 0;
+	if (mutex_lock_killable(&dev->reinit_lock))
+		return -EINTR;
+	if (!READ_ONCE(dev->alive) || dev->removing)
+		r = -EIO;
+	else if (!ace_arena_broken(&dev->arena))
+		ace_recover_force(dev);
+	mutex_unlock(&dev->reinit_lock);
+	return r;
 }
 
 static const struct file_operations ace_recover_fops = {
@@ -267,8 +277,9 @@ void ace_debugfs_add(struct ace_dev *dev)
 	dev->debugfs = debugfs_create_dir(dev->name, ace_debugfs_root);
 	debugfs_create_file("mprocs", 0400, dev->debugfs, dev,
 			    &ace_mprocs_fops);
-	debugfs_create_file("recover", 0200, dev->debugfs, dev,
-			    &ace_recover_fops);
+	if (ace_test_hooks)
+		debugfs_create_file("recover", 0200, dev->debugfs, dev,
+				    &ace_recover_fops);
 }
 
 void ace_debugfs_del(struct ace_dev *dev)

@@ -10,6 +10,7 @@
 #   the kernel command line (default /run.sh if present), prints
 #   "ACE-GUEST-EXIT <status>" and exits QEMU through isa-debug-exit.
 #   Extra arguments for the run command: ace.args="a,b,c" (commas -> spaces).
+#   Parameters for a module insmod'ed at boot: ace.opts.MODULE="k=v,k=v".
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -107,8 +108,13 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
 exec </dev/console >/dev/console 2>&1
 echo "ACE-INIT start (kernel $(uname -r))"
+# module parameters from the kernel command line: ace.opts.MODULE=k=v,k=v
 while read -r m; do
-    insmod "/lib/modules/ace/$m.ko" || echo "ACE-INIT insmod $m failed"
+    opts=""
+    for a in $(cat /proc/cmdline); do
+        case $a in ace.opts.$m=*) opts=$(echo "${a#ace.opts.$m=}" | tr ',' ' ') ;; esac
+    done
+    insmod "/lib/modules/ace/$m.ko" $opts || echo "ACE-INIT insmod $m failed"
 done </etc/ace-modules
 ifconfig lo 127.0.0.1 up 2>/dev/null
 

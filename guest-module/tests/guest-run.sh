@@ -24,7 +24,7 @@ if [ "$mode" = nodev ]; then
     check "ace_ktest loaded, nothing to bind" '[ ! -e /sys/bus/auxiliary/devices/ace.kapi.0 ]'
     check "rmmod ace_ktest" 'rmmod ace_ktest'
     check "rmmod ace" 'rmmod ace'
-    check "insmod ace again" 'insmod /lib/modules/ace/ace.ko'
+    check "insmod ace again" 'insmod /lib/modules/ace/ace.ko test_hooks=1'
     check "rmmod ace again" 'rmmod ace'
     exit $fail
 fi
@@ -57,7 +57,7 @@ races() {
     check "mmap raced against 30 recoveries" '/bin/ace_usertest --race-mmap 30'
     # OPEN/CLOSE/release/debugfs racing the reformat: one CREATE held
     # (userfaultfd) across a recovery, then many in a loop
-    check "a CREATE begun on the old arena fails with EIO" '/bin/ace_usertest --stale-create'
+    check "a recovery does not wait for a CREATE held in a fault; the CREATE fails with EIO" '/bin/ace_usertest --stale-create'
     check "OPEN/CLOSE/debugfs raced against 30 recoveries" '/bin/ace_usertest --race-ioctl 30'
     # a recovery with every slot busy (threads in WAIT) ends in time
     check "recoveries with 16 busy slots end in time" '/bin/ace_usertest --busy-recover 5'
@@ -93,7 +93,7 @@ check "rmmod ace refused while /dev/ace0 is open" '! rmmod ace 2>/dev/null'
 exec 3<&-
 check "rmmod ace" 'rmmod ace'
 check "/dev/ace0 gone" '[ ! -e /dev/ace0 ]'
-check "insmod ace again" 'insmod /lib/modules/ace/ace.ko'
+check "insmod ace again" 'insmod /lib/modules/ace/ace.ko test_hooks=1'
 check "probed again" '[ "$(dmesg | grep -c "arena attached")" -ge 2 ]'
 check "insmod ace_ktest again" 'insmod /lib/modules/ace/ace_ktest.ko'
 check "ace_usertest after re-probe" '/bin/ace_usertest -H -n 100'
@@ -120,7 +120,7 @@ check "ace_usertest after rescan" '/bin/ace_usertest -H -n 50'
 # --- findings of the driver's review, each with the case that shows it ---
 reload() {  # rmmod and insmod ace.ko and ace_ktest.ko
     rmmod ace_ktest 2>/dev/null
-    rmmod ace && insmod /lib/modules/ace/ace.ko && insmod /lib/modules/ace/ace_ktest.ko
+    rmmod ace && insmod /lib/modules/ace/ace.ko test_hooks=1 && insmod /lib/modules/ace/ace_ktest.ko
 }
 # done_within SECS PID: the process ended in time (a task stuck in D state
 # cannot be killed: say so and leave it)
@@ -202,7 +202,7 @@ check "the host pinged kecho on the rescanned arena" '/bin/ace_usertest --await 
 check "ask the host to forge the next header" '/bin/ace_usertest --ask 0xf00d'
 rmmod ace_ktest
 check "rmmod ace (DETACH: the forger starts)" 'rmmod ace'
-insmod /lib/modules/ace/ace.ko
+insmod /lib/modules/ace/ace.ko test_hooks=1
 if [ -c /dev/ace0 ]; then
     # the forger still writes its header into the arena: what counts is
     # the table the driver built and reports, not the shared copy
@@ -261,6 +261,7 @@ check "rmmod ace_ktest" 'rmmod ace_ktest'
 check "rmmod ace" 'rmmod ace'
 check "insmod ace: fresh arena" 'insmod /lib/modules/ace/ace.ko'
 check "fresh arena not broken" '[ "$(cat "$(vdev)/ace/broken")" = 0 ]'
+check "no debugfs recover knob without test_hooks" '[ -d /sys/kernel/debug/ace/ace0 ] && [ ! -e /sys/kernel/debug/ace/ace0/recover ]'
 check "ace_usertest on the fresh arena" '/bin/ace_usertest -k -n 10'
 
 # a probe that fails (1024 slots cannot fit in a 68 KiB arena) frees all

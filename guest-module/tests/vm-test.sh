@@ -41,7 +41,7 @@ run() {  # run MODE [qemu args...]
     # free or an overflow oopses or is reported instead of passing quietly
     log vm-test "=== $mode ==="
     "$ACE_SCRIPTS/run-vm.sh" --accel tcg --timeout 600 --initrd "$W/initramfs.cpio.gz" \
-        --append "ace.args=$mode slub_debug=FZP" --log "$W/vm-$tag.log" -- "$@"
+        --append "ace.args=$mode ace.opts.ace=test_hooks=1 slub_debug=FZP" --log "$W/vm-$tag.log" -- "$@"
 }
 
 rc=0

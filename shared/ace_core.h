@@ -627,13 +627,15 @@ static ace_hot int ace_spin_mail(struct ace_arena *a, const struct ace_rx *rx,
 	if (ace_unlikely(rx->count || slot >= a->nr_mprocs))
 		return 1;	/* ace_recv() sorts it out */
 	e = ace_mproc_at(a, slot);
-	do {
-		/* only a look: ace_recv() loads it again, with acquire */
+	while (spins--) {
+		/* only a look: ace_recv() loads it again, with acquire.  A
+		 * closed inbox (a word a peer can write) is no mail: spin on,
+		 * relaxed, as for an empty one. */
 		head = ace_load(&e->inbox, ACE_RELAXED);
-		if (head != 0)
-			return head != ACE_INBOX_CLOSED;
+		if (head != 0 && head != ACE_INBOX_CLOSED)
+			return 1;
 		ace_cpu_relax();
-	} while (--spins);
+	}
 	return 0;
 }
 

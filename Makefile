@@ -301,7 +301,8 @@ $(BUILD)/tools-asan/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_
 
 # libace's contract under arena events (a fake device inside), ASan+UBSan.
 # The wrapped core calls let a case hold a thread inside a window.
-CONTRACT_WRAP := -Wl,--wrap=ace_disarm -Wl,--wrap=ace_mproc_release
+CONTRACT_WRAP := -Wl,--wrap=ace_disarm -Wl,--wrap=ace_mproc_release \
+		 -Wl,--wrap=ace_mproc_claim
 $(BUILD)/host/test_contract: tests/host/test_contract.c $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(asan_CC) $(CFLAGS_BASE) $(asan_FLAGS) -Ilib $< $(LIB_SRC) $(CORE_SRC) \

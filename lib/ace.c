@@ -38,6 +38,7 @@
 #define HOST_CHECK_NS	1000000		/* see device_check() */
 #define GUEST_CHECK_NS	10000000
 #define RECV_SPINS	256		/* see ace_mp_recv() */
+#define RECREATE_RETRY_NS 100000000	/* see ace_service() */
 #define RECV_SPIN_MIN_NS 10000000
 
 struct ace {
@@ -55,6 +56,7 @@ struct ace {
 	unsigned flags;			/* ACE_PERSIST */
 	int lost;			/* ACE_PERSIST: mprocs not created
 					 * again in the current arena */
+	s64 retry_at;			/* ACE_PERSIST: no retry before */
 	char err[512];
 };
 
@@ -1214,7 +1216,8 @@ fail:
  * arena again in it, same name and mode.  Each takes a reference to the
  * new arena and keeps the one before (see struct ace_mp), and its epoch
  * moves last, so another thread that finds it current finds it whole.
- * Returns how many were created; ch->lost counts those that could not be.
+ * Returns how many were created; ch->lost counts those that could not be
+ * (0 when the arena went again meanwhile: the next one creates them all).
  */
 static int recreate(struct ace *ch)
 {
@@ -1225,10 +1228,11 @@ static int recreate(struct ace *ch)
 	u64 epoch;
 	u32 id;
 
+	ch->lost = 0;
+	ch->retry_at = now_ns() + RECREATE_RETRY_NS;
 	if (!a)
 		return 0;	/* gone again: the next arena will do */
 	epoch = host_arena(a)->epoch;
-	ch->lost = 0;
 	pthread_mutex_lock(&ch->lock);
 	for (mp = ch->mprocs; mp; mp = mp->next) {
 		if (mp->in->epoch == epoch)
@@ -1271,6 +1275,20 @@ static int recreate(struct ace *ch)
 	return made;
 }
 
+/* ace_service() after recreate() made `made`: ACE_SVC_REATTACHED if it
+ * made any (ace_error() names those it could not), else 0 and why. */
+static int recreated(struct ace *ch, int made)
+{
+	if (ch->lost)
+		seterr(ch, ENOTCONN, "%s: %d mproc(s) could not be created again "
+		       "in it (ace_service() tries again every %d ms)",
+		       ch->host.event, ch->lost, RECREATE_RETRY_NS / 1000000);
+	else if (!made)
+		seterr(ch, ENOTCONN, "%s: the arena went again before its mprocs "
+		       "could be created in it", ch->host.event);
+	return made ? ACE_SVC_REATTACHED : 0;
+}
+
 int ace_service(struct ace *ch)
 {
 	u64 kicks;
@@ -1295,19 +1313,23 @@ int ace_service(struct ace *ch)
 			      "every mproc is stale; wait for ACE_SVC_ATTACHED");
 	}
 	if (ch->svc_epoch == ch->host.epoch) {
-		/* mprocs that could not be created again: try once more */
-		if (ch->lost && ch->host.attached && recreate(ch))
-			return ACE_SVC_REATTACHED;
+		/* Mprocs that could not be created again: try once more, at
+		 * most every RECREATE_RETRY_NS (each try scans the slots, and
+		 * a guest that squats a name can kick as often as it likes). */
+		if (ch->lost && ch->host.attached && now_ns() >= ch->retry_at)
+			return recreated(ch, recreate(ch));
 		return 0;
 	}
 	ch->svc_epoch = ch->host.epoch;
 	if (ch->host.attached && (ch->flags & ACE_PERSIST)) {
-		recreate(ch);
-		if (ch->lost)
-			seterr(ch, ENOTCONN, "%s: %d mproc(s) could not be created "
-			       "again in it (ace_service() tries again)",
-			       ch->host.event, ch->lost);
-		return ACE_SVC_REATTACHED;
+		int none;
+
+		pthread_mutex_lock(&ch->lock);
+		none = !ch->mprocs;
+		pthread_mutex_unlock(&ch->lock);
+		if (none)
+			return ACE_SVC_ATTACHED;	/* nothing to create again */
+		return recreated(ch, recreate(ch));
 	}
 	if (ch->host.attached)
 		return ACE_SVC_ATTACHED;

@@ -44,6 +44,9 @@
  *                while another detaches and attaches arenas and runs
  *                ace_service(): only success, -ENOTCONN or -ESTALE, and
  *                no race (built with TSan too: test_contract-tsan)
+ *   persist_storm the guest squats the only mproc's name and kicks
+ *                for 350 ms: ace_service() says 0, not REATTACHED, and
+ *                claims again every 100 ms, not per kick
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -188,6 +191,21 @@ s64 __wrap_ace_mproc_release(struct ace_arena *a, u32 id)
 {
 	gate_pass("ace_mproc_release");
 	return __real_ace_mproc_release(a, id);
+}
+
+/* claims made in the process (the library's and the test's guest's) */
+static unsigned long claims;
+
+int __real_ace_mproc_claim(struct ace_arena *a, const char *name, u32 side,
+			   u32 mode, u32 *id);
+int __wrap_ace_mproc_claim(struct ace_arena *a, const char *name, u32 side,
+			   u32 mode, u32 *id);
+
+int __wrap_ace_mproc_claim(struct ace_arena *a, const char *name, u32 side,
+			   u32 mode, u32 *id)
+{
+	__atomic_fetch_add(&claims, 1, __ATOMIC_RELAXED);
+	return __real_ace_mproc_claim(a, name, side, mode, id);
 }
 
 /* ---- the fake device ---- */
@@ -1293,7 +1311,9 @@ static void case_persist(void)
 	CHECK(ace_service(ch) == 0, "still taken: nothing to tell");
 	guest_view(&d, &ga);
 	ace_mproc_release(&ga, squat);
-	r = ace_service(ch);
+	t0 = now_ms();
+	while ((r = ace_service(ch)) == 0 && now_ms() - t0 < 1000)
+		usleep(5000);
 	CHECK(r == ACE_SVC_REATTACHED, "the name free again: %d (%s)", r, ace_error(ch));
 	CHECK(guest_round_trip(&d, ch, mp2, "svc2", "g5"), "svc2 serves in arena 3");
 
@@ -1414,6 +1434,49 @@ out:
 	dev_close(&d);
 }
 
+/* persist_storm: the guest squats the only mproc's name and kicks
+ * without pause: ace_service() says 0 (nothing was created, not
+ * REATTACHED) and retries the claim at most every 100 ms, not per kick. */
+static void case_persist_storm(void)
+{
+	struct ace_mp *mp;
+	struct ace *ch;
+	struct dev d;
+	unsigned long c0, n;
+	u32 squat = 0;
+	long t0, ms;
+	u64 one = 1;
+	int r, k;
+
+	r = open_dev_flags(&d, &ch, HELLO_OK, 2000, ACE_PERSIST);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_INTERRUPT, &mp) == 0, "%s", ace_error(ch));
+	r = persist_next(&d, ch, 2, "svc", &squat);
+	CHECK(r == 0, "an arena where no mproc could be created: %d (%s)", r,
+	      ace_error(ch));
+	CHECK(strstr(ace_error(ch), "1 mproc(s) could not be created"), "says \"%s\"",
+	      ace_error(ch));
+	c0 = __atomic_load_n(&claims, __ATOMIC_RELAXED);
+	t0 = now_ms();
+	for (k = 0, r = 0; !r && now_ms() - t0 < 350; k++) {
+		if (write(d.kick, &one, sizeof(one)) != sizeof(one))
+			break;
+		r = ace_service_wait(ch, 0);	/* what a wake by the kick runs */
+	}
+	ms = now_ms() - t0;
+	n = __atomic_load_n(&claims, __ATOMIC_RELAXED) - c0;
+	CHECK(r == 0, "kick %d: %d (%s)", k, r, ace_error(ch));
+	CHECK(n >= 1 && n <= 2 + (unsigned long)ms / 100,
+	      "%lu claim(s) for %d kicks in %ld ms", n, k, ms);
+	printf("persist_storm: %d kicks in %ld ms, %lu claim(s)\n", k, ms, n);
+	ace_mp_close(mp);
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1424,6 +1487,7 @@ static const struct {
 	{ "noaccept", case_noaccept },
 	{ "reuse", case_reuse }, { "cross", case_cross }, { "close", case_close },
 	{ "persist", case_persist }, { "persist_race", case_persist_race },
+	{ "persist_storm", case_persist_storm },
 };
 
 static const char *running;

@@ -123,6 +123,7 @@ static inline struct ace_host_arena *host_arena(struct ace_arena *a)
 }
 
 static int stale_err(struct ace *ch);
+static int no_arena_err(struct ace *ch);
 
 /* A core error on arena `a`: say what the core said.  A broken arena
  * found here is reported to the device, which tells the guest and the
@@ -174,7 +175,7 @@ static int arena_get(struct ace *ch, struct ace_arena **a)
 		return 0;
 	if (ch->guest)
 		return seterr(ch, ENODEV, "the channel has no arena (it did not open)");
-	return stale_err(ch);
+	return no_arena_err(ch);
 }
 
 static s64 now_ns(void)
@@ -575,6 +576,25 @@ static int ace_noinline stale_err(struct ace *ch)
 		todo = "close this mproc; create it again after ACE_SVC_ATTACHED";
 	return seterr(ch, ESTALE, "made in an arena that is gone: %s: %s",
 		      ch->host.event, todo);
+}
+
+/*
+ * Host: a call on the channel (create, lookup, names) finds no arena: the
+ * guest detached it, or its arena was refused, or the connection broke.
+ * The error is stale_err()'s (-ENOTCONN or -EPIPE with ACE_PERSIST,
+ * else -ESTALE); the words are for a channel, not for an mproc.
+ */
+static int ace_noinline no_arena_err(struct ace *ch)
+{
+	int err = ch->flags & ACE_PERSIST ? ENOTCONN : ESTALE;
+
+	if (ch->host.dead)
+		return seterr(ch, ch->flags & ACE_PERSIST ? EPIPE : ESTALE,
+			      "%s: QEMU is gone (or the device failed): close the "
+			      "channel", ch->host.event);
+	return seterr(ch, err, "%s: no arena now (the guest is away): retry after %s",
+		      ch->host.event, ch->flags & ACE_PERSIST ?
+		      "ACE_SVC_REATTACHED (or ACE_SVC_ATTACHED)" : "ACE_SVC_ATTACHED");
 }
 
 /* Host: every arena event moves the epoch (a guest channel's stays 0,
@@ -1344,7 +1364,8 @@ int ace_service_wait(struct ace *ch, int timeout_ms)
 	int r;
 
 	if (ch->guest) {
-		if (timeout_ms)
+		/* nothing to wait for: a negative timeout would be for ever */
+		if (timeout_ms > 0)
 			poll(NULL, 0, timeout_ms);
 		return 0;
 	}

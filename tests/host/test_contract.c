@@ -1243,7 +1243,7 @@ static int persist_next(struct dev *d, struct ace *ch, u64 gen, const char *squa
 
 static void case_persist(void)
 {
-	struct ace_mp *mp, *mp2;
+	struct ace_mp *mp, *mp2, *mp3;
 	struct ace_buf held, b;
 	struct ace_arena ga;
 	struct ace *ch;
@@ -1274,7 +1274,13 @@ static void case_persist(void)
 	      "says \"%s\"", ace_error(ch));
 	expect_gone(ch, mp, &held, "ACE_SVC_REATTACHED", -ENOTCONN);
 	r = ace_lookup(ch, "svc", 10, &old_id);
-	CHECK(r == -ENOTCONN, "lookup while detached: %d", r);
+	CHECK(r == -ENOTCONN && strstr(ace_error(ch), "no arena now") &&
+	      !strstr(ace_error(ch), "created again"),
+	      "lookup while detached: %d (%s)", r, ace_error(ch));
+	r = ace_mp_create(ch, "later", ACE_MODE_POLL, &mp3);
+	CHECK(r == -ENOTCONN && strstr(ace_error(ch), "no arena now") &&
+	      strstr(ace_error(ch), "ACE_SVC_REATTACHED"),
+	      "create while detached: %d (%s)", r, ace_error(ch));
 	r = service(ch);
 	CHECK(r == ACE_SVC_DETACHED, "ace_service: %d (%s)", r, ace_error(ch));
 	t0 = now_ms();

@@ -301,17 +301,24 @@ $(BUILD)/tools-asan/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_
 
 # libace's contract under arena events (a fake device inside), ASan+UBSan.
 # The wrapped core calls let a case hold a thread inside a window.
-CONTRACT_WRAP := -Wl,--wrap=ace_disarm -Wl,--wrap=ace_mproc_release
+CONTRACT_WRAP := -Wl,--wrap=ace_disarm -Wl,--wrap=ace_mproc_release \
+		 -Wl,--wrap=ace_mproc_claim
 $(BUILD)/host/test_contract: tests/host/test_contract.c $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(asan_CC) $(CFLAGS_BASE) $(asan_FLAGS) -Ilib $< $(LIB_SRC) $(CORE_SRC) \
 		$(CONTRACT_WRAP) -o $@
+$(BUILD)/host/test_contract-tsan: tests/host/test_contract.c $(LIB_SRC) $(CORE_SRC) $(LIB_HDR) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(tsan_CC) $(CFLAGS_BASE) $(tsan_FLAGS) -Ilib $< $(LIB_SRC) $(CORE_SRC) \
+		$(CONTRACT_WRAP) -o $@
 
 host-bins: $(BUILD)/host/fake_dev $(addprefix $(BUILD)/tools/,$(TOOLS)) \
-	   $(addprefix $(BUILD)/tools-asan/,$(HOST_TOOLS)) $(BUILD)/host/test_contract
+	   $(addprefix $(BUILD)/tools-asan/,$(HOST_TOOLS)) $(BUILD)/host/test_contract \
+	   $(BUILD)/host/test_contract-tsan
 
 define host_list
 	printf 'host/contract-asan\t120\t$(BUILD)/host/test_contract\n'; \
+	printf 'host/contract-race-tsan\t120\tenv TSAN_OPTIONS=suppressions=tests/host/tsan-contract.supp $(BUILD)/host/test_contract-tsan persist persist_race\n'; \
 	printf 'host/bridge-isolation\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools\n'; \
 	printf 'host/bridge-isolation-asan\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools-asan --sanitized\n'; \
 	printf 'host/hostile-dev-asan\t600\tbash tests/host/test_hostile_dev.sh $(BUILD) $(BUILD)/tools-asan\n'

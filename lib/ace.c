@@ -38,6 +38,7 @@
 #define HOST_CHECK_NS	1000000		/* see device_check() */
 #define GUEST_CHECK_NS	10000000
 #define RECV_SPINS	256		/* see ace_mp_recv() */
+#define RECREATE_RETRY_NS 100000000	/* see ace_service() */
 #define RECV_SPIN_MIN_NS 10000000
 
 struct ace {
@@ -55,38 +56,54 @@ struct ace {
 	unsigned flags;			/* ACE_PERSIST */
 	int lost;			/* ACE_PERSIST: mprocs not created
 					 * again in the current arena */
+	s64 retry_at;			/* ACE_PERSIST: no retry before */
 	char err[512];
 };
 
 /*
- * Every call on an mproc, and on a buffer given to it, uses mp->a: the
- * arena it was created in, never the channel's current one.  On the host
- * mp->a is a reference (struct ace_host_arena) that the mproc holds until
+ * Every call on an mproc, and on a buffer given to it, uses mp->in->a:
+ * the arena it was created in, never the channel's current one.  On the
+ * host in->a is a reference (struct ace_host_arena) that the mproc holds until
  * it is closed: a view never overwritten, and memory that stays mapped
  * (the placeholder, once the arena is gone), so a thread that finds the
  * mproc current and then loses the race with an arena event touches only
  * its own arena's view and memory, never the next arena's.
  */
-struct ace_mp {
+struct ace_inc {
 	struct ace_arena *a;		/* its arena: see above */
-	struct ace *ch;
-	struct ace_mp *next;
 	struct ace_rx rx;
 	struct ace_cache cache;		/* freed blocks kept for reuse */
 	u64 epoch;			/* host: its arena's (guest: 0) */
 	u32 id;
+};
+
+struct ace_mp {
+	/* What it is in one arena.  ACE_PERSIST makes a new one for each
+	 * arena and swaps it in with one release store: a call loads it once
+	 * (acquire) and uses that incarnation throughout, so it never pairs
+	 * one arena with another's rx or cache. */
+	struct ace_inc *in;
+	struct ace *ch;
+	struct ace_mp *next;
 	unsigned mode;
 	unsigned spin_us;
 	int efd;			/* host: wake-ups; guest: bound eventfd */
 	u32 polls;			/* calls since device_check() looked */
 	s64 checked;			/* when it last looked */
-	/* ACE_PERSIST: what it is created again as, the arena before (kept
-	 * until the next one: a thread that read mp->a as it changed still
-	 * finds it mapped), why it could not be (-errno, 0) */
+	/* ACE_PERSIST: what it is created again as, the incarnation before
+	 * (kept, with its arena, until the next one: a thread that loaded
+	 * mp->in as it changed still finds it whole and mapped), why it could
+	 * not be (-errno, 0) */
 	char name[ACE_NAME_MAX];
-	struct ace_arena *old_a;
+	struct ace_inc *old_in;
 	int lost;
 };
+
+/* The mproc's incarnation now: load it once per call. */
+static inline struct ace_inc *mp_in(const struct ace_mp *mp)
+{
+	return __atomic_load_n(&mp->in, __ATOMIC_ACQUIRE);
+}
 
 static int seterr(struct ace *ch, int err, const char *fmt, ...)
 {
@@ -106,6 +123,7 @@ static inline struct ace_host_arena *host_arena(struct ace_arena *a)
 }
 
 static int stale_err(struct ace *ch);
+static int no_arena_err(struct ace *ch);
 
 /* A core error on arena `a`: say what the core said.  A broken arena
  * found here is reported to the device, which tells the guest and the
@@ -157,7 +175,7 @@ static int arena_get(struct ace *ch, struct ace_arena **a)
 		return 0;
 	if (ch->guest)
 		return seterr(ch, ENODEV, "the channel has no arena (it did not open)");
-	return stale_err(ch);
+	return no_arena_err(ch);
 }
 
 static s64 now_ns(void)
@@ -304,26 +322,30 @@ void ace_close(struct ace *ch)
 
 /* ---- mprocs ---- */
 
-static inline int stale(struct ace_mp *mp);
+static inline int stale(struct ace_mp *mp, const struct ace_inc *in);
 
-/* Host: is the mproc's arena still the channel's?  (Guest: always.) */
-static inline int mp_current(const struct ace_mp *mp)
+/* Host: is incarnation `in` of the mproc of the channel's arena now?
+ * (Guest: always.) */
+static inline int in_current(const struct ace_mp *mp, const struct ace_inc *in)
 {
-	return mp->epoch == ace_read_once(&mp->ch->host.epoch);
+	return in->epoch == ace_read_once(&mp->ch->host.epoch);
 }
 
-/* A core error on an mproc call: -ESTALE if its arena went meanwhile. */
-static int ace_noinline mp_err(struct ace_mp *mp, int r, const char *what)
+/* A core error on an mproc call in incarnation `in`: -ESTALE (-ENOTCONN)
+ * if its arena went meanwhile. */
+static int ace_noinline mp_err(struct ace_mp *mp, const struct ace_inc *in,
+			       int r, const char *what)
 {
-	if (!mp_current(mp))
-		return stale(mp);
-	return core_err(mp->ch, mp->a, r, what);
+	if (!in_current(mp, in))
+		return stale(mp, in);
+	return core_err(mp->ch, in->a, r, what);
 }
 
 int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 		  struct ace_mp **mpp)
 {
 	struct ace_arena *a;
+	struct ace_inc *in;
 	struct ace_mp *mp;
 	u32 id;
 	int r;
@@ -354,7 +376,10 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 		ace_mproc_at(a, ACE_ID_SLOT(id))->pid = (u32)getpid();
 	}
 	mp = calloc(1, sizeof(*mp));
-	if (!mp) {
+	in = calloc(1, sizeof(*in));
+	if (!mp || !in) {
+		free(mp);
+		free(in);
 		if (ch->guest)
 			(void)!ioctl(ch->dev_fd, ACE_IOC_CLOSE, &id);
 		else
@@ -362,22 +387,24 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 		arena_put(ch, a);
 		return -ENOMEM;
 	}
-	mp->a = a;		/* the reference arena_get() took is the mproc's */
+	in->a = a;		/* the reference arena_get() took is the mproc's */
+	mp->in = in;
 	mp->ch = ch;
 	snprintf(mp->name, sizeof(mp->name), "%s", name);
-	mp->id = id;
+	in->id = id;
 	mp->mode = mode;
 	mp->spin_us = DEFAULT_SPIN_US;
-	mp->epoch = ch->guest ? 0 : host_arena(a)->epoch;
+	in->epoch = ch->guest ? 0 : host_arena(a)->epoch;
 	mp->efd = -1;
-	ace_rx_init(&mp->rx, id);
-	ace_cache_init(&mp->cache, id);
+	ace_rx_init(&in->rx, id);
+	ace_cache_init(&in->cache, id);
 	if (!ch->guest) {
 		mp->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (mp->efd < 0) {
 			r = seterr(ch, errno, "eventfd: %s", strerror(errno));
 			ace_mproc_release(a, id);
 			arena_put(ch, a);
+			free(in);
 			free(mp);
 			return r;
 		}
@@ -393,6 +420,7 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 int ace_mp_close(struct ace_mp *mp)
 {
 	struct ace *ch = mp->ch;
+	struct ace_inc *in;
 	struct ace_mp **pp;
 	int r = 0;
 
@@ -404,32 +432,38 @@ int ace_mp_close(struct ace_mp *mp)
 		}
 	}
 	pthread_mutex_unlock(&ch->lock);
+	/* off the list: recreate() no longer swaps it */
+	in = mp->in;
 	/* An arena that is gone keeps nothing of ours to give back (and
 	 * one that goes meanwhile is broken: the core touches nothing). */
-	if (mp_current(mp))
-		ace_cache_drain(mp->a, &mp->cache);
+	if (in_current(mp, in))
+		ace_cache_drain(in->a, &in->cache);
 	if (ch->guest) {
-		u32 id = mp->id;
+		u32 id = in->id;
 
 		if (ioctl(ch->dev_fd, ACE_IOC_CLOSE, &id))
 			r = ioctl_err(ch, "close", errno);
-	} else if (mp_current(mp)) {
-		s64 n = ace_mproc_release(mp->a, mp->id);
+	} else if (in_current(mp, in)) {
+		s64 n = ace_mproc_release(in->a, in->id);
 
-		if (n < 0 && mp_current(mp))
-			r = core_err(ch, mp->a, (int)n, "close");
+		if (n < 0 && in_current(mp, in))
+			r = core_err(ch, in->a, (int)n, "close");
 	}
 	if (mp->efd >= 0)
 		close(mp->efd);
-	arena_put(ch, mp->a);
-	arena_put(ch, mp->old_a);
+	arena_put(ch, in->a);
+	free(in);
+	if (mp->old_in) {
+		arena_put(ch, mp->old_in->a);
+		free(mp->old_in);
+	}
 	free(mp);
 	return r;
 }
 
 uint32_t ace_mp_id(const struct ace_mp *mp)
 {
-	return mp->id;
+	return mp_in(mp)->id;
 }
 
 struct ace *ace_mp_channel(const struct ace_mp *mp)
@@ -439,16 +473,17 @@ struct ace *ace_mp_channel(const struct ace_mp *mp)
 
 int ace_mp_set_mode(struct ace_mp *mp, unsigned mode, unsigned spin_us)
 {
+	struct ace_inc *in = mp_in(mp);
 	int r;
 
 	if (mode > ACE_MODE_ADAPTIVE)
 		return seterr(mp->ch, EINVAL, "bad mode %u", mode);
-	if ((r = stale(mp)))
+	if ((r = stale(mp, in)))
 		return r;
 	mp->mode = mode;
 	mp->spin_us = spin_us ? spin_us : DEFAULT_SPIN_US;
 	/* its slot is in its own arena's table (checked when claimed) */
-	ace_store(&ace_mproc_at(mp->a, ACE_ID_SLOT(mp->id))->mode, mode,
+	ace_store(&ace_mproc_at(in->a, ACE_ID_SLOT(in->id))->mode, mode,
 		  ACE_RELAXED);
 	return 0;
 }
@@ -543,25 +578,45 @@ static int ace_noinline stale_err(struct ace *ch)
 		      ch->host.event, todo);
 }
 
+/*
+ * Host: a call on the channel (create, lookup, names) finds no arena: the
+ * guest detached it, or its arena was refused, or the connection broke.
+ * The error is stale_err()'s (-ENOTCONN or -EPIPE with ACE_PERSIST,
+ * else -ESTALE); the words are for a channel, not for an mproc.
+ */
+static int ace_noinline no_arena_err(struct ace *ch)
+{
+	int err = ch->flags & ACE_PERSIST ? ENOTCONN : ESTALE;
+
+	if (ch->host.dead)
+		return seterr(ch, ch->flags & ACE_PERSIST ? EPIPE : ESTALE,
+			      "%s: QEMU is gone (or the device failed): close the "
+			      "channel", ch->host.event);
+	return seterr(ch, err, "%s: no arena now (the guest is away): retry after %s",
+		      ch->host.event, ch->flags & ACE_PERSIST ?
+		      "ACE_SVC_REATTACHED (or ACE_SVC_ATTACHED)" : "ACE_SVC_ATTACHED");
+}
+
 /* Host: every arena event moves the epoch (a guest channel's stays 0,
  * as do its mprocs'), so an mproc of the current epoch is of the arena
  * attached now.  Finding it so is no promise for later: whatever the
- * mproc does next it does on its own arena (mp->a), gone or not. */
+ * mproc does next it does on its own arena (in->a), gone or not. */
 static int ace_noinline lost_err(struct ace_mp *mp)
 {
 	struct ace *ch = mp->ch;
+	int lost = __atomic_load_n(&mp->lost, __ATOMIC_RELAXED);
 
-	if (!mp->lost || ch->host.dead || !ch->host.attached)
+	if (!lost || ch->host.dead || !ch->host.attached)
 		return stale_err(ch);
 	return seterr(ch, ENOTCONN, "%s could not be created again in the guest's "
 		      "new arena: %s%s; ace_service() tries again", mp->name,
-		      strerror(-mp->lost), mp->lost == -EEXIST ?
+		      strerror(-lost), lost == -EEXIST ?
 		      " (another mproc has its name)" : "");
 }
 
-static inline int stale(struct ace_mp *mp)
+static inline int stale(struct ace_mp *mp, const struct ace_inc *in)
 {
-	if (ace_likely(mp_current(mp)))
+	if (ace_likely(in_current(mp, in)))
 		return 0;
 	return lost_err(mp);
 }
@@ -594,7 +649,7 @@ static int ace_noinline device_look(struct ace_mp *mp)
 	pthread_mutex_unlock(&ch->dev_lock);
 	if (r < 0 && ch->host.dead)
 		return seterr(ch, EPIPE, "%s", ch->host.err);
-	s = stale(mp);
+	s = stale(mp, mp_in(mp));
 	if (s)
 		return s;
 	return r < 0 ? seterr(ch, -r, "%s", ch->host.err) : 0;
@@ -609,27 +664,28 @@ static inline int device_check(struct ace_mp *mp, u32 mask)
 
 int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 {
-	struct ace_arena *a = mp->a;
+	struct ace_inc *in = mp_in(mp);
+	struct ace_arena *a = in->a;
 	const struct ace_class *k;
 	s64 off;
 	int r;
 
 	/* no device_check() here: a block is only of use once sent, and
 	 * ace_mp_send() looks */
-	if (ace_unlikely(r = stale(mp)))
+	if (ace_unlikely(r = stale(mp, in)))
 		return r;
 	if (ace_unlikely(len > UINT32_MAX))
 		return seterr(mp->ch, EINVAL, "%zu bytes is too large", len);
-	off = ace_cache_alloc(a, &mp->cache, (u32)len);
+	off = ace_cache_alloc(a, &in->cache, (u32)len);
 	if (ace_unlikely(off < 0))
-		return mp_err(mp, (int)off, "alloc");
+		return mp_err(mp, in, (int)off, "alloc");
 	/* the core returned a checked handle: its class is in it */
 	k = &a->cls[ACE_HANDLE_CLASS((u32)off)];
 	b->off = (u32)off;
 	b->len = (u32)len;
 	b->cap = k->payload_max;
 	b->data = ace_payload(a, (u32)off);
-	b->src = mp->id;
+	b->src = in->id;
 	b->type = b->tag = 0;
 	return 0;
 }
@@ -645,9 +701,9 @@ static int ace_noinline foreign_buf(struct ace_mp *mp)
 		      "(it is of an arena that is gone, or was changed): drop it");
 }
 
-static inline int buf_foreign(struct ace_mp *mp, const struct ace_buf *b)
+static inline int buf_foreign(const struct ace_inc *in, const struct ace_buf *b)
 {
-	const struct ace_arena *a = mp->a;
+	const struct ace_arena *a = in->a;
 
 	return ace_unlikely((uintptr_t)b->data !=
 			    (uintptr_t)a->base + ace_payload_off(a, b->off));
@@ -655,14 +711,15 @@ static inline int buf_foreign(struct ace_mp *mp, const struct ace_buf *b)
 
 int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 {
+	struct ace_inc *in = mp_in(mp);
 	int r;
 
-	if (ace_unlikely(r = stale(mp)))
+	if (ace_unlikely(r = stale(mp, in)))
 		return r;
-	if (buf_foreign(mp, b))
+	if (buf_foreign(in, b))
 		return foreign_buf(mp);
-	r = ace_cache_free(mp->a, &mp->cache, b->off);
-	return ace_unlikely(r) ? mp_err(mp, r, "free") : 0;
+	r = ace_cache_free(in->a, &in->cache, b->off);
+	return ace_unlikely(r) ? mp_err(mp, in, r, "free") : 0;
 }
 
 /* Host: wake an mproc of ours whose pending bit is set, if deliverable. */
@@ -675,10 +732,11 @@ static void host_dispatch(struct ace *ch)
 		return;
 	pthread_mutex_lock(&ch->lock);
 	for (mp = ch->mprocs; mp; mp = mp->next) {
-		struct ace_arena *a = mp->a;
-		u32 slot = ACE_ID_SLOT(mp->id);
+		struct ace_inc *in = mp_in(mp);
+		struct ace_arena *a = in->a;
+		u32 slot = ACE_ID_SLOT(in->id);
 
-		if (!mp_current(mp))
+		if (!in_current(mp, in))
 			continue;	/* of an arena that is gone */
 		if (!(ace_pending_peek(a, slot / 64) & (1ull << (slot % 64))))
 			continue;
@@ -693,7 +751,7 @@ static void host_dispatch(struct ace *ch)
 }
 
 /* After ace_send() said "notify": ring the receiver's side. */
-static int notify(struct ace_mp *mp, u32 dst)
+static int notify(struct ace_mp *mp, const struct ace_inc *in, u32 dst)
 {
 	struct ace *ch = mp->ch;
 	u32 side;
@@ -706,7 +764,7 @@ static int notify(struct ace_mp *mp, u32 dst)
 		return 0;
 	}
 	/* the send checked dst's slot against this arena's table */
-	side = ace_read_once(&ace_mproc_at(mp->a, ACE_ID_SLOT(dst))->side);
+	side = ace_read_once(&ace_mproc_at(in->a, ACE_ID_SLOT(dst))->side);
 	if (side == ACE_SIDE(ACE_SIDE_HOST, ch->host.peer)) {
 		host_dispatch(ch);	/* one of ours: no device round trip */
 		return 0;
@@ -716,26 +774,28 @@ static int notify(struct ace_mp *mp, u32 dst)
 
 int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 {
+	struct ace_inc *in;
 	int r = device_check(mp, 63);
 
 	if (ace_unlikely(r < 0))
 		return r;
-	if (ace_unlikely(r = stale(mp)))
+	in = mp_in(mp);
+	if (ace_unlikely(r = stale(mp, in)))
 		return r;
-	if (buf_foreign(mp, b))
+	if (buf_foreign(in, b))
 		return foreign_buf(mp);
 	/* The core checks the handle, and that the block is ours, before
 	 * it writes a word of the header. */
-	r = ace_send_msg(mp->a, mp->id, dst, b->off, b->len, b->type, b->tag);
+	r = ace_send_msg(in->a, in->id, dst, b->off, b->len, b->type, b->tag);
 	if (ace_likely(r == 0))
 		return 0;
 	if (r < 0)
-		return mp_err(mp, r, "send");
-	return notify(mp, dst);
+		return mp_err(mp, in, r, "send");
+	return notify(mp, in, dst);
 }
 
 /* Sleep until notified, mail is seen, or the deadline (0: none) passes. */
-static int wait_host(struct ace_mp *mp, s64 deadline)
+static int wait_host(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 {
 	struct ace *ch = mp->ch;
 	struct pollfd p[4] = {
@@ -747,10 +807,10 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 	int ms = -1, r, s;
 	u64 v;
 
-	r = ace_arm(mp->a, &mp->rx);
+	r = ace_arm(in->a, &in->rx);
 	if (r) {
-		ace_disarm(mp->a, &mp->rx);
-		return r < 0 ? mp_err(mp, r, "arm") : 0;
+		ace_disarm(in->a, &in->rx);
+		return r < 0 ? mp_err(mp, in, r, "arm") : 0;
 	}
 	if (deadline) {
 		s64 left = deadline - now_ns();
@@ -778,7 +838,7 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 			p[0].revents |= POLLIN;
 		}
 	}
-	ace_disarm(mp->a, &mp->rx);	/* its own arena's slot, gone or not */
+	ace_disarm(in->a, &in->rx);	/* its own arena's slot, gone or not */
 	if (ch->host.dead)
 		return seterr(ch, EPIPE, "%s", ch->host.err);
 	if (r < 0 && errno != EINTR)
@@ -791,7 +851,7 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 		pthread_mutex_unlock(&ch->dev_lock);
 		if (r < 0 && ch->host.dead)
 			return seterr(ch, EPIPE, "%s", ch->host.err);
-		s = stale(mp);
+		s = stale(mp, in);
 		if (s)
 			return s;
 		if (r < 0)
@@ -800,9 +860,9 @@ static int wait_host(struct ace_mp *mp, s64 deadline)
 	return 0;
 }
 
-static int wait_guest(struct ace_mp *mp, s64 deadline)
+static int wait_guest(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 {
-	struct ace_ioc_wait w = { .id = mp->id, .timeout_ns = ~0ull };
+	struct ace_ioc_wait w = { .id = in->id, .timeout_ns = ~0ull };
 
 	if (deadline) {
 		s64 left = deadline - now_ns();
@@ -817,7 +877,7 @@ static int wait_guest(struct ace_mp *mp, s64 deadline)
 
 /* Wait for mail by the mproc's mode.  0 when mail may be there (or the
  * deadline passed), -errno on failure. */
-static int wait_mail(struct ace_mp *mp, s64 deadline)
+static int wait_mail(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 {
 	struct ace *ch = mp->ch;
 
@@ -830,7 +890,7 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 		do {
 			int r;
 
-			if (ace_spin_mail(mp->a, &mp->rx, 4096))
+			if (ace_spin_mail(in->a, &in->rx, 4096))
 				return 0;
 			r = device_check(mp, 0);
 			if (r < 0)
@@ -839,7 +899,7 @@ static int wait_mail(struct ace_mp *mp, s64 deadline)
 		if (mp->mode == ACE_MODE_POLL)
 			return 0;
 	}
-	return ch->guest ? wait_guest(mp, deadline) : wait_host(mp, deadline);
+	return ch->guest ? wait_guest(mp, in, deadline) : wait_host(mp, in, deadline);
 }
 
 /* A received message, as its descriptor says. */
@@ -856,18 +916,18 @@ static inline void buf_set(struct ace_buf *b, const struct ace_arena *a,
 }
 
 /* Take what is there into b[got..n): how many now, or -errno. */
-static inline int recv_now(struct ace_mp *mp, struct ace_buf *b, int got,
-			   int n)
+static inline int recv_now(struct ace_mp *mp, struct ace_inc *in,
+			   struct ace_buf *b, int got, int n)
 {
-	struct ace_arena *a = mp->a;
+	struct ace_arena *a = in->a;
 	struct ace_msg_desc d;
 	int r = 0;
 
-	while (got < n && (r = ace_recv(a, &mp->rx, &d)) == 1)
+	while (got < n && (r = ace_recv(a, &in->rx, &d)) == 1)
 		buf_set(&b[got++], a, &d);
 	if (got)
 		return got;
-	return ace_unlikely(r < 0) ? mp_err(mp, r, "recv") : 0;
+	return ace_unlikely(r < 0) ? mp_err(mp, in, r, "recv") : 0;
 }
 
 /* Nothing there: wait for it by the mproc's mode. */
@@ -875,20 +935,23 @@ static int ace_noinline
 recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
 {
 	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;
+	struct ace_inc *in;
 	int r;
 
 	for (;;) {
 		if (deadline && now_ns() >= deadline)
 			return 0;
-		r = wait_mail(mp, deadline);
+		r = wait_mail(mp, mp_in(mp), deadline);
 		if (r < 0)
 			return r;
 		r = device_check(mp, 63);
 		if (r < 0)
 			return r;
-		if ((r = stale(mp)))
+		/* the incarnation now (one made while we slept will do) */
+		in = mp_in(mp);
+		if ((r = stale(mp, in)))
 			return r;
-		r = recv_now(mp, b, 0, n);
+		r = recv_now(mp, in, b, 0, n);
 		if (r)
 			return r;
 	}
@@ -903,22 +966,23 @@ recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
  * which says so.
  */
 static int ace_noinline
-recv_spin(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
+recv_spin(struct ace_mp *mp, struct ace_inc *in, struct ace_buf *b,
+	  int64_t timeout_ns)
 {
-	struct ace_arena *a = mp->a;
+	struct ace_arena *a = in->a;
 	struct ace_msg_desc d;
 	int r;
 
 	if (mp->mode != ACE_MODE_INTERRUPT &&
 	    (timeout_ns < 0 || timeout_ns >= RECV_SPIN_MIN_NS) &&
-	    ace_spin_mail(a, &mp->rx, RECV_SPINS) && ace_likely(mp_current(mp))) {
-		r = ace_recv(a, &mp->rx, &d);
+	    ace_spin_mail(a, &in->rx, RECV_SPINS) && ace_likely(in_current(mp, in))) {
+		r = ace_recv(a, &in->rx, &d);
 		if (ace_likely(r == 1)) {
 			buf_set(b, a, &d);
 			return 1;
 		}
 		if (r < 0)
-			return mp_err(mp, r, "recv");
+			return mp_err(mp, in, r, "recv");
 	}
 	return recv_wait(mp, b, 1, timeout_ns);
 }
@@ -926,13 +990,15 @@ recv_spin(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 		   int64_t timeout_ns)
 {
+	struct ace_inc *in;
 	int r = device_check(mp, 63);
 
 	if (ace_unlikely(r < 0))
 		return r;
-	if (ace_unlikely(r = stale(mp)))
+	in = mp_in(mp);
+	if (ace_unlikely(r = stale(mp, in)))
 		return r;
-	r = recv_now(mp, b, 0, n);
+	r = recv_now(mp, in, b, 0, n);
 	if (r || timeout_ns == ACE_NOWAIT)
 		return r;
 	return recv_wait(mp, b, n, timeout_ns);
@@ -940,25 +1006,26 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 
 int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
 {
-	struct ace_arena *a = mp->a;
+	struct ace_inc *in = mp_in(mp);
+	struct ace_arena *a = in->a;
 	struct ace_msg_desc d;
 	int r;
 
 	/* the device look every 64 calls, or an arena replaced: the long way */
-	if (ace_unlikely(!(++mp->polls & 63) || stale(mp))) {
+	if (ace_unlikely(!(++mp->polls & 63) || !in_current(mp, in))) {
 		mp->polls--;
 		return ace_mp_recv_batch(mp, b, 1, timeout_ns);
 	}
-	r = ace_recv(a, &mp->rx, &d);
+	r = ace_recv(a, &in->rx, &d);
 	if (ace_likely(r == 1)) {
 		buf_set(b, a, &d);
 		return 1;
 	}
 	if (r < 0)
-		return mp_err(mp, r, "recv");
+		return mp_err(mp, in, r, "recv");
 	if (timeout_ns == ACE_NOWAIT)
 		return 0;
-	return recv_spin(mp, b, timeout_ns);
+	return recv_spin(mp, in, b, timeout_ns);
 }
 
 /* ---- request and reply ---- */
@@ -971,12 +1038,13 @@ static u32 call_tags;
  * the next receives return them in the order they came. */
 static int call_unget(struct ace_mp *mp, const u32 *held, u32 n)
 {
+	struct ace_inc *in = mp_in(mp);
 	int r = 0, e;
 
 	while (n--) {
-		e = ace_recv_unget(mp->a, &mp->rx, held[n]);
+		e = ace_recv_unget(in->a, &in->rx, held[n]);
 		if (e && !r)
-			r = mp_err(mp, e, "call: keep a message");
+			r = mp_err(mp, in, e, "call: keep a message");
 	}
 	return r;
 }
@@ -1023,7 +1091,8 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 			       realloc(held, 2 * cap * sizeof(*held));
 			if (!more) {
 				/* the newest goes back first: order kept */
-				(void)ace_recv_unget(mp->a, &mp->rx, b.off);
+				(void)ace_recv_unget(mp_in(mp)->a, &mp_in(mp)->rx,
+						     b.off);
 				r = seterr(mp->ch, ENOMEM, "call: no memory to keep "
 					   "the messages that came before the reply");
 				break;
@@ -1057,22 +1126,24 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 
 int ace_mp_section_begin(struct ace_mp *mp)
 {
-	int r = stale(mp);
+	struct ace_inc *in = mp_in(mp);
+	int r = stale(mp, in);
 
 	if (r)
 		return r;
-	r = ace_section_begin(mp->a, &mp->rx);
-	return r ? mp_err(mp, r, "section begin") : 0;
+	r = ace_section_begin(in->a, &in->rx);
+	return r ? mp_err(mp, in, r, "section begin") : 0;
 }
 
 int ace_mp_section_end(struct ace_mp *mp)
 {
-	int r = stale(mp);
+	struct ace_inc *in = mp_in(mp);
+	int r = stale(mp, in);
 
 	if (r)
 		return r;
-	r = ace_section_end(mp->a, &mp->rx);
-	return r < 0 ? mp_err(mp, r, "section end") : r;
+	r = ace_section_end(in->a, &in->rx);
+	return r < 0 ? mp_err(mp, in, r, "section end") : r;
 }
 
 int ace_mp_fd(struct ace_mp *mp)
@@ -1085,7 +1156,7 @@ int ace_mp_fd(struct ace_mp *mp)
 	mp->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (mp->efd < 0)
 		return seterr(ch, errno, "eventfd: %s", strerror(errno));
-	e.id = mp->id;
+	e.id = mp_in(mp)->id;
 	e.fd = mp->efd;
 	if (ioctl(ch->dev_fd, ACE_IOC_EVENTFD, &e)) {
 		int err = errno;
@@ -1099,13 +1170,14 @@ int ace_mp_fd(struct ace_mp *mp)
 
 int ace_mp_arm(struct ace_mp *mp)
 {
+	struct ace_inc *in = mp_in(mp);
 	int r;
 
-	if ((r = stale(mp)))
+	if ((r = stale(mp, in)))
 		return r;
-	r = ace_arm(mp->a, &mp->rx);
+	r = ace_arm(in->a, &in->rx);
 	if (r < 0)
-		return mp_err(mp, r, "arm");
+		return mp_err(mp, in, r, "arm");
 	/* Host: a kick may be waiting for our peer; dispatch it so the fd
 	 * of whichever mproc it was for becomes readable. */
 	if (!mp->ch->guest && ace_host_take_kicks(&mp->ch->host))
@@ -1115,12 +1187,13 @@ int ace_mp_arm(struct ace_mp *mp)
 
 int ace_mp_disarm(struct ace_mp *mp)
 {
+	struct ace_inc *in = mp_in(mp);
 	int r;
 
-	if ((r = stale(mp)))
+	if ((r = stale(mp, in)))
 		return r;
-	r = ace_disarm(mp->a, &mp->rx);
-	return r ? mp_err(mp, r, "disarm") : 0;
+	r = ace_disarm(in->a, &in->rx);
+	return r ? mp_err(mp, in, r, "disarm") : 0;
 }
 
 void ace_mp_fd_ack(struct ace_mp *mp)
@@ -1168,47 +1241,77 @@ fail:
  * arena again in it, same name and mode.  Each takes a reference to the
  * new arena and keeps the one before (see struct ace_mp), and its epoch
  * moves last, so another thread that finds it current finds it whole.
- * Returns how many were created; ch->lost counts those that could not be.
+ * Returns how many were created; ch->lost counts those that could not be
+ * (0 when the arena went again meanwhile: the next one creates them all).
  */
 static int recreate(struct ace *ch)
 {
 	struct ace_arena *a = arena_pin(ch);
+	struct ace_inc *in;
 	struct ace_mp *mp;
 	int made = 0, r;
 	u64 epoch;
 	u32 id;
 
+	ch->lost = 0;
+	ch->retry_at = now_ns() + RECREATE_RETRY_NS;
 	if (!a)
 		return 0;	/* gone again: the next arena will do */
 	epoch = host_arena(a)->epoch;
-	ch->lost = 0;
 	pthread_mutex_lock(&ch->lock);
 	for (mp = ch->mprocs; mp; mp = mp->next) {
-		if (mp->epoch == epoch)
+		if (mp->in->epoch == epoch)
 			continue;
 		r = ace_mproc_claim(a, mp->name, ACE_SIDE(ACE_SIDE_HOST, ch->host.peer),
 				    mp->mode, &id);
 		if (r) {
-			mp->lost = r;
+			__atomic_store_n(&mp->lost, r, __ATOMIC_RELAXED);
+			ch->lost++;
+			continue;
+		}
+		in = calloc(1, sizeof(*in));
+		if (!in) {
+			ace_mproc_release(a, id);
+			__atomic_store_n(&mp->lost, -ENOMEM, __ATOMIC_RELAXED);
 			ch->lost++;
 			continue;
 		}
 		ace_mproc_at(a, ACE_ID_SLOT(id))->pid = (u32)getpid();
 		/* its own reference to the arena (the pin is dropped below) */
 		__atomic_fetch_add(&host_arena(a)->refs, 1, __ATOMIC_RELAXED);
-		arena_put(ch, mp->old_a);
-		mp->old_a = mp->a;
-		mp->a = a;
-		mp->id = id;
-		mp->lost = 0;
-		ace_rx_init(&mp->rx, id);
-		ace_cache_init(&mp->cache, id);
-		__atomic_store_n(&mp->epoch, epoch, __ATOMIC_RELEASE);
+		in->a = a;
+		in->id = id;
+		in->epoch = epoch;
+		ace_rx_init(&in->rx, id);
+		ace_cache_init(&in->cache, id);
+		__atomic_store_n(&mp->lost, 0, __ATOMIC_RELAXED);
+		/* the one before last goes; the last stays for a thread that
+		 * loaded it just now */
+		if (mp->old_in) {
+			arena_put(ch, mp->old_in->a);
+			free(mp->old_in);
+		}
+		mp->old_in = mp->in;
+		__atomic_store_n(&mp->in, in, __ATOMIC_RELEASE);
 		made++;
 	}
 	pthread_mutex_unlock(&ch->lock);
 	arena_put(ch, a);
 	return made;
+}
+
+/* ace_service() after recreate() made `made`: ACE_SVC_REATTACHED if it
+ * made any (ace_error() names those it could not), else 0 and why. */
+static int recreated(struct ace *ch, int made)
+{
+	if (ch->lost)
+		seterr(ch, ENOTCONN, "%s: %d mproc(s) could not be created again "
+		       "in it (ace_service() tries again every %d ms)",
+		       ch->host.event, ch->lost, RECREATE_RETRY_NS / 1000000);
+	else if (!made)
+		seterr(ch, ENOTCONN, "%s: the arena went again before its mprocs "
+		       "could be created in it", ch->host.event);
+	return made ? ACE_SVC_REATTACHED : 0;
 }
 
 int ace_service(struct ace *ch)
@@ -1235,19 +1338,23 @@ int ace_service(struct ace *ch)
 			      "every mproc is stale; wait for ACE_SVC_ATTACHED");
 	}
 	if (ch->svc_epoch == ch->host.epoch) {
-		/* mprocs that could not be created again: try once more */
-		if (ch->lost && ch->host.attached && recreate(ch))
-			return ACE_SVC_REATTACHED;
+		/* Mprocs that could not be created again: try once more, at
+		 * most every RECREATE_RETRY_NS (each try scans the slots, and
+		 * a guest that squats a name can kick as often as it likes). */
+		if (ch->lost && ch->host.attached && now_ns() >= ch->retry_at)
+			return recreated(ch, recreate(ch));
 		return 0;
 	}
 	ch->svc_epoch = ch->host.epoch;
 	if (ch->host.attached && (ch->flags & ACE_PERSIST)) {
-		recreate(ch);
-		if (ch->lost)
-			seterr(ch, ENOTCONN, "%s: %d mproc(s) could not be created "
-			       "again in it (ace_service() tries again)",
-			       ch->host.event, ch->lost);
-		return ACE_SVC_REATTACHED;
+		int none;
+
+		pthread_mutex_lock(&ch->lock);
+		none = !ch->mprocs;
+		pthread_mutex_unlock(&ch->lock);
+		if (none)
+			return ACE_SVC_ATTACHED;	/* nothing to create again */
+		return recreated(ch, recreate(ch));
 	}
 	if (ch->host.attached)
 		return ACE_SVC_ATTACHED;
@@ -1262,7 +1369,8 @@ int ace_service_wait(struct ace *ch, int timeout_ms)
 	int r;
 
 	if (ch->guest) {
-		if (timeout_ms)
+		/* nothing to wait for: a negative timeout would be for ever */
+		if (timeout_ms > 0)
 			poll(NULL, 0, timeout_ms);
 		return 0;
 	}

@@ -48,6 +48,10 @@
  *            buffers are dead (drop them).  May: ace_mp_close() it.
  *            Must: wait for ACE_SVC_REATTACHED (ace_service_wait()), then
  *            use the mproc again.  QEMU gone is -EPIPE, never this.
+ *            Calls on the channel (ace_mp_create(), ace_lookup(), the
+ *            name calls) say -ENOTCONN too while there is no arena
+ *            ("no arena now"): retry them after ACE_SVC_REATTACHED or
+ *            ACE_SVC_ATTACHED.
  * A buffer (struct ace_buf) belongs to the mproc that allocated or
  * received it, and lives no longer than that mproc.  Freed or sent
  * through another mproc it gives -EINVAL (the arena records which mproc
@@ -122,10 +126,14 @@ int ace_open(struct ace **ch, const char *where, int timeout_ms);
  *                lookups find them again) and returns ACE_SVC_REATTACHED.
  *                A service then simply goes on serving.  The connection
  *                breaking (QEMU gone) is -EPIPE as always: ace_close().
- *                ace_service() re-creates an mproc while no other thread
- *                is in a call on it: call it from the mprocs' thread (as
- *                ace_service_wait() in a receive loop does), or keep the
- *                other threads out until it returned.
+ *                ace_service() may run in another thread than the
+ *                mprocs' (an event loop on ace_fd() while workers
+ *                receive): it makes an mproc's new incarnation whole and
+ *                then swaps it in at once, so a call that was under way
+ *                ends on the old arena (-ENOTCONN, or a buffer that is
+ *                now dead) and the next one uses the new.  A call still
+ *                under way two re-attaches later is not supported (the
+ *                library keeps one incarnation back).
  * In a guest the flags change nothing (the driver keeps the arena).
  */
 #define ACE_PERSIST	1u
@@ -237,9 +245,14 @@ void ace_mp_fd_ack(struct ace_mp *mp);
  *                     it (same names, new ids; buffers of the old arena
  *                     are dead).  An mproc it could not create (its name
  *                     taken meanwhile, no free slot) keeps giving
- *                     -ENOTCONN, and ace_error() says why; it is tried
- *                     again at every later call, and ACE_SVC_REATTACHED
- *                     comes again when that succeeds.
+ *                     -ENOTCONN, and ace_error() says why; later calls
+ *                     try again, at most every 100 ms (a guest that kicks
+ *                     all the time costs no more), and ACE_SVC_REATTACHED
+ *                     comes again when one is made.  When none could be
+ *                     made (or the arena went again at once) the answer
+ *                     is 0 with ace_error() saying why, not
+ *                     ACE_SVC_REATTACHED; a channel with no mprocs gets
+ *                     ACE_SVC_ATTACHED.
  *   ACE_SVC_DETACHED  also with ACE_PERSIST: the mprocs give -ENOTCONN
  *                     until ACE_SVC_REATTACHED.
  *   -EPIPE            the connection is gone (QEMU exited, or the device
@@ -262,7 +275,9 @@ int ace_service(struct ace *ch);
  * ace_service(), after waiting up to timeout_ms (negative: for ever) for
  * the channel to need attention: what a receive loop calls when its
  * mproc says -ENOTCONN, until ACE_SVC_REATTACHED (or -EPIPE).  Returns
- * as ace_service(); 0 when nothing happened in time.
+ * as ace_service(); 0 when nothing happened in time.  In a guest there is
+ * nothing to wait for: it sleeps a positive timeout_ms and returns 0, and
+ * returns 0 at once for a negative one (rather than sleeping for ever).
  */
 int ace_service_wait(struct ace *ch, int timeout_ms);
 

@@ -70,7 +70,7 @@ int ace_geometry_default(u32 size, u32 nr_mprocs, struct ace_geometry *g)
 
 int ace_arena_break(struct ace_arena *a, const char *why, u32 value)
 {
-	if (!a->broken) {
+	if (!ace_read_once(&a->broken)) {
 		a->why = why;
 		a->why_value = value;
 		/* Release so another thread that sees broken sees why too. */

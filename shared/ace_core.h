@@ -114,11 +114,11 @@ int ace_arena_attach(struct ace_arena *a, void *mem, u32 size);
 int ace_arena_break(struct ace_arena *a, const char *why, u32 value);
 static inline int ace_arena_broken(const struct ace_arena *a)
 {
-	return a->broken;
+	return ace_read_once(&a->broken);
 }
 static inline const char *ace_arena_why(const struct ace_arena *a)
 {
-	return a->broken ? a->why : "ok";
+	return ace_read_once(&a->broken) ? a->why : "ok";
 }
 
 /*
@@ -452,7 +452,7 @@ static ace_hot s64 ace_cache_alloc(struct ace_arena *a, struct ace_cache *c,
 	u32 k = ace_class_for(a, len), off;
 	struct ace_msg *m;
 
-	if (ace_unlikely(a->broken || k >= ACE_NO_CLASS || !c->n[k]))
+	if (ace_unlikely(ace_read_once(&a->broken) || k >= ACE_NO_CLASS || !c->n[k]))
 		return ace_cache_refill(a, c, len);
 	off = c->off[k][--c->n[k]];
 	m = ace_msg(a, off);
@@ -472,7 +472,7 @@ static ace_hot int ace_cache_free(struct ace_arena *a, struct ace_cache *c,
 	/* a bad handle, a block not held (a second free: it is CACHED),
 	 * or held by another mproc, a full cache: the slow path sorts them
 	 * out */
-	if (ace_unlikely(a->broken || !ace_handle_ok(a, off)))
+	if (ace_unlikely(ace_read_once(&a->broken) || !ace_handle_ok(a, off)))
 		return ace_cache_spill(a, c, off);
 	m = ace_msg(a, off);
 	if (ace_unlikely(ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_ALLOC ||
@@ -493,7 +493,7 @@ ace_send_common(struct ace_arena *a, u32 src, u32 dst, u32 off, u32 len,
 	struct ace_mproc *e;
 	struct ace_msg *m;
 
-	if (ace_unlikely(a->broken))
+	if (ace_unlikely(ace_read_once(&a->broken)))
 		return -EIO;
 	if (ace_unlikely(slot >= a->nr_mprocs))
 		return -ENOENT;
@@ -574,7 +574,7 @@ static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 	struct ace_mproc *e;
 	struct ace_msg *m;
 
-	if (ace_unlikely(a->broken || slot >= a->nr_mprocs || rx->count))
+	if (ace_unlikely(ace_read_once(&a->broken) || slot >= a->nr_mprocs || rx->count))
 		return ace_recv_slow(a, rx, d);
 	e = ace_mproc_at(a, slot);
 	/* The polling fast path: one shared load.  Partner: the seq_cst
@@ -627,13 +627,15 @@ static ace_hot int ace_spin_mail(struct ace_arena *a, const struct ace_rx *rx,
 	if (ace_unlikely(rx->count || slot >= a->nr_mprocs))
 		return 1;	/* ace_recv() sorts it out */
 	e = ace_mproc_at(a, slot);
-	do {
-		/* only a look: ace_recv() loads it again, with acquire */
+	while (spins--) {
+		/* only a look: ace_recv() loads it again, with acquire.  A
+		 * closed inbox (a word a peer can write) is no mail: spin on,
+		 * relaxed, as for an empty one. */
 		head = ace_load(&e->inbox, ACE_RELAXED);
-		if (head != 0)
-			return head != ACE_INBOX_CLOSED;
+		if (head != 0 && head != ACE_INBOX_CLOSED)
+			return 1;
 		ace_cpu_relax();
-	} while (--spins);
+	}
 	return 0;
 }
 

@@ -186,7 +186,7 @@ int ace_recv_slow(struct ace_arena *a, struct ace_rx *rx,
 	u32 off, len, dst, head, dropped = 0;
 	int r;
 
-	if (ace_unlikely(a->broken))
+	if (ace_unlikely(ace_read_once(&a->broken)))
 		return -EIO;
 	e = own_entry(a, rx);
 	if (ace_unlikely(!e))
@@ -292,7 +292,7 @@ int ace_recv_unget(struct ace_arena *a, struct ace_rx *rx, u32 off)
 	struct ace_msg *m;
 	u64 n;
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	e = own_entry(a, rx);
 	if (!e || !ace_handle_ok(a, off) || rx->count >= a->total_blocks)

@@ -43,7 +43,7 @@ int ace_mproc_name(struct ace_arena *a, u32 slot, char *buf, u32 *id)
 	struct ace_mproc *e;
 	u32 st;
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	if (slot >= a->nr_mprocs)
 		return -ENOENT;
@@ -73,14 +73,14 @@ static int find(struct ace_arena *a, const char *name, u32 skip, u32 *id)
 		if (!strncmp(buf, name, ACE_NAME_MAX))
 			return 0;
 	}
-	return a->broken ? -EIO : -ENOENT;
+	return ace_read_once(&a->broken) ? -EIO : -ENOENT;
 }
 
 int ace_mproc_lookup(struct ace_arena *a, const char *name, u32 *id)
 {
 	u32 n;
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	if (!name_ok(name, &n))
 		return -EINVAL;
@@ -91,7 +91,7 @@ int ace_mproc_check(struct ace_arena *a, u32 id)
 {
 	u32 slot = ACE_ID_SLOT(id);
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	if (slot >= a->nr_mprocs ||
 	    ace_load(&ace_mproc_at(a, slot)->state, ACE_ACQUIRE) !=
@@ -122,7 +122,7 @@ int ace_mproc_claim(struct ace_arena *a, const char *name, u32 side,
 {
 	u32 s, len, dummy;
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	if (!name_ok(name, &len))
 		return -EINVAL;
@@ -197,7 +197,7 @@ s64 ace_reclaim_owner(struct ace_arena *a, u32 id)
 	s64 n = 0;
 	u32 c, i;
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	for (c = 0; c < a->nr_classes; c++) {
 		for (i = 0; i < a->cls[c].nr; i++) {
@@ -213,7 +213,7 @@ s64 ace_reclaim_owner(struct ace_arena *a, u32 id)
 				n++;
 		}
 	}
-	return a->broken ? -EIO : n;
+	return ace_read_once(&a->broken) ? -EIO : n;
 }
 
 /* Slot `slot` is CLOSING and ours: refuse new sends and free what was
@@ -260,7 +260,7 @@ s64 ace_mproc_release(struct ace_arena *a, u32 id)
 {
 	u32 slot = ACE_ID_SLOT(id), gen = ACE_ID_GEN(id), st;
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	if (slot >= a->nr_mprocs)
 		return -ENOENT;
@@ -278,7 +278,7 @@ static int take_dead_slot(struct ace_arena *a, u32 slot, u32 *gen)
 	struct ace_mproc *e;
 	u32 st;
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	if (slot >= a->nr_mprocs)
 		return -ENOENT;
@@ -329,7 +329,7 @@ s64 ace_reap_blocks(struct ace_arena *a, const u32 *ids, u32 *cursor, u32 n)
 	u32 c, i, first = 0, end;
 	s64 freed = 0;
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	end = *cursor + n < *cursor ? ~0u : *cursor + n;
 	for (c = 0; c < a->nr_classes && *cursor < end; first += a->cls[c].nr, c++) {
@@ -354,7 +354,7 @@ s64 ace_reap_blocks(struct ace_arena *a, const u32 *ids, u32 *cursor, u32 n)
 	}
 	if (*cursor >= a->total_blocks)
 		*cursor = a->total_blocks;
-	return a->broken ? -EIO : freed;
+	return ace_read_once(&a->broken) ? -EIO : freed;
 }
 
 void ace_reap_end(struct ace_arena *a, u32 id, u64 reclaimed)
@@ -369,7 +369,7 @@ int ace_block_census(struct ace_arena *a, u32 id, u32 *held, u32 *queued,
 	u32 i;
 
 	*held = *queued = *free = 0;
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	m = (const struct ace_msg *)(a->base + a->msg_off);
 	for (i = 0; i < a->total_blocks; i++, m++) {

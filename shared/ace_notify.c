@@ -21,7 +21,7 @@ static struct ace_mproc *own(struct ace_arena *a, const struct ace_rx *rx)
 {
 	u32 slot = ACE_ID_SLOT(rx->id);
 
-	if (a->broken || slot >= a->nr_mprocs)
+	if (ace_read_once(&a->broken) || slot >= a->nr_mprocs)
 		return (void *)0;
 	return ace_mproc_at(a, slot);
 }
@@ -66,7 +66,7 @@ int ace_arm(struct ace_arena *a, const struct ace_rx *rx)
 	struct ace_mproc *e = own(a, rx);
 
 	if (!e)
-		return a->broken ? -EIO : -EINVAL;
+		return ace_read_once(&a->broken) ? -EIO : -EINVAL;
 	/* Partner: the seq_cst push CAS then notify load in ace_send(). */
 	ace_fetch_or(&e->notify, ACE_NOTIFY_ARMED, ACE_SEQ_CST);
 	/* Then drop a bit left by a raise that found us not armed (its
@@ -83,7 +83,7 @@ int ace_disarm(struct ace_arena *a, const struct ace_rx *rx)
 	struct ace_mproc *e = own(a, rx);
 
 	if (!e)
-		return a->broken ? -EIO : -EINVAL;
+		return ace_read_once(&a->broken) ? -EIO : -EINVAL;
 	ace_fetch_and(&e->notify, ~(ACE_NOTIFY_ARMED | ACE_NOTIFY_FORCE),
 		      ACE_SEQ_CST);
 	return 0;
@@ -95,7 +95,7 @@ int ace_section_begin(struct ace_arena *a, const struct ace_rx *rx)
 	u32 n, nn, tries;
 
 	if (!e)
-		return a->broken ? -EIO : -EINVAL;
+		return ace_read_once(&a->broken) ? -EIO : -EINVAL;
 	n = ace_load(&e->notify, ACE_RELAXED);
 	for (tries = 0; tries < ACE_CAS_RETRIES; tries++) {
 		if (ACE_NOTIFY_DEPTH(n) == ACE_NOTIFY_DEPTH_MASK)
@@ -120,7 +120,7 @@ int ace_section_end(struct ace_arena *a, const struct ace_rx *rx)
 	u32 n, nn, tries;
 
 	if (!e)
-		return a->broken ? -EIO : -EINVAL;
+		return ace_read_once(&a->broken) ? -EIO : -EINVAL;
 	n = ace_load(&e->notify, ACE_RELAXED);
 	for (tries = 0; tries < ACE_CAS_RETRIES; tries++) {
 		if (!ACE_NOTIFY_DEPTH(n))
@@ -150,7 +150,7 @@ int ace_delivery(struct ace_arena *a, u32 slot, u32 *notify_out)
 {
 	u32 n;
 
-	if (a->broken || slot >= a->nr_mprocs)
+	if (ace_read_once(&a->broken) || slot >= a->nr_mprocs)
 		return ACE_DELIVER_NONE;
 	n = ace_load(&ace_mproc_at(a, slot)->notify, ACE_SEQ_CST);
 	if (notify_out)
@@ -167,7 +167,7 @@ int ace_force(struct ace_arena *a, u32 slot, u32 seq)
 	struct ace_mproc *e;
 	u32 n, tries;
 
-	if (a->broken || slot >= a->nr_mprocs)
+	if (ace_read_once(&a->broken) || slot >= a->nr_mprocs)
 		return 0;
 	e = ace_mproc_at(a, slot);
 	n = ace_load(&e->notify, ACE_SEQ_CST);

@@ -87,7 +87,7 @@ s64 ace_alloc(struct ace_arena *a, u32 len, u32 owner)
 {
 	u32 c;
 
-	if (ace_unlikely(a->broken))
+	if (ace_unlikely(ace_read_once(&a->broken)))
 		return -EIO;
 	c = ace_class_for(a, len);
 	if (c >= a->nr_classes)
@@ -122,7 +122,7 @@ static int free_from(struct ace_arena *a, u32 off, u32 from)
 {
 	u32 was = from;
 
-	if (ace_unlikely(a->broken))
+	if (ace_unlikely(ace_read_once(&a->broken)))
 		return -EIO;
 	if (!ace_handle_ok(a, off))
 		return -EINVAL;
@@ -148,7 +148,7 @@ s64 ace_free_count(struct ace_arena *a, u32 c)
 {
 	u32 off, n = 0;
 
-	if (a->broken)
+	if (ace_read_once(&a->broken))
 		return -EIO;
 	if (c >= a->nr_classes)
 		return -EINVAL;
@@ -245,7 +245,7 @@ s64 ace_cache_refill(struct ace_arena *a, struct ace_cache *c, u32 len)
 	u32 k = ace_class_for(a, len), cap;
 	int n;
 
-	if (ace_unlikely(a->broken))
+	if (ace_unlikely(ace_read_once(&a->broken)))
 		return -EIO;
 	if (k >= a->nr_classes)
 		return -EINVAL;
@@ -273,7 +273,7 @@ int ace_cache_spill(struct ace_arena *a, struct ace_cache *c, u32 off)
 	struct ace_msg *m;
 	int r;
 
-	if (ace_unlikely(a->broken))
+	if (ace_unlikely(ace_read_once(&a->broken)))
 		return -EIO;
 	if (!ace_handle_ok(a, off))
 		return -EINVAL;
@@ -302,7 +302,7 @@ void ace_cache_drain(struct ace_arena *a, struct ace_cache *c)
 	u32 k;
 
 	for (k = 0; k < ACE_MAX_CLASSES; k++) {
-		if (c->n[k] && k < a->nr_classes && !a->broken)
+		if (c->n[k] && k < a->nr_classes && !ace_read_once(&a->broken))
 			push_chain(a, k, c->off[k], c->n[k]);
 		c->n[k] = 0;
 	}

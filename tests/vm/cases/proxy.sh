@@ -35,7 +35,8 @@ vm_start proxy.sh
 
 check "the host proxies are up" wait_for "$T/p-rev.log" 'up as ' 200
 check "the guest reached the kill test" wait_for "$T/console.log" 'ACE-TEST victim-start' 600
-sleep 3
+# the stream flows through both proxies before its service dies
+check "the victim's stream flows" wait_for "$T/victim.log" 'echoed 1 MiB' 120
 # timeout(1) passes SIGTERM on: the echo dies with bytes unread, so its
 # kernel resets the connection under the host proxy
 kill -TERM "$PID_victim"

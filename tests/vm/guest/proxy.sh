@@ -26,6 +26,11 @@ ace-proxy -v -l tcp:127.0.0.1:7001=tcpecho -l tcp:127.0.0.1:7002=unixecho \
 GP=$!
 check "the guest proxy listens" wait_line /tmp/gproxy.log 'listening on tcp:127.0.0.1:7006' 30
 
+# the host's proxies name their services once the arena is attached
+for s in tcpecho unixecho victim slow hostile-target; do
+	check "the host serves $s" wait_mproc $s 120
+done
+
 # 1. nc to the host's TCP echo and (through a TCP port) its UNIX echo
 out=$(echo "hello over ace" | timeout 60 nc 127.0.0.1 7001)
 check "nc -> host TCP echo: '$out'" [ "$out" = "hello over ace" ]

@@ -27,6 +27,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,10 +113,18 @@ static void *echo_conn(void *arg)
 {
 	int fd = (int)(long)arg;
 	char *buf = malloc(1 << 16);
+	unsigned long long total = 0;
 	ssize_t n;
 
 	while (buf && ((n = read(fd, buf, 1 << 16)) > 0 || (n < 0 && errno == EINTR))) {
 		char *p = buf;
+
+		/* said once per connection: a test that kills the echo
+		 * mid-stream waits for this line */
+		if (n > 0 && total < (1u << 20) && (total += (size_t)n) >= (1u << 20)) {
+			printf("stream-test: a connection echoed 1 MiB\n");
+			fflush(stdout);
+		}
 
 		while (n > 0) {
 			ssize_t w = write(fd, p, (size_t)n);
@@ -294,6 +303,9 @@ static int client(unsigned streams, uint64_t bytes, uint64_t back)
 
 int main(int argc, char **argv)
 {
+	/* a peer that resets mid-stream is a failure to report, not a
+	 * silent death by SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc == 3 && !strcmp(argv[1], "echo")) {
 		parse(argv[2]);
 		return serve(echo_conn);

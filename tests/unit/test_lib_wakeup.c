@@ -87,7 +87,10 @@ int main(void)
 	CHECK_EQ(notified, N);		/* every guest send found it asleep */
 	CHECK_EQ(ace_stats(ch, sid, &st), 0);
 	CHECK_EQ(st.received, 2 * N);
-	CHECK_EQ(st.wakeups, 2 * N);
+	/* each a wake-up, but for a send that meets the sleeper's periodic
+	 * look (HOST_RECHECK_MS): it has disarmed and finds the mail itself,
+	 * and no wake-up is due (seen once in a loaded TSan run: 99 of 100) */
+	CHECK(st.wakeups <= 2 * N && st.wakeups >= 2 * N - N / 10);
 	CHECK(st.waits >= 2 * N);
 	CHECK_EQ(ace_mp_close(sender), 0);
 	CHECK_EQ(ace_mp_close(sleeper), 0);

@@ -119,7 +119,7 @@ $(BUILD)/guest-bin/%: tools/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC) $(LIB_H
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -static -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
 
-$(BUILD)/tools/ace-rngd $(BUILD)/guest-bin/ace-rngd: guest-module/drivers/ace_rng_proto.h
+$(BUILD)/tools/ace-rngd $(BUILD)/guest-bin/ace-rngd: shared/ace_rng_proto.h
 
 tools: $(addprefix $(BUILD)/tools/,$(TOOLS))
 guest-tools: $(addprefix $(BUILD)/guest-bin/,$(TOOLS)) $(BUILD)/guest-bin/hello-client

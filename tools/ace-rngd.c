@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /*
  * ace-rngd - the host service behind the guest's ace_rng.ko hw_random
- * driver: answers each request (guest-module/drivers/ace_rng_proto.h) in a
+ * driver: answers each request (shared/ace_rng_proto.h) in a
  * block of its own with bytes from getrandom(), or with a known stream
  * (--pattern: byte i of the stream is (i * 131 + 7) & 0xff, continuing
  * across replies), or, for the tests, with malformed replies (--hostile).
@@ -11,7 +11,7 @@
 #include <signal.h>
 #include <sys/random.h>
 #include "tool_util.h"
-#include "../guest-module/drivers/ace_rng_proto.h"
+#include "../shared/ace_rng_proto.h"
 
 enum hostile {
 	H_NONE, H_LENGTH, H_OVERFLOW, H_MORE, H_TYPE, H_SEQ, H_SHORT, H_NR,

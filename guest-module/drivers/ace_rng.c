@@ -11,7 +11,7 @@
  * written in place in an arena block and sent; the service answers in a
  * block of its own; the driver checks the reply, copies bytes out to the
  * hw_random core's buffer as it asks for them and frees the block when it
- * is used up.  The protocol is in ace_rng_proto.h.
+ * is used up.  The protocol is in shared/ace_rng_proto.h.
  *
  * At most one request is outstanding.  A read that finds no reply yet
  * returns 0 at once when the core may not wait, and otherwise waits for

@@ -1036,9 +1036,9 @@ static u32 call_tags;
 
 /* Put the messages ace_mp_call() took meanwhile back, newest first, so
  * the next receives return them in the order they came. */
-static int call_unget(struct ace_mp *mp, const u32 *held, u32 n)
+static int call_unget(struct ace_mp *mp, struct ace_inc *in, const u32 *held,
+		      u32 n)
 {
-	struct ace_inc *in = mp_in(mp);
 	int r = 0, e;
 
 	while (n--) {
@@ -1049,11 +1049,25 @@ static int call_unget(struct ace_mp *mp, const u32 *held, u32 n)
 	return r;
 }
 
+/* Does b lie in the arena mapped at base, size bytes? */
+static inline int buf_in(const struct ace_buf *b, const u8 *base, u32 size)
+{
+	const u8 *p = b->data;
+
+	return p >= base && p < base + size;
+}
+
 int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 		struct ace_buf *reply, int64_t timeout_ns)
 {
 	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0, wait;
 	u32 local[32], *held = local, *more, cap = 32, n = 0, tag;
+	/* The incarnation the request goes out in, by value: a call can
+	 * outlast two re-attaches, which free it. */
+	struct ace_inc *now = mp_in(mp);
+	const u8 *base = now->a->base;
+	u32 size = now->a->size;
+	u64 epoch = now->epoch;
 	struct ace_buf b;
 	int r, k;
 
@@ -1081,6 +1095,21 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 				wait = ACE_NOWAIT;	/* what is there already */
 		}
 		r = ace_mp_recv(mp, &b, wait);
+		if (r == 1 && ace_unlikely(!buf_in(&b, base, size))) {
+			/* ACE_PERSIST: the mproc was created again in the
+			 * guest's next arena while we waited.  The request,
+			 * the reply to come and what we kept went with the
+			 * arena before; this one is the new arena's: it goes
+			 * back for the next receive. */
+			now = mp_in(mp);
+			if (buf_in(&b, now->a->base, now->a->size))
+				(void)ace_recv_unget(now->a, &now->rx, b.off);
+			r = seterr(mp->ch, ENOTCONN, "call: the guest attached a new "
+				   "arena during the call: the request went with the "
+				   "one before (call again)");
+			n = 0;
+			break;
+		}
 		/* the reply: our tag, from the mproc we called (a tag alone
 		 * could be another process's, forwarded or sent to us) */
 		if (r <= 0 || (b.tag == tag && b.src == dst))
@@ -1090,9 +1119,11 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 			more = held == local ? malloc(2 * cap * sizeof(*held)) :
 			       realloc(held, 2 * cap * sizeof(*held));
 			if (!more) {
-				/* the newest goes back first: order kept */
-				(void)ace_recv_unget(mp_in(mp)->a, &mp_in(mp)->rx,
-						     b.off);
+				/* the newest goes back first (order kept), into
+				 * its own arena, as the rest below */
+				now = mp_in(mp);
+				if (now->epoch == epoch)
+					(void)ace_recv_unget(now->a, &now->rx, b.off);
 				r = seterr(mp->ch, ENOMEM, "call: no memory to keep "
 					   "the messages that came before the reply");
 				break;
@@ -1105,10 +1136,12 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 		held[n++] = b.off;
 	}
 	/* Gone with their arena (-EPIPE, -EIO, -ESTALE, -ENOTCONN, or -ENODEV: the
-	 * device unplugged, its mapping gone): nothing to put back. */
+	 * device unplugged, its mapping gone, or an incarnation of the mproc
+	 * in the next arena now): nothing to put back. */
+	now = mp_in(mp);
 	if (r != -EPIPE && r != -EIO && r != -ESTALE && r != -ENOTCONN &&
-	    r != -ENODEV) {
-		k = call_unget(mp, held, n);
+	    r != -ENODEV && now->epoch == epoch) {
+		k = call_unget(mp, now, held, n);
 		if (k < 0 && r >= 0) {
 			if (r == 1)
 				ace_mp_free(mp, &b);

@@ -202,6 +202,12 @@ int ace_mp_free(struct ace_mp *mp, struct ace_buf *b);
  * later ace_mp_recv returns it (its tag tells it from others), a later
  * call keeps it for the receive after.  One call at a time per mproc, as
  * for every receive.
+ *
+ * ACE_PERSIST: when the guest goes away during a call, the call ends with
+ * -ENOTCONN (as every call then), and so it does when the mproc was
+ * created again in the guest's next arena meanwhile: the request and the
+ * messages kept went with the arena before; a message of the new arena
+ * stays for the next receive.  Call again after ACE_SVC_REATTACHED.
  */
 int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 		struct ace_buf *reply, int64_t timeout_ns);

@@ -47,6 +47,10 @@
  *   persist_storm the guest squats the only mproc's name and kicks
  *                for 350 ms: ace_service() says 0, not REATTACHED, and
  *                claims again every 100 ms, not per kick
+ *   persist_call the guest replaces the arena while ace_mp_call() holds
+ *                a message that is not its reply: the call ends with
+ *                -ENOTCONN, the next arena's message comes after it,
+ *                once, and the held one is not put into the next arena
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -1483,6 +1487,103 @@ out:
 	dev_close(&d);
 }
 
+/* persist_call: a message held by ace_mp_call() (not its reply) belongs
+ * to its arena: the guest replaces the arena during the call and sends
+ * the mproc, created again, a message in the next one.  The call ends
+ * with -ENOTCONN; the new message is received afterwards, once, intact;
+ * the old one is not put into the new arena. */
+struct caller {
+	struct ace_mp *mp;
+	u32 dst;
+	int r;
+	char err[256];
+};
+
+static void *mp_caller(void *arg)
+{
+	struct caller *c = arg;
+	struct ace_buf req, reply;
+
+	gate_me();
+	c->r = ace_mp_alloc(c->mp, 8, &req);
+	if (c->r)
+		return NULL;
+	memcpy(req.data, "req", 4);
+	req.len = 4;
+	c->r = ace_mp_call(c->mp, c->dst, &req, &reply, 1500000000);
+	snprintf(c->err, sizeof(c->err), "%s", ace_error(ace_mp_channel(c->mp)));
+	if (c->r == 1)
+		ace_mp_free(c->mp, &reply);
+	return NULL;
+}
+
+/* The guest, as mproc `gname` of the arena now, sends the host's `to` a
+ * message of type `type`; its id, or 0. */
+static u32 guest_send(struct dev *d, const char *gname, u32 to, u32 type)
+{
+	struct ace_arena ga;
+	u32 me;
+	s64 off;
+
+	guest_view(d, &ga);
+	if (ace_mproc_lookup(&ga, gname, &me) &&
+	    ace_mproc_claim(&ga, gname, ACE_SIDE(ACE_SIDE_GUEST_USER, 0),
+			    ACE_MODE_POLL, &me))
+		return 0;
+	off = ace_alloc(&ga, 8, me);
+	if (off < 0)
+		return 0;
+	memcpy(ace_payload(&ga, (u32)off), "msg", 4);
+	if (ace_send_msg(&ga, me, to, (u32)off, 4, type, 0) < 0)
+		return 0;
+	return me;
+}
+
+static void case_persist_call(void)
+{
+	struct caller c = { 0 };
+	struct ace_buf b;
+	struct ace *ch;
+	struct dev d;
+	pthread_t t;
+	int r;
+
+	r = open_dev_flags(&d, &ch, HELLO_OK, 2000, ACE_PERSIST);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "cli", ACE_MODE_INTERRUPT, &c.mp) == 0, "%s",
+	      ace_error(ch));
+	/* the guest's service, which never answers; a message to cli that
+	 * is not the reply (the call keeps it) */
+	c.dst = guest_send(&d, "gsvc", ace_mp_id(c.mp), 1);
+	CHECK(c.dst != 0, "the guest's first message");
+	gate_set("ace_disarm");
+	pthread_create(&t, NULL, mp_caller, &c);
+	/* the call has taken message 1 and waits (its first disarm) */
+	CHECK(gate_wait_held() == 0, "the call never waited");
+	r = persist_next(&d, ch, 2, NULL, NULL);
+	CHECK(r == ACE_SVC_REATTACHED, "arena 2: %d (%s)", r, ace_error(ch));
+	CHECK(guest_send(&d, "gsvc", ace_mp_id(c.mp), 2) != 0,
+	      "the guest's message in arena 2");
+	gate_open();
+	pthread_join(t, NULL);
+	CHECK(c.r == -ENOTCONN && strstr(c.err, "during the call"),
+	      "the call across the new arena: %d (%s)", c.r, c.err);
+	r = ace_mp_recv(c.mp, &b, 100000000);
+	CHECK(r == 1 && b.type == 2 && !memcmp(b.data, "msg", 4),
+	      "arena 2's message afterwards: %d, type %u (%s)", r, r == 1 ? b.type : 0,
+	      ace_error(ch));
+	if (r == 1)
+		ace_mp_free(c.mp, &b);
+	r = ace_mp_recv(c.mp, &b, ACE_NOWAIT);
+	CHECK(r == 0, "nothing more: %d, type %u (%s)", r, r == 1 ? b.type : 0,
+	      ace_error(ch));
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1494,6 +1595,7 @@ static const struct {
 	{ "reuse", case_reuse }, { "cross", case_cross }, { "close", case_close },
 	{ "persist", case_persist }, { "persist_race", case_persist_race },
 	{ "persist_storm", case_persist_storm },
+	{ "persist_call", case_persist_call },
 };
 
 static const char *running;

@@ -37,7 +37,8 @@ static void usage(int status)
 	       "      --json          one JSON line instead of text\n"
 	       "  -h, --help\n"
 	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
-	       "device, the guest's arena and the sink named by -T; default 5)\n"
+	       "device, the guest's arena and the sink named by -T; default 5; or\n"
+	       "forever)\n"
 	       "exit status: 0 done, 1 failed, 2 usage\n");
 	exit(status);
 }

@@ -35,7 +35,8 @@ static void usage(int status)
 	       "      --json         one JSON line instead of text\n"
 	       "  -h, --help\n"
 	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
-	       "device, the guest's arena and the service named by -T; default 5)\n"
+	       "device, the guest's arena and the service named by -T; default 5; or\n"
+	       "forever)\n"
 	       "exit status: 0 done, 1 failed (no device, no service, no reply), 2 usage\n");
 	exit(status);
 }

@@ -25,7 +25,7 @@ static void usage(int status)
 	       "wakeups = deliveries that woke it (guest: by the driver; host: by libace\n"
 	       "in the service's process)\n"
 	       "environment: ACE_DEV (default device), ACE_WAIT (seconds to wait for the\n"
-	       "device and the guest's arena, default 5)\n"
+	       "device and the guest's arena, default 5; or forever)\n"
 	       "exit status: 0 done, 1 failed, 2 usage\n");
 	exit(status);
 }

@@ -75,13 +75,16 @@ struct ace_inc {
 	struct ace_cache cache;		/* freed blocks kept for reuse */
 	u64 epoch;			/* host: its arena's (guest: 0) */
 	u32 id;
+	int refs;			/* see inc_get() */
 };
 
 struct ace_mp {
 	/* What it is in one arena.  ACE_PERSIST makes a new one for each
 	 * arena and swaps it in with one release store: a call loads it once
 	 * (acquire) and uses that incarnation throughout, so it never pairs
-	 * one arena with another's rx or cache. */
+	 * one arena with another's rx or cache.  A call that does not wait
+	 * uses it unreferenced (the one before stays, see old_in); one that
+	 * waits takes a reference (inc_get()). */
 	struct ace_inc *in;
 	struct ace *ch;
 	struct ace_mp *next;
@@ -91,9 +94,9 @@ struct ace_mp {
 	u32 polls;			/* calls since device_check() looked */
 	s64 checked;			/* when it last looked */
 	/* ACE_PERSIST: what it is created again as, the incarnation before
-	 * (kept, with its arena, until the next one: a thread that loaded
-	 * mp->in as it changed still finds it whole and mapped), why it could
-	 * not be (-errno, 0) */
+	 * (the mproc's reference to it is kept until the next one: a thread
+	 * that loaded mp->in as it changed still finds it whole and mapped),
+	 * why it could not be (-errno, 0) */
 	char name[ACE_NAME_MAX];
 	struct ace_inc *old_in;
 	int lost;
@@ -103,6 +106,33 @@ struct ace_mp {
 static inline struct ace_inc *mp_in(const struct ace_mp *mp)
 {
 	return __atomic_load_n(&mp->in, __ATOMIC_ACQUIRE);
+}
+
+/* The incarnation now, referenced: for a call that holds it across a
+ * wait, which another thread's ace_service() may outlast by two
+ * re-attaches (the second frees what the mproc kept of the first).  The
+ * mproc holds one reference to mp->in and one to mp->old_in; recreate()
+ * swaps them under ch->lock, taken here too. */
+static struct ace_inc *inc_get(struct ace_mp *mp)
+{
+	struct ace_inc *in;
+
+	pthread_mutex_lock(&mp->ch->lock);
+	in = mp->in;
+	__atomic_fetch_add(&in->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&mp->ch->lock);
+	return in;
+}
+
+static void arena_put(struct ace *ch, struct ace_arena *a);
+
+/* Drop a reference: the last frees the incarnation and drops its arena. */
+static void inc_put(struct ace *ch, struct ace_inc *in)
+{
+	if (in && !__atomic_sub_fetch(&in->refs, 1, __ATOMIC_ACQ_REL)) {
+		arena_put(ch, in->a);
+		free(in);
+	}
 }
 
 static int seterr(struct ace *ch, int err, const char *fmt, ...)
@@ -388,6 +418,7 @@ int ace_mp_create(struct ace *ch, const char *name, unsigned mode,
 		return -ENOMEM;
 	}
 	in->a = a;		/* the reference arena_get() took is the mproc's */
+	in->refs = 1;		/* the mproc's */
 	mp->in = in;
 	mp->ch = ch;
 	snprintf(mp->name, sizeof(mp->name), "%s", name);
@@ -451,12 +482,8 @@ int ace_mp_close(struct ace_mp *mp)
 	}
 	if (mp->efd >= 0)
 		close(mp->efd);
-	arena_put(ch, in->a);
-	free(in);
-	if (mp->old_in) {
-		arena_put(ch, mp->old_in->a);
-		free(mp->old_in);
-	}
+	inc_put(ch, in);
+	inc_put(ch, mp->old_in);
 	free(mp);
 	return r;
 }
@@ -895,6 +922,9 @@ static int wait_mail(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 			r = device_check(mp, 0);
 			if (r < 0)
 				return r;
+			/* created again meanwhile: the caller looks there */
+			if (__atomic_load_n(&mp->in, __ATOMIC_RELAXED) != in)
+				return 0;
 		} while (!spin_end || now_ns() < spin_end);
 		if (mp->mode == ACE_MODE_POLL)
 			return 0;
@@ -930,9 +960,11 @@ static inline int recv_now(struct ace_mp *mp, struct ace_inc *in,
 	return ace_unlikely(r < 0) ? mp_err(mp, in, r, "recv") : 0;
 }
 
-/* Nothing there: wait for it by the mproc's mode. */
+/* Nothing there: wait for it by the mproc's mode.  `pin` (ace_mp_call()):
+ * only that incarnation will do; 0 once the mproc has another. */
 static int ace_noinline
-recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
+recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns,
+	  const struct ace_inc *pin)
 {
 	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0;
 	struct ace_inc *in;
@@ -941,7 +973,9 @@ recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
 	for (;;) {
 		if (deadline && now_ns() >= deadline)
 			return 0;
-		r = wait_mail(mp, mp_in(mp), deadline);
+		in = inc_get(mp);	/* held across the wait */
+		r = wait_mail(mp, in, deadline);
+		inc_put(mp->ch, in);
 		if (r < 0)
 			return r;
 		r = device_check(mp, 63);
@@ -949,6 +983,8 @@ recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns)
 			return r;
 		/* the incarnation now (one made while we slept will do) */
 		in = mp_in(mp);
+		if (pin && in != pin)
+			return 0;
 		if ((r = stale(mp, in)))
 			return r;
 		r = recv_now(mp, in, b, 0, n);
@@ -984,7 +1020,7 @@ recv_spin(struct ace_mp *mp, struct ace_inc *in, struct ace_buf *b,
 		if (r < 0)
 			return mp_err(mp, in, r, "recv");
 	}
-	return recv_wait(mp, b, 1, timeout_ns);
+	return recv_wait(mp, b, 1, timeout_ns, NULL);
 }
 
 int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
@@ -1001,7 +1037,7 @@ int ace_mp_recv_batch(struct ace_mp *mp, struct ace_buf *b, int n,
 	r = recv_now(mp, in, b, 0, n);
 	if (r || timeout_ns == ACE_NOWAIT)
 		return r;
-	return recv_wait(mp, b, n, timeout_ns);
+	return recv_wait(mp, b, n, timeout_ns, NULL);
 }
 
 int ace_mp_recv(struct ace_mp *mp, struct ace_buf *b, int64_t timeout_ns)
@@ -1049,12 +1085,24 @@ static int call_unget(struct ace_mp *mp, struct ace_inc *in, const u32 *held,
 	return r;
 }
 
-/* Does b lie in the arena mapped at base, size bytes? */
-static inline int buf_in(const struct ace_buf *b, const u8 *base, u32 size)
+/* Does b lie in arena a (referenced: not unmapped meanwhile)? */
+static inline int buf_in(const struct ace_buf *b, const struct ace_arena *a)
 {
-	const u8 *p = b->data;
+	uintptr_t p = (uintptr_t)b->data, base = (uintptr_t)a->base;
 
-	return p >= base && p < base + size;
+	return p >= base && p - base < a->size;
+}
+
+/* One receive of ace_mp_call(): what is there, then a wait that ends
+ * (0) once the mproc is no longer incarnation `in`. */
+static int call_recv(struct ace_mp *mp, struct ace_inc *in, struct ace_buf *b,
+		     int64_t wait)
+{
+	int r = ace_mp_recv(mp, b, ACE_NOWAIT);
+
+	if (r || wait == ACE_NOWAIT)
+		return r;
+	return recv_wait(mp, b, 1, wait, in);
 }
 
 int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
@@ -1062,12 +1110,11 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 {
 	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0, wait;
 	u32 local[32], *held = local, *more, cap = 32, n = 0, tag;
-	/* The incarnation the request goes out in, by value: a call can
-	 * outlast two re-attaches, which free it. */
-	struct ace_inc *now = mp_in(mp);
-	const u8 *base = now->a->base;
-	u32 size = now->a->size;
-	u64 epoch = now->epoch;
+	/* The incarnation the request goes out in, referenced for the
+	 * whole call: its arena stays mapped where it is, so a message of
+	 * the next one (ACE_PERSIST) is told apart by its address, and
+	 * what is kept goes back into the rx it came from. */
+	struct ace_inc *in = inc_get(mp), *now;
 	struct ace_buf b;
 	int r, k;
 
@@ -1085,8 +1132,10 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 	while (!tag);
 	req->tag = tag;
 	r = ace_mp_send(mp, dst, req);
-	if (r < 0)
+	if (r < 0) {
+		inc_put(mp->ch, in);
 		return r;	/* the caller still holds req */
+	}
 	for (;;) {
 		wait = timeout_ns;
 		if (deadline) {
@@ -1094,19 +1143,19 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 			if (wait <= 0)
 				wait = ACE_NOWAIT;	/* what is there already */
 		}
-		r = ace_mp_recv(mp, &b, wait);
-		if (r == 1 && ace_unlikely(!buf_in(&b, base, size))) {
+		r = call_recv(mp, in, &b, wait);
+		now = mp_in(mp);
+		if (ace_unlikely(now != in)) {
 			/* ACE_PERSIST: the mproc was created again in the
-			 * guest's next arena while we waited.  The request,
-			 * the reply to come and what we kept went with the
-			 * arena before; this one is the new arena's: it goes
-			 * back for the next receive. */
-			now = mp_in(mp);
-			if (buf_in(&b, now->a->base, now->a->size))
+			 * guest's next arena meanwhile.  The request, its
+			 * reply and what we kept went with the arena before;
+			 * a message of the new one goes back for the next
+			 * receive (one of an arena between: gone too). */
+			if (r == 1 && !buf_in(&b, in->a) && buf_in(&b, now->a))
 				(void)ace_recv_unget(now->a, &now->rx, b.off);
 			r = seterr(mp->ch, ENOTCONN, "call: the guest attached a new "
 				   "arena during the call: the request went with the "
-				   "one before (call again)");
+				   "one before (look the service up and call again)");
 			n = 0;
 			break;
 		}
@@ -1119,11 +1168,8 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 			more = held == local ? malloc(2 * cap * sizeof(*held)) :
 			       realloc(held, 2 * cap * sizeof(*held));
 			if (!more) {
-				/* the newest goes back first (order kept), into
-				 * its own arena, as the rest below */
-				now = mp_in(mp);
-				if (now->epoch == epoch)
-					(void)ace_recv_unget(now->a, &now->rx, b.off);
+				/* the newest goes back first: order kept */
+				(void)ace_recv_unget(in->a, &in->rx, b.off);
 				r = seterr(mp->ch, ENOMEM, "call: no memory to keep "
 					   "the messages that came before the reply");
 				break;
@@ -1136,18 +1182,17 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 		held[n++] = b.off;
 	}
 	/* Gone with their arena (-EPIPE, -EIO, -ESTALE, -ENOTCONN, or -ENODEV: the
-	 * device unplugged, its mapping gone, or an incarnation of the mproc
-	 * in the next arena now): nothing to put back. */
-	now = mp_in(mp);
+	 * device unplugged, its mapping gone): nothing to put back. */
 	if (r != -EPIPE && r != -EIO && r != -ESTALE && r != -ENOTCONN &&
-	    r != -ENODEV && now->epoch == epoch) {
-		k = call_unget(mp, now, held, n);
+	    r != -ENODEV) {
+		k = call_unget(mp, in, held, n);
 		if (k < 0 && r >= 0) {
 			if (r == 1)
 				ace_mp_free(mp, &b);
 			r = k;
 		}
 	}
+	inc_put(mp->ch, in);
 	if (held != local)
 		free(held);
 	if (r == 1)
@@ -1315,17 +1360,18 @@ static int recreate(struct ace *ch)
 		in->a = a;
 		in->id = id;
 		in->epoch = epoch;
+		in->refs = 1;
 		ace_rx_init(&in->rx, id);
 		ace_cache_init(&in->cache, id);
 		__atomic_store_n(&mp->lost, 0, __ATOMIC_RELAXED);
-		/* the one before last goes; the last stays for a thread that
-		 * loaded it just now */
-		if (mp->old_in) {
-			arena_put(ch, mp->old_in->a);
-			free(mp->old_in);
-		}
+		/* the one before last goes (unless a waiter holds it); the
+		 * last stays for a thread that loaded it just now */
+		inc_put(ch, mp->old_in);
 		mp->old_in = mp->in;
 		__atomic_store_n(&mp->in, in, __ATOMIC_RELEASE);
+		/* a waiter on the one before looks again now (see wait_mail()) */
+		if (mp->efd >= 0)
+			(void)!eventfd_write(mp->efd, 1);
 		made++;
 	}
 	pthread_mutex_unlock(&ch->lock);

@@ -204,10 +204,12 @@ int ace_mp_free(struct ace_mp *mp, struct ace_buf *b);
  * for every receive.
  *
  * ACE_PERSIST: when the guest goes away during a call, the call ends with
- * -ENOTCONN (as every call then), and so it does when the mproc was
- * created again in the guest's next arena meanwhile: the request and the
- * messages kept went with the arena before; a message of the new arena
- * stays for the next receive.  Call again after ACE_SVC_REATTACHED.
+ * -ENOTCONN (as every call then); wait for ACE_SVC_REATTACHED.  When
+ * another thread's ace_service() has already created the mproc again in
+ * the guest's next arena, the call ends with -ENOTCONN as well, saying
+ * so: the request and the messages kept went with the arena before (a
+ * message of the new arena stays for the next receive), and dst was an
+ * id there: look the service up again and call again.
  */
 int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 		struct ace_buf *reply, int64_t timeout_ns);

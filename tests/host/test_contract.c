@@ -50,7 +50,10 @@
  *   persist_call the guest replaces the arena while ace_mp_call() holds
  *                a message that is not its reply: the call ends with
  *                -ENOTCONN, the next arena's message comes after it,
- *                once, and the held one is not put into the next arena
+ *                once, and the held one is not put into the next arena;
+ *                a quiet re-attach ends a call at once, not at its
+ *                timeout; four re-attaches while a call waits (the
+ *                incarnation it waits on is held, not freed under it)
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -1539,6 +1542,15 @@ static u32 guest_send(struct dev *d, const char *gname, u32 to, u32 type)
 	return me;
 }
 
+/* Start a call from `c->mp` to `c->dst` in a thread held at its first
+ * wait (its disarm); 0 once it is there. */
+static int call_start(struct caller *c, pthread_t *t)
+{
+	gate_set("ace_disarm");
+	pthread_create(t, NULL, mp_caller, c);
+	return gate_wait_held();
+}
+
 static void case_persist_call(void)
 {
 	struct caller c = { 0 };
@@ -1546,7 +1558,8 @@ static void case_persist_call(void)
 	struct ace *ch;
 	struct dev d;
 	pthread_t t;
-	int r;
+	long t0;
+	int r, i;
 
 	r = open_dev_flags(&d, &ch, HELLO_OK, 2000, ACE_PERSIST);
 	CHECK(r == 0, "open: %s", ace_error(ch));
@@ -1554,14 +1567,13 @@ static void case_persist_call(void)
 		goto out;
 	CHECK(ace_mp_create(ch, "cli", ACE_MODE_INTERRUPT, &c.mp) == 0, "%s",
 	      ace_error(ch));
-	/* the guest's service, which never answers; a message to cli that
-	 * is not the reply (the call keeps it) */
+
+	/* 1. the guest's service, which never answers, and a message to
+	 * cli that is not the reply (the call keeps it); arena 2 while the
+	 * call waits, and a message there */
 	c.dst = guest_send(&d, "gsvc", ace_mp_id(c.mp), 1);
 	CHECK(c.dst != 0, "the guest's first message");
-	gate_set("ace_disarm");
-	pthread_create(&t, NULL, mp_caller, &c);
-	/* the call has taken message 1 and waits (its first disarm) */
-	CHECK(gate_wait_held() == 0, "the call never waited");
+	CHECK(call_start(&c, &t) == 0, "the call never waited");
 	r = persist_next(&d, ch, 2, NULL, NULL);
 	CHECK(r == ACE_SVC_REATTACHED, "arena 2: %d (%s)", r, ace_error(ch));
 	CHECK(guest_send(&d, "gsvc", ace_mp_id(c.mp), 2) != 0,
@@ -1569,7 +1581,7 @@ static void case_persist_call(void)
 	gate_open();
 	pthread_join(t, NULL);
 	CHECK(c.r == -ENOTCONN && strstr(c.err, "during the call"),
-	      "the call across the new arena: %d (%s)", c.r, c.err);
+	      "the call across arena 2: %d (%s)", c.r, c.err);
 	r = ace_mp_recv(c.mp, &b, 100000000);
 	CHECK(r == 1 && b.type == 2 && !memcmp(b.data, "msg", 4),
 	      "arena 2's message afterwards: %d, type %u (%s)", r, r == 1 ? b.type : 0,
@@ -1579,6 +1591,34 @@ static void case_persist_call(void)
 	r = ace_mp_recv(c.mp, &b, ACE_NOWAIT);
 	CHECK(r == 0, "nothing more: %d, type %u (%s)", r, r == 1 ? b.type : 0,
 	      ace_error(ch));
+
+	/* 2. arena 3 while the call waits, and nothing sent there: the call
+	 * ends then, not at its timeout (1.5 s) */
+	c.dst = guest_send(&d, "gsvc", ace_mp_id(c.mp), 3);
+	CHECK(c.dst != 0, "the guest's message in arena 2");
+	CHECK(call_start(&c, &t) == 0, "the second call never waited");
+	r = persist_next(&d, ch, 3, NULL, NULL);
+	CHECK(r == ACE_SVC_REATTACHED, "arena 3: %d (%s)", r, ace_error(ch));
+	t0 = now_ms();
+	gate_open();
+	pthread_join(t, NULL);
+	CHECK(c.r == -ENOTCONN && now_ms() - t0 < 1000,
+	      "a quiet re-attach ended the call: %d after %ld ms (%s)", c.r,
+	      now_ms() - t0, c.err);
+
+	/* 3. four arenas while the call waits: what it waits on is freed
+	 * by the second unless the call holds it (ASan: use after free) */
+	c.dst = guest_send(&d, "gsvc", ace_mp_id(c.mp), 4);
+	CHECK(c.dst != 0, "the guest's message in arena 3");
+	CHECK(call_start(&c, &t) == 0, "the third call never waited");
+	for (i = 4; i < 8; i++) {
+		r = persist_next(&d, ch, (u64)i, NULL, NULL);
+		CHECK(r == ACE_SVC_REATTACHED, "arena %d: %d (%s)", i, r, ace_error(ch));
+	}
+	gate_open();
+	pthread_join(t, NULL);
+	CHECK(c.r == -ENOTCONN, "the call across four arenas: %d (%s)", c.r, c.err);
+	CHECK(guest_round_trip(&d, ch, c.mp, "cli", "g8"), "cli serves in arena 7");
 	ace_close(ch);
 out:
 	dev_close(&d);

@@ -63,11 +63,13 @@ struct ace {
 /*
  * Every call on an mproc, and on a buffer given to it, uses mp->in->a:
  * the arena it was created in, never the channel's current one.  On the
- * host in->a is a reference (struct ace_host_arena) that the mproc holds until
- * it is closed: a view never overwritten, and memory that stays mapped
- * (the placeholder, once the arena is gone), so a thread that finds the
- * mproc current and then loses the race with an arena event touches only
- * its own arena's view and memory, never the next arena's.
+ * host in->a is a reference (struct ace_host_arena) that the incarnation
+ * holds until it is freed (the mproc closed, or, with ACE_PERSIST, the
+ * second re-attach after it, once no waiter holds it): a view never
+ * overwritten, and memory that stays mapped (the placeholder, once the
+ * arena is gone), so a thread that finds the mproc current and then loses
+ * the race with an arena event touches only its own arena's view and
+ * memory, never the next arena's.
  */
 struct ace_inc {
 	struct ace_arena *a;		/* its arena: see above */
@@ -720,7 +722,9 @@ int ace_mp_alloc(struct ace_mp *mp, size_t len, struct ace_buf *b)
 /* Host: a buffer of an arena that is gone, given to an mproc of another
  * one: its data pointer is not where this arena keeps that handle's
  * payload (the old arena's memory stays mapped, as its placeholder, as
- * long as its mproc is open, so no later arena is mapped there).  The
+ * long as its incarnation lives, so no later arena is mapped there; with
+ * ACE_PERSIST that ends at the second re-attach, and usage.md says to
+ * forget such buffers).  The
  * core checks the handle itself, and that the mproc holds its block. */
 static int ace_noinline foreign_buf(struct ace_mp *mp)
 {

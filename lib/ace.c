@@ -977,9 +977,11 @@ recv_wait(struct ace_mp *mp, struct ace_buf *b, int n, int64_t timeout_ns,
 	for (;;) {
 		if (deadline && now_ns() >= deadline)
 			return 0;
-		in = inc_get(mp);	/* held across the wait */
+		/* held across the wait (a call holds its own) */
+		in = pin ? (struct ace_inc *)pin : inc_get(mp);
 		r = wait_mail(mp, in, deadline);
-		inc_put(mp->ch, in);
+		if (!pin)
+			inc_put(mp->ch, in);
 		if (r < 0)
 			return r;
 		r = device_check(mp, 63);
@@ -1089,23 +1091,25 @@ static int call_unget(struct ace_mp *mp, struct ace_inc *in, const u32 *held,
 	return r;
 }
 
-/* Does b lie in arena a (referenced: not unmapped meanwhile)? */
-static inline int buf_in(const struct ace_buf *b, const struct ace_arena *a)
-{
-	uintptr_t p = (uintptr_t)b->data, base = (uintptr_t)a->base;
-
-	return p >= base && p - base < a->size;
-}
-
-/* One receive of ace_mp_call(): what is there, then a wait that ends
- * (0) once the mproc is no longer incarnation `in`. */
+/* One receive of ace_mp_call(), in incarnation `in` only: what is there,
+ * a spin as ace_mp_recv() spins, then a wait that ends (0) once the mproc
+ * is another incarnation. */
 static int call_recv(struct ace_mp *mp, struct ace_inc *in, struct ace_buf *b,
 		     int64_t wait)
 {
-	int r = ace_mp_recv(mp, b, ACE_NOWAIT);
+	int r = stale(mp, in);
 
+	if (r)
+		return r;
+	r = recv_now(mp, in, b, 0, 1);
 	if (r || wait == ACE_NOWAIT)
 		return r;
+	if (mp->mode != ACE_MODE_INTERRUPT && (wait < 0 || wait >= RECV_SPIN_MIN_NS) &&
+	    ace_spin_mail(in->a, &in->rx, RECV_SPINS)) {
+		r = recv_now(mp, in, b, 0, 1);
+		if (r)
+			return r;
+	}
 	return recv_wait(mp, b, 1, wait, in);
 }
 
@@ -1115,10 +1119,9 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 	s64 deadline = timeout_ns > 0 ? now_ns() + timeout_ns : 0, wait;
 	u32 local[32], *held = local, *more, cap = 32, n = 0, tag;
 	/* The incarnation the request goes out in, referenced for the
-	 * whole call: its arena stays mapped where it is, so a message of
-	 * the next one (ACE_PERSIST) is told apart by its address, and
-	 * what is kept goes back into the rx it came from. */
-	struct ace_inc *in = inc_get(mp), *now;
+	 * whole call (its wait may outlast two re-attaches): the call
+	 * receives there only, and what it keeps goes back there. */
+	struct ace_inc *in = inc_get(mp);
 	struct ace_buf b;
 	int r, k;
 
@@ -1148,15 +1151,12 @@ int ace_mp_call(struct ace_mp *mp, uint32_t dst, struct ace_buf *req,
 				wait = ACE_NOWAIT;	/* what is there already */
 		}
 		r = call_recv(mp, in, &b, wait);
-		now = mp_in(mp);
-		if (ace_unlikely(now != in)) {
+		if (ace_unlikely(mp_in(mp) != in) &&
+		    (r >= 0 || r == -ENOTCONN || r == -ESTALE)) {
 			/* ACE_PERSIST: the mproc was created again in the
 			 * guest's next arena meanwhile.  The request, its
-			 * reply and what we kept went with the arena before;
-			 * a message of the new one goes back for the next
-			 * receive (one of an arena between: gone too). */
-			if (r == 1 && !buf_in(&b, in->a) && buf_in(&b, now->a))
-				(void)ace_recv_unget(now->a, &now->rx, b.off);
+			 * reply and what we kept went with the arena before
+			 * (what the new one has waits for the next receive). */
 			r = seterr(mp->ch, ENOTCONN, "call: the guest attached a new "
 				   "arena during the call: the request went with the "
 				   "one before (look the service up and call again)");

@@ -1498,6 +1498,7 @@ out:
 struct caller {
 	struct ace_mp *mp;
 	u32 dst;
+	int64_t timeout_ns;	/* 0: 1.5 s */
 	int r;
 	char err[256];
 };
@@ -1513,7 +1514,8 @@ static void *mp_caller(void *arg)
 		return NULL;
 	memcpy(req.data, "req", 4);
 	req.len = 4;
-	c->r = ace_mp_call(c->mp, c->dst, &req, &reply, 1500000000);
+	c->r = ace_mp_call(c->mp, c->dst, &req, &reply,
+			   c->timeout_ns ? c->timeout_ns : 1500000000);
 	snprintf(c->err, sizeof(c->err), "%s", ace_error(ace_mp_channel(c->mp)));
 	if (c->r == 1)
 		ace_mp_free(c->mp, &reply);
@@ -1606,19 +1608,40 @@ static void case_persist_call(void)
 	      "a quiet re-attach ended the call: %d after %ld ms (%s)", c.r,
 	      now_ms() - t0, c.err);
 
+	/* 2b. the same in poll mode: the call spins, and the spin ends
+	 * when the mproc is created again, not at the timeout (3 s) */
+	{
+		struct caller pc = { 0 };
+
+		CHECK(ace_mp_create(ch, "pcli", ACE_MODE_POLL, &pc.mp) == 0, "%s",
+		      ace_error(ch));
+		pc.dst = guest_send(&d, "gsvc", ace_mp_id(pc.mp), 5);
+		pc.timeout_ns = 3000000000;
+		pthread_create(&t, NULL, mp_caller, &pc);
+		usleep(200000);		/* it spins by now */
+		r = persist_next(&d, ch, 4, NULL, NULL);
+		CHECK(r == ACE_SVC_REATTACHED, "arena 4: %d (%s)", r, ace_error(ch));
+		t0 = now_ms();
+		pthread_join(t, NULL);
+		CHECK(pc.r == -ENOTCONN && now_ms() - t0 < 1000,
+		      "a re-attach ended a polling call: %d after %ld ms (%s)", pc.r,
+		      now_ms() - t0, pc.err);
+		ace_mp_close(pc.mp);
+	}
+
 	/* 3. four arenas while the call waits: what it waits on is freed
 	 * by the second unless the call holds it (ASan: use after free) */
 	c.dst = guest_send(&d, "gsvc", ace_mp_id(c.mp), 4);
 	CHECK(c.dst != 0, "the guest's message in arena 3");
 	CHECK(call_start(&c, &t) == 0, "the third call never waited");
-	for (i = 4; i < 8; i++) {
+	for (i = 5; i < 9; i++) {
 		r = persist_next(&d, ch, (u64)i, NULL, NULL);
 		CHECK(r == ACE_SVC_REATTACHED, "arena %d: %d (%s)", i, r, ace_error(ch));
 	}
 	gate_open();
 	pthread_join(t, NULL);
 	CHECK(c.r == -ENOTCONN, "the call across four arenas: %d (%s)", c.r, c.err);
-	CHECK(guest_round_trip(&d, ch, c.mp, "cli", "g8"), "cli serves in arena 7");
+	CHECK(guest_round_trip(&d, ch, c.mp, "cli", "g8"), "cli serves in arena 8");
 	ace_close(ch);
 out:
 	dev_close(&d);

@@ -266,13 +266,18 @@ fuzz: fuzz-bins
 
 # ---- VM tests: boot the Debian guest under TCG with the device ----
 # The long VM cases (the short soak, the driver suite on the second guest
-# kernel) run in `make test-long`, which CI runs after `make test`; they keep
-# `make test` under half an hour on a fresh two-core machine.
-VM_LONG  := soak guest-driver-6.12
+# kernel, the restart and reload rounds) run in `make test-long`, which CI
+# runs after `make test`; they keep `make test` under half an hour on a
+# fresh two-core machine.
+VM_LONG  := soak guest-driver-6.12 restart
 VM_CASES := $(filter-out $(VM_LONG),$(notdir $(basename $(wildcard tests/vm/cases/*.sh))))
 
 define tools_list
-	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'; \
+	printf 'tools/cli\t120\tbash tests/tools/test_cli.sh $(BUILD)\n'
+endef
+
+# The Debian packages, built, installed, used and purged (make test-long)
+define pkg_list
 	printf 'pkg/deb\t1200\tbash tests/pkg/test_deb.sh\n'
 endef
 
@@ -319,14 +324,19 @@ host-bins: $(BUILD)/host/fake_dev $(addprefix $(BUILD)/tools/,$(TOOLS)) \
 define host_list
 	printf 'host/contract-asan\t120\t$(BUILD)/host/test_contract\n'; \
 	printf 'host/contract-race-tsan\t120\tenv TSAN_OPTIONS=suppressions=tests/host/tsan-contract.supp $(BUILD)/host/test_contract-tsan persist persist_race persist_call\n'; \
-	printf 'host/bridge-isolation\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools\n'; \
 	printf 'host/bridge-isolation-asan\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools-asan --sanitized\n'; \
 	printf 'host/hostile-dev-asan\t600\tbash tests/host/test_hostile_dev.sh $(BUILD) $(BUILD)/tools-asan\n'
 endef
 
+# ace-bridge's isolation test again, unsanitized, with its rate bounds
+# (make test-long)
+define host_long_list
+	printf 'host/bridge-isolation\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools\n'
+endef
+
 test-host:
 	$(MAKE) host-bins
-	@{ $(host_list); } | tests/run-tests.sh
+	@{ $(host_list); $(host_long_list); } | tests/run-tests.sh
 
 define vm_list
 	for c in $(1); do printf 'vm/%s\t900\tbash tests/vm/cases/%s.sh\n' $$c $$c; done
@@ -383,9 +393,11 @@ test:
 	bash tests/vm/prepare.sh
 	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(lint_list); $(host_list); $(call vm_list,$(VM_CASES)); $(docs_list); } | tests/run-tests.sh
 
-# What CI runs after `make test`: the long VM cases (VM_LONG).
+# What CI runs after `make test`: the Debian packages, the unsanitized
+# bridge isolation test, the long VM cases (VM_LONG).
 test-long: vm-prepare
-	@{ $(call vm_list,$(VM_LONG)); } | tests/run-tests.sh
+	$(MAKE) tools host-bins
+	@{ $(pkg_list); $(host_long_list); $(call vm_list,$(VM_LONG)); } | tests/run-tests.sh
 
 # ---- benchmarks ----
 $(BUILD)/bench/bench_core: tests/bench/bench_core.c $(CORE_SRC) $(CORE_HDR)

@@ -677,6 +677,35 @@ static int t_ro_fd(void)
 	return 0;
 }
 
+/* A CREATE whose argument can be read but not written: the mproc it
+ * claimed cannot be reported, so the driver closes it again (-EFAULT,
+ * and the name is free). */
+static int t_create_undo(void)
+{
+	struct ace_ioc_open *o;
+	u32 id;
+	int r;
+
+	o = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	CHECK(o != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(o, 0, sizeof(*o));
+	strcpy(o->name, "utest-undo");
+	o->flags = ACE_OPEN_CREATE;
+	o->mode = ACE_MODE_INTERRUPT;
+	CHECK(!mprotect(o, 4096, PROT_READ), "mprotect: %s", strerror(errno));
+	r = xioctl(fd, ACE_IOC_OPEN, o);
+	munmap(o, 4096);
+	CHECK(r == -EFAULT, "CREATE into a read-only argument: %d, want -EFAULT", r);
+	r = mp_lookup("utest-undo", &id);
+	CHECK(r == -ENOENT, "its mproc is still there: lookup %d (id 0x%x)", r,
+	      r ? 0 : id);
+	r = mp_create("utest-undo", &id);
+	CHECK(!r, "the name is free again: CREATE %d", r);
+	CHECK(!mp_close(fd, id), "close");
+	return 0;
+}
+
 /* Two threads WAIT on one mproc: the one that leaves first (timeout)
  * must not disarm the mproc under the one still asleep. */
 static int t_two_waiters(void)
@@ -1548,6 +1577,7 @@ static const struct test tests[] = {
 	{ "hping", t_hping, 1, 1 },
 	{ "close_while_wait", t_close_while_wait, 0, 0 },
 	{ "ro_fd", t_ro_fd, 0, 0 },
+	{ "create_undo", t_create_undo, 0, 0 },
 	{ "two_waiters", t_two_waiters, 0, 0 },
 	{ "stress", t_stress, 1, 0 },
 	{ "close_reclaim", t_close_reclaim, 0, 0 },

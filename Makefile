@@ -324,14 +324,15 @@ host-bins: $(BUILD)/host/fake_dev $(addprefix $(BUILD)/tools/,$(TOOLS)) \
 define host_list
 	printf 'host/contract-asan\t120\t$(BUILD)/host/test_contract\n'; \
 	printf 'host/contract-race-tsan\t120\tenv TSAN_OPTIONS=suppressions=tests/host/tsan-contract.supp $(BUILD)/host/test_contract-tsan persist persist_race persist_call\n'; \
-	printf 'host/bridge-isolation-asan\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools-asan --sanitized\n'; \
-	printf 'host/hostile-dev-asan\t600\tbash tests/host/test_hostile_dev.sh $(BUILD) $(BUILD)/tools-asan\n'
+	printf 'host/bridge-isolation-asan\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools-asan --sanitized\n'
 endef
 
-# ace-bridge's isolation test again, unsanitized, with its rate bounds
+# ace-bridge's isolation test again, unsanitized, with its rate bounds, and
+# every host tool (ASan+UBSan) against a hostile device: 81 runs, 2.5 min
 # (make test-long)
 define host_long_list
-	printf 'host/bridge-isolation\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools\n'
+	printf 'host/bridge-isolation\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools\n'; \
+	printf 'host/hostile-dev-asan\t600\tbash tests/host/test_hostile_dev.sh $(BUILD) $(BUILD)/tools-asan\n'
 endef
 
 test-host:
@@ -393,8 +394,9 @@ test:
 	bash tests/vm/prepare.sh
 	@{ $(unit_list); $(insn_list); $(call fuzz_list,$(FUZZ_SMOKE)); $(tools_list); $(lint_list); $(host_list); $(call vm_list,$(VM_CASES)); $(docs_list); } | tests/run-tests.sh
 
-# What CI runs after `make test`: the Debian packages, the unsanitized
-# bridge isolation test, the long VM cases (VM_LONG).
+# What CI runs after `make test`: the Debian packages, the host tools
+# against a hostile device, the unsanitized bridge isolation test, the
+# long VM cases (VM_LONG).
 test-long: vm-prepare
 	$(MAKE) tools host-bins
 	@{ $(pkg_list); $(host_long_list); $(call vm_list,$(VM_LONG)); } | tests/run-tests.sh

@@ -803,6 +803,29 @@ static int notify(struct ace_mp *mp, const struct ace_inc *in, u32 dst)
 	return ace_host_raise(&ch->host) ? seterr(ch, EPIPE, "%s", ch->host.err) : 0;
 }
 
+/* Host: the core refused to send b (-EINVAL): "not a block the caller
+ * holds".  One whose owner word still names this mproc, but whose flags
+ * no longer say held, was changed under it: only the guest writes there
+ * (a receive or an alloc made it ours; our own send would have made it
+ * the receiver's).  The arena is broken (-EIO, the device told), not the
+ * caller's -EINVAL.  Any other refusal stays the caller's. */
+static int ace_noinline held_changed(struct ace_inc *in, const struct ace_buf *b)
+{
+	struct ace_arena *a = in->a;
+	struct ace_msg *m;
+	u32 flags;
+
+	if (!ace_handle_ok(a, b->off) ||
+	    b->len > a->cls[ACE_HANDLE_CLASS(b->off)].payload_max)
+		return -EINVAL;
+	m = ace_msg(a, b->off);
+	flags = ace_read_once(&m->flags);
+	if (ace_read_once(&m->owner) != in->id || flags == ACE_MSG_ALLOC)
+		return -EINVAL;
+	return ace_arena_break(a, "the flags of a block this peer holds were "
+			       "changed under it", flags);
+}
+
 int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 {
 	struct ace_inc *in;
@@ -820,6 +843,8 @@ int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 	r = ace_send_msg(in->a, in->id, dst, b->off, b->len, b->type, b->tag);
 	if (ace_likely(r == 0))
 		return 0;
+	if (r == -EINVAL && !mp->ch->guest)
+		r = held_changed(in, b);
 	if (r < 0)
 		return mp_err(mp, in, r, "send");
 	return notify(mp, in, dst);

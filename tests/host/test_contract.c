@@ -54,6 +54,8 @@
  *                a quiet re-attach ends a call at once, not at its
  *                timeout; four re-attaches while a call waits (the
  *                incarnation it waits on is held, not freed under it)
+ *   held_flags   the guest rewrites the flags of a block a host mproc
+ *                holds: its send is -EIO, the arena broken (not -EINVAL)
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -1647,6 +1649,49 @@ out:
 	dev_close(&d);
 }
 
+/* held_flags: the guest rewrites the flags of a block a host mproc
+ * received and holds (its owner word left alone): the host's send of it
+ * is refused as the guest's doing, -EIO and the arena broken, not the
+ * caller's -EINVAL (found by vm/hostile-guest's double-fetch, where a
+ * service exited with "send: Invalid argument" and the guest was never
+ * told).  (A block that is not ours, as contract case reuse sends, stays
+ * -EINVAL.) */
+static void case_held_flags(void)
+{
+	struct ace_arena ga;
+	struct ace_buf b, other;
+	struct ace_mp *mp;
+	struct ace *ch;
+	struct dev d;
+	u32 g;
+	int r;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_POLL, &mp) == 0, "%s", ace_error(ch));
+	g = guest_send(&d, "gcli", ace_mp_id(mp), 1);
+	CHECK(g != 0, "the guest's message");
+	r = ace_mp_recv(mp, &b, 1000000000);
+	CHECK(r == 1, "received: %d (%s)", r, ace_error(ch));
+	if (r != 1)
+		goto close;
+	/* the guest flips the flags of the block svc holds */
+	guest_view(&d, &ga);
+	ace_write_once(&ace_msg(&ga, b.off)->flags, ACE_MSG_FREE);
+	r = ace_mp_send(mp, g, &b);
+	CHECK(r == -EIO && strstr(ace_error(ch), "changed under it"),
+	      "send of a held block whose flags the guest changed: %d (%s)", r,
+	      ace_error(ch));
+	r = ace_mp_alloc(mp, 8, &other);
+	CHECK(r == -EIO, "the arena is broken after it: alloc %d (%s)", r, ace_error(ch));
+close:
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1659,6 +1704,7 @@ static const struct {
 	{ "persist", case_persist }, { "persist_race", case_persist_race },
 	{ "persist_storm", case_persist_storm },
 	{ "persist_call", case_persist_call },
+	{ "held_flags", case_held_flags },
 };
 
 static const char *running;

@@ -812,11 +812,11 @@ static int notify(struct ace_mp *mp, const struct ace_inc *in, u32 dst)
 static int ace_noinline held_changed(struct ace_inc *in, const struct ace_buf *b)
 {
 	struct ace_arena *a = in->a;
+	u32 cap = ace_block_capacity(a, b->off);	/* 0: not a block */
 	struct ace_msg *m;
 	u32 flags;
 
-	if (!ace_handle_ok(a, b->off) ||
-	    b->len > a->cls[ACE_HANDLE_CLASS(b->off)].payload_max)
+	if (!cap || b->len > cap)
 		return -EINVAL;
 	m = ace_msg(a, b->off);
 	flags = ace_read_once(&m->flags);

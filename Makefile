@@ -146,6 +146,8 @@ $(BUILD)/guest-bin/%: tests/vm/guest/%.c tools/tool_util.h $(LIB_SRC) $(CORE_SRC
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -static -Ilib $< $(LIB_SRC) $(CORE_SRC) -o $@
 
+# The one host test peer: the tests/vm cases, and guest-module/tests/vm-test.sh
+# (its "driver" mode, which uses the shared core and none of lib/).
 $(BUILD)/vm/ace_hostpeer: tests/vm/ace_hostpeer.c lib/ace_host.c $(LIB_HDR) $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< lib/ace_host.c $(CORE_SRC) -o $@

@@ -5,7 +5,8 @@
  *   ace_usertest [-d /dev/ace0] [-n N] [-k] [-H]
  *                                             run the tests; exit 0 if all pass
  *                                             (-k: no kecho tests, -H: also the
- *                                             host peer tests, tests/ace_hostpeer)
+ *                                             host peer tests: the peer is
+ *                                             tests/vm/ace_hostpeer driver)
  *   ace_usertest --break [-d DEV]             ask the host peer to corrupt the
  *                                             arena; exit 0 if the driver then
  *                                             refuses every call with -EIO
@@ -18,7 +19,7 @@
  *   ace_usertest --idle                       hold /dev/ace0 open with an
  *                                             mproc until SIGUSR1
  *   ace_usertest --ask TYPE                   send "hecho" a message of type
- *                                             TYPE (tests/ace_hostpeer acts)
+ *                                             TYPE (the host peer acts)
  *   ace_usertest --await NAME                 exit 0 once an mproc NAME is
  *                                             in the table (within 30 s)
  *   ace_usertest --hold [-d DEV]              hold the device open, mapped,
@@ -1427,7 +1428,7 @@ static int race_mmap(int rounds)
 
 /* ---- --break: a hostile host ---- */
 
-#define ACE_TEST_BREAK	0xdeadu	/* tests/ace_hostpeer: corrupt the arena */
+#define ACE_TEST_BREAK	0xdeadu	/* host peer (driver mode): corrupt the arena */
 
 static int break_arena(void)
 {
@@ -1559,7 +1560,7 @@ struct test {
 	const char *name;
 	int (*fn)(void);
 	int kecho;	/* needs ace_ktest.ko */
-	int host;	/* needs tests/ace_hostpeer on the device's socket */
+	int host;	/* needs the host peer (driver mode) on the device's socket */
 };
 
 static const struct test tests[] = {

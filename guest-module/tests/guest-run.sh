@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the test VM as /run.sh (busybox sh): guest-run.sh nodev|dev
 #   nodev  ace.ko loads and unloads without a device
-#   dev    with a virtio-ace-pci device and tests/ace_hostpeer connected to
-#          it: probe, /dev/ace0, sysfs, debugfs, ace_usertest (with
-#          ace_ktest's kecho and the host peer's hecho), rmmod refused while
-#          open, rmmod + re-probe, hot-unplug with the device open, rescan,
-#          a hostile host (the peer corrupts the arena: -EIO, no oops), and
-#          recovery by re-probing
+#   dev    with a virtio-ace-pci device and the host peer connected to it
+#          (tests/vm/ace_hostpeer driver): probe, /dev/ace0, sysfs, debugfs,
+#          ace_usertest (with ace_ktest's kecho and the host peer's hecho),
+#          rmmod refused while open, rmmod + re-probe, hot-unplug with the
+#          device open, rescan, a hostile host (the peer corrupts the arena:
+#          -EIO, no oops), and recovery by re-probing
 #   dev races  only the recovery races (a quicker run while working on them)
 mode=${1:-dev}
 only=${2:-}

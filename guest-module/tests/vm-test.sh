@@ -7,7 +7,8 @@
 #   (scripts/run-vm.sh, which fails on any kernel WARNING/BUG/Oops):
 #     nodev  no ACE device: ace.ko loads, registers, unloads
 #     dev    with -device virtio-ace-pci (skipped if our QEMU lacks it) and
-#            tests/ace_hostpeer on its socket: tests/guest-run.sh dev
+#            the host peer tests/vm/ace_hostpeer in its "driver" mode (raw
+#            peer ABI, no libace) on its socket: tests/guest-run.sh dev
 #     races  dev, the recovery races only (guest-run.sh dev races)
 #   Logs: build/guest-module/vm-<mode>.log
 set -euo pipefail
@@ -30,6 +31,8 @@ if [ -f "$ACE_ROOT/guest-module/ace.ko" ] &&
 fi
 make -C "$ACE_ROOT/guest-module" KDIR="$KDIR" >/dev/null
 make -C "$ACE_ROOT/guest-module" UBUILD="$W" usertests >/dev/null
+HOSTPEER=$ACE_BUILD/vm/ace_hostpeer
+make -s -C "$ACE_ROOT" BUILD="$ACE_BUILD" "$HOSTPEER"
 "$ACE_SCRIPTS/mkinitramfs.sh" -o "$W/initramfs.cpio.gz" \
     -f "$W/ace_usertest:/bin/ace_usertest" -f "$HERE/guest-run.sh:/run.sh" \
     -m "$ACE_ROOT/guest-module/ace.ko" -m "$ACE_ROOT/guest-module/tests/ace_ktest.ko" \
@@ -57,7 +60,7 @@ if [ "$MODE" = dev ] || [ "$MODE" = all ] || [ "$MODE" = races ]; then
         HP="" QW="" dmode=dev
         [ "$MODE" = races ] && dmode=dev,races
         trap '[ -z "$HP" ] || kill "$HP" 2>/dev/null; [ -z "$QW" ] || kill "$QW" 2>/dev/null; rm -rf "$S"' EXIT
-        timeout 700 "$W/ace_hostpeer" "$S/ace.sock" -n 200 >"$W/hostpeer.log" 2>&1 &
+        timeout 700 "$HOSTPEER" "$S/ace.sock" driver 200 600 >"$W/hostpeer.log" 2>&1 &
         HP=$!
         # the guest suspends to RAM once: wake it through QMP when it is
         # ... and answers the guest's "ACE-QMP virtio-status TAG" lines

@@ -42,24 +42,473 @@
  *                                        or until SIGTERM, across guest
  *                                        reboots; counts the generations
  *                                        it wrote into
+ *   ace_hostpeer SOCKET driver N SECS    the guest driver's own suite
+ *                                        (guest-module/tests/vm-test.sh),
+ *                                        on the raw peer ABI, without
+ *                                        libace: see "driver" below
  *
  * probe also prints every shared mapping of the process (what a peer can
  * reach of the guest) and the size of the region fd it was given.
  *
  * Options before SOCKET: -t MS (wait this long for the device and the
  * arena, default 60000).  Exit 0 on success; every failure says why.
+ *
+ * Every command but driver goes through libace's connection code
+ * (lib/ace_host.c); driver reads the device's socket itself and uses only
+ * the shared core, so that the guest driver is tested against the peer
+ * ABI as docs/device.md writes it, not against the library's reading of
+ * it.  The driver section comes before lib/ace_host.h is included: a
+ * call from it into libace does not compile.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include "../../shared/ace_core.h"
+
+/*
+ * ---- driver: the guest driver's peer, on the raw peer ABI ----
+ *
+ *   ace_hostpeer [-t MS] SOCKET driver N SECS
+ *
+ * Connects to the device's socket (retrying for up to MS, until QEMU has
+ * created it), maps the guest's arena from the fds the device passes,
+ * and then, on every arena the guest attaches:
+ *   - claims "hecho" and echoes every message back to its sender (the same
+ *     block), raising the device when the receiver sleeps;
+ *   - pings the guest kernel's "kecho" mproc N times from "hping" and
+ *     checks the echoes, then claims "hping-done" so the guest knows;
+ *   - on a message of type 0xdead to "hecho", turns hostile: corrupts the
+ *     inbox of "kecho" and raises it (the guest's hardening test);
+ *   - on type 0xdeaf, tells the device the arena is broken (ACE_PEER_BROKEN,
+ *     which the device passes on to the guest as ACE_EVT_BROKEN);
+ *   - on type 0xf00d, keeps the region mapped at the next DETACH and
+ *     writes a forged header (a 1024-slot table, the guest's generation
+ *     kept) into it over and over while the guest formats its next arena,
+ *     until that arena is attached or 8 s pass.
+ * It sleeps only on the kick fd (the guest's doorbell): a wake-up the
+ * guest forgot shows up as a stall, which is counted and fails the run.
+ * Exits when the device closes the socket (QEMU exited) or after SECS;
+ * prints "HOSTPEER ..." lines; exit 0 if, on every arena, the pings all
+ * came back, and nothing stalled or was malformed.
+ *
+ * Deliberately independent of libace: it tests the driver, not the
+ * library (it uses the shared core only, and none of lib/).
+ */
+#define DRV_MAX_FDS	16
+#define DRV_WINDOW	8
+#define ACE_TEST_BREAK	0xdeadu	/* message type: "corrupt the arena" */
+#define ACE_TEST_REPORT	0xdeafu	/* "report the arena broken to the device" */
+#define ACE_TEST_FORGE	0xf00du	/* "forge the header of the next arena" */
+
+static struct {
+	int sock, kick_fd, raise_fd, peer;
+	int fds[DRV_MAX_FDS], nfds;
+	struct ace_arena a;
+	void *map;
+	u32 map_size;
+	u32 hecho, hping;
+	struct ace_rx rx_echo, rx_ping;
+	int n_ping, ping_done, pings_sent, pings_got;
+	long echoed, raises, kicks, stalls, bad, rounds, unfinished;
+	/* the header forger */
+	int forge_armed;
+	pthread_t forger;
+	volatile int forging;
+	void *forge_map;
+	u32 forge_size;
+} D = { .sock = -1, .kick_fd = -1, .raise_fd = -1 };
+
+static void drv_take_fds(struct msghdr *m)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		int n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int), i;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (i = 0; i < n; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (D.nfds < DRV_MAX_FDS)
+				D.fds[D.nfds++] = f;
+			else
+				close(f);
+		}
+	}
+}
+
+/* Read exactly len bytes, collecting any fds that come with them. */
+static int drv_read_full(void *buf, size_t len)
+{
+	char cbuf[CMSG_SPACE(DRV_MAX_FDS * sizeof(int))];
+	size_t got = 0;
+
+	while (got < len) {
+		struct iovec iov = { (char *)buf + got, len - got };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		ssize_t n = recvmsg(D.sock, &m, MSG_CMSG_CLOEXEC);
+
+		if (n <= 0)
+			return -1;
+		drv_take_fds(&m);
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static void drv_raise(void)
+{
+	uint64_t one = 1;
+
+	if (write(D.raise_fd, &one, sizeof(one)) == sizeof(one))
+		D.raises++;
+}
+
+static void *drv_forge_main(void *unused)
+{
+	struct ace_arena fa;
+	struct ace_geometry g;
+	u8 *img = malloc(D.forge_size), *hdr = D.forge_map;
+	time_t end = time(NULL) + 8;
+	long n = 0;
+
+	(void)unused;
+	if (!img || ace_geometry_default(D.forge_size, ACE_MAX_MPROCS, &g) ||
+	    ace_arena_init(&fa, img, D.forge_size, &g, 0)) {
+		printf("HOSTPEER forger: cannot build a header\n");
+		free(img);
+		return NULL;
+	}
+	/* every byte of the header but the generation (0x28..0x2f), which
+	 * must stay the guest's for the device to take the arena */
+	while (D.forging && time(NULL) < end) {
+		memcpy(hdr, img, 0x28);
+		memcpy(hdr + 0x30, img + 0x30, ACE_HDR_SIZE - 0x30);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		n++;
+	}
+	printf("HOSTPEER forger: wrote a %u-slot header %ld times\n",
+	       ACE_MAX_MPROCS, n);
+	free(img);
+	return NULL;
+}
+
+static void drv_forge_stop(void)
+{
+	if (!D.forge_map)
+		return;
+	D.forging = 0;
+	pthread_join(D.forger, NULL);
+	munmap(D.forge_map, D.forge_size);
+	D.forge_map = NULL;
+}
+
+static void drv_send_broken(void)
+{
+	struct {
+		struct ace_peer_msg h;
+		struct ace_peer_broken b;
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.h.magic = ACE_PEER_MAGIC;
+	m.h.type = ACE_PEER_BROKEN;
+	m.h.len = sizeof(m.b);
+	m.b.generation = D.a.generation;
+	m.b.value = 0xdeaf;
+	m.b.peer = D.peer;
+	strcpy(m.b.why, "the test asked for it");
+	if (write(D.sock, &m, sizeof(m)) == sizeof(m))
+		printf("HOSTPEER reported the arena broken as asked\n");
+}
+
+static void drv_unmap_arena(void)
+{
+	if (D.map && D.pings_sent && !D.ping_done)
+		D.unfinished++;	/* pinging started, and was cut off */
+	if (D.map && D.forge_armed) {
+		/* keep the mapping: the forger writes through it */
+		D.forge_armed = 0;
+		D.forge_map = D.map;
+		D.forge_size = D.map_size;
+		D.forging = 1;
+		if (pthread_create(&D.forger, NULL, drv_forge_main, NULL)) {
+			D.forging = 0;
+			munmap(D.map, D.map_size);
+			D.forge_map = NULL;
+		} else {
+			printf("HOSTPEER forging the next arena's header\n");
+		}
+	} else if (D.map) {
+		munmap(D.map, D.map_size);
+	}
+	D.map = NULL;
+	D.hecho = D.hping = 0;
+}
+
+static int drv_map_arena(const struct ace_peer_arena *pa, int region_fd)
+{
+	int err;
+
+	drv_unmap_arena();
+	drv_forge_stop();
+	D.map_size = pa->arena_size;
+	D.map = mmap(NULL, D.map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     region_fd, 0);
+	if (D.map == MAP_FAILED)
+		return D.map = NULL, -1;
+	err = ace_arena_attach(&D.a, D.map, D.map_size);
+	if (err) {
+		/* a late ARENA for an arena the guest is already replacing
+		 * (a recovery followed by a reload): wait for the next one */
+		printf("HOSTPEER attach failed: %s; waiting for the next arena\n",
+		       ace_arena_why(&D.a));
+		munmap(D.map, D.map_size);
+		D.map = NULL;
+		return 0;
+	}
+	if (ace_mproc_claim(&D.a, "hecho", ACE_SIDE(ACE_SIDE_HOST, D.peer),
+			    ACE_MODE_INTERRUPT, &D.hecho) ||
+	    ace_mproc_claim(&D.a, "hping", ACE_SIDE(ACE_SIDE_HOST, D.peer),
+			    ACE_MODE_INTERRUPT, &D.hping))
+		return -1;
+	ace_rx_init(&D.rx_echo, D.hecho);
+	ace_rx_init(&D.rx_ping, D.hping);
+	D.ping_done = D.pings_sent = D.pings_got = 0;
+	printf("HOSTPEER peer %d attached: %u bytes of a %u-byte region, generation %#llx\n",
+	       D.peer, D.map_size, pa->region_size,
+	       (unsigned long long)pa->generation);
+	fflush(stdout);
+	return 0;
+}
+
+static int drv_handle_msg(void)
+{
+	struct ace_peer_msg h;
+	char *body = NULL;
+	int err = 0;
+
+	D.nfds = 0;
+	if (drv_read_full(&h, sizeof(h)) || h.magic != ACE_PEER_MAGIC ||
+	    h.len > 65536)
+		return -1;
+	body = calloc(1, h.len + 1);
+	if (!body || (h.len && drv_read_full(body, h.len)))
+		return free(body), -1;
+	if (h.type == ACE_PEER_HELLO && D.nfds >= 2) {
+		D.kick_fd = D.fds[0];
+		D.raise_fd = D.fds[1];
+		D.peer = ((struct ace_peer_hello *)body)->peer;
+		printf("HOSTPEER hello: peer %d\n", D.peer);
+	} else if (h.type == ACE_PEER_ARENA && D.nfds >= 1) {
+		struct ace_peer_arena *pa = (void *)body;
+
+		err = drv_map_arena(pa, D.fds[0]);
+		close(D.fds[0]);
+	} else if (h.type == ACE_PEER_DETACH) {
+		printf("HOSTPEER detach\n");
+		drv_unmap_arena();
+	}
+	free(body);
+	return err;
+}
+
+/* Asked to (message type ACE_TEST_BREAK): act as a hostile host.  Put a
+ * link that is no block into the inbox of the guest kernel's "kecho" and
+ * raise it: the guest must notice, report and refuse, not crash. */
+static void drv_hostile(void)
+{
+	u32 kecho;
+
+	if (ace_mproc_lookup(&D.a, "kecho", &kecho))
+		return;
+	ace_store(&ace_mproc_at(&D.a, ACE_ID_SLOT(kecho))->inbox, 12345,
+		  ACE_SEQ_CST);
+	ace_pending_clear(&D.a, ACE_ID_SLOT(kecho));
+	if (ace_pending_raise(&D.a, ACE_ID_SLOT(kecho)))
+		drv_raise();
+	printf("HOSTPEER corrupted kecho's inbox as asked\n");
+}
+
+static void drv_echo_all(void)
+{
+	struct ace_msg_desc d;
+	int r;
+
+	while ((r = ace_recv(&D.a, &D.rx_echo, &d)) == 1) {
+		if (d.type == ACE_TEST_BREAK) {
+			ace_free(&D.a, d.off);
+			drv_hostile();
+			continue;
+		}
+		if (d.type == ACE_TEST_REPORT) {
+			ace_free(&D.a, d.off);
+			drv_send_broken();
+			continue;
+		}
+		if (d.type == ACE_TEST_FORGE) {
+			ace_free(&D.a, d.off);
+			D.forge_armed = 1;
+			printf("HOSTPEER will forge the next arena's header\n");
+			continue;
+		}
+		r = ace_send(&D.a, D.hecho, d.src, d.off, d.len);
+		if (r < 0) {
+			ace_free(&D.a, d.off);
+			continue;
+		}
+		D.echoed++;
+		if (r == 1)
+			drv_raise();
+	}
+	if (r < 0)
+		D.bad++;
+}
+
+static void drv_ping_step(void)
+{
+	struct ace_msg_desc d;
+	u32 kecho, dummy;
+	s64 off;
+	int r;
+
+	while (ace_recv(&D.a, &D.rx_ping, &d) == 1) {
+		if (d.tag != (u32)D.pings_got || d.len != 64 ||
+		    *(u32 *)ace_payload(&D.a, d.off) != 0xace00000u + d.tag)
+			D.bad++;
+		ace_free(&D.a, d.off);
+		D.pings_got++;
+	}
+	if (D.ping_done || ace_mproc_lookup(&D.a, "kecho", &kecho))
+		return;
+	while (D.pings_sent < D.n_ping && D.pings_sent - D.pings_got < DRV_WINDOW) {
+		off = ace_alloc(&D.a, 64, D.hping);
+		if (off < 0)
+			return;
+		*(u32 *)ace_payload(&D.a, (u32)off) = 0xace00000u + D.pings_sent;
+		ace_msg(&D.a, (u32)off)->tag = D.pings_sent;
+		r = ace_send(&D.a, D.hping, kecho, (u32)off, 64);
+		if (r < 0) {
+			ace_free(&D.a, (u32)off);
+			return;
+		}
+		if (r == 1)
+			drv_raise();
+		D.pings_sent++;
+	}
+	if (D.pings_got == D.n_ping) {
+		D.ping_done = 1;
+		D.rounds++;
+		ace_mproc_claim(&D.a, "hping-done", ACE_SIDE(ACE_SIDE_HOST, D.peer),
+				ACE_MODE_POLL, &dummy);
+		printf("HOSTPEER pinged kecho %d times\n", D.pings_got);
+		fflush(stdout);
+	}
+}
+
+/* Serve until both mprocs are armed with empty inboxes. */
+static void drv_service(void)
+{
+	int i;
+
+	for (i = 0; D.map && i < 1000; i++) {
+		drv_echo_all();
+		drv_ping_step();
+		if (ace_arm(&D.a, &D.rx_echo) == 0 && ace_arm(&D.a, &D.rx_ping) == 0)
+			return;
+	}
+}
+
+static int drv_connect(const char *path, int ms)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int i;
+
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	for (i = 0; i < ms / 100; i++) {
+		D.sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (!connect(D.sock, (struct sockaddr *)&sa, sizeof(sa)))
+			return 0;
+		close(D.sock);
+		usleep(100000);
+	}
+	D.sock = -1;
+	return -1;
+}
+
+/* Mail waiting after a long sleep, and no kick for it within another
+ * second: a lost wake-up. */
+static void drv_check_stall(void)
+{
+	struct pollfd p = { D.kick_fd, POLLIN, 0 };
+
+	if (!D.map || D.kick_fd < 0 || (!ace_pending_mail(&D.a, &D.rx_echo) &&
+					!ace_pending_mail(&D.a, &D.rx_ping)))
+		return;
+	if (poll(&p, 1, 1000) == 0) {
+		D.stalls++;
+		printf("HOSTPEER stall: mail without a doorbell\n");
+	}
+}
+
+static int cmd_driver(const char *path, int connect_ms, int n_ping, int seconds)
+{
+	time_t end;
+
+	D.n_ping = n_ping;
+	if (n_ping <= 0 || seconds <= 0) {
+		fprintf(stderr, "ace_hostpeer: driver N SECS: both above 0\n");
+		return 2;
+	}
+	if (drv_connect(path, connect_ms)) {
+		fprintf(stderr, "ace_hostpeer: driver: cannot connect to %s within %d ms\n",
+			path, connect_ms);
+		return 2;
+	}
+	end = time(NULL) + seconds;
+	while (time(NULL) < end) {
+		struct pollfd p[2] = { { D.sock, POLLIN, 0 }, { D.kick_fd, POLLIN, 0 } };
+		char v[256];
+		ssize_t n;
+		int r = poll(p, D.kick_fd >= 0 ? 2 : 1, 5000);
+
+		if (r == 0)
+			drv_check_stall();
+		if (p[0].revents && drv_handle_msg())
+			break;
+		/* the kick fd is a socket: a byte per doorbell (ABI 2.1) */
+		if (D.kick_fd >= 0 && (p[1].revents & POLLIN) &&
+		    (n = recv(D.kick_fd, v, sizeof(v), MSG_DONTWAIT)) > 0)
+			D.kicks += (long)n;
+		drv_service();
+	}
+	if (D.map && D.pings_sent && !D.ping_done)
+		D.unfinished++;	/* pinging started, and was cut off */
+	drv_forge_stop();
+	printf("HOSTPEER done: echoed %ld, %ld ping rounds of %d (%ld unfinished), kicks %ld, raises %ld, stalls %ld, bad %ld\n",
+	       D.echoed, D.rounds, D.n_ping, D.unfinished, D.kicks, D.raises,
+	       D.stalls, D.bad);
+	return D.rounds && !D.unfinished && !D.stalls && !D.bad ? 0 : 1;
+}
+
+/* ---- every other command: through libace's connection code ---- */
+
 #include "../../lib/ace_host.h"
 
 static struct ace_host H;
@@ -1033,10 +1482,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ace_hostpeer [-t MS] SOCKET probe|echo NAME SECS|"
 			"ping NAME DST N|burst DST N|hold SECS|serve NAME SECS|"
 			"flood DST SECS|hostile SECS|grab N SECS|scribble SECS|hog N SECS|"
-			"blockfds SECS\n");
+			"blockfds SECS|driver N SECS\n");
 		return 2;
 	}
 	sock_path = argv[i];
+	if (!strcmp(argv[i + 1], "driver") && argc - i == 4)
+		return cmd_driver(argv[i], timeout_ms, atoi(argv[i + 2]),
+				  atoi(argv[i + 3]));
 	if (ace_host_connect(&H, argv[i], timeout_ms))
 		die("connect");
 	printf("connected: peer %u\n", H.peer);

@@ -494,6 +494,7 @@ static int ace_probe(struct virtio_device *vdev)
 	err = ace_arena_map(dev);
 	if (err)
 		goto err_put;
+	ace_bells_find(dev);
 	err = ace_dev_up(dev, false);
 	if (err)
 		goto err_put;
@@ -506,9 +507,11 @@ static int ace_probe(struct virtio_device *vdev)
 	if (err)
 		goto err_unexpose;
 	dev_info(&vdev->dev,
-		 "/dev/%s: arena attached: %u bytes of a %llu-byte region at %pa, %u mprocs, %u peers, generation %#llx\n",
+		 "/dev/%s: arena attached: %u bytes of a %llu-byte region at %pa, %u mprocs, %u peers (%s), generation %#llx\n",
 		 dev->name, dev->arena_size, dev->region_len, &dev->region_addr,
-		 dev->nr_mprocs, dev->max_peers, dev->generation);
+		 dev->nr_mprocs, dev->max_peers,
+		 dev->nr_bells ? "doorbell pages" : "doorbells by ioctl",
+		 dev->generation);
 	return 0;
 
 err_unexpose:
@@ -564,6 +567,10 @@ static void ace_config_changed(struct virtio_device *vdev)
 		queue_work(dev->wq, &dev->cfg_work);
 }
 
+static unsigned int ace_features[] = {
+	VIRTIO_ACE_F_BELL_PAGES,
+};
+
 static const struct virtio_device_id ace_id_table[] = {
 	{ VIRTIO_ID_ACE, VIRTIO_DEV_ANY_ID },
 	{ 0 },
@@ -574,6 +581,8 @@ static struct virtio_driver ace_driver = {
 	.driver.name	= KBUILD_MODNAME,
 	.driver.owner	= THIS_MODULE,
 	.id_table	= ace_id_table,
+	.feature_table	= ace_features,
+	.feature_table_size = ARRAY_SIZE(ace_features),
 	.probe		= ace_probe,
 	.remove		= ace_remove,
 	.config_changed	= ace_config_changed,

@@ -14,10 +14,16 @@
  * and /dev/aceN maps it write-back into processes (PAT takes the memory
  * type reserved here).  The driver claims [addr, addr + arena_size) of the
  * region as a busy resource while it is bound to the device.
+ *
+ * With VIRTIO_ACE_F_BELL_PAGES each host peer's doorbell is a notify page
+ * of its own, which /dev/aceN maps uncached into a process that asks
+ * (ACE_IOC_BELLS): a send then rings its peer with one store.
  */
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/pci.h>
 #include <linux/random.h>
+#include <linux/virtio_pci.h>
 
 #include "ace_drv.h"
 
@@ -52,6 +58,60 @@ int ace_arena_map(struct ace_dev *dev)
 	dev->region_addr = r.addr;
 	dev->region_len = r.len;
 	return 0;
+}
+
+/* Read a field of the virtio-pci capability at config offset pos. */
+#define ace_cap_read(pdev, pos, type, field, out)			\
+	pci_read_config_##type(pdev, (pos) +				\
+			       offsetof(struct virtio_pci_notify_cap, field), out)
+
+/*
+ * Where the doorbell pages are: the first notify capability in a memory
+ * BAR (as virtio-pci itself picks), with the feature's promise that
+ * queue N's notify offset is N.  Each page must be page aligned and lie
+ * in the capability and the BAR: else no process rings by store, and
+ * ACE_IOC_NOTIFY does it all.
+ */
+void ace_bells_find(struct ace_dev *dev)
+{
+	struct device *parent = dev->vdev->dev.parent;
+	struct pci_dev *pdev;
+	u32 offset = 0, length = 0, mult = 0;
+	u64 start, first, end;
+	u8 type, bar = 0;
+	int pos;
+
+	dev->nr_bells = 0;
+	if (!virtio_has_feature(dev->vdev, VIRTIO_ACE_F_BELL_PAGES) ||
+	    !parent || !dev_is_pci(parent))
+		return;
+	pdev = to_pci_dev(parent);
+	for (pos = pci_find_capability(pdev, PCI_CAP_ID_VNDR); pos > 0;
+	     pos = pci_find_next_capability(pdev, pos, PCI_CAP_ID_VNDR)) {
+		ace_cap_read(pdev, pos, byte, cap.cfg_type, &type);
+		ace_cap_read(pdev, pos, byte, cap.bar, &bar);
+		if (type == VIRTIO_PCI_CAP_NOTIFY_CFG && bar < PCI_STD_NUM_BARS &&
+		    (pci_resource_flags(pdev, bar) & IORESOURCE_MEM))
+			break;
+	}
+	if (pos <= 0)
+		return;
+	ace_cap_read(pdev, pos, dword, cap.offset, &offset);
+	ace_cap_read(pdev, pos, dword, cap.length, &length);
+	ace_cap_read(pdev, pos, dword, notify_off_multiplier, &mult);
+	start = pci_resource_start(pdev, bar);
+	first = (u64)ACE_VQ_DOORBELL0 * mult;
+	end = first + (u64)dev->max_peers * mult;
+	if (!mult || mult % PAGE_SIZE || (start + offset) % PAGE_SIZE ||
+	    end > length || offset + end > pci_resource_len(pdev, bar)) {
+		dev_warn(ace_devp(dev),
+			 "doorbell pages offered, but notify capability (BAR %u, offset %#x, length %#x, multiplier %u) does not give %u whole pages: doorbells by ioctl only\n",
+			 bar, offset, length, mult, dev->max_peers);
+		return;
+	}
+	dev->bell_addr = start + offset + first;
+	dev->bell_stride = mult;
+	dev->nr_bells = dev->max_peers;
 }
 
 /* The last reference is gone: nobody uses the mapping any more. */

@@ -140,7 +140,8 @@ static const struct vm_operations_struct ace_vm_ops = {
 };
 
 /* A doorbell page (ACE_IOC_BELLS), inserted at fault time under the
- * same rule as the arena's pages, uncached: the VMA's vm_page_prot, and
+ * same rule as the arena's pages, and only once the arena is attached
+ * (no doorbell before DRIVER_OK), uncached: the VMA's vm_page_prot, and
  * the memory type virtio-pci reserved when it mapped the queue's notify
  * address.  Page N of the mapping rings host peer N and nothing else.
  */
@@ -152,7 +153,7 @@ static vm_fault_t ace_bell_fault(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 
 	down_read(&dev->map_lock);
-	if (READ_ONCE(dev->alive) && READ_ONCE(dev->epoch) == f->epoch &&
+	if (dev->bells_live && READ_ONCE(dev->epoch) == f->epoch &&
 	    n < dev->nr_bells)
 		ret = vmf_insert_pfn(vmf->vma, vmf->address,
 				     PHYS_PFN(dev->bell_addr +

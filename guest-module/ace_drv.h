@@ -98,6 +98,7 @@ struct ace_dev {
 	 */
 	phys_addr_t bell_addr;
 	u32 bell_stride, nr_bells;	/* nr_bells 0: none */
+	bool bells_live;		/* map_lock: attached, may be rung */
 	u32 arena_size, nr_mprocs;
 	u64 generation;
 	struct ace_arena arena;

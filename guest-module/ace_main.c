@@ -219,11 +219,23 @@ static int ace_dev_state(struct ace_dev *dev)
 static void ace_dev_set_alive(struct ace_dev *dev, bool alive)
 {
 	down_write(&dev->map_lock);
-	if (!alive)
+	if (!alive) {
 		ace_cdev_zap_mappings(dev);
+		dev->bells_live = false;
+	}
 	spin_lock_irq(&dev->lock);
 	dev->alive = alive;
 	spin_unlock_irq(&dev->lock);
+	up_write(&dev->map_lock);
+}
+
+/* The arena is attached (DRIVER_OK long set): doorbell pages may be
+ * mapped into processes from now until ace_dev_set_alive(false).
+ */
+static void ace_bells_live(struct ace_dev *dev)
+{
+	down_write(&dev->map_lock);
+	dev->bells_live = dev->alive;
 	up_write(&dev->map_lock);
 }
 
@@ -311,6 +323,8 @@ static int ace_dev_up(struct ace_dev *dev, bool reset)
 		err = ace_ctrl_attach(dev);
 	if (err)
 		ace_dev_stop(dev);
+	else
+		ace_bells_live(dev);
 out:
 	up_write(&dev->arena_rwsem);
 	return err;

@@ -281,7 +281,8 @@ static void open_bells(struct ace *ch)
 
 	if ((env && !strcmp(env, "ioctl")) || page <= 0 ||
 	    ioctl(ch->dev_fd, ACE_IOC_BELLS, &b) || !b.count ||
-	    b.count > ACE_MAX_PEERS)
+	    b.count > ACE_MAX_PEERS ||
+	    (u64)(off_t)b.offset != b.offset)	/* a 32-bit off_t */
 		return;
 	m = mmap(NULL, (size_t)b.count * page, PROT_WRITE, MAP_SHARED,
 		 ch->dev_fd, (off_t)b.offset);

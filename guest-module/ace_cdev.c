@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/aceN: open, release, mmap of the arena, poll.
+ * /dev/aceN: open, release, mmap of the arena and doorbell pages, poll.
  *
  * Each open file holds a reference on the device, so the driver's state
  * outlives a device that goes away while files are open (their calls then
@@ -139,9 +139,39 @@ static const struct vm_operations_struct ace_vm_ops = {
 	.fault = ace_vm_fault,
 };
 
-/* The arena from offset 0, shared only, write-back: the memory type that
- * ace_arena_map() reserved for the region is what PAT gives the pages a
- * fault inserts (vm_page_prot stays cacheable).  Nothing is mapped here.
+/* A doorbell page (ACE_IOC_BELLS), inserted at fault time under the
+ * same rule as the arena's pages, and only once the arena is attached
+ * (no doorbell before DRIVER_OK), uncached: the VMA's vm_page_prot, and
+ * the memory type virtio-pci reserved when it mapped the queue's notify
+ * address.  Page N of the mapping rings host peer N and nothing else.
+ */
+static vm_fault_t ace_bell_fault(struct vm_fault *vmf)
+{
+	struct ace_file *f = vmf->vma->vm_private_data;
+	struct ace_dev *dev = f->dev;
+	unsigned long n = vmf->pgoff - ACE_BELL_PGOFF;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	down_read(&dev->map_lock);
+	if (dev->bells_live && READ_ONCE(dev->epoch) == f->epoch &&
+	    n < dev->nr_bells)
+		ret = vmf_insert_pfn(vmf->vma, vmf->address,
+				     PHYS_PFN(dev->bell_addr +
+					      (u64)n * dev->bell_stride));
+	up_read(&dev->map_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct ace_bell_vm_ops = {
+	.fault = ace_bell_fault,
+};
+
+/*
+ * Two mappings: the arena from offset 0 (write-back: the memory type
+ * that ace_arena_map() reserved for the region is what PAT gives the
+ * pages a fault inserts, vm_page_prot stays cacheable), and the doorbell
+ * pages from ACE_BELL_PGOFF (uncached, a file open for writing).  Shared
+ * only; nothing is mapped here.
  */
 static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -152,16 +182,29 @@ static int ace_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (err)
 		return err;
-	if (vma->vm_pgoff || len > dev->arena_size)
-		return -EINVAL;
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;		/* MAP_PRIVATE would copy on write */
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
+	if (!vma->vm_pgoff) {
+		if (len > dev->arena_size)
+			return -EINVAL;
+		vma->vm_ops = &ace_vm_ops;
+	} else if (vma->vm_pgoff >= ACE_BELL_PGOFF) {
+		if (!dev->nr_bells || !f->writable)
+			return dev->nr_bells ? -EBADF : -ENODEV;
+		if (vma->vm_pgoff - ACE_BELL_PGOFF >= dev->nr_bells ||
+		    (len >> PAGE_SHIFT) >
+		    dev->nr_bells - (vma->vm_pgoff - ACE_BELL_PGOFF))
+			return -EINVAL;
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+		vma->vm_ops = &ace_bell_vm_ops;
+	} else {
+		return -EINVAL;
+	}
 	/* 6.1 writes vma->vm_flags directly; see ace_kcompat.h */
 	ace_vm_flags_mod(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP,
 			 VM_MAYEXEC);
-	vma->vm_ops = &ace_vm_ops;
 	vma->vm_private_data = f;
 	return 0;
 }

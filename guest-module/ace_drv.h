@@ -93,6 +93,12 @@ struct ace_dev {
 	phys_addr_t region_addr;
 	u64 region_len;
 	void *vaddr;			/* memremap()ed write-back */
+	/* doorbell pages a process may map (VIRTIO_ACE_F_BELL_PAGES), from
+	 * the PCI notify capability at probe: page N rings peer N
+	 */
+	phys_addr_t bell_addr;
+	u32 bell_stride, nr_bells;	/* nr_bells 0: none */
+	bool bells_live;		/* map_lock: attached, may be rung */
 	u32 arena_size, nr_mprocs;
 	u64 generation;
 	struct ace_arena arena;
@@ -215,7 +221,12 @@ int ace_config_read(struct ace_dev *dev);
 void ace_cfg_work(struct work_struct *work);
 
 /* ace_mem.c */
+/* /dev/aceN's mmap() offsets, in pages: the arena at 0, the doorbell
+ * pages (ACE_IOC_BELLS) from here on (above any arena: 4 GiB)
+ */
+#define ACE_BELL_PGOFF		(1UL << (32 - PAGE_SHIFT))
 int ace_arena_map(struct ace_dev *dev);
+void ace_bells_find(struct ace_dev *dev);
 int ace_arena_format(struct ace_dev *dev);
 void ace_arena_unmap(struct ace_dev *dev);
 

@@ -4,7 +4,8 @@
  *
  * The data path (alloc, send, receive, free, sections, arming) runs in
  * user space on the mapped arena; the ioctls only name mprocs, sleep, and
- * notify.  Every call fails with -ENODEV once the device is gone and with
+ * notify (or say where a process may ring a host peer's doorbell itself:
+ * ACE_IOC_BELLS).  Every call fails with -ENODEV once the device is gone and with
  * -EIO once the arena is broken or was replaced (a recovery, a resume).
  *
  * The argument is copied in before arena_rwsem is taken and the result
@@ -28,6 +29,7 @@ union ace_ioc_arg {
 	struct ace_ioc_wait wait;
 	struct ace_ioc_notify notify;
 	struct ace_ioc_eventfd efd;
+	struct ace_ioc_bells bells;
 	u32 id;
 };
 
@@ -131,6 +133,17 @@ static int ace_ioc_eventfd(struct ace_file *f, struct ace_ioc_eventfd *e)
 	return 0;
 }
 
+static int ace_ioc_bells(struct ace_dev *dev, struct ace_ioc_bells *b)
+{
+	if (!dev->nr_bells)
+		return -EOPNOTSUPP;
+	*b = (struct ace_ioc_bells){
+		.offset = (u64)ACE_BELL_PGOFF << PAGE_SHIFT,
+		.count = dev->nr_bells,
+	};
+	return 0;
+}
+
 /* Size of cmd's argument copied in (0: none, or not an ACE ioctl). */
 static size_t ace_ioc_in_size(unsigned int cmd)
 {
@@ -171,6 +184,8 @@ static long ace_ioctl_cmd(struct ace_file *f, unsigned int cmd,
 		return ace_ioc_notify(f, &a->notify);
 	case ACE_IOC_EVENTFD:
 		return ace_ioc_eventfd(f, &a->efd);
+	case ACE_IOC_BELLS:
+		return ace_ioc_bells(f->dev, &a->bells);
 	default:
 		return -ENOTTY;
 	}
@@ -211,6 +226,8 @@ static long ace_ioctl_out(struct ace_file *f, unsigned int cmd,
 {
 	if (cmd == ACE_IOC_INFO)
 		return copy_to_user(up, &a->info, sizeof(a->info)) ? -EFAULT : 0;
+	if (cmd == ACE_IOC_BELLS)
+		return copy_to_user(up, &a->bells, sizeof(a->bells)) ? -EFAULT : 0;
 	if (cmd != ACE_IOC_OPEN ||
 	    !copy_to_user(up, &a->open, sizeof(a->open)))
 		return 0;

@@ -219,11 +219,23 @@ static int ace_dev_state(struct ace_dev *dev)
 static void ace_dev_set_alive(struct ace_dev *dev, bool alive)
 {
 	down_write(&dev->map_lock);
-	if (!alive)
+	if (!alive) {
 		ace_cdev_zap_mappings(dev);
+		dev->bells_live = false;
+	}
 	spin_lock_irq(&dev->lock);
 	dev->alive = alive;
 	spin_unlock_irq(&dev->lock);
+	up_write(&dev->map_lock);
+}
+
+/* The arena is attached (DRIVER_OK long set): doorbell pages may be
+ * mapped into processes from now until ace_dev_set_alive(false).
+ */
+static void ace_bells_live(struct ace_dev *dev)
+{
+	down_write(&dev->map_lock);
+	dev->bells_live = dev->alive;
 	up_write(&dev->map_lock);
 }
 
@@ -311,6 +323,8 @@ static int ace_dev_up(struct ace_dev *dev, bool reset)
 		err = ace_ctrl_attach(dev);
 	if (err)
 		ace_dev_stop(dev);
+	else
+		ace_bells_live(dev);
 out:
 	up_write(&dev->arena_rwsem);
 	return err;
@@ -494,6 +508,7 @@ static int ace_probe(struct virtio_device *vdev)
 	err = ace_arena_map(dev);
 	if (err)
 		goto err_put;
+	ace_bells_find(dev);
 	err = ace_dev_up(dev, false);
 	if (err)
 		goto err_put;
@@ -506,9 +521,11 @@ static int ace_probe(struct virtio_device *vdev)
 	if (err)
 		goto err_unexpose;
 	dev_info(&vdev->dev,
-		 "/dev/%s: arena attached: %u bytes of a %llu-byte region at %pa, %u mprocs, %u peers, generation %#llx\n",
+		 "/dev/%s: arena attached: %u bytes of a %llu-byte region at %pa, %u mprocs, %u peers (%s), generation %#llx\n",
 		 dev->name, dev->arena_size, dev->region_len, &dev->region_addr,
-		 dev->nr_mprocs, dev->max_peers, dev->generation);
+		 dev->nr_mprocs, dev->max_peers,
+		 dev->nr_bells ? "doorbell pages" : "doorbells by ioctl",
+		 dev->generation);
 	return 0;
 
 err_unexpose:
@@ -564,6 +581,10 @@ static void ace_config_changed(struct virtio_device *vdev)
 		queue_work(dev->wq, &dev->cfg_work);
 }
 
+static unsigned int ace_features[] = {
+	VIRTIO_ACE_F_BELL_PAGES,
+};
+
 static const struct virtio_device_id ace_id_table[] = {
 	{ VIRTIO_ID_ACE, VIRTIO_DEV_ANY_ID },
 	{ 0 },
@@ -574,6 +595,8 @@ static struct virtio_driver ace_driver = {
 	.driver.name	= KBUILD_MODNAME,
 	.driver.owner	= THIS_MODULE,
 	.id_table	= ace_id_table,
+	.feature_table	= ace_features,
+	.feature_table_size = ARRAY_SIZE(ace_features),
 	.probe		= ace_probe,
 	.remove		= ace_remove,
 	.config_changed	= ace_config_changed,

@@ -72,6 +72,8 @@ ACE_ATTR_U32(arena_size, dev->arena_size);
 ACE_ATTR_U32(nr_mprocs, dev->nr_mprocs);
 ACE_ATTR_U32(max_peers, dev->max_peers);
 ACE_ATTR_U32(section_ns, dev->section_ns);
+/* doorbell pages a process may map (ACE_IOC_BELLS): 0 or max_peers */
+ACE_ATTR_U32(doorbell_pages, dev->nr_bells);
 
 static ssize_t region_size_show(struct device *d,
 				struct device_attribute *attr, char *buf)
@@ -120,6 +122,7 @@ static struct attribute *ace_attrs[] = {
 	&dev_attr_nr_mprocs.attr,
 	&dev_attr_max_peers.attr,
 	&dev_attr_section_ns.attr,
+	&dev_attr_doorbell_pages.attr,
 	&dev_attr_region_size.attr,
 	&dev_attr_peers_up.attr,
 	&dev_attr_generation.attr,

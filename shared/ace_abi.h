@@ -84,6 +84,21 @@
 #define ACE_PCI_VENDOR_ID	0x1af4
 #define ACE_PCI_DEVICE_ID	(0x1040 + VIRTIO_ID_ACE)
 
+/*
+ * Device feature bits (virtio feature bits 0-23 are the device's own).
+ *
+ * VIRTIO_ACE_F_BELL_PAGES: on PCI, each queue's notify address is a page
+ * of its own: the notify capability's notify_off_multiplier is a multiple
+ * of 4096 and every queue's queue_notify_off is its index, so doorbell
+ * queue N (one per host peer) is rung by any write to
+ *   BAR + cap.offset + (ACE_VQ_DOORBELL0 + N) * notify_off_multiplier
+ * and nothing else is on that page.  The guest driver may then map a
+ * doorbell's page into a process (/dev/aceN) so that it rings a host
+ * peer with one store instead of a system call.  Offered by
+ * virtio-ace-pci with page-per-vq=on (its default).  See docs/device.md.
+ */
+#define VIRTIO_ACE_F_BELL_PAGES	0
+
 /* ------------------------------------------------------------------ */
 /* Geometry limits (checked by ace_arena_init/attach)                  */
 /* ------------------------------------------------------------------ */

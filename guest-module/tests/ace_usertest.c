@@ -678,6 +678,60 @@ static int t_ro_fd(void)
 	return 0;
 }
 
+/* The doorbell pages (ACE_IOC_BELLS): one per host peer, from the offset
+ * the driver gives, shared, writable file only, and nothing around them. */
+static void *bells_map(int f, size_t pages, u64 off, int prot, int flags)
+{
+	return mmap(NULL, pages * 4096, prot, flags, f, (off_t)off);
+}
+
+static int t_bells(void)
+{
+	struct ace_ioc_bells b = { .reserved = 1 };
+	int ro = open(dev_path, O_RDONLY), r;
+	int rw = PROT_READ | PROT_WRITE;
+	volatile u16 *p;
+	void *q;
+
+	CHECK(ro >= 0, "open O_RDONLY: %s", strerror(errno));
+	r = xioctl(ro, ACE_IOC_BELLS, &b);
+	CHECK(r == -EBADF, "BELLS on a read-only fd: %d, want -EBADF", r);
+	r = xioctl(fd, ACE_IOC_BELLS, &b);
+	CHECK(!r, "BELLS: %d (does the device give doorbell pages?)", r);
+	CHECK(b.count == info.max_peers && b.offset >= (1ull << 32) &&
+	      !b.reserved, "BELLS: %u pages at %#llx (reserved %u), want %u",
+	      b.count, (unsigned long long)b.offset, b.reserved,
+	      info.max_peers);
+	q = bells_map(ro, 1, b.offset, PROT_READ, MAP_SHARED);
+	CHECK(q == MAP_FAILED && errno == EBADF,
+	      "a read-only fd mapped a doorbell page (%s)", strerror(errno));
+	close(ro);
+	q = bells_map(fd, b.count + 1, b.offset, rw, MAP_SHARED);
+	CHECK(q == MAP_FAILED && errno == EINVAL, "%u pages mapped", b.count + 1);
+	q = bells_map(fd, 1, b.offset + 4096ull * b.count, rw, MAP_SHARED);
+	CHECK(q == MAP_FAILED && errno == EINVAL, "the page after the last mapped");
+	q = bells_map(fd, 1, b.offset - 4096, rw, MAP_SHARED);
+	CHECK(q == MAP_FAILED && errno == EINVAL, "the page before the first mapped");
+	q = bells_map(fd, 1, b.offset, rw, MAP_PRIVATE);
+	CHECK(q == MAP_FAILED && errno == EINVAL, "a private doorbell mapping");
+	q = bells_map(fd, 1, b.offset, rw | PROT_EXEC, MAP_SHARED);
+	CHECK(q == MAP_FAILED && errno == EPERM, "an executable doorbell mapping");
+	p = bells_map(fd, b.count, b.offset, rw, MAP_SHARED);
+	CHECK(p != MAP_FAILED, "mmap %u doorbell pages: %s", b.count,
+	      strerror(errno));
+	/* the last page alone, and a store to it: peer count-1's doorbell
+	 * (no peer there: the device relays it to nobody) */
+	q = bells_map(fd, 1, b.offset + 4096ull * (b.count - 1), rw,
+		      MAP_SHARED);
+	CHECK(q != MAP_FAILED, "mmap the last doorbell page: %s", strerror(errno));
+	*(volatile u16 *)q = (u16)(ACE_VQ_DOORBELL0 + b.count - 1);
+	munmap(q, 4096);
+	munmap((void *)p, 4096ul * b.count);
+	printf("doorbell pages: %u at offset %#llx\n", b.count,
+	       (unsigned long long)b.offset);
+	return 0;
+}
+
 /* A CREATE whose argument can be read but not written: the mproc it
  * claimed cannot be reported, so the driver closes it again (-EFAULT,
  * and the name is free). */
@@ -1020,9 +1074,25 @@ static int forced_only(int round)
 	return -1;
 }
 
+/* fd's first doorbell page, mapped and read once, or NULL */
+static volatile u32 *bell_page(void)
+{
+	struct ace_ioc_bells b = { 0 };
+	volatile u32 *p;
+
+	if (xioctl(fd, ACE_IOC_BELLS, &b))
+		return NULL;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)b.offset);
+	if (p == MAP_FAILED || faults(p))
+		return NULL;
+	return p;
+}
+
 /* --busy-recover: every slot busy (a thread in WAIT) as the arena goes */
 static int busy_recover(int rounds)
 {
+	volatile u32 *bell;
 	struct waiter w[16];
 	pthread_t th[16];
 	int round, i, n = 16, bad = 0, r;
@@ -1041,6 +1111,8 @@ static int busy_recover(int rounds)
 		}
 		for (i = 0; i < n; i++)
 			CHECK(!await_armed(w[i].id), "waiter %d never armed", i);
+		bell = bell_page();
+		CHECK(bell, "no doorbell page could be mapped and read");
 		t0 = now_ns();
 		r = force_recovery();
 		if (r) {
@@ -1059,6 +1131,13 @@ static int busy_recover(int rounds)
 				bad++;
 			}
 		}
+		/* the doorbell page went with the arena, as its pages did */
+		if (!faults(bell)) {
+			printf("FAIL round %d: a doorbell page of the old arena still works\n",
+			       round);
+			bad++;
+		}
+		munmap((void *)bell, 4096);
 		munmap(map, info.arena_size);
 		close(fd);
 		if (forced_only(round))
@@ -1578,6 +1657,7 @@ static const struct test tests[] = {
 	{ "hping", t_hping, 1, 1 },
 	{ "close_while_wait", t_close_while_wait, 0, 0 },
 	{ "ro_fd", t_ro_fd, 0, 0 },
+	{ "bells", t_bells, 0, 0 },
 	{ "create_undo", t_create_undo, 0, 0 },
 	{ "two_waiters", t_two_waiters, 0, 0 },
 	{ "stress", t_stress, 1, 0 },

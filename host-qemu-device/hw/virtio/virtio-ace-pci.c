@@ -3,7 +3,8 @@
  * The arena region is virtio shared memory region ACE_SHM_ARENA: BAR 2, a
  * 64-bit prefetchable memory BAR (BARs 0, 1 and 4 are virtio-pci's own),
  * described by a VIRTIO_PCI_CAP_SHARED_MEMORY_CFG capability; see
- * VIRTIO_ACE_SHM_BAR_MIN for its size.
+ * VIRTIO_ACE_SHM_BAR_MIN for its size.  page-per-vq defaults on, so each
+ * doorbell queue has a notify page of its own (VIRTIO_ACE_F_BELL_PAGES).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -88,6 +89,10 @@ static void virtio_ace_pci_realize(VirtIOPCIProxy *vpci_dev, Error **errp)
         vpci_dev->nvectors = 2 + dev->vdev.nr_peers + 1;
     }
     virtio_pci_force_virtio_1(vpci_dev);
+    /* one page per queue: queue_notify_off is the queue index (QEMU maps
+     * queues in order) and the multiplier 4 KiB, so the guest may hand a
+     * doorbell's page to a process (VIRTIO_ACE_F_BELL_PAGES) */
+    dev->vdev.bell_pages = vpci_dev->flags & VIRTIO_PCI_FLAG_PAGE_PER_VQ;
     if (!qdev_realize(vdev, BUS(&vpci_dev->bus), errp)) {
         return;
     }
@@ -125,6 +130,9 @@ static void virtio_ace_pci_instance_init(Object *obj)
 
     virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->vdev),
                                 TYPE_VIRTIO_ACE);
+    /* page-per-vq defaults on here (virtio-pci's default, off, was set
+     * before this runs; -device ...,page-per-vq=off still applies) */
+    VIRTIO_PCI(obj)->flags |= VIRTIO_PCI_FLAG_PAGE_PER_VQ;
 }
 
 static const VirtioPCIDeviceTypeInfo virtio_ace_pci_info = {

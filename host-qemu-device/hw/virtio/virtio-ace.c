@@ -362,6 +362,9 @@ static void virtio_ace_get_config(VirtIODevice *vdev, uint8_t *config)
 static uint64_t virtio_ace_get_features(VirtIODevice *vdev, uint64_t f,
                                         Error **errp)
 {
+    if (VIRTIO_ACE(vdev)->bell_pages) {
+        virtio_add_feature(&f, VIRTIO_ACE_F_BELL_PAGES);
+    }
     return f;
 }
 

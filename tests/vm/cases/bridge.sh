@@ -10,11 +10,16 @@ export VM_TIMEOUT=400
 
 host bridge 420 "$B/tools/ace-bridge" -s 10 --export-all "vm1=$T/vm1.sock" "vm2=$T/vm2.sock"
 vm_start_as vm1 bridge.sh a -- -device "virtio-ace-pci,socket=$T/vm1.sock"
-vm_start_as vm2 bridge.sh b -- -device "virtio-ace-pci,socket=$T/vm2.sock"
+# vm2 without doorbell pages (page-per-vq=off, as QEMU builds before
+# them): its processes ring by ACE_IOC_NOTIFY, vm1's by store
+vm_start_as vm2 bridge.sh b -- -device "virtio-ace-pci,socket=$T/vm2.sock,page-per-vq=off"
 
 check "vm1 streams to vm2 after its pings" \
 	wait_for "$T/console-vm1.log" 'ACE-TEST stream-start' 300
 check "vm2 finished its pings" wait_for "$T/console-vm2.log" 'ACE-TEST pings-done' 300
+check "vm1's driver offers 8 doorbell pages" console_of vm1 'ACE-TEST doorbell-pages 8'
+check "vm2's (page-per-vq=off) offers none: its processes ring by ioctl" \
+	console_of vm2 'ACE-TEST doorbell-pages 0'
 sleep 2
 kill -KILL "$(cat "$T/vm2.qemu-pid")"
 check "vm2's run ends as killed (not passed)" eval '! vm_wait_as vm2'

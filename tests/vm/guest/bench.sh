@@ -122,6 +122,12 @@ if part lat; then
 			run lat-ace-$m-$s 300 ace-ping -T echo-$m -m $mode -s $s \
 				-n "$(n "$(cnt $k $s)")" --touch --irq "$ACEV" --json
 		done
+		# the same at 64 B with the doorbell rung by ACE_IOC_NOTIFY, not
+		# by a store to its page (libace's default where the device
+		# gives doorbell pages)
+		[ $m = irq ] && run lat-ace-irq-64-ioctl 300 env ACE_BELLS=ioctl \
+			ace-ping -T echo-irq -m interrupt -s 64 \
+			-n "$(n "$(cnt irq 64)")" --touch --irq "$ACEV" --json
 		if [ $m = poll ]; then
 			for s in $SIZES; do
 				run lat-ace-poll-$s-notouch 300 ace-ping -T echo-poll -m poll \

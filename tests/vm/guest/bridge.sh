@@ -3,6 +3,7 @@
 # boot) or b2 (vm2 booted again after it was killed).
 . /tests/common.sh
 insmod /lib/ace/ace.ko || exit 1
+echo "ACE-TEST doorbell-pages $(cat "$(vdev)/ace/doorbell_pages")"
 # the far VM may still be booting: wait long for its names
 export ACE_WAIT=120
 fail=0

@@ -73,11 +73,30 @@ struct ace_ioc_eventfd {
 	__s32 fd;
 };
 
+/*
+ * ACE_IOC_BELLS (out): host peers' doorbells a process may ring itself.
+ * Where the device gives each doorbell a page of its own, mmap() `count`
+ * pages (MAP_SHARED, PROT_WRITE) at `offset` of /dev/aceN; any store to
+ * page N then rings host peer N's doorbell, as ACE_IOC_NOTIFY would for
+ * a host mproc of peer N, with no system call.  -EOPNOTSUPP where the
+ * device does not (then use ACE_IOC_NOTIFY).  The mapping is device
+ * memory: like the arena's, it is taken away when the arena goes (a
+ * later store faults), and a store to it must be the last thing a send
+ * does (the send's writes to the arena come first: a store fence, or
+ * the ordering x86 gives stores).
+ */
+struct ace_ioc_bells {
+	__u64 offset;		/* mmap() offset of page 0 */
+	__u32 count;		/* pages: one per host peer */
+	__u32 reserved;		/* 0 */
+};
+
 #define ACE_IOC_INFO	_IOR(ACE_IOCTL_MAGIC, 0x00, struct ace_ioc_info)
 #define ACE_IOC_OPEN	_IOWR(ACE_IOCTL_MAGIC, 0x01, struct ace_ioc_open)
 #define ACE_IOC_CLOSE	_IOW(ACE_IOCTL_MAGIC, 0x02, __u32)	/* own mproc id */
 #define ACE_IOC_WAIT	_IOW(ACE_IOCTL_MAGIC, 0x03, struct ace_ioc_wait)
 #define ACE_IOC_NOTIFY	_IOW(ACE_IOCTL_MAGIC, 0x04, struct ace_ioc_notify)
 #define ACE_IOC_EVENTFD	_IOW(ACE_IOCTL_MAGIC, 0x05, struct ace_ioc_eventfd)
+#define ACE_IOC_BELLS	_IOR(ACE_IOCTL_MAGIC, 0x06, struct ace_ioc_bells)
 
 #endif /* _UAPI_LINUX_ACE_H */

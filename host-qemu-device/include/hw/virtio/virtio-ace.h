@@ -65,6 +65,8 @@ struct VirtIOAce {
     uint32_t nr_peers;
     uint32_t section_ns;
     OnOffAuto direct_notify;    /* x-direct-notify: auto = KVM only */
+    bool bell_pages;            /* set by virtio-ace-pci: page-per-vq, so
+                                 * VIRTIO_ACE_F_BELL_PAGES is offered */
 
     VirtQueue *ctrl_vq;
     VirtQueue *event_vq;

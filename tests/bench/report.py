@@ -149,6 +149,8 @@ def main():
                 d = dict(transport="ACE", mode=r["mode"], svc=r["to"])
                 if r.get("mark", "").endswith("-ioctl"):
                     d["mode"] += ", doorbell by ioctl"  # ACE_BELLS=ioctl
+                elif r.get("mark", "").endswith("-pinned"):
+                    d["mode"] += ", on the interrupt's CPU"  # taskset, irq affinity
             else:
                 d = dict(transport=NAMES[r["transport"]], mode="blocking I/O",
                          svc=ECHO[r["transport"]])
@@ -417,8 +419,8 @@ def main():
 
     ls = {}
     for r in lat:
-        if "by ioctl" in r["mode"]:
-            continue  # one size only: in the table, not the plot
+        if ", " in r["mode"]:
+            continue  # variants at one size: in the table, not the plot
         key = (f"ACE {r['mode']}" if r["transport"] == "ACE" else r["transport"].split(" (")[0])
         if not r["touch"]:
             key += " (first 8 bytes only)"

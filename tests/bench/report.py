@@ -186,6 +186,12 @@ def main():
             floors.append(dict(name="guest: alloc, send to itself, receive, free (ACE, no peer)",
                                key="guest-ace-self", samples=r["samples"], p50=r["p50_us"],
                                p99=r["p99_us"], p999=r["p999_us"]))
+        elif t == "bell-cost":
+            for how, label in (("store", "a store to its doorbell page"),
+                               ("ioctl", "ACE_IOC_NOTIFY")):
+                floors.append(dict(name=f"guest: ring a host peer's doorbell by {label}",
+                                   key="guest-bell-" + how, samples=r["samples"],
+                                   p50=r[how + "_p50_us"], p99=r[how + "_p99_us"], p999=None))
         elif t == "touch-cost":
             touch.append(r)
 

@@ -16,7 +16,9 @@
  * moves.  The block is deliberately used after the send (the receiver
  * cooperates): this is a floor, not an example of the API.
  *
- * Then, with no peer at all: what the guest's own ACE work costs (alloc,
+ * Then what ringing line-pong's host peer costs the guest, by a store to
+ * its doorbell page and by ACE_IOC_NOTIFY ("bell-cost"), and, with no
+ * peer at all, what the guest's own ACE work costs (alloc,
  * send to itself, receive, free: one "ace-self" JSON line), and what
  * --touch costs (tool_fill() and tool_check() of tools/tool_util.h, as
  * ace-ping and xport-ping use them) at 64 B, 4 KiB, 64 KiB and 1 MiB, in
@@ -27,13 +29,19 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/ace.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "../../../tools/tool_util.h"
+#include "../../../shared/ace_core.h"
 
 #define LINE_END	UINT64_MAX	/* odd: "stop" to the host side */
 
@@ -99,6 +107,67 @@ static void spin_rtt(volatile uint64_t *w, uint64_t *seq, uint64_t warm,
 		if (i >= warm)
 			rtt[i - warm] = t1 - t0;
 	}
+}
+
+/*
+ * What ringing mproc dst's host peer costs the guest, n times each: a
+ * store to the peer's doorbell page, and ACE_IOC_NOTIFY (the driver rings
+ * it).  The peer is the one the arena's side word names.  One
+ * "bell-cost" line, or none without doorbell pages.
+ */
+static void bell_cost(const char *dev, uint32_t dst, uint64_t n, uint64_t *s)
+{
+	struct ace_ioc_notify nt = { .dst = dst };
+	struct ace_ioc_bells bl = { 0 };
+	struct ace_ioc_info info;
+	double st50, st99, io50, io99;
+	volatile uint16_t *bell;
+	struct ace_arena a;
+	uint32_t side;
+	uint64_t i;
+	void *map;
+	int fd = open(dev, O_RDWR);
+
+	if (fd < 0 || ioctl(fd, ACE_IOC_INFO, &info) ||
+	    ioctl(fd, ACE_IOC_BELLS, &bl)) {
+		fprintf(stderr, "line-ping: no doorbell pages to time\n");
+		goto out;
+	}
+	map = mmap(NULL, info.arena_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED || ace_arena_attach(&a, map, info.arena_size) ||
+	    ACE_ID_SLOT(dst) >= a.nr_mprocs)
+		goto out;
+	side = ace_read_once(&ace_mproc_at(&a, ACE_ID_SLOT(dst))->side);
+	if (ACE_SIDE_KIND(side) != ACE_SIDE_HOST || ACE_SIDE_PEER(side) >= bl.count)
+		goto out;
+	bell = mmap(NULL, 4096, PROT_WRITE, MAP_SHARED, fd,
+		    (off_t)(bl.offset + 4096ull * ACE_SIDE_PEER(side)));
+	if (bell == MAP_FAILED)
+		goto out;
+	for (i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+
+		*bell = (uint16_t)(ACE_VQ_DOORBELL0 + ACE_SIDE_PEER(side));
+		s[i] = now_ns() - t0;
+	}
+	qsort(s, n, sizeof(*s), cmp_u64);
+	st50 = pct(s, n, 0.5);
+	st99 = pct(s, n, 0.99);
+	for (i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+
+		if (ioctl(fd, ACE_IOC_NOTIFY, &nt))
+			goto out;
+		s[i] = now_ns() - t0;
+	}
+	qsort(s, n, sizeof(*s), cmp_u64);
+	io50 = pct(s, n, 0.5);
+	io99 = pct(s, n, 0.99);
+	printf("{\"tool\": \"bell-cost\", \"samples\": %llu, \"store_p50_us\": %.3f, \"store_p99_us\": %.3f, \"ioctl_p50_us\": %.3f, \"ioctl_p99_us\": %.3f}\n",
+	       (unsigned long long)n, st50, st99, io50, io99);
+out:
+	if (fd >= 0)
+		close(fd);	/* the mappings go with the process */
 }
 
 static void fail(struct ace *ch, const char *what, int r)
@@ -178,6 +247,9 @@ int main(int argc, char **argv)
 		       pct(rtt, count, 0.999), rtt[count - 1] / 1e3,
 		       pct(clk, count, 0.5), pct(clk, count, 0.99));
 	}
+	/* line-pong spins on the word meanwhile: its peer's doorbells
+	 * wake nobody */
+	bell_cost(dev, dst, count < 10000 ? count : 10000, rtt);
 	*w = LINE_END;
 
 	for (i = 0; i < warm + count; i++) {	/* the guest's ACE work alone */

@@ -117,12 +117,16 @@ log qemu "source: $SRC ($(cat "$SRC/VERSION"))"
 # files that are no longer provided are removed.
 SAVED=$(mktemp -d)
 trap 'rm -rf "$SAVED"' EXIT
-pgit diff --name-only | while read -r rel; do
+# (the list first: a `git diff` still running may hold the index lock
+# that each `git checkout` takes)
+CHANGED=$(pgit diff --name-only)
+while read -r rel; do
+    [ -n "$rel" ] || continue
     [ -f "$DEV_DIR/$rel" ] && continue          # overlaid anyway, see below
     mkdir -p "$SAVED/$(dirname "$rel")"
     cp -p "$SRC/$rel" "$SAVED/$rel"
     pgit checkout -q -- "$rel"
-done
+done <<<"$CHANGED"
 MANIFEST="$SRC_PARENT/overlay.list"
 if [ -f "$MANIFEST" ]; then
     while read -r rel; do

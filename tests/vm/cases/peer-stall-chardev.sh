@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# QEMU never waits on the peer behind chardev= either.  That peer
+# connects and never reads; the guest then has the device send it
+# message after message: it forces recovery after recovery (debugfs
+# "recover"), each a new ATTACH, each a DETACH and an ARENA (with the
+# region's fd) to every peer.  Once its connection and its queue in the
+# device are full, the device drops it, saying why, and disconnects the
+# chardev.  Throughout, QMP query-status answers within 1 s, and the
+# guest's round trips with a healthy socket peer all succeed; afterwards
+# a new peer on the chardev is served.
+. "$(dirname "$0")/../lib.sh"
+hp=$B/vm/ace_hostpeer
+Q="python3 $ROOT/tests/vm/qmp.py"
+SECS=40
+# child PID: host() runs each peer under timeout(1)
+child() { pgrep -P "$1" | head -n 1; }
+
+rm -f "$T/chr.sock"
+VM_TIMEOUT=300 vm_start peer-stall-chardev.sh 600 -- \
+	-chardev "socket,id=chr0,path=$T/chr.sock,server=on,wait=off" \
+	-device "virtio-ace-pci,id=ace0,chardev=chr0,socket=$SOCK" \
+	-qmp "unix:$T/qmp.sock,server=on,wait=off"
+for i in $(seq 300); do [ -S "$T/chr.sock" ] && [ -S "$T/qmp.sock" ] && break; sleep 0.2; done
+# never reads after HELLO (hold: connect, then sleep)
+host mute 300 "$hp" -t 200000 "$T/chr.sock" hold 280
+wait_for "$T/mute.log" '^connected: peer 0' 60 || true
+check "the mute peer is the chardev's peer 0" has "$T/mute.log" '^connected: peer 0'
+host echo 300 "$B/tools/ace-echo" -d "$SOCK" -n hecho -m interrupt -t 250
+# the watch covers the flood (a slow guest boots late under TCG)
+wait_for "$T/console.log" 'ACE-TEST flood-start' 200 || true
+check "the guest starts its flood" console 'ACE-TEST flood-start'
+host monitor 120 $Q "$T/qmp.sock" watch-status "$SECS"
+t_end=$((SECONDS + SECS))
+wait_for "$T/console.log" 'ACE-TEST flood-done' $((SECS - 10)) || true
+check "the guest's flood ended within the QMP watch" console 'ACE-TEST flood-done'
+tr -d '\r' <"$T/console.log" | grep -a 'ACE-TEST flood:' | sed 's/^/  /' || true
+check "QEMU dropped the chardev peer, saying why" \
+	has "$T/vm.log" 'virtio-ace: peer 0 does not read its connection \(messages pile up\); dropping it'
+# a new peer on the chardev after the drop, then one that stays until
+# the guest has seen peer 0 up again
+if console 'ACE-TEST flood-done'; then
+	timeout 60 "$hp" -t 30000 "$T/chr.sock" probe >"$T/probe.log" 2>&1 || true
+	host again 60 "$hp" -t 30000 "$T/chr.sock" hold 40
+fi
+check "a new chardev peer is served after the drop" has "$T/probe.log" '^arena [0-9]+ bytes'
+# the mute peer goes when the watch ends (a QEMU waiting on it, as
+# before the fix, then answers the query it held)
+while [ $SECONDS -lt $t_end ]; do sleep 1; done
+mute=$(child "$PID_mute")
+[ -z "$mute" ] || kill -KILL "$mute"
+wait "$PID_monitor" || true
+cat "$T/monitor.log"
+slowest=$(sed -n 's/^status: [0-9]* answers, slowest \([0-9]*\) ms$/\1/p' "$T/monitor.log")
+check "QMP answered query-status within 1 s throughout (slowest ${slowest:-?} ms)" \
+	test "${slowest:-99999}" -lt 1000
+check "QMP answered at least 100 times in $SECS s" \
+	eval '[ "$(sed -n "s/^status: \([0-9]*\) answers.*/\1/p" "$T/monitor.log")" -ge 100 ]'
+check "the healthy echo is still connected" kill -0 "$(child "$PID_echo")"
+check "QEMU is still running" kill -0 "$VMPID"
+check "the guest runs to the end and passes" vm_wait
+check "the guest's echo rounds all succeeded" console 'ACE-TEST echo-rounds ok=[0-9]+ bad=0'
+finish

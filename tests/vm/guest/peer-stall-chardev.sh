@@ -1,0 +1,52 @@
+#!/bin/sh
+# Guest side of tests/vm/cases/peer-stall-chardev.sh: once the host's
+# echo ("hecho") is up, force recoveries (debugfs "recover", each a new
+# ATTACH: a DETACH and an ARENA to every peer) as fast as they go, until
+# the device drops the mute chardev peer (bit 0 of peers_up clears) or
+# $2 recoveries, with a round trip to the echo every 100 writes; then
+# wait for a new chardev peer.  Shell builtins only in the loop: under
+# TCG a fork costs more than a recovery.
+. /tests/common.sh
+max=${2:-600}
+ping_echo() {
+	if ace-ping -T hecho -n 5 -w 0 -m interrupt >/dev/null 2>&1; then
+		ok=$((ok + 1))
+	else
+		bad=$((bad + 1))
+		echo "ACE-TEST echo-failed after $n recoveries"
+	fi
+}
+insmod /lib/ace/ace.ko test_hooks=1 arena_size=1048576 || exit 1
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+a=$(vdev)/ace
+hook=/sys/kernel/debug/ace/ace0/recover
+[ -w "$hook" ] || { echo "ACE-TEST no recover hook"; exit 1; }
+echo "ACE-TEST arena-attached"
+wait_mproc hecho 120 || { echo "ACE-TEST no hecho"; exit 1; }
+n=0 ok=0 bad=0 w=0 up=1
+ping_echo
+echo "ACE-TEST flood-start"
+t0=$(date +%s)
+while [ "$n" -lt "$max" ] && [ $((up & 1)) = 1 ]; do
+	# a write while the last recovery is under way waits for it or is
+	# a no-op (the arena is broken until it ends)
+	echo 1 >"$hook"
+	w=$((w + 1))
+	[ $((w % 100)) != 0 ] || ping_echo
+	read -r n <"$a/recoveries"
+	read -r up <"$a/peers_up"
+done
+echo "ACE-TEST flood: $n recoveries ($w writes) in $(($(date +%s) - t0)) s, peers_up $up"
+ping_echo
+echo "ACE-TEST flood-done"
+# the host connects a new peer to the chardev
+i=0
+while [ $((up & 1)) = 0 ] && [ $i -lt 600 ]; do
+	sleep 0.1
+	read -r up <"$a/peers_up"
+	i=$((i + 1))
+done
+echo "ACE-TEST peers-up $up"
+ping_echo
+echo "ACE-TEST echo-rounds ok=$ok bad=$bad"
+[ "$bad" -eq 0 ] && [ "$n" -lt "$max" ] && [ $((up & 1)) = 1 ]

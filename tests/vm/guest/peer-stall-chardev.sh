@@ -39,22 +39,21 @@ done
 echo "ACE-TEST flood: $n recoveries ($w writes) in $(($(date +%s) - t0)) s, peers_up $up"
 ping_echo
 echo "ACE-TEST flood-done"
+# peer0 UP SECS: until bit 0 of peers_up is UP (1 or 0), SECS at most
+peer0() {
+	i=0
+	while [ $((up & 1)) != "$1" ] && [ $i -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		read -r up <"$a/peers_up"
+		i=$((i + 1))
+	done
+}
 # the host connects new peers to the chardev: the last one stays until
 # the host's QMP watch ends, then goes, and with it this guest
-i=0
-while [ $((up & 1)) = 0 ] && [ $i -lt 600 ]; do
-	sleep 0.1
-	read -r up <"$a/peers_up"
-	i=$((i + 1))
-done
+peer0 1 60
 echo "ACE-TEST peers-up $up"
 again=$up
 ping_echo
-i=0
-while [ $((up & 1)) = 1 ] && [ $i -lt 1200 ]; do
-	sleep 0.1
-	read -r up <"$a/peers_up"
-	i=$((i + 1))
-done
+peer0 0 120
 echo "ACE-TEST echo-rounds ok=$ok bad=$bad"
 [ "$bad" -eq 0 ] && [ "$n" -lt "$max" ] && [ $((again & 1)) = 1 ]

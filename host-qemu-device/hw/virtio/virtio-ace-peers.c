@@ -150,6 +150,22 @@ typedef struct VirtIOAceOut {
     uint8_t buf[];
 } VirtIOAceOut;
 
+/*
+ * End the chardev's current connection, from drop_bh: never from here,
+ * as the caller may be inside the chardev (a CLOSED event holds its
+ * write lock, which a disconnect takes again).  Asked for by whoever
+ * takes the chardev peer down while its connection stays (a drop, a
+ * HELLO that could not be sent, peers started over after a migration
+ * that did not finish), which peer_down() alone would strand: up to the
+ * device no more, and never told.  A connection made meanwhile is left
+ * alone.
+ */
+void virtio_ace_chr_hangup(VirtIOAce *s)
+{
+    s->chr_hangup = s->chr_conn + 1;
+    qemu_bh_schedule(s->drop_bh);
+}
+
 static void virtio_ace_peer_drop(VirtIOAcePeer *p, const char *why)
 {
     /* a chardev peer may be down already: its chardev closed inside a
@@ -158,6 +174,9 @@ static void virtio_ace_peer_drop(VirtIOAcePeer *p, const char *why)
         warn_report("virtio-ace: peer %d %s; dropping it", p->index, why);
         p->drop = true;
         qemu_bh_schedule(p->dev->drop_bh);
+        if (p->is_chardev) {
+            virtio_ace_chr_hangup(p->dev);
+        }
     }
 }
 
@@ -351,13 +370,15 @@ void virtio_ace_drop_bh(void *opaque)
 
         if (p->drop) {
             virtio_ace_peer_down(p);
-            if (p->is_chardev) {
-                /* the peer learns it by the connection's end; its
-                 * CHR_EVENT_CLOSED finds the peer down already */
-                qemu_chr_fe_disconnect(&s->chr);
-            }
         }
     }
+    if (s->chr_hangup && s->chr_hangup == s->chr_conn + 1) {
+        /* the chardev peer learns it by the connection's end; its
+         * CHR_EVENT_CLOSED finds the peer down already */
+        s->chr_hangup = 0;
+        qemu_chr_fe_disconnect(&s->chr);
+    }
+    s->chr_hangup = 0;
 }
 
 /* The arena: its size and the region's fd, nothing else of the guest. */
@@ -792,6 +813,7 @@ void virtio_ace_chr_event(void *opaque, QEMUChrEvent event)
     VirtIOAcePeer *p = &s->peers[0];
 
     if (event == CHR_EVENT_OPENED && !p->up) {
+        s->chr_conn++;
         p->is_chardev = true;
         virtio_ace_peer_up(p);
     } else if (event == CHR_EVENT_CLOSED) {

@@ -7,7 +7,7 @@
 # wait for a new chardev peer, and stay until it goes.  Shell builtins
 # only in the loop: under TCG a fork costs more than a recovery.
 . /tests/common.sh
-max=${2:-600}
+max=${2:-2000}
 ping_echo() {
 	if ace-ping -T hecho -n 5 -w 0 -m interrupt >/dev/null 2>&1; then
 		ok=$((ok + 1))
@@ -48,9 +48,21 @@ peer0() {
 		i=$((i + 1))
 	done
 }
+# peer0_stays SECS: until bit 0 of peers_up has been set for 2 s on end
+# (the host's probe peer comes and goes; the one after it stays), SECS
+# at most
+peer0_stays() {
+	i=0 held=0
+	while [ $held -lt 20 ] && [ $i -lt $(($1 * 10)) ]; do
+		sleep 0.1
+		read -r up <"$a/peers_up"
+		if [ $((up & 1)) = 1 ]; then held=$((held + 1)); else held=0; fi
+		i=$((i + 1))
+	done
+}
 # the host connects new peers to the chardev: the last one stays until
 # the host's QMP watch ends, then goes, and with it this guest
-peer0 1 60
+peer0_stays 60
 echo "ACE-TEST peers-up $up"
 again=$up
 ping_echo

@@ -116,6 +116,20 @@ wait_for() {
 	return 1
 }
 
+# qmp_watch_checks LOG MIN: the verdict on a finished `qmp.py SOCKET
+# watch-status SECS` (its output in LOG, shown): every query-status
+# answered within 1 s, and at least MIN answers
+qmp_watch_checks() {
+	local slowest answers
+	cat "$1"
+	slowest=$(sed -n 's/^status: [0-9]* answers, slowest \([0-9]*\) ms$/\1/p' "$1")
+	answers=$(sed -n 's/^status: \([0-9]*\) answers.*/\1/p' "$1")
+	check "QMP answered query-status within 1 s throughout (slowest ${slowest:-?} ms)" \
+		test "${slowest:-99999}" -lt 1000
+	check "QMP answered at least $2 times (${answers:-no} answers)" \
+		test "${answers:-0}" -ge "$2"
+}
+
 finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]

@@ -24,6 +24,7 @@ void virtio_ace_peer_send_arena(VirtIOAcePeer *p);
 void virtio_ace_peer_down(VirtIOAcePeer *p);
 void virtio_ace_check_broken(VirtIOAce *s);
 void virtio_ace_drop_bh(void *opaque);
+void virtio_ace_chr_hangup(VirtIOAce *s);
 void virtio_ace_reap_abort(VirtIOAce *s);
 void virtio_ace_reap_start(VirtIOAce *s, uint32_t peers);
 void virtio_ace_reap_finish(VirtIOAce *s);

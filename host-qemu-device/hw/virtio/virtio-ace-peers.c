@@ -130,11 +130,16 @@ static void virtio_ace_bell_off(VirtIOAcePeer *p)
 /* ------------------------------------------------------------------ */
 
 /*
- * Output to a socket peer never blocks: a message is written with
- * MSG_DONTWAIT, and what the socket does not take is queued and written
- * from a G_IO_OUT watch.  A peer that lets more than ACE_PEER_OUT_MAX
- * messages pile up does not read its socket: it is dropped (from a bottom
- * half, as senders run inside loops over the peers).
+ * Output to a peer never blocks.  Every message goes through the peer's
+ * queue: what its connection takes at once is written, the rest waits
+ * for a G_IO_OUT watch, in order, so one message is never interleaved
+ * with another.  A socket peer is written with sendmsg(MSG_DONTWAIT); the
+ * peer behind chardev= with qemu_chr_fe_write() (the chardev's channel is
+ * non-blocking), its fds set with qemu_chr_fe_set_msgfds() just before
+ * the first byte of their message.  A peer that lets more than
+ * ACE_PEER_OUT_MAX messages pile up does not read: it is dropped (from a
+ * bottom half, as senders run inside loops over the peers; the chardev
+ * is disconnected too).
  */
 #define ACE_PEER_OUT_MAX    64
 
@@ -145,48 +150,115 @@ typedef struct VirtIOAceOut {
     uint8_t buf[];
 } VirtIOAceOut;
 
+/*
+ * End the chardev's current connection, from drop_bh: never from here,
+ * as the caller may be inside the chardev (a CLOSED event holds its
+ * write lock, which a disconnect takes again).  Asked for by whoever
+ * takes the chardev peer down while its connection stays (a drop, a
+ * HELLO that could not be sent, peers started over after a migration
+ * that did not finish), which peer_down() alone would strand: up to the
+ * device no more, and never told.  A connection made meanwhile is left
+ * alone.
+ */
+void virtio_ace_chr_hangup(VirtIOAce *s)
+{
+    s->chr_hangup = s->chr_conn + 1;
+    qemu_bh_schedule(s->drop_bh);
+}
+
 static void virtio_ace_peer_drop(VirtIOAcePeer *p, const char *why)
 {
-    if (!p->drop) {
+    /* a chardev peer may be down already: its chardev closed inside a
+     * failed write */
+    if (p->up && !p->drop) {
         warn_report("virtio-ace: peer %d %s; dropping it", p->index, why);
         p->drop = true;
         qemu_bh_schedule(p->dev->drop_bh);
+        if (p->is_chardev) {
+            virtio_ace_chr_hangup(p->dev);
+        }
     }
 }
 
-/* Write what is queued for p; false if its connection failed. */
-static bool virtio_ace_peer_flush(VirtIOAcePeer *p)
+/* Write o (the head of p's queue) to p's socket: what it took, or -1. */
+static ssize_t virtio_ace_sock_write(VirtIOAcePeer *p, VirtIOAceOut *o)
 {
+    union {
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+        struct cmsghdr align;
+    } cm;
+    struct iovec iov = { .iov_base = o->buf + o->off,
+                         .iov_len = o->len - o->off };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    ssize_t n;
+
+    if (o->nfds && !o->off) {
+        struct cmsghdr *c;
+
+        memset(&cm, 0, sizeof(cm));
+        mh.msg_control = cm.buf;
+        mh.msg_controllen = CMSG_SPACE(o->nfds * sizeof(int));
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(o->nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), o->fds, o->nfds * sizeof(int));
+    }
+    do {
+        n = sendmsg(p->sioc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/*
+ * Write o to the chardev: what it took, or -1.  The fds go with byte 0
+ * alone, written by itself: QEMU 7.2's char-socket passes the fds it was
+ * given to every sendmsg() of one write (io_channel_send_full() loops
+ * after a partial one), so a message the socket took in two parts would
+ * carry them twice; one byte goes whole or not at all.  On EAGAIN the
+ * chardev keeps the fds for its next write: they are cleared, and set
+ * again when the byte is.  A failed write may have closed the chardev,
+ * and with it this peer (CHR_EVENT_CLOSED): o is then freed.
+ */
+static ssize_t virtio_ace_chr_write(VirtIOAcePeer *p, VirtIOAceOut *o,
+                                    const char **why)
+{
+    CharBackend *be = &p->dev->chr;
+    int n, err;
+
+    if (!o->nfds || o->off) {
+        return qemu_chr_fe_write(be, o->buf + o->off, o->len - o->off);
+    }
+    if (qemu_chr_fe_set_msgfds(be, o->fds, o->nfds) < 0) {
+        *why = "cannot be passed fds over its chardev (not a UNIX socket?)";
+        errno = EINVAL;
+        return -1;
+    }
+    n = qemu_chr_fe_write(be, o->buf, 1);
+    if (n < 0 && errno == EAGAIN) {
+        err = errno;
+        qemu_chr_fe_set_msgfds(be, NULL, 0);
+        errno = err;
+    }
+    return n;
+}
+
+/* Write what is queued for p: NULL, or why its connection failed. */
+static const char *virtio_ace_peer_flush(VirtIOAcePeer *p)
+{
+    const char *why = "closed its connection";
     VirtIOAceOut *o;
 
     while ((o = g_queue_peek_head(&p->out))) {
-        union {
-            char buf[CMSG_SPACE(2 * sizeof(int))];
-            struct cmsghdr align;
-        } cm;
-        struct iovec iov = { .iov_base = o->buf + o->off,
-                             .iov_len = o->len - o->off };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        ssize_t n;
+        ssize_t n = p->is_chardev ? virtio_ace_chr_write(p, o, &why)
+                                  : virtio_ace_sock_write(p, o);
 
-        if (o->nfds && !o->off) {
-            struct cmsghdr *c;
-
-            memset(&cm, 0, sizeof(cm));
-            mh.msg_control = cm.buf;
-            mh.msg_controllen = CMSG_SPACE(o->nfds * sizeof(int));
-            c = CMSG_FIRSTHDR(&mh);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(o->nfds * sizeof(int));
-            memcpy(CMSG_DATA(c), o->fds, o->nfds * sizeof(int));
-        }
-        n = sendmsg(p->sioc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return errno == EAGAIN || errno == EWOULDBLOCK;
+            return p->up && (errno == EAGAIN || errno == EWOULDBLOCK) ?
+                   NULL : why;
+        }
+        if (!n) {
+            return NULL;        /* a chardev that takes nothing now */
         }
         o->off += n;
         if (o->off < o->len) {
@@ -195,24 +267,37 @@ static bool virtio_ace_peer_flush(VirtIOAcePeer *p)
         g_queue_pop_head(&p->out);
         g_free(o);
     }
-    return true;
+    return NULL;
 }
 
-static gboolean virtio_ace_peer_out_io(QIOChannel *ioc, GIOCondition cond,
-                                       gpointer opaque)
+/* p's connection can take more (cond: what its watch saw). */
+static gboolean virtio_ace_peer_out_ready(VirtIOAcePeer *p, GIOCondition cond)
 {
-    VirtIOAcePeer *p = opaque;
+    const char *why = virtio_ace_peer_flush(p);
 
-    if (!virtio_ace_peer_flush(p)) {
-        p->out_watch = 0;
-        virtio_ace_peer_drop(p, "closed its connection while being written");
-        return G_SOURCE_REMOVE;
+    if (!why && (cond & G_IO_HUP) && !g_queue_is_empty(&p->out)) {
+        why = "closed its connection";
     }
-    if (g_queue_is_empty(&p->out)) {
+    if (why || g_queue_is_empty(&p->out)) {
         p->out_watch = 0;
+        if (why) {
+            virtio_ace_peer_drop(p, why);
+        }
         return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
+}
+
+static gboolean virtio_ace_sock_out_io(QIOChannel *ioc, GIOCondition cond,
+                                       gpointer opaque)
+{
+    return virtio_ace_peer_out_ready(opaque, cond);
+}
+
+static gboolean virtio_ace_chr_out_io(void *do_not_use, GIOCondition cond,
+                                      void *opaque)
+{
+    return virtio_ace_peer_out_ready(opaque, cond);
 }
 
 static void virtio_ace_peer_out_clear(VirtIOAcePeer *p)
@@ -235,48 +320,44 @@ bool virtio_ace_peer_send(VirtIOAcePeer *p, uint32_t type,
         .type = cpu_to_le32(type),
         .len = cpu_to_le32(len),
     };
+    VirtIOAceOut *o;
+    const char *why;
 
-    if (p->is_chardev) {
-        CharBackend *be = &p->dev->chr;
-        g_autofree uint8_t *buf = g_malloc(sizeof(h) + len);
-
-        memcpy(buf, &h, sizeof(h));
-        memcpy(buf + sizeof(h), body, len);
-        if (nfds && qemu_chr_fe_set_msgfds(be, fds, nfds) < 0) {
-            error_report("virtio-ace: peer %d: cannot pass fds over the chardev",
-                         p->index);
-            return false;
-        }
-        return qemu_chr_fe_write_all(be, buf, sizeof(h) + len) ==
-               (int)(sizeof(h) + len);
-    } else {
-        VirtIOAceOut *o = g_malloc(sizeof(*o) + sizeof(h) + len);
-
-        assert(nfds >= 0 && nfds <= 2);
-        o->len = sizeof(h) + len;
-        o->off = 0;
-        o->nfds = nfds;
-        memcpy(o->fds, fds, nfds * sizeof(int));
-        memcpy(o->buf, &h, sizeof(h));
-        memcpy(o->buf + sizeof(h), body, len);
-        g_queue_push_tail(&p->out, o);
-        if (g_queue_get_length(&p->out) > ACE_PEER_OUT_MAX) {
-            virtio_ace_peer_drop(p, "does not read its socket (messages "
-                                 "pile up)");
-            return false;
-        }
-        if (!virtio_ace_peer_flush(p)) {
-            virtio_ace_peer_drop(p, "closed its connection");
-            return false;
-        }
-        if (!g_queue_is_empty(&p->out) && !p->out_watch) {
-            p->out_watch = qio_channel_add_watch(QIO_CHANNEL(p->sioc),
-                                                 G_IO_OUT,
-                                                 virtio_ace_peer_out_io,
-                                                 p, NULL);
-        }
-        return true;
+    assert(nfds >= 0 && nfds <= 2);
+    if (p->drop) {
+        return false;           /* going: nothing more for it */
     }
+    o = g_malloc(sizeof(*o) + sizeof(h) + len);
+    o->len = sizeof(h) + len;
+    o->off = 0;
+    o->nfds = nfds;
+    memcpy(o->fds, fds, nfds * sizeof(int));
+    memcpy(o->buf, &h, sizeof(h));
+    memcpy(o->buf + sizeof(h), body, len);
+    g_queue_push_tail(&p->out, o);
+    if (g_queue_get_length(&p->out) > ACE_PEER_OUT_MAX) {
+        virtio_ace_peer_drop(p, "does not read its connection (messages "
+                             "pile up)");
+        return false;
+    }
+    why = virtio_ace_peer_flush(p);
+    if (why) {
+        virtio_ace_peer_drop(p, why);
+        return false;
+    }
+    if (!g_queue_is_empty(&p->out) && !p->out_watch) {
+        p->out_watch = p->is_chardev ?
+            qemu_chr_fe_add_watch(&p->dev->chr, G_IO_OUT | G_IO_HUP,
+                                  virtio_ace_chr_out_io, p) :
+            qio_channel_add_watch(QIO_CHANNEL(p->sioc), G_IO_OUT,
+                                  virtio_ace_sock_out_io, p, NULL);
+        if (!p->out_watch) {
+            virtio_ace_peer_drop(p, "cannot be waited on (its chardev has "
+                                 "no watch)");
+            return false;
+        }
+    }
+    return true;
 }
 
 void virtio_ace_drop_bh(void *opaque)
@@ -285,10 +366,19 @@ void virtio_ace_drop_bh(void *opaque)
     uint32_t i;
 
     for (i = 0; i < s->nr_peers; i++) {
-        if (s->peers[i].drop) {
-            virtio_ace_peer_down(&s->peers[i]);
+        VirtIOAcePeer *p = &s->peers[i];
+
+        if (p->drop) {
+            virtio_ace_peer_down(p);
         }
     }
+    if (s->chr_hangup && s->chr_hangup == s->chr_conn + 1) {
+        /* the chardev peer learns it by the connection's end; its
+         * CHR_EVENT_CLOSED finds the peer down already */
+        s->chr_hangup = 0;
+        qemu_chr_fe_disconnect(&s->chr);
+    }
+    s->chr_hangup = 0;
 }
 
 /* The arena: its size and the region's fd, nothing else of the guest. */
@@ -723,6 +813,7 @@ void virtio_ace_chr_event(void *opaque, QEMUChrEvent event)
     VirtIOAcePeer *p = &s->peers[0];
 
     if (event == CHR_EVENT_OPENED && !p->up) {
+        s->chr_conn++;
         p->is_chardev = true;
         virtio_ace_peer_up(p);
     } else if (event == CHR_EVENT_CLOSED) {
@@ -798,7 +889,7 @@ void virtio_ace_detach_peers_sync(VirtIOAce *s)
             if (!pfd[i].revents) {
                 continue;
             }
-            if ((pfd[i].revents & POLLOUT) && !virtio_ace_peer_flush(who[i])) {
+            if ((pfd[i].revents & POLLOUT) && virtio_ace_peer_flush(who[i])) {
                 virtio_ace_peer_down(who[i]);
                 continue;
             }

@@ -728,6 +728,9 @@ static void virtio_ace_vm_state(void *opaque, bool running, RunState state)
     } else if (s->frozen) {
         /* running on here after all: peers were detached, start over */
         s->frozen = false;
+        if (s->peers[0].up && s->peers[0].is_chardev) {
+            virtio_ace_chr_hangup(s);   /* to connect again */
+        }
         for (i = 0; i < s->nr_peers; i++) {
             virtio_ace_peer_down(&s->peers[i]);
         }

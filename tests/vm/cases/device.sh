@@ -103,4 +103,41 @@ vm_start device.sh "hold,6" -- -chardev "socket,id=ace0,path=$T/chr.sock,server=
 	-device virtio-ace-pci,chardev=ace0
 check "the guest passes" vm_wait
 check "the chardev peer maps the arena" has "$T/peerC.log" '^arena 67108864 bytes'
+
+echo "chardev=ID that cannot pass fds (TCP):"
+# HELLO cannot go (no SCM_RIGHTS over TCP): the device says why and ends
+# the connection, so its client is not left connected and never told
+port=$((20000 + RANDOM % 20000))
+timeout 60 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none -S \
+	-machine q35 -m 128M -accel tcg,thread=multi -smp 2 \
+	-chardev "socket,id=tcp0,host=127.0.0.1,port=$port,server=on,wait=off" \
+	-device virtio-ace-pci,chardev=tcp0 >"$T/tcp-qemu.log" 2>&1 &
+tcpq=$!
+eof_within() { # the client connects and reads until EOF, 10 s at most
+	python3 - "$port" <<'PY'
+import socket, sys, time
+for _ in range(100):
+    try:
+        c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+        break
+    except OSError:
+        time.sleep(0.2)
+else:
+    sys.exit("no QEMU to connect to")
+c.settimeout(10)
+try:
+    while c.recv(4096):
+        pass
+except socket.timeout:
+    sys.exit("still connected after 10 s, and told nothing")
+except ConnectionResetError:
+    pass
+print("the connection ended")
+PY
+}
+check "a TCP chardev's client is disconnected when HELLO cannot be sent" eof_within
+check "QEMU says why" has "$T/tcp-qemu.log" 'peer 0 cannot be passed fds over its chardev'
+check "QEMU is still running" kill -0 "$tcpq"
+kill -KILL "$tcpq" 2>/dev/null
+wait "$tcpq" 2>/dev/null || true
 finish

@@ -77,6 +77,9 @@ struct VirtIOAce {
     Notifier migration_state;   /* a paused VM's migration: freeze early */
     NotifierWithReturn postcopy;    /* refuses postcopy */
     QEMUBH *drop_bh;            /* drops peers marked drop */
+    uint32_t chr_conn;          /* +1 per chardev connection (OPENED) */
+    uint32_t chr_hangup;        /* chr_conn + 1 of a connection drop_bh
+                                 * is to end; 0: none */
 
     /* the arena region (virtio shared memory region ACE_SHM_ARENA) */
     MemoryRegion own_region;    /* when no memdev is given */

@@ -372,7 +372,8 @@ void virtio_ace_drop_bh(void *opaque)
             virtio_ace_peer_down(p);
         }
     }
-    if (s->chr_hangup && s->chr_hangup == s->chr_conn + 1) {
+    if (s->chr_hangup && s->chr_hangup == s->chr_conn + 1 &&
+        qemu_chr_fe_backend_open(&s->chr)) {
         /* the chardev peer learns it by the connection's end; its
          * CHR_EVENT_CLOSED finds the peer down already */
         s->chr_hangup = 0;
@@ -815,8 +816,13 @@ void virtio_ace_chr_event(void *opaque, QEMUChrEvent event)
     if (event == CHR_EVENT_OPENED && !p->up) {
         s->chr_conn++;
         p->is_chardev = true;
-        virtio_ace_peer_up(p);
+        if (!virtio_ace_peer_up(p)) {
+            virtio_ace_chr_hangup(s);   /* no HELLO: not left waiting */
+        }
     } else if (event == CHR_EVENT_CLOSED) {
+        /* the connection a hangup was asked for is over: the next one
+         * (being accepted or connected, not OPENED yet) is not its */
+        s->chr_hangup = 0;
         virtio_ace_peer_down(p);
     }
 }

@@ -819,6 +819,11 @@ static void virtio_ace_unrealize(DeviceState *dev)
         s->listener = NULL;
         unlink(s->socket_path);
     }
+    /* the chardev outlives the device: its client is not left connected
+     * to nothing (a device plugged onto it later would greet it) */
+    if (qemu_chr_fe_backend_open(&s->chr)) {
+        qemu_chr_fe_disconnect(&s->chr);
+    }
     qemu_chr_fe_deinit(&s->chr, false);
     for (i = 0; i < s->nr_peers; i++) {
         virtio_ace_peer_down(&s->peers[i]);
@@ -827,13 +832,13 @@ static void virtio_ace_unrealize(DeviceState *dev)
     virtio_delete_queue(s->ctrl_vq);
     virtio_delete_queue(s->event_vq);
     timer_free(s->section_timer);
+    qemu_bh_delete(s->drop_bh);     /* before the peers it reads go */
     g_free(s->deferrals);
     g_free(s->peers);
     g_free(s->doorbell_vq);
     qemu_del_vm_change_state_handler(s->vmstate_change);
     remove_migration_state_change_notifier(&s->migration_state);
     postcopy_remove_notifier(&s->postcopy);
-    qemu_bh_delete(s->drop_bh);
     qemu_bh_delete(s->reap_bh);
     g_free(s->reap_ids);
     vmstate_unregister_ram(s->region_mr, dev);

@@ -106,24 +106,16 @@ check "the chardev peer maps the arena" has "$T/peerC.log" '^arena 67108864 byte
 
 echo "chardev=ID that cannot pass fds (TCP):"
 # HELLO cannot go (no SCM_RIGHTS over TCP): the device says why and ends
-# the connection, so its client is not left connected and never told
-port=$((20000 + RANDOM % 20000))
-timeout 60 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none -S \
-	-machine q35 -m 128M -accel tcg,thread=multi -smp 2 \
-	-chardev "socket,id=tcp0,host=127.0.0.1,port=$port,server=on,wait=off" \
-	-device virtio-ace-pci,chardev=tcp0 >"$T/tcp-qemu.log" 2>&1 &
-tcpq=$!
-eof_within() { # the client connects and reads until EOF, 10 s at most
-	python3 - "$port" <<'PY'
-import socket, sys, time
-for _ in range(100):
-    try:
-        c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
-        break
-    except OSError:
-        time.sleep(0.2)
-else:
-    sys.exit("no QEMU to connect to")
+# the connection, so its client is not left connected and never told.
+# The test listens (port 0: no collision), QEMU's chardev connects to it.
+python3 - "$T/tcp.port" >"$T/tcp-client.log" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+s.settimeout(60)
+c, _ = s.accept()
 c.settimeout(10)
 try:
     while c.recv(4096):
@@ -134,10 +126,19 @@ except ConnectionResetError:
     pass
 print("the connection ended")
 PY
-}
-check "a TCP chardev's client is disconnected when HELLO cannot be sent" eof_within
-check "QEMU says why" has "$T/tcp-qemu.log" 'peer 0 cannot be passed fds over its chardev'
-check "QEMU is still running" kill -0 "$tcpq"
-kill -KILL "$tcpq" 2>/dev/null
-wait "$tcpq" 2>/dev/null || true
+tcpc=$!
+for i in $(seq 50); do [ -s "$T/tcp.port" ] && break; sleep 0.1; done
+host tcpqemu 90 "$ACE_QEMU" $ACE_QEMU_FIRMWARE_ARGS -nodefaults -display none -S \
+	-machine q35 -m 128M -accel tcg,thread=multi -smp 2 \
+	-chardev "socket,id=tcp0,host=127.0.0.1,port=$(cat "$T/tcp.port")" \
+	-device virtio-ace-pci,chardev=tcp0
+wait "$tcpc" || true
+cat "$T/tcp-client.log"
+check "a TCP chardev's connection is ended when HELLO cannot be sent" \
+	has "$T/tcp-client.log" '^the connection ended'
+check "QEMU says why" has "$T/tcpqemu.log" 'peer 0 cannot be passed fds over its chardev'
+tcpq=$(pgrep -P "$PID_tcpqemu" || true)
+check "QEMU is still running" test -n "$tcpq"
+[ -z "$tcpq" ] || kill -TERM "$tcpq"
+wait "$PID_tcpqemu" 2>/dev/null || true
 finish

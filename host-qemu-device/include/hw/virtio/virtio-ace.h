@@ -77,9 +77,10 @@ struct VirtIOAce {
     Notifier migration_state;   /* a paused VM's migration: freeze early */
     NotifierWithReturn postcopy;    /* refuses postcopy */
     QEMUBH *drop_bh;            /* drops peers marked drop */
-    uint32_t chr_conn;          /* +1 per chardev connection (OPENED) */
-    uint32_t chr_hangup;        /* chr_conn + 1 of a connection drop_bh
-                                 * is to end; 0: none */
+    uint64_t chr_conn;          /* +1 per chardev connection (OPENED) */
+    uint64_t chr_hangup;        /* chr_conn + 1 of a connection drop_bh
+                                 * is to end; 0: none (cleared when that
+                                 * connection closes) */
 
     /* the arena region (virtio shared memory region ACE_SHM_ARENA) */
     MemoryRegion own_region;    /* when no memdev is given */

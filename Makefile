@@ -259,7 +259,7 @@ fuzz-bins: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS)) $(BUILD)/fuzz/mkseed
 define fuzz_list
 	for t in $(FUZZ_TARGETS); do \
 	  printf 'fuzz/%s\t%s\t%s\n' $$t $$(($(1) + 60)) \
-	    "$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 $(BUILD)/fuzz/corpus-$$t tests/fuzz/seeds-$$t"; \
+	    "$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -timeout=10 -rss_limit_mb=1024 -error_exitcode=1 -print_final_stats=1 $(BUILD)/fuzz/corpus-$$t tests/fuzz/seeds-$$t"; \
 	done
 endef
 

@@ -788,6 +788,44 @@ static inline int buf_foreign(const struct ace_inc *in, const struct ace_buf *b)
 			    (uintptr_t)a->base + ace_payload_off(a, b->off));
 }
 
+/* Host: the core refused to send or free b (-EINVAL): "not a block the
+ * caller holds".  Whose doing?  Only the guest writes a header we hold
+ * (a receive or an alloc made the block ours), so a block whose owner
+ * word still names this mproc is the guest's doing, and the arena is
+ * broken (-EIO, the device told), unless its state is one the caller's
+ * own mistake leaves there: ALLOC (held, refused for another reason),
+ * CACHED and in this mproc's own cache (already freed: a double free,
+ * or a send after free), QUEUED from and to this mproc (already sent to
+ * itself; a received block names its sender).
+ * Any other refusal, a block another owns included, stays the
+ * caller's -EINVAL. */
+static int ace_noinline held_changed(struct ace_inc *in, const struct ace_buf *b,
+				     int send)
+{
+	struct ace_arena *a = in->a;
+	u32 cap = ace_block_capacity(a, b->off);	/* 0: not a block */
+	const struct ace_cache *c = &in->cache;
+	u32 k = ACE_HANDLE_CLASS(b->off), i;
+	struct ace_msg *m;
+	u32 flags;
+
+	if (!cap || (send && b->len > cap))
+		return -EINVAL;
+	m = ace_msg(a, b->off);
+	flags = ace_read_once(&m->flags);
+	if (ace_read_once(&m->owner) != in->id || flags == ACE_MSG_ALLOC)
+		return -EINVAL;
+	if (flags == ACE_MSG_CACHED && k < ACE_MAX_CLASSES)
+		for (i = 0; i < c->n[k]; i++)
+			if (c->off[k][i] == b->off)
+				return -EINVAL;
+	if (flags == ACE_MSG_QUEUED && ace_read_once(&m->dst) == in->id &&
+	    ace_read_once(&m->src) == in->id)
+		return -EINVAL;
+	return ace_arena_break(a, "the flags of a block this peer holds were "
+			       "changed under it", flags);
+}
+
 int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 {
 	struct ace_inc *in = mp_in(mp);
@@ -798,7 +836,11 @@ int ace_mp_free(struct ace_mp *mp, struct ace_buf *b)
 	if (buf_foreign(in, b))
 		return foreign_buf(mp);
 	r = ace_cache_free(in->a, &in->cache, b->off);
-	return ace_unlikely(r) ? mp_err(mp, in, r, "free") : 0;
+	if (ace_likely(r == 0))
+		return 0;
+	if (r == -EINVAL && !mp->ch->guest)
+		r = held_changed(in, b, 0);
+	return mp_err(mp, in, r, "free");
 }
 
 /* Host: wake an mproc of ours whose pending bit is set, if deliverable. */
@@ -862,29 +904,6 @@ static int notify(struct ace_mp *mp, const struct ace_inc *in, u32 dst)
 	return ace_host_raise(&ch->host) ? seterr(ch, EPIPE, "%s", ch->host.err) : 0;
 }
 
-/* Host: the core refused to send b (-EINVAL): "not a block the caller
- * holds".  One whose owner word still names this mproc, but whose flags
- * no longer say held, was changed under it: only the guest writes there
- * (a receive or an alloc made it ours; our own send would have made it
- * the receiver's).  The arena is broken (-EIO, the device told), not the
- * caller's -EINVAL.  Any other refusal stays the caller's. */
-static int ace_noinline held_changed(struct ace_inc *in, const struct ace_buf *b)
-{
-	struct ace_arena *a = in->a;
-	u32 cap = ace_block_capacity(a, b->off);	/* 0: not a block */
-	struct ace_msg *m;
-	u32 flags;
-
-	if (!cap || b->len > cap)
-		return -EINVAL;
-	m = ace_msg(a, b->off);
-	flags = ace_read_once(&m->flags);
-	if (ace_read_once(&m->owner) != in->id || flags == ACE_MSG_ALLOC)
-		return -EINVAL;
-	return ace_arena_break(a, "the flags of a block this peer holds were "
-			       "changed under it", flags);
-}
-
 int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 {
 	struct ace_inc *in;
@@ -903,7 +922,7 @@ int ace_mp_send(struct ace_mp *mp, uint32_t dst, struct ace_buf *b)
 	if (ace_likely(r == 0))
 		return 0;
 	if (r == -EINVAL && !mp->ch->guest)
-		r = held_changed(in, b);
+		r = held_changed(in, b, 1);
 	if (r < 0)
 		return mp_err(mp, in, r, "send");
 	return notify(mp, in, dst);

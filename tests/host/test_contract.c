@@ -56,6 +56,12 @@
  *                incarnation it waits on is held, not freed under it)
  *   held_flags   the guest rewrites the flags of a block a host mproc
  *                holds: its send is -EIO, the arena broken (not -EINVAL)
+ *   held_free    the same, then the host frees it: -EIO, the arena
+ *                broken (not -EINVAL)
+ *   misuse       the host program's own mistakes (a double free, a send
+ *                after free, a second send of a block it sent itself)
+ *                are its -EINVAL: the arena stays whole, the guest is
+ *                not blamed
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -1692,6 +1698,81 @@ out:
 	dev_close(&d);
 }
 
+/* held_free: as held_flags, but the host frees the block: -EIO, the
+ * arena broken (before: -EINVAL "free: Invalid argument", so a sink such
+ * as ace-echo -S exited on the caller's error and the guest was never
+ * told). */
+static void case_held_free(void)
+{
+	struct ace_arena ga;
+	struct ace_buf b, other;
+	struct ace_mp *mp;
+	struct ace *ch;
+	struct dev d;
+	int r;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_POLL, &mp) == 0, "%s", ace_error(ch));
+	CHECK(guest_send(&d, "gcli", ace_mp_id(mp), 1) != 0, "the guest's message");
+	r = ace_mp_recv(mp, &b, 1000000000);
+	CHECK(r == 1, "received: %d (%s)", r, ace_error(ch));
+	if (r != 1)
+		goto close;
+	guest_view(&d, &ga);
+	ace_write_once(&ace_msg(&ga, b.off)->flags, ACE_MSG_QUEUED);
+	r = ace_mp_free(mp, &b);
+	CHECK(r == -EIO && strstr(ace_error(ch), "changed under it"),
+	      "free of a held block whose flags the guest changed: %d (%s)", r,
+	      ace_error(ch));
+	r = ace_mp_alloc(mp, 8, &other);
+	CHECK(r == -EIO, "the arena is broken after it: alloc %d (%s)", r, ace_error(ch));
+close:
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
+/* misuse: the host program's own mistakes stay its -EINVAL and leave the
+ * arena whole (before: a send after free was taken for the guest's
+ * doing, and broke the arena, blaming the guest). */
+static void case_misuse(void)
+{
+	struct ace_buf b, c;
+	struct ace_mp *mp;
+	struct ace *ch;
+	struct dev d;
+	int r;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_POLL, &mp) == 0, "%s", ace_error(ch));
+	CHECK(ace_mp_alloc(mp, 8, &b) == 0, "alloc: %s", ace_error(ch));
+	CHECK(ace_mp_free(mp, &b) == 0, "free: %s", ace_error(ch));
+	r = ace_mp_free(mp, &b);
+	CHECK(r == -EINVAL, "a double free: %d (%s)", r, ace_error(ch));
+	r = ace_mp_send(mp, ace_mp_id(mp), &b);
+	CHECK(r == -EINVAL, "a send after free: %d (%s)", r, ace_error(ch));
+	CHECK(ace_mp_alloc(mp, 8, &c) == 0, "alloc: %s", ace_error(ch));
+	CHECK(ace_mp_send(mp, ace_mp_id(mp), &c) == 0, "send to itself: %s", ace_error(ch));
+	r = ace_mp_send(mp, ace_mp_id(mp), &c);
+	CHECK(r == -EINVAL, "its second send: %d (%s)", r, ace_error(ch));
+	r = ace_mp_free(mp, &c);
+	CHECK(r == -EINVAL, "a free of it while queued: %d (%s)", r, ace_error(ch));
+	r = ace_mp_recv(mp, &c, 1000000000);
+	CHECK(r == 1, "it arrives once: %d (%s)", r, ace_error(ch));
+	CHECK(ace_mp_free(mp, &c) == 0, "and is freed: %s", ace_error(ch));
+	CHECK(guest_round_trip(&d, ch, mp, "svc", "gcli"),
+	      "the arena is whole: the guest reaches svc");
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1704,7 +1785,8 @@ static const struct {
 	{ "persist", case_persist }, { "persist_race", case_persist_race },
 	{ "persist_storm", case_persist_storm },
 	{ "persist_call", case_persist_call },
-	{ "held_flags", case_held_flags },
+	{ "held_flags", case_held_flags }, { "held_free", case_held_free },
+	{ "misuse", case_misuse },
 };
 
 static const char *running;

@@ -34,6 +34,7 @@
 #include "ace.h"
 
 #define DEFAULT_SPIN_US 50
+#define ACE_ERR_LEN	512		/* ace_error()'s longest message */
 #define HOST_RECHECK_MS	100		/* see wait_host() */
 #define HOST_CHECK_NS	1000000		/* see device_check() */
 #define GUEST_CHECK_NS	10000000
@@ -60,7 +61,8 @@ struct ace {
 	int lost;			/* ACE_PERSIST: mprocs not created
 					 * again in the current arena */
 	s64 retry_at;			/* ACE_PERSIST: no retry before */
-	char err[512];
+	pthread_mutex_t err_lock;	/* err: a copy for other threads */
+	char err[ACE_ERR_LEN];
 };
 
 /*
@@ -140,13 +142,23 @@ static void inc_put(struct ace *ch, struct ace_inc *in)
 	}
 }
 
+/* What went wrong, per thread: a thread's message is never overwritten
+ * by another thread's failing call on the same channel before it reads
+ * it.  ch->err keeps the channel's latest, for a thread that had none. */
+static __thread const struct ace *err_ch;
+static __thread char err_msg[ACE_ERR_LEN], err_copy[ACE_ERR_LEN];
+
 static int seterr(struct ace *ch, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ch->err, sizeof(ch->err), fmt, ap);
+	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
 	va_end(ap);
+	err_ch = ch;
+	pthread_mutex_lock(&ch->err_lock);
+	memcpy(ch->err, err_msg, sizeof(ch->err));
+	pthread_mutex_unlock(&ch->err_lock);
 	return -err;
 }
 
@@ -236,7 +248,14 @@ static int ioctl_err(struct ace *ch, const char *what, int err)
 
 const char *ace_error(const struct ace *ch)
 {
-	return ch ? ch->err : "no channel (out of memory)";
+	if (!ch)
+		return "no channel (out of memory)";
+	if (err_ch == ch)
+		return err_msg;
+	pthread_mutex_lock((pthread_mutex_t *)&ch->err_lock);
+	memcpy(err_copy, ch->err, sizeof(err_copy));
+	pthread_mutex_unlock((pthread_mutex_t *)&ch->err_lock);
+	return err_copy;
 }
 
 int ace_is_guest(const struct ace *ch)
@@ -367,6 +386,7 @@ int ace_open_flags(struct ace **chp, const char *where, int timeout_ms,
 	ch->host.sock = ch->host.kick_fd = ch->host.raise_fd = ch->host.bell_fd = -1;
 	pthread_mutex_init(&ch->lock, NULL);
 	pthread_mutex_init(&ch->dev_lock, NULL);
+	pthread_mutex_init(&ch->err_lock, NULL);
 	if (flags & ~ACE_PERSIST)
 		return seterr(ch, EINVAL, "unknown flags 0x%x", flags & ~ACE_PERSIST);
 	ch->flags = flags;
@@ -397,6 +417,9 @@ void ace_close(struct ace *ch)
 		close(ch->epfd);
 	pthread_mutex_destroy(&ch->lock);
 	pthread_mutex_destroy(&ch->dev_lock);
+	pthread_mutex_destroy(&ch->err_lock);
+	if (err_ch == ch)
+		err_ch = NULL;	/* a later channel may get its address */
 	free(ch);
 }
 

@@ -141,7 +141,9 @@ int ace_open_flags(struct ace **ch, const char *where, int timeout_ms,
 		   unsigned flags);
 void ace_close(struct ace *ch);
 
-/* What the last failing call on this channel said. */
+/* What this thread's last failing call on this channel said (per
+ * thread: another thread's failing call never overwrites it; a thread
+ * that made none gets the channel's latest message). */
 const char *ace_error(const struct ace *ch);
 
 /* 1 if this channel is the guest backend, 0 if host. */

@@ -62,6 +62,9 @@
  *                after free, a second send of a block it sent itself)
  *                are its -EINVAL: the arena stays whole, the guest is
  *                not blamed
+ *   errors       two threads fail calls on one channel at once: each
+ *                reads its own ace_error(), never the other's (also
+ *                under TSan)
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -1773,6 +1776,63 @@ out:
 	dev_close(&d);
 }
 
+/* errors: ace_error() is per thread.  Before: one buffer per channel,
+ * so a thread read the other's message (and TSan saw the race). */
+struct err_thread {
+	struct ace *ch;
+	unsigned mode;
+	int wrong;
+	char seen[128];
+};
+
+static void *err_worker(void *p)
+{
+	struct err_thread *t = p;
+	char want[64];
+	struct ace_mp *mp;
+	int i;
+
+	snprintf(want, sizeof(want), "mode %u is not", t->mode);
+	for (i = 0; i < 20000; i++) {
+		if (ace_mp_create(t->ch, "x", t->mode, &mp) != -EINVAL ||
+		    strncmp(ace_error(t->ch), want, strlen(want))) {
+			if (!t->wrong++)
+				snprintf(t->seen, sizeof(t->seen), "%s", ace_error(t->ch));
+		}
+	}
+	return NULL;
+}
+
+static void case_errors(void)
+{
+	struct err_thread t[2];
+	pthread_t th[2];
+	struct ace_mp *mp;
+	struct ace *ch;
+	struct dev d;
+	int i, r;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		t[i] = (struct err_thread){ .ch = ch, .mode = 7 + (unsigned)i };
+		pthread_create(&th[i], NULL, err_worker, &t[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(!t[i].wrong, "thread %d read another's message %d times of "
+		      "20000 (\"%s\")", i, t[i].wrong, t[i].seen);
+	}
+	CHECK(ace_mp_create(ch, "x", 9, &mp) == -EINVAL &&
+	      !strncmp(ace_error(ch), "mode 9 is not", 13), "this thread's: %s",
+	      ace_error(ch));
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1786,7 +1846,7 @@ static const struct {
 	{ "persist_storm", case_persist_storm },
 	{ "persist_call", case_persist_call },
 	{ "held_flags", case_held_flags }, { "held_free", case_held_free },
-	{ "misuse", case_misuse },
+	{ "misuse", case_misuse }, { "errors", case_errors },
 };
 
 static const char *running;

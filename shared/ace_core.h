@@ -566,6 +566,23 @@ static ace_hot int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
  * Anything else (a batch, a push that lands meanwhile, anything that does
  * not check) goes to ace_recv_slow(), which starts again from the inbox.
  */
+/* ace_recv()'s way out of line, through a descriptor of its own: `d`,
+ * the caller's, then never has its address taken, so the compiler keeps
+ * it in registers on the fast path (going through memory cost a dozen
+ * instructions a message).  head != 0: ace_recv_rest(). */
+static inline int ace_recv_slow_into(struct ace_arena *a, struct ace_rx *rx,
+					    struct ace_msg_desc *d, u32 was,
+					    u32 head)
+{
+	struct ace_msg_desc t;
+	int r = head ? ace_recv_rest(a, rx, &t, was, head) :
+		       ace_recv_slow(a, rx, &t);
+
+	if (r > 0)
+		*d = t;
+	return r;
+}
+
 static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 			   struct ace_msg_desc *d)
 {
@@ -575,7 +592,7 @@ static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 	struct ace_msg *m;
 
 	if (ace_unlikely(ace_read_once(&a->broken) || slot >= a->nr_mprocs || rx->count))
-		return ace_recv_slow(a, rx, d);
+		return ace_recv_slow_into(a, rx, d, 0, 0);
 	e = ace_mproc_at(a, slot);
 	/* The polling fast path: one shared load.  Partner: the seq_cst
 	 * CAS in ace_send() (acquire: the header and payload). */
@@ -588,7 +605,7 @@ static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 	ace_prefetch_w(&e->inbox);
 	k = &a->cls[ACE_HANDLE_CLASS(head)];
 	if (ace_unlikely(ace_ror32(head - k->hbase, ACE_MSG_SHIFT) >= k->nr))
-		return ace_recv_slow(a, rx, d);
+		return ace_recv_slow_into(a, rx, d, 0, 0);
 	m = ace_msg(a, head);
 	ace_prefetch_w(m);	/* we read it, then rewrite it */
 	len = ace_read_once(&m->len);
@@ -596,13 +613,13 @@ static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 	if (ace_unlikely(ace_read_once(&m->next) != 0 ||
 			 ace_load(&m->flags, ACE_RELAXED) != ACE_MSG_QUEUED ||
 			 len > k->payload_max || dst != rx->id))
-		return ace_recv_slow(a, rx, d);
+		return ace_recv_slow_into(a, rx, d, 0, 0);
 	/* Only we take from our inbox: a load and a store, no lock. */
 	ace_store(&m->flags, ACE_MSG_ALLOC, ACE_RELAXED);
 	ace_write_once(&m->owner, rx->id);
 	was = head;
 	if (ace_unlikely(!ace_cas(&e->inbox, &was, 0, ACE_ACQ_REL)))
-		return ace_recv_rest(a, rx, d, was, head);
+		return ace_recv_slow_into(a, rx, d, was, head);
 	d->off = head;
 	d->len = len;
 	d->src = ace_read_once(&m->src);

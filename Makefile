@@ -187,7 +187,8 @@ deb:
 define unit_variant
 $(BUILD)/unit-$(1)/%: tests/unit/%.c tests/unit/ace_test.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $$(dir $$@)
-	$$($(1)_CC) $(CFLAGS_BASE) -D_GNU_SOURCE $$($(1)_FLAGS) $$< $(CORE_SRC) -o $$@
+	$$($(1)_CC) $(CFLAGS_BASE) -D_GNU_SOURCE $$($(1)_FLAGS) $$(UNIT_DEFS) $$< $(CORE_SRC) -o $$@
+$(BUILD)/unit-$(1)/test_livelock: UNIT_DEFS := -DACE_NOTIFY_RETRIES=0
 $(BUILD)/unit-$(1)/test_lib%: tests/unit/test_lib%.c tests/unit/ace_test.h \
 		tests/unit/lib_fake_dev.h $(LIB_SRC) $(LIB_HDR) $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $$(dir $$@)

@@ -30,6 +30,10 @@
 #include "ace_abi.h"
 
 #define ACE_CAS_RETRIES		(1u << 20)
+/* the sender's CAS on a receiver's notify word (a test builds with 0) */
+#ifndef ACE_NOTIFY_RETRIES
+#define ACE_NOTIFY_RETRIES	ACE_CAS_RETRIES
+#endif
 
 /* The private view of one arena.  Geometry is copied here once, checked,
  * and never re-read from shared memory (a peer cannot change it later). */

@@ -33,8 +33,13 @@ int ace_send_notify(struct ace_arena *a, struct ace_mproc *e, u32 slot, u32 n)
 		 * fetch_or, so a section that ends meanwhile (depth 0) is
 		 * seen and we notify instead.  Partner: the CAS in
 		 * ace_section_end(). */
-		if (tries == ACE_CAS_RETRIES)
-			return -EAGAIN;
+		/* The message is in the inbox already: never -EAGAIN here
+		 * (the caller would think the block still its own).  A peer
+		 * that keeps changing its word gets its notification now. */
+		if (tries == ACE_NOTIFY_RETRIES) {
+			n &= ~ACE_NOTIFY_DEPTH_MASK;
+			break;
+		}
 		if (ace_cas(&e->notify, &n, n | ACE_NOTIFY_DEFERRED, ACE_SEQ_CST))
 			break;
 		if (!(n & ACE_NOTIFY_ARMED))

@@ -990,6 +990,14 @@ static int wait_guest(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 	return 0;
 }
 
+/* Is the mproc's own inbox closed?  (Its slot is in its arena's table:
+ * checked when it was claimed.) */
+static int inbox_closed(const struct ace_inc *in)
+{
+	return ace_load(&ace_mproc_at(in->a, ACE_ID_SLOT(in->id))->inbox,
+			ACE_RELAXED) == ACE_INBOX_CLOSED;
+}
+
 /* Wait for mail by the mproc's mode.  0 when mail may be there (or the
  * deadline passed), -errno on failure. */
 static int wait_mail(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
@@ -1005,7 +1013,11 @@ static int wait_mail(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 		do {
 			int r;
 
-			if (ace_spin_mail(in->a, &in->rx, 4096))
+			/* a closed inbox is no mail to the spin, but only a
+			 * peer closes the inbox of an mproc that receives:
+			 * let the caller's receive say so (-EIO), or a
+			 * polling wait for ever would spin on for ever */
+			if (ace_spin_mail(in->a, &in->rx, 4096) || inbox_closed(in))
 				return 0;
 			r = device_check(mp, 0);
 			if (r < 0)

@@ -59,6 +59,9 @@
  *   closed_inbox the guest closes the inbox of a host mproc waiting in
  *                ace_mp_recv(ACE_FOREVER): -EIO in every mode (poll too),
  *                the device told
+ *   kick_eof     the device closes the kick socket while one thread arms
+ *                and acks an mproc's fd and another runs ace_service():
+ *                -EPIPE, and no race (built with TSan too)
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -1813,6 +1816,75 @@ next:
 	}
 }
 
+
+struct armer {
+	struct ace_mp *mp;
+	int stop;
+	unsigned long rounds;
+};
+
+static void *mp_armer(void *arg)
+{
+	struct armer *x = arg;
+
+	while (!__atomic_load_n(&x->stop, __ATOMIC_ACQUIRE)) {
+		if (ace_mp_arm(x->mp) >= 0)
+			ace_mp_disarm(x->mp);
+		ace_mp_fd_ack(x->mp);
+		__atomic_add_fetch(&x->rounds, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* kick_eof: the device closes its end of the kick socket (QEMU going
+ * away) while one thread arms and acks its mproc's fd (each takes the
+ * kicks waiting) and another runs ace_service(): the connection ends
+ * once, -EPIPE, with no race on it (built with TSan too). */
+static void case_kick_eof(void)
+{
+	struct armer x = { 0 };
+	struct ace *ch;
+	struct dev d;
+	pthread_t t;
+	long t0;
+	u64 one = 1;
+	int r = 0, k;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_INTERRUPT, &x.mp) == 0, "%s",
+	      ace_error(ch));
+	if (!x.mp) {
+		ace_close(ch);
+		goto out;
+	}
+	pthread_create(&t, NULL, mp_armer, &x);
+	t0 = now_ms();
+	while (__atomic_load_n(&x.rounds, __ATOMIC_RELAXED) < 100 && now_ms() - t0 < 2000)
+		usleep(1000);
+	/* kicks for both to take, then the end of them */
+	for (k = 0; k < 200; k++) {
+		if (write(d.kick, &one, sizeof(one)) != sizeof(one))
+			break;
+		ace_service(ch);
+	}
+	close(d.kick);
+	d.kick = -1;
+	t0 = now_ms();
+	while ((r = ace_service(ch)) != -EPIPE && now_ms() - t0 < 2000)
+		usleep(1000);
+	__atomic_store_n(&x.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK(r == -EPIPE && strstr(ace_error(ch), "closed the connection"),
+	      "after the kick socket's end: %d (%s)", r, ace_error(ch));
+	printf("kick_eof: %lu arm rounds\n", x.rounds);
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1827,6 +1899,7 @@ static const struct {
 	{ "persist_call", case_persist_call },
 	{ "held_flags", case_held_flags },
 	{ "closed_inbox", case_closed_inbox },
+	{ "kick_eof", case_kick_eof },
 };
 
 static const char *running;

@@ -16,7 +16,8 @@
  *                 claims and releases an mproc every 10 ms and counts
  *                 -ENOSPC (the bridge must leave this guest room)
  *   ping:NAME     round trips to NAME (a proxy the bridge shows here), one
- *                 at a time; prints "rate N" per 0.5 s window and "mark"
+ *                 at a time; prints "rate N max_us M" (round trips and the
+ *                 slowest, in us) per 0.5 s window and "mark"
  *                 on SIGUSR1, so a test can tell phases apart
  *   attack        a hostile guest, one thread as a 1-vCPU guest would have:
  *                 publishes names without end (claims until the table is
@@ -583,7 +584,7 @@ static void *watch_thread(void *arg)
 static void *ping_thread(void *arg)
 {
 	const char *to = arg;
-	u64 window = now_ns(), n = 0, seq = 0;
+	u64 window = now_ns(), n = 0, seq = 0, worst = 0;
 	int efd, seen_marks = 0;
 	struct ace_msg_desc d;
 	struct ace_rx rx;
@@ -602,13 +603,14 @@ static void *ping_thread(void *arg)
 			printf("mark %d\n", seen_marks);
 			fflush(stdout);
 			window = now_ns();
-			n = 0;
+			n = worst = 0;
 		}
 		if (now_ns() - window >= 500000000ull) {
-			printf("rate %llu\n", (unsigned long long)n);
+			printf("rate %llu max_us %llu\n", (unsigned long long)n,
+			       (unsigned long long)(worst / 1000));
 			fflush(stdout);
 			window += 500000000ull;
-			n = 0;
+			n = worst = 0;
 		}
 		if (!dst && ace_mproc_lookup(&A, to, &dst)) {
 			dst = 0;
@@ -640,6 +642,8 @@ static void *ping_thread(void *arg)
 				if (mine) {
 					n++;
 					st_rt++;
+					if (now_ns() - t0 > worst)
+						worst = now_ns() - t0;
 					break;
 				}
 				continue;	/* a late reply to an earlier one */

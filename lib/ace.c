@@ -148,6 +148,13 @@ static void inc_put(struct ace *ch, struct ace_inc *in)
 static __thread const struct ace *err_ch;
 static __thread char err_msg[ACE_ERR_LEN], err_copy[ACE_ERR_LEN];
 
+/* Host: the connection is broken (set once, by whichever thread found
+ * it: any thread may ask). */
+static inline int host_dead(const struct ace *ch)
+{
+	return __atomic_load_n(&ch->host.dead, __ATOMIC_ACQUIRE);
+}
+
 static int seterr(struct ace *ch, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -605,7 +612,7 @@ int ace_lookup(struct ace *ch, const char *name, int timeout_ms, uint32_t *id)
 		/* the wait also ends when the device or the arena goes */
 		r = ace_host_process(&ch->host, 0);
 		pthread_mutex_unlock(&ch->dev_lock);
-		if (r < 0 && ch->host.dead) {
+		if (r < 0 && host_dead(ch)) {
 			r = seterr(ch, EPIPE, "%s", ch->host.err);
 			goto out;
 		}
@@ -661,14 +668,14 @@ static int ace_noinline stale_err(struct ace *ch)
 	const char *todo;
 
 	if (ch->flags & ACE_PERSIST) {
-		if (ch->host.dead)
+		if (host_dead(ch))
 			return seterr(ch, EPIPE, "%s: QEMU is gone (or the device "
 				      "failed): close the channel", ch->host.event);
 		return seterr(ch, ENOTCONN, "%s: the guest may come back: this "
 			      "mproc is created again when it attaches its next arena "
 			      "(wait for ACE_SVC_REATTACHED)", ch->host.event);
 	}
-	if (ch->host.dead)
+	if (host_dead(ch))
 		todo = "close the channel and open it again";
 	else if (ch->host.attached)
 		todo = "close this mproc and create it again";
@@ -688,7 +695,7 @@ static int ace_noinline no_arena_err(struct ace *ch)
 {
 	int err = ch->flags & ACE_PERSIST ? ENOTCONN : ESTALE;
 
-	if (ch->host.dead)
+	if (host_dead(ch))
 		return seterr(ch, ch->flags & ACE_PERSIST ? EPIPE : ESTALE,
 			      "%s: QEMU is gone (or the device failed): close the "
 			      "channel", ch->host.event);
@@ -706,7 +713,7 @@ static int ace_noinline lost_err(struct ace_mp *mp)
 	struct ace *ch = mp->ch;
 	int lost = __atomic_load_n(&mp->lost, __ATOMIC_RELAXED);
 
-	if (!lost || ch->host.dead || !ch->host.attached)
+	if (!lost || host_dead(ch) || !ch->host.attached)
 		return stale_err(ch);
 	return seterr(ch, ENOTCONN, "%s could not be created again in the guest's "
 		      "new arena: %s%s; ace_service() tries again", mp->name,
@@ -747,7 +754,7 @@ static int ace_noinline device_look(struct ace_mp *mp)
 		return 0;	/* another thread is reading the socket */
 	r = ace_host_process(&ch->host, 0);
 	pthread_mutex_unlock(&ch->dev_lock);
-	if (r < 0 && ch->host.dead)
+	if (r < 0 && host_dead(ch))
 		return seterr(ch, EPIPE, "%s", ch->host.err);
 	s = stale(mp, mp_in(mp));
 	if (s)
@@ -990,13 +997,13 @@ static int wait_host(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 		pthread_mutex_lock(&ch->dev_lock);
 		ace_host_take_kicks(&ch->host);
 		pthread_mutex_unlock(&ch->dev_lock);
-		if (!ch->host.dead) {
+		if (!host_dead(ch)) {
 			host_dispatch(ch);
 			p[0].revents |= POLLIN;
 		}
 	}
 	ace_disarm(in->a, &in->rx);	/* its own arena's slot, gone or not */
-	if (ch->host.dead)
+	if (host_dead(ch))
 		return seterr(ch, EPIPE, "%s", ch->host.err);
 	if (r < 0 && errno != EINTR)
 		return seterr(ch, errno, "poll: %s", strerror(errno));
@@ -1006,7 +1013,7 @@ static int wait_host(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 		pthread_mutex_lock(&ch->dev_lock);
 		r = ace_host_process(&ch->host, 0);
 		pthread_mutex_unlock(&ch->dev_lock);
-		if (r < 0 && ch->host.dead)
+		if (r < 0 && host_dead(ch))
 			return seterr(ch, EPIPE, "%s", ch->host.err);
 		s = stale(mp, in);
 		if (s)
@@ -1032,6 +1039,14 @@ static int wait_guest(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 	return 0;
 }
 
+/* Is the mproc's own inbox closed?  (Its slot is in its arena's table:
+ * checked when it was claimed.) */
+static int inbox_closed(const struct ace_inc *in)
+{
+	return ace_load(&ace_mproc_at(in->a, ACE_ID_SLOT(in->id))->inbox,
+			ACE_RELAXED) == ACE_INBOX_CLOSED;
+}
+
 /* Wait for mail by the mproc's mode.  0 when mail may be there (or the
  * deadline passed), -errno on failure. */
 static int wait_mail(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
@@ -1047,7 +1062,11 @@ static int wait_mail(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 		do {
 			int r;
 
-			if (ace_spin_mail(in->a, &in->rx, 4096))
+			/* a closed inbox is no mail to the spin, but only a
+			 * peer closes the inbox of an mproc that receives:
+			 * let the caller's receive say so (-EIO), or a
+			 * polling wait for ever would spin on for ever */
+			if (ace_spin_mail(in->a, &in->rx, 4096) || inbox_closed(in))
 				return 0;
 			r = device_check(mp, 0);
 			if (r < 0)
@@ -1376,6 +1395,22 @@ int ace_mp_fd(struct ace_mp *mp)
 	return mp->efd;
 }
 
+/* Host: take the kicks waiting for our peer and dispatch them.  Under
+ * the device lock, as every reader of the device's fds: a kick socket at
+ * EOF ends the connection, which no two threads may do at once. */
+static void take_kicks(struct ace *ch)
+{
+	u64 kicks;
+
+	if (ch->guest)
+		return;
+	pthread_mutex_lock(&ch->dev_lock);
+	kicks = ace_host_take_kicks(&ch->host);
+	pthread_mutex_unlock(&ch->dev_lock);
+	if (kicks)
+		host_dispatch(ch);
+}
+
 int ace_mp_arm(struct ace_mp *mp)
 {
 	struct ace_inc *in = mp_in(mp);
@@ -1388,8 +1423,7 @@ int ace_mp_arm(struct ace_mp *mp)
 		return mp_err(mp, in, r, "arm");
 	/* Host: a kick may be waiting for our peer; dispatch it so the fd
 	 * of whichever mproc it was for becomes readable. */
-	if (!mp->ch->guest && ace_host_take_kicks(&mp->ch->host))
-		host_dispatch(mp->ch);
+	take_kicks(mp->ch);
 	return r;
 }
 
@@ -1410,8 +1444,7 @@ void ace_mp_fd_ack(struct ace_mp *mp)
 
 	if (mp->efd >= 0)
 		(void)!read(mp->efd, &v, sizeof(v));
-	if (!mp->ch->guest && ace_host_take_kicks(&mp->ch->host))
-		host_dispatch(mp->ch);
+	take_kicks(mp->ch);
 }
 
 /* ---- whole-channel event loops ---- */
@@ -1538,7 +1571,7 @@ int ace_service(struct ace *ch)
 	pthread_mutex_unlock(&ch->dev_lock);
 	if (kicks)
 		host_dispatch(ch);
-	if (r < 0 && ch->host.dead)
+	if (r < 0 && host_dead(ch))
 		return seterr(ch, EPIPE, "%s", ch->host.err);
 	if (r < 0) {
 		/* a new arena refused: reported once, here */

@@ -582,7 +582,7 @@ static int conn_dead(struct ace_host *h, int err)
 	char why[sizeof(h->err)];
 
 	memcpy(why, h->err, sizeof(why));
-	h->dead = err ? err : EPIPE;
+	__atomic_store_n(&h->dead, err ? err : EPIPE, __ATOMIC_RELEASE);
 	arena_event(h, "the connection to the device broke: %s", why);
 	memcpy(h->err, why, sizeof(why));
 	return -EPIPE;
@@ -594,7 +594,7 @@ int ace_host_process(struct ace_host *h, int timeout_ms)
 	long t0 = now_ms();
 	int n = 0, r, done, fatal;
 
-	if (h->dead)
+	if (__atomic_load_n(&h->dead, __ATOMIC_ACQUIRE))
 		return -EPIPE;	/* h->err still says why */
 	/* A budget per call: a device (a guest resetting it in a loop) that
 	 * keeps sending cannot hold the caller here; the rest waits on the
@@ -730,7 +730,7 @@ int ace_host_raise(struct ace_host *h)
 {
 	static const char one = 1;
 
-	if (h->dead)
+	if (__atomic_load_n(&h->dead, __ATOMIC_ACQUIRE))
 		return -EPIPE;
 	/* EAGAIN: the device has raises pending already; EPIPE: it closed
 	 * its end, and its socket says so */
@@ -752,7 +752,7 @@ u64 ace_host_take_kicks(struct ace_host *h)
 	if (h->bell_fd >= 0)
 		n += read_bell(h->bell_fd);
 	/* bounded: what is left keeps the fd readable for the next call */
-	for (i = 0; i < 4 && !h->dead; i++) {
+	for (i = 0; i < 4 && !__atomic_load_n(&h->dead, __ATOMIC_ACQUIRE); i++) {
 		r = recv(h->kick_fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (!r) {
 			/* the device closed its end: gone (or broken), and an

@@ -55,7 +55,8 @@ struct ace_host {
 				 * broken connection (64 bits: a device
 				 * cannot wrap it around) */
 	char event[320];	/* the last arena event, in words */
-	int dead;		/* the connection is broken (-errno) */
+	int dead;		/* the connection is broken (-errno; atomic:
+				 * set by one thread, read by any) */
 	/* the arena attached, or the last one (gone, its placeholder
 	 * mapped) until another is taken; NULL before the first.  Replaced
 	 * under arena_lock: see ace_host_arena_get(). */

@@ -40,6 +40,7 @@
 #include <stdarg.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 #include "tool_util.h"
@@ -52,6 +53,7 @@
 #define DEF_QUOTA	16		/* proxies one VM may cause in another */
 #define SCAN_NS		100000000ull	/* look for new or gone names */
 #define RETRY_NS	1000000000ull	/* reconnect a VM that is down */
+#define OPEN_MS		20		/* ... waiting this long in a try */
 #define LOG_BURST	10		/* lines about one VM ... */
 #define LOG_PERIOD_NS	10000000000ull	/* ... per 10 s */
 
@@ -80,6 +82,12 @@ struct vm {
 	unsigned log_n;
 	uint64_t log_lost;
 	char why[200];		/* the last reason it went down */
+	/* an open under way in a thread of its own (see vm_try_open) */
+	pthread_t opener;
+	int opening;		/* the thread runs, or is not joined yet */
+	int open_done;		/* atomic: it is over; its result: */
+	struct ace *opened;	/* the channel, or NULL ... */
+	char open_why[200];	/* ... and why */
 };
 
 /* A proxy: mproc `mp` in VM `home` stands for mproc `far_id` of VM `far`. */
@@ -358,15 +366,20 @@ static int vm_arena(struct vm *v)
 	return 0;
 }
 
-static void vm_try_open(struct vm *v)
+/*
+ * Connecting to a VM waits: for its socket, its HELLO and its arena (up
+ * to OPEN_MS each time, which a VM not running or without an arena takes
+ * in full, every RETRY_NS).  The bridge serves the others meanwhile: the
+ * open runs in a thread of its own, and a later call takes its result.
+ */
+static void *vm_opener(void *arg)
 {
-	char esc[512];
+	struct vm *v = arg;
 	struct ace *ch;
 	int r;
 
-	v->next_try = tool_now_ns() + RETRY_NS;
 	/* ACE_PERSIST: a guest that goes away is -ENOTCONN, not a reopen */
-	r = ace_open_flags(&ch, v->path, 20, ACE_PERSIST);
+	r = ace_open_flags(&ch, v->path, OPEN_MS, ACE_PERSIST);
 	if (!r) {
 		struct ace_census c;
 
@@ -375,20 +388,45 @@ static void vm_try_open(struct vm *v)
 		r = ace_service(ch);
 		if (r >= 0)
 			r = ace_census(ch, &c);
+		if (r >= 0 && ace_fd(ch) < 0)
+			r = -1;
 	}
 	if (r < 0) {
-		if (strcmp(v->why, ace_error(ch))) {
-			snprintf(v->why, sizeof(v->why), "%s", ace_error(ch));
+		snprintf(v->open_why, sizeof(v->open_why), "%s", ace_error(ch));
+		ace_close(ch);
+		ch = NULL;
+	}
+	v->opened = ch;
+	__atomic_store_n(&v->open_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Start an open of VM v, or take the one under way if it is over. */
+static void vm_try_open(struct vm *v)
+{
+	char esc[512];
+	struct ace *ch;
+
+	if (!v->opening) {
+		v->next_try = tool_now_ns() + RETRY_NS;
+		v->open_done = 0;
+		v->opened = NULL;
+		if (!pthread_create(&v->opener, NULL, vm_opener, v))
+			v->opening = 1;
+		return;
+	}
+	if (!__atomic_load_n(&v->open_done, __ATOMIC_ACQUIRE))
+		return;
+	pthread_join(v->opener, NULL);
+	v->opening = 0;
+	ch = v->opened;
+	if (!ch) {
+		if (strcmp(v->why, v->open_why)) {
+			snprintf(v->why, sizeof(v->why), "%s", v->open_why);
 			if (verbose)
 				say_vm(v, "%s: not up yet: %s", v->name,
 				       tool_esc(v->why, esc, sizeof(esc)));
 		}
-		ace_close(ch);
-		return;
-	}
-	if (ace_fd(ch) < 0) {
-		say_vm(v, "%s: %s", v->name, err_of(ch, esc, sizeof(esc)));
-		ace_close(ch);
 		return;
 	}
 	v->ch = ch;
@@ -1104,7 +1142,8 @@ int main(int argc, char **argv)
 			break;
 		if (now >= next_scan) {
 			for (i = 0; i < nr_vms; i++)
-				if (!vms[i].ch && now >= vms[i].next_try)
+				if (!vms[i].ch && (vms[i].opening ||
+						   now >= vms[i].next_try))
 					vm_try_open(&vms[i]);
 			service_all();
 			for (i = 0; i < nr_vms; i++)
@@ -1135,6 +1174,11 @@ int main(int argc, char **argv)
 		while (vms[i].links)
 			unlink_one(vms[i].links);
 	for (i = 0; i < nr_vms; i++) {
+		if (vms[i].opening) {
+			pthread_join(vms[i].opener, NULL);
+			if (vms[i].opened)
+				ace_close(vms[i].opened);
+		}
 		if (vms[i].ch)
 			ace_close(vms[i].ch);
 		free(vms[i].told);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0 OR MIT)
 /*
  * ace-echo - an ACE service that answers: every message is sent back to
- * its sender in the same block (zero copy), or dropped with --sink.  On
+ * its sender in the same block (zero copy), or dropped with --sink.  A
+ * message whose sender is the echo itself (a src a guest forged) is
+ * dropped: answered, it would come back for ever.  On
  * the host it outlives the guest: a reboot or ace.ko reloaded, and it
  * serves the guest's next arena under the same name (ACE_PERSIST).
  */
@@ -54,7 +56,7 @@ int main(int argc, char **argv)
 	};
 	const char *dev = tool_default_dev(), *name = "echo", *wait = NULL;
 	unsigned mode = ACE_MODE_ADAPTIVE;
-	uint64_t count = 0, n = 0, end_ns = 0, dropped = 0;
+	uint64_t count = 0, n = 0, end_ns = 0, dropped = 0, looped = 0;
 	int sink = 0, quiet = 0, c, i, got;
 	struct ace_buf b[32];
 	struct ace_mp *mp;
@@ -103,6 +105,16 @@ int main(int argc, char **argv)
 			got = tool_await_guest(P, ch, &stop, end_ns) < 0 ? -EPIPE : 0;
 		TOOL_CHECK("ace-echo", ch, got);
 		for (i = 0; i < got; i++) {
+			/* "from" this echo itself: a src a peer forged (an
+			 * answer would come back here, for ever) */
+			if (b[i].src == ace_mp_id(mp)) {
+				c = ace_mp_free(mp, &b[i]);
+				if (c == -ENOTCONN)
+					break;
+				TOOL_CHECK("ace-echo", ch, c);
+				looped++;
+				continue;
+			}
 			if (sink && b[i].type == TOOL_DATA) {
 				c = ace_mp_free(mp, &b[i]);
 				if (c == -ENOTCONN)
@@ -124,8 +136,10 @@ int main(int argc, char **argv)
 		n += (uint64_t)got;
 	}
 	if (!quiet)
-		printf("ace-echo: %llu messages, %llu dropped (sender gone)\n",
-		       (unsigned long long)n, (unsigned long long)dropped);
+		printf("ace-echo: %llu messages, %llu dropped (sender gone), %llu "
+		       "from itself (a forged sender: not answered)\n",
+		       (unsigned long long)n, (unsigned long long)dropped,
+		       (unsigned long long)looped);
 	ace_mp_close(mp);
 	ace_close(ch);
 	return 0;

@@ -16,7 +16,8 @@
  *                 claims and releases an mproc every 10 ms and counts
  *                 -ENOSPC (the bridge must leave this guest room)
  *   ping:NAME     round trips to NAME (a proxy the bridge shows here), one
- *                 at a time; prints "rate N" per 0.5 s window and "mark"
+ *                 at a time; prints "rate N max_us M" (round trips and the
+ *                 slowest, in us) per 0.5 s window and "mark"
  *                 on SIGUSR1, so a test can tell phases apart
  *   attack        a hostile guest, one thread as a 1-vCPU guest would have:
  *                 publishes names without end (claims until the table is
@@ -27,6 +28,9 @@
  *                 below
  *   names         mprocs whose names hold terminal escapes, newlines,
  *                 quotes, backslashes, control bytes and invalid UTF-8
+ *   reflect:NAME[,AS]  one message to the host's NAME with its src forged
+ *                 to AS's id (default NAME's own); prints "reflected N",
+ *                 what NAME sent in the second after
  * Device-side attacks (any role):
  *   --junk        flood every peer with messages of an unknown type
  *   --break SECS  every SECS, cut every peer's connection in the middle of
@@ -583,7 +587,7 @@ static void *watch_thread(void *arg)
 static void *ping_thread(void *arg)
 {
 	const char *to = arg;
-	u64 window = now_ns(), n = 0, seq = 0;
+	u64 window = now_ns(), n = 0, seq = 0, worst = 0;
 	int efd, seen_marks = 0;
 	struct ace_msg_desc d;
 	struct ace_rx rx;
@@ -602,13 +606,14 @@ static void *ping_thread(void *arg)
 			printf("mark %d\n", seen_marks);
 			fflush(stdout);
 			window = now_ns();
-			n = 0;
+			n = worst = 0;
 		}
 		if (now_ns() - window >= 500000000ull) {
-			printf("rate %llu\n", (unsigned long long)n);
+			printf("rate %llu max_us %llu\n", (unsigned long long)n,
+			       (unsigned long long)(worst / 1000));
 			fflush(stdout);
 			window += 500000000ull;
-			n = 0;
+			n = worst = 0;
 		}
 		if (!dst && ace_mproc_lookup(&A, to, &dst)) {
 			dst = 0;
@@ -640,6 +645,8 @@ static void *ping_thread(void *arg)
 				if (mine) {
 					n++;
 					st_rt++;
+					if (now_ns() - t0 > worst)
+						worst = now_ns() - t0;
 					break;
 				}
 				continue;	/* a late reply to an earlier one */
@@ -796,9 +803,53 @@ static void *attack_thread(void *arg)
 	return NULL;
 }
 
+/* reflect:NAME[,AS]: once the host's NAME is up, send it one message
+ * whose src is forged to AS's id (default: NAME's own), then count what
+ * NAME sends over the next second ("reflected N"): an echo that answers
+ * src sends it to itself (or to AS) for ever, or not at all. */
+static void *reflect_thread(void *arg)
+{
+	char name[ACE_NAME_MAX], as[ACE_NAME_MAX];
+	const char *spec = arg, *comma = strchr(spec, ',');
+	u32 me, dst = 0, src = 0, slot;
+	u64 sent0, sent1;
+	s64 off;
+	int r;
+
+	snprintf(name, sizeof(name), "%.*s", comma ? (int)(comma - spec) : (int)strlen(spec),
+		 spec);
+	snprintf(as, sizeof(as), "%s", comma ? comma + 1 : name);
+	if (guest_claim("reflector", ACE_MODE_POLL, &me, NULL))
+		die("claim reflector");
+	while (!stop && (ace_mproc_lookup(&A, name, &dst) ||
+			 ace_mproc_lookup(&A, as, &src)))
+		sleep_ns(10000000);
+	if (stop)
+		return NULL;
+	sleep_ns(200000000);	/* it serves by now */
+	/* the forgery: a block held by `src`, sent as `src` */
+	off = ace_alloc(&A, 8, src);
+	if (off < 0)
+		die("reflect: alloc");
+	memcpy(ace_payload(&A, (u32)off), "mirror", 7);
+	r = ace_send_msg(&A, src, dst, (u32)off, 7, 0, 1);
+	if (r < 0)
+		die("reflect: send");
+	if (r)
+		guest_notify(dst);
+	slot = ACE_ID_SLOT(dst);
+	sleep_ns(200000000);
+	sent0 = ace_read_once(&ace_mproc_at(&A, slot)->c.sent);
+	sleep_ns(1000000000);
+	sent1 = ace_read_once(&ace_mproc_at(&A, slot)->c.sent);
+	printf("fake_dev: reflected %llu\n", (unsigned long long)(sent1 - sent0));
+	fflush(stdout);
+	return NULL;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: fake_dev -s SOCK -r echo|ping:NAME|attack|names "
+	fprintf(stderr, "usage: fake_dev -s SOCK -r echo|ping:NAME|attack|names|reflect:NAME[,AS] "
 		"[-t SECS] [--mprocs N] [--arena-kb N] [--flood NAME] [--junk] "
 		"[--break SECS] [--reattach SECS] [--watch PREFIX] [--names N]\n");
 	exit(2);
@@ -885,6 +936,8 @@ int main(int argc, char **argv)
 		pthread_create(&th[nth++], NULL, attack_thread, NULL);
 	} else if (!strcmp(role, "names")) {
 		publish_evil_names();
+	} else if (!strncmp(role, "reflect:", 8)) {
+		pthread_create(&th[nth++], NULL, reflect_thread, (void *)(role + 8));
 	} else {
 		usage();
 	}

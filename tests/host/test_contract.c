@@ -65,6 +65,12 @@
  *   errors       two threads fail calls on one channel at once: each
  *                reads its own ace_error(), never the other's (also
  *                under TSan)
+ *   closed_inbox the guest closes the inbox of a host mproc waiting in
+ *                ace_mp_recv(ACE_FOREVER): -EIO in every mode (poll too),
+ *                the device told
+ *   kick_eof     the device closes the kick socket while one thread arms
+ *                and acks an mproc's fd and another runs ace_service():
+ *                -EPIPE, and no race (built with TSan too)
  *   fds          the process's fd count is the same after all of it
  *
  *   test_contract [CASE...]   (default: all)
@@ -1833,6 +1839,193 @@ out:
 	dev_close(&d);
 }
 
+/* The device's side of the connection: read what the peer sent for up to
+ * `ms`; 1 if a BROKEN report came among it (why in *why). */
+static int dev_got_broken(struct dev *d, int ms, char *why, size_t len)
+{
+	long end = now_ms() + ms;
+	struct {
+		struct ace_peer_msg m;
+		struct ace_peer_broken b;
+	} msg;
+	size_t got = 0;
+	ssize_t r;
+
+	while (now_ms() < end) {
+		r = recv(d->conn, (char *)&msg + got, sizeof(msg.m) - got, MSG_DONTWAIT);
+		if (r <= 0) {
+			usleep(5000);
+			continue;
+		}
+		got += (size_t)r;
+		if (got < sizeof(msg.m))
+			continue;
+		got = 0;
+		if (msg.m.type != ACE_PEER_BROKEN || msg.m.len != sizeof(msg.b)) {
+			/* no body (DETACHED, BELL_REQ): nothing to skip */
+			continue;
+		}
+		if (recv(d->conn, &msg.b, sizeof(msg.b), MSG_WAITALL) != sizeof(msg.b))
+			return 0;
+		msg.b.why[ACE_WHY_MAX - 1] = 0;
+		snprintf(why, len, "%s", msg.b.why);
+		return 1;
+	}
+	return 0;
+}
+
+static const char *mode_name(unsigned mode)
+{
+	return mode == ACE_MODE_POLL ? "poll" :
+	       mode == ACE_MODE_INTERRUPT ? "interrupt" : "adaptive";
+}
+
+struct receiver {
+	struct ace_mp *mp;
+	int r, done;
+	char err[512];
+};
+
+static void *mp_receiver(void *arg)
+{
+	struct receiver *x = arg;
+	struct ace_buf b;
+
+	x->r = ace_mp_recv(x->mp, &b, ACE_FOREVER);
+	snprintf(x->err, sizeof(x->err), "%s", ace_error(ace_mp_channel(x->mp)));
+	if (x->r == 1)
+		ace_mp_free(x->mp, &b);
+	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* closed_inbox: the guest writes ACE_INBOX_CLOSED into the inbox of a
+ * host mproc that waits in ace_mp_recv(ACE_FOREVER): in every mode the
+ * wait ends with -EIO naming it, and the device is told (a polling
+ * receiver spun on for ever, silent, its senders turned away). */
+static void case_closed_inbox(void)
+{
+	static const unsigned modes[] = { ACE_MODE_POLL, ACE_MODE_ADAPTIVE,
+					  ACE_MODE_INTERRUPT };
+	char why[ACE_WHY_MAX];
+	struct ace_arena ga;
+	struct ace *ch;
+	struct dev d;
+	unsigned i;
+	int r, k;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct receiver x = { 0 };
+		struct ace_mproc *e;
+		pthread_t t;
+
+		r = open_dev(&d, &ch, HELLO_OK, 2000);
+		CHECK(r == 0, "open: %s", ace_error(ch));
+		if (r)
+			goto next;
+		r = ace_mp_create(ch, "svc", modes[i], &x.mp);
+		CHECK(r == 0, "create: %s", ace_error(ch));
+		if (r)
+			goto next;
+		pthread_create(&t, NULL, mp_receiver, &x);
+		usleep(100000);		/* it waits by now */
+		guest_view(&d, &ga);
+		e = ace_mproc_at(&ga, ACE_ID_SLOT(ace_mp_id(x.mp)));
+		ace_write_once(&e->inbox, ACE_INBOX_CLOSED);
+		for (k = 0; k < 300 && !__atomic_load_n(&x.done, __ATOMIC_ACQUIRE); k++)
+			usleep(10000);
+		CHECK(x.done, "%s mode: the receiver still waits 3 s after the guest "
+		      "closed its inbox", mode_name(modes[i]));
+		if (!x.done) {
+			/* let it go: a message it can take */
+			ace_write_once(&e->inbox, 0);
+			guest_send(&d, "gcli", ace_mp_id(x.mp), 1);
+		}
+		pthread_join(t, NULL);
+		if (x.done == 1 && k < 300) {
+			CHECK(x.r == -EIO && strstr(x.err, "closed under its owner"),
+			      "%s mode: recv %d (%s)", mode_name(modes[i]), x.r, x.err);
+			CHECK(dev_got_broken(&d, 1000, why, sizeof(why)) &&
+			      strstr(why, "closed under its owner"),
+			      "%s mode: the device is not told the arena is broken",
+			      mode_name(modes[i]));
+		}
+next:
+		ace_close(ch);
+		dev_close(&d);
+	}
+}
+
+
+struct armer {
+	struct ace_mp *mp;
+	int stop;
+	unsigned long rounds;
+};
+
+static void *mp_armer(void *arg)
+{
+	struct armer *x = arg;
+
+	while (!__atomic_load_n(&x->stop, __ATOMIC_ACQUIRE)) {
+		if (ace_mp_arm(x->mp) >= 0)
+			ace_mp_disarm(x->mp);
+		ace_mp_fd_ack(x->mp);
+		__atomic_add_fetch(&x->rounds, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* kick_eof: the device closes its end of the kick socket (QEMU going
+ * away) while one thread arms and acks its mproc's fd (each takes the
+ * kicks waiting) and another runs ace_service(): the connection ends
+ * once, -EPIPE, with no race on it (built with TSan too). */
+static void case_kick_eof(void)
+{
+	struct armer x = { 0 };
+	struct ace *ch;
+	struct dev d;
+	pthread_t t;
+	long t0;
+	u64 one = 1;
+	int r = 0, k;
+
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	CHECK(ace_mp_create(ch, "svc", ACE_MODE_INTERRUPT, &x.mp) == 0, "%s",
+	      ace_error(ch));
+	if (!x.mp) {
+		ace_close(ch);
+		goto out;
+	}
+	pthread_create(&t, NULL, mp_armer, &x);
+	t0 = now_ms();
+	while (__atomic_load_n(&x.rounds, __ATOMIC_RELAXED) < 100 && now_ms() - t0 < 2000)
+		usleep(1000);
+	/* kicks for both to take, then the end of them */
+	for (k = 0; k < 200; k++) {
+		if (write(d.kick, &one, sizeof(one)) != sizeof(one))
+			break;
+		ace_service(ch);
+	}
+	close(d.kick);
+	d.kick = -1;
+	t0 = now_ms();
+	while ((r = ace_service(ch)) != -EPIPE && now_ms() - t0 < 2000)
+		usleep(1000);
+	__atomic_store_n(&x.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK(r == -EPIPE && strstr(ace_error(ch), "closed the connection"),
+	      "after the kick socket's end: %d (%s)", r, ace_error(ch));
+	printf("kick_eof: %lu arm rounds\n", x.rounds);
+	ace_close(ch);
+out:
+	dev_close(&d);
+}
+
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1847,6 +2040,8 @@ static const struct {
 	{ "persist_call", case_persist_call },
 	{ "held_flags", case_held_flags }, { "held_free", case_held_free },
 	{ "misuse", case_misuse }, { "errors", case_errors },
+	{ "closed_inbox", case_closed_inbox },
+	{ "kick_eof", case_kick_eof },
 };
 
 static const char *running;

@@ -266,26 +266,36 @@ static struct ace_ctrl_cmd *ace_attach_cmd(struct ace_dev *dev, size_t *len)
 {
 	struct ace_ctrl_cmd *cmd;
 
-	*len = sizeof(*cmd);
-	cmd = kzalloc(*len, GFP_KERNEL);
+	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
 	if (!cmd)
 		return NULL;
+	*len = dev->fault_attach_len ?: sizeof(*cmd);
 	cmd->cmd = ACE_CTRL_ATTACH;
 	cmd->arena_size = dev->arena_size;
 	cmd->generation = dev->generation;
 	return cmd;
 }
 
+/*
+ * The device's answer: 0, or the errno it refused with.  Only the errnos
+ * user space knows pass: from ERESTARTSYS (512) up they are the kernel's
+ * own (include/linux/errno.h), and a host answering EPROBE_DEFER, say,
+ * would have the driver core probe the device again and again.
+ */
 static int ace_ctrl_status(struct ace_dev *dev,
 			   const struct ace_ctrl_status *st)
 {
 	u32 status = READ_ONCE(st->status), detail = READ_ONCE(st->detail);
+	bool errno_ok;
 
+	if (dev->fault_status)
+		status = dev->fault_status_v;
 	if (!status)
 		return 0;
+	errno_ok = status < ERESTARTSYS;
 	dev_err(ace_devp(dev), "device refused the arena: status %u (%s errno), detail %u\n",
-		status, status < MAX_ERRNO ? "an" : "not an", detail);
-	return status < MAX_ERRNO ? -(int)status : -EIO;
+		status, errno_ok ? "an" : "not an", detail);
+	return errno_ok ? -(int)status : -EIO;
 }
 
 /* Tell the device the arena in its region is formatted (ACE_CTRL_ATTACH). */

@@ -5,6 +5,7 @@
 #                        the driver's config checks, with fault_config
 #   hostile.sh extreme   the smallest arena, table and section bound and
 #                        the most peers the device allows
+#   hostile.sh config    the driver's config checks alone
 # Prints "ACE-TEST ok: NAME" or "ACE-TEST FAIL: NAME" per check.  The
 # kernel must stay quiet: run-vm.sh fails the run on any WARNING or Oops.
 . /tests/common.sh
@@ -119,6 +120,12 @@ config() {
 		cfg_clamped max_peers=2,peers_up=0xfffffffc peers_up "" 0x0
 	check "config: a bad fault_config is refused" \
 		cfg_refused nosuch=1 "fault_config: cannot apply 'nosuch'" -22
+	# the device's answer to ATTACH: an errno passes, a kernel-internal
+	# one (517, EPROBE_DEFER: probe again and again) is -EIO
+	check "attach: an answer of EPROTO fails the probe with -EPROTO" \
+		cfg_refused ctrl_status=71 "refused the arena: status 71 (an errno)" -71
+	check "attach: an answer of 517 (EPROBE_DEFER) fails the probe with -EIO" \
+		cfg_refused ctrl_status=517 "refused the arena: status 517 (not an errno)"
 	insmod /lib/ace/ace.ko || return 1
 	return 0
 }
@@ -217,6 +224,7 @@ attacks() {
 
 case ${1:-attacks} in
 extreme) extreme || bad "extreme: setup" ;;
+config) insmod /lib/ace/ace.ko && config || bad "config: setup" ;;
 *) attacks || bad "attacks: setup" ;;
 esac
 echo "ACE-TEST hostile: $fails failure(s)"

@@ -13,7 +13,7 @@
 # recover=N, it stays broken until a reload or unbind/bind); it refuses bad
 # config values with -EIO (fault_config) and clamps the ones it can use;
 # an ATTACH answer that is no errno user space knows fails the probe with
-# -EIO.
+# -EIO, and the device answers a short ATTACH with EINVAL.
 . "$(dirname "$0")/../lib.sh"
 hp=$B/vm/ace_hostpeer
 # the console once the guest is done, without carriage returns; grep
@@ -76,6 +76,7 @@ config: max_peers 33 refused with -EIO
 config: section_ns 2\^32-1 is clamped to 1 s
 attach: an answer of EPROTO fails the probe with -EPROTO
 attach: an answer of 517 \(EPROBE_DEFER\) fails the probe with -EIO
+attach: a 20-byte ATTACH is refused with EINVAL, detail 20
 EOF
 check "the reason reaches the user" con '^ACE-TEST victim oob: ok: receive -> -5: .*inbox link is not a block'
 check "the storm was a storm" has "$T/hostile.log" '^hostile: storm: [0-9]{4,} raises'

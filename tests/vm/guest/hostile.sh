@@ -126,6 +126,9 @@ config() {
 		cfg_refused ctrl_status=71 "refused the arena: status 71 (an errno)" -71
 	check "attach: an answer of 517 (EPROBE_DEFER) fails the probe with -EIO" \
 		cfg_refused ctrl_status=517 "refused the arena: status 517 (not an errno)"
+	# a guest's ATTACH of 20 bytes: the device answers EINVAL (section 6)
+	check "attach: a 20-byte ATTACH is refused with EINVAL, detail 20" \
+		cfg_refused attach_len=20 "refused the arena: status 22 (an errno), detail 20" -22
 	insmod /lib/ace/ace.ko || return 1
 	return 0
 }

@@ -227,7 +227,7 @@ attacks() {
 
 case ${1:-attacks} in
 extreme) extreme || bad "extreme: setup" ;;
-config) insmod /lib/ace/ace.ko && config || bad "config: setup" ;;
+config) insmod /lib/ace/ace.ko || bad "config: insmod"; config || bad "config: setup" ;;
 *) attacks || bad "attacks: setup" ;;
 esac
 echo "ACE-TEST hostile: $fails failure(s)"

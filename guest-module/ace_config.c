@@ -34,7 +34,7 @@ MODULE_PARM_DESC(nr_mprocs,
 static char *fault_config;
 module_param(fault_config, charp, 0444);
 MODULE_PARM_DESC(fault_config,
-		 "testing: replace config-space fields as read, e.g. \"max_peers=0,section_ns=0\" (abi_version, arena_max, max_mprocs, max_peers, section_ns, peers_up), the ATTACH answer's status (ctrl_status) or ATTACH's length (attach_len, 1..24)");
+		 "testing: replace config-space fields as read, e.g. \"max_peers=0,section_ns=0\" (abi_version, arena_max, max_mprocs, max_peers, section_ns, peers_up), the ATTACH answer's status (ctrl_status) or ATTACH's length (attach_len, 1..24), or make the Nth setup of the queues fail as a transport that refuses queue 0 does (vqs_fail=N; 1: the probe's)");
 
 #define ACE_CFG(vdev, field) \
 	virtio_cread32(vdev, offsetof(struct ace_virtio_config, field))
@@ -44,7 +44,7 @@ MODULE_PARM_DESC(fault_config,
  */
 struct ace_cfg_raw {
 	u32 abi_version, arena_max, max_mprocs, max_peers, section_ns, peers_up;
-	u32 ctrl_status, attach_len;
+	u32 ctrl_status, attach_len, vqs_fail;
 	u32 forced;
 };
 
@@ -62,6 +62,7 @@ static const struct {
 	{ "ctrl_status", offsetof(struct ace_cfg_raw, ctrl_status) },
 #define ACE_FAULT_ATTACH_LEN	7
 	{ "attach_len", offsetof(struct ace_cfg_raw, attach_len) },
+	{ "vqs_fail", offsetof(struct ace_cfg_raw, vqs_fail) },
 };
 
 /* Apply fault_config ("field=value,...") to the raw copy. */
@@ -231,6 +232,7 @@ int ace_config_read(struct ace_dev *dev)
 	dev->section_ns = raw.section_ns;
 	dev->fault_status = raw.forced & BIT(ACE_FAULT_CTRL_STATUS);
 	dev->fault_status_v = raw.ctrl_status;
+	dev->fault_vqs_fail = raw.vqs_fail;
 	if (raw.forced & BIT(ACE_FAULT_ATTACH_LEN))
 		dev->fault_attach_len = clamp_t(u32, raw.attach_len, 1,
 						sizeof(struct ace_ctrl_cmd));

@@ -212,10 +212,24 @@ int ace_vqs_init(struct ace_dev *dev)
 			 "doorbell%u", i);
 		names[ACE_VQ_DOORBELL0 + i] = dev->db_names[i];
 	}
-	err = ace_find_vqs(dev->vdev, dev->nvqs, dev->vqs, cbs, names);
-	if (err)
+	if (dev->fault_vqs_fail && ++dev->vqs_setups == dev->fault_vqs_fail) {
+		/* testing: the transport refused queue 0 (its size read 0);
+		 * virtio-pci leaves an error pointer in vqs[0] then
+		 */
+		dev->vqs[0] = ERR_PTR(-ENOENT);
+		err = -ENOENT;
+	} else {
+		err = ace_find_vqs(dev->vdev, dev->nvqs, dev->vqs, cbs, names);
+	}
+	if (err) {
 		dev_err(ace_devp(dev), "cannot set up %u virtqueues (ctrl, event, %u doorbells): %d\n",
 			dev->nvqs, dev->max_peers, err);
+		/* the transport deleted what it set up (an error pointer or a
+		 * freed queue may be left here): nothing for ace_vqs_del()
+		 */
+		memset(dev->vqs, 0, sizeof(dev->vqs));
+		dev->nvqs = 0;
+	}
 	return err;
 }
 

@@ -77,6 +77,7 @@ config: section_ns 2\^32-1 is clamped to 1 s
 attach: an answer of EPROTO fails the probe with -EPROTO
 attach: an answer of 517 \(EPROBE_DEFER\) fails the probe with -EIO
 attach: a 20-byte ATTACH is refused with EINVAL, detail 20
+recovery: the queues refused after the reset: it fails, saying so; rmmod is clean
 EOF
 check "the reason reaches the user" con '^ACE-TEST victim oob: ok: receive -> -5: .*inbox link is not a block'
 check "the storm was a storm" has "$T/hostile.log" '^hostile: storm: [0-9]{4,} raises'

@@ -82,6 +82,26 @@ cfg_refused() {
 	rmmod ace || r=1
 	return $r
 }
+# the host refuses the queues after a recovery's reset (vqs_fail=2: the
+# second setup fails as virtio-pci does when queue 0 is refused): the
+# recovery fails, saying so, and the driver still goes away cleanly
+vqs_refused() {
+	dmesg -c >/dev/null
+	insmod /lib/ace/ace.ko fault_config=vqs_fail=2 test_hooks=1 || return 1
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	echo 1 >/sys/kernel/debug/ace/ace0/recover
+	i=0
+	while [ $i -lt 100 ] && ! dmesg | grep -q "no fresh arena after"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	dmesg >/tmp/dmesg.log
+	sed 's/^/    /' /tmp/dmesg.log
+	r=0
+	grep -q "no fresh arena after the breakage: -2" /tmp/dmesg.log || r=1
+	rmmod ace || r=1
+	return $r
+}
 # insmod with fault_config=$1 and params $3: works, sysfs $2 reads $4
 cfg_clamped() {
 	dmesg -c >/dev/null
@@ -129,6 +149,8 @@ config() {
 	# a guest's ATTACH of 20 bytes: the device answers EINVAL (section 6)
 	check "attach: a 20-byte ATTACH is refused with EINVAL, detail 20" \
 		cfg_refused attach_len=20 "refused the arena: status 22 (an errno), detail 20" -22
+	check "recovery: the queues refused after the reset: it fails, saying so; rmmod is clean" \
+		vqs_refused
 	insmod /lib/ace/ace.ko || return 1
 	return 0
 }

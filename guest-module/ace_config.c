@@ -34,14 +34,18 @@ MODULE_PARM_DESC(nr_mprocs,
 static char *fault_config;
 module_param(fault_config, charp, 0444);
 MODULE_PARM_DESC(fault_config,
-		 "testing: replace config-space fields as read, e.g. \"max_peers=0,section_ns=0\" (abi_version, arena_max, max_mprocs, max_peers, section_ns, peers_up)");
+		 "testing: replace config-space fields as read, e.g. \"max_peers=0,section_ns=0\" (abi_version, arena_max, max_mprocs, max_peers, section_ns, peers_up), the ATTACH answer's status (ctrl_status) or ATTACH's length (attach_len, 1..24), or make the Nth setup of the queues fail as a transport that refuses queue 0 does (vqs_fail=N; 1: the probe's)");
 
 #define ACE_CFG(vdev, field) \
 	virtio_cread32(vdev, offsetof(struct ace_virtio_config, field))
 
-/* The config space as read, before any check. */
+/* The config space as read, before any check; the faults forced on the
+ * ATTACH command and its answer (ace_vq.c), and which fields were forced.
+ */
 struct ace_cfg_raw {
 	u32 abi_version, arena_max, max_mprocs, max_peers, section_ns, peers_up;
+	u32 ctrl_status, attach_len, vqs_fail;
+	u32 forced;
 };
 
 static const struct {
@@ -54,6 +58,11 @@ static const struct {
 	{ "max_peers", offsetof(struct ace_cfg_raw, max_peers) },
 	{ "section_ns", offsetof(struct ace_cfg_raw, section_ns) },
 	{ "peers_up", offsetof(struct ace_cfg_raw, peers_up) },
+#define ACE_FAULT_CTRL_STATUS	6
+	{ "ctrl_status", offsetof(struct ace_cfg_raw, ctrl_status) },
+#define ACE_FAULT_ATTACH_LEN	7
+	{ "attach_len", offsetof(struct ace_cfg_raw, attach_len) },
+	{ "vqs_fail", offsetof(struct ace_cfg_raw, vqs_fail) },
 };
 
 /* Apply fault_config ("field=value,...") to the raw copy. */
@@ -87,6 +96,7 @@ static int ace_config_fault(struct ace_dev *dev, struct ace_cfg_raw *raw)
 			break;
 		}
 		*(u32 *)((u8 *)raw + ace_cfg_fields[i].off) = v;
+		raw->forced |= BIT(i);
 		dev_warn(ace_devp(dev), "fault_config: config field %s forced to %#x\n",
 			 tok, v);
 	}
@@ -200,7 +210,7 @@ void ace_cfg_work(struct work_struct *work)
 int ace_config_read(struct ace_dev *dev)
 {
 	struct virtio_device *vdev = dev->vdev;
-	struct ace_cfg_raw raw;
+	struct ace_cfg_raw raw = {};
 	int err;
 
 	err = ace_check_features(dev);
@@ -220,6 +230,12 @@ int ace_config_read(struct ace_dev *dev)
 	dev->max_mprocs = raw.max_mprocs;
 	dev->max_peers = raw.max_peers;
 	dev->section_ns = raw.section_ns;
+	dev->fault_status = raw.forced & BIT(ACE_FAULT_CTRL_STATUS);
+	dev->fault_status_v = raw.ctrl_status;
+	dev->fault_vqs_fail = raw.vqs_fail;
+	if (raw.forced & BIT(ACE_FAULT_ATTACH_LEN))
+		dev->fault_attach_len = clamp_t(u32, raw.attach_len, 1,
+						sizeof(struct ace_ctrl_cmd));
 	err = ace_check_config(dev);
 	if (err)
 		return err;

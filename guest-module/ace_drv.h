@@ -78,6 +78,13 @@ struct ace_dev {
 
 	/* config space, checked once at probe */
 	u32 abi_version, arena_max, max_mprocs, max_peers, section_ns;
+	/* testing (fault_config): the ATTACH answer's status forced, and
+	 * ATTACH sent this many bytes long (0: whole); the setup of the
+	 * queues that fails (0: none), and how many there were
+	 */
+	bool fault_status;
+	u32 fault_status_v, fault_attach_len;
+	u32 fault_vqs_fail, vqs_setups;
 
 	/* queues */
 	struct virtqueue *vqs[ACE_NR_VQS_MAX];

@@ -212,10 +212,24 @@ int ace_vqs_init(struct ace_dev *dev)
 			 "doorbell%u", i);
 		names[ACE_VQ_DOORBELL0 + i] = dev->db_names[i];
 	}
-	err = ace_find_vqs(dev->vdev, dev->nvqs, dev->vqs, cbs, names);
-	if (err)
+	if (dev->fault_vqs_fail && ++dev->vqs_setups == dev->fault_vqs_fail) {
+		/* testing: the transport refused queue 0 (its size read 0);
+		 * virtio-pci leaves an error pointer in vqs[0] then
+		 */
+		dev->vqs[0] = ERR_PTR(-ENOENT);
+		err = -ENOENT;
+	} else {
+		err = ace_find_vqs(dev->vdev, dev->nvqs, dev->vqs, cbs, names);
+	}
+	if (err) {
 		dev_err(ace_devp(dev), "cannot set up %u virtqueues (ctrl, event, %u doorbells): %d\n",
 			dev->nvqs, dev->max_peers, err);
+		/* the transport deleted what it set up (an error pointer or a
+		 * freed queue may be left here): nothing for ace_vqs_del()
+		 */
+		memset(dev->vqs, 0, sizeof(dev->vqs));
+		dev->nvqs = 0;
+	}
 	return err;
 }
 
@@ -266,26 +280,36 @@ static struct ace_ctrl_cmd *ace_attach_cmd(struct ace_dev *dev, size_t *len)
 {
 	struct ace_ctrl_cmd *cmd;
 
-	*len = sizeof(*cmd);
-	cmd = kzalloc(*len, GFP_KERNEL);
+	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
 	if (!cmd)
 		return NULL;
+	*len = dev->fault_attach_len ?: sizeof(*cmd);
 	cmd->cmd = ACE_CTRL_ATTACH;
 	cmd->arena_size = dev->arena_size;
 	cmd->generation = dev->generation;
 	return cmd;
 }
 
+/*
+ * The device's answer: 0, or the errno it refused with.  Only the errnos
+ * user space knows pass: from ERESTARTSYS (512) up they are the kernel's
+ * own (include/linux/errno.h), and a host answering EPROBE_DEFER, say,
+ * would have the driver core probe the device again and again.
+ */
 static int ace_ctrl_status(struct ace_dev *dev,
 			   const struct ace_ctrl_status *st)
 {
 	u32 status = READ_ONCE(st->status), detail = READ_ONCE(st->detail);
+	bool errno_ok;
 
+	if (dev->fault_status)
+		status = dev->fault_status_v;
 	if (!status)
 		return 0;
+	errno_ok = status < ERESTARTSYS;
 	dev_err(ace_devp(dev), "device refused the arena: status %u (%s errno), detail %u\n",
-		status, status < MAX_ERRNO ? "an" : "not an", detail);
-	return status < MAX_ERRNO ? -(int)status : -EIO;
+		status, errno_ok ? "an" : "not an", detail);
+	return errno_ok ? -(int)status : -EIO;
 }
 
 /* Tell the device the arena in its region is formatted (ACE_CTRL_ATTACH). */

@@ -133,7 +133,9 @@ void virtio_ace_handle_ctrl(VirtIODevice *vdev, VirtQueue *vq)
         struct ace_ctrl_status st = { 0 };
         uint32_t status, detail = 0, cmd = 0;
 
-        if (in < sizeof(st) || out < sizeof(struct ace_ctrl_cmd)) {
+        /* no room for the answer: nothing to refuse with (a command that
+         * is too short is answered EINVAL by the parser, section 6) */
+        if (in < sizeof(st)) {
             virtio_error(vdev, "virtio-ace: control buffer too small "
                          "(out %zu, in %zu)", out, in);
             virtqueue_detach_element(vq, elem, 0);

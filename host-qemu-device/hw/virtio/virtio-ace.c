@@ -614,15 +614,16 @@ static int virtio_ace_pre_save(void *opaque)
 static int virtio_ace_post_load(VirtIODevice *vdev)
 {
     VirtIOAce *s = VIRTIO_ACE(vdev);
-    uint32_t i;
+    uint32_t i, peers = MAKE_64BIT_MASK(0, s->nr_peers);
 
+    /* peers_up_saved names the peers the guest is told went down */
     if (s->nr_peers_saved != s->nr_peers ||
         s->max_mprocs_saved != s->max_mprocs || s->events_owed > 64 ||
-        s->nr_deferrals != ACE_MAX_MPROCS) {
+        (s->peers_up_saved & ~peers) || s->nr_deferrals != ACE_MAX_MPROCS) {
         error_report("virtio-ace: incoming state does not fit this device "
-                     "(peers %u here, %u there; mprocs %u here, %u there)",
-                     s->nr_peers, s->nr_peers_saved, s->max_mprocs,
-                     s->max_mprocs_saved);
+                     "(peers %u here, %u there; mprocs %u here, %u there; "
+                     "peers up 0x%x there)", s->nr_peers, s->nr_peers_saved,
+                     s->max_mprocs, s->max_mprocs_saved, s->peers_up_saved);
         return -EINVAL;
     }
     for (i = 0; i < s->nr_deferrals; i++) {

@@ -11,7 +11,9 @@
 # users of the broken arena get -EIO with the reason, the damage stays
 # contained, the driver replaces a broken arena by itself (or, with
 # recover=N, it stays broken until a reload or unbind/bind); it refuses bad
-# config values with -EIO (fault_config) and clamps the ones it can use.
+# config values with -EIO (fault_config) and clamps the ones it can use;
+# an ATTACH answer that is no errno user space knows fails the probe with
+# -EIO, and the device answers a short ATTACH with EINVAL.
 . "$(dirname "$0")/../lib.sh"
 hp=$B/vm/ace_hostpeer
 # the console once the guest is done, without carriage returns; grep
@@ -72,6 +74,10 @@ after it all: the arena is whole
 config: ABI major 3 refused with -EIO
 config: max_peers 33 refused with -EIO
 config: section_ns 2\^32-1 is clamped to 1 s
+attach: an answer of EPROTO fails the probe with -EPROTO
+attach: an answer of 517 \(EPROBE_DEFER\) fails the probe with -EIO
+attach: a 20-byte ATTACH is refused with EINVAL, detail 20
+recovery: the queues refused after the reset: it fails, saying so; rmmod is clean
 EOF
 check "the reason reaches the user" con '^ACE-TEST victim oob: ok: receive -> -5: .*inbox link is not a block'
 check "the storm was a storm" has "$T/hostile.log" '^hostile: storm: [0-9]{4,} raises'

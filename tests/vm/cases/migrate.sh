@@ -7,7 +7,8 @@
 # source's host mprocs had queued is exactly what the guest counts lost
 # and what the device reclaims; every block is accounted for; no kernel
 # warning anywhere.  A second source peer holds 100 blocks: they are
-# reclaimed at the destination too.
+# reclaimed at the destination too.  A saved state whose peers_up names
+# peers the device does not have is refused at load.
 . "$(dirname "$0")/../lib.sh"
 hp=$B/vm/ace_hostpeer
 Q="python3 $ROOT/tests/vm/qmp.py"
@@ -83,6 +84,15 @@ check "reclaimed = the grabber's 100 + what the guest lost ($r1 + $r2 = 100 + $l
 for v in src dst1 dst2; do
 	check "$v: no kernel warning on the console" no_kernel_problem $v
 done
+
+echo "a saved state naming peers the device does not have:"
+check "the saved state's peers_up is set to 0xffffffff" \
+	python3 "$ROOT/tests/vm/ace_state.py" "$T/vm.state" "$T/bad.state" peers-up 0xffffffff
+qemu_for bad "$T/s3.sock" -incoming "exec:cat $T/bad.state"
+check "QEMU refuses to load it, saying why" wait_for "$T/vm-bad.log" \
+	'incoming state does not fit this device .*peers up 0xffffffff there' 60
+$Q "$T/qmp-bad.sock" quit >/dev/null 2>&1 || true
+vm_wait_as bad || true
 grep -a '^ACE-TEST\|^ACE-SOAK.*final' "$T/con.txt" | sed 's/^/    /'
 grep -ah 'virtio-ace\|virtio_ace' "$T"/vm-*.log | sed 's/^/    /' | head -20
 cat "$T"/mig-*.log | sed 's/^/    /'

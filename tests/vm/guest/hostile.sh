@@ -5,6 +5,7 @@
 #                        the driver's config checks, with fault_config
 #   hostile.sh extreme   the smallest arena, table and section bound and
 #                        the most peers the device allows
+#   hostile.sh config    the driver's config checks alone
 # Prints "ACE-TEST ok: NAME" or "ACE-TEST FAIL: NAME" per check.  The
 # kernel must stay quiet: run-vm.sh fails the run on any WARNING or Oops.
 . /tests/common.sh
@@ -81,6 +82,26 @@ cfg_refused() {
 	rmmod ace || r=1
 	return $r
 }
+# the host refuses the queues after a recovery's reset (vqs_fail=2: the
+# second setup fails as virtio-pci does when queue 0 is refused): the
+# recovery fails, saying so, and the driver still goes away cleanly
+vqs_refused() {
+	dmesg -c >/dev/null
+	insmod /lib/ace/ace.ko fault_config=vqs_fail=2 test_hooks=1 || return 1
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	echo 1 >/sys/kernel/debug/ace/ace0/recover
+	i=0
+	while [ $i -lt 100 ] && ! dmesg | grep -q "no fresh arena after"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	dmesg >/tmp/dmesg.log
+	sed 's/^/    /' /tmp/dmesg.log
+	r=0
+	grep -q "no fresh arena after the breakage: -2" /tmp/dmesg.log || r=1
+	rmmod ace || r=1
+	return $r
+}
 # insmod with fault_config=$1 and params $3: works, sysfs $2 reads $4
 cfg_clamped() {
 	dmesg -c >/dev/null
@@ -119,6 +140,17 @@ config() {
 		cfg_clamped max_peers=2,peers_up=0xfffffffc peers_up "" 0x0
 	check "config: a bad fault_config is refused" \
 		cfg_refused nosuch=1 "fault_config: cannot apply 'nosuch'" -22
+	# the device's answer to ATTACH: an errno passes, a kernel-internal
+	# one (517, EPROBE_DEFER: probe again and again) is -EIO
+	check "attach: an answer of EPROTO fails the probe with -EPROTO" \
+		cfg_refused ctrl_status=71 "refused the arena: status 71 (an errno)" -71
+	check "attach: an answer of 517 (EPROBE_DEFER) fails the probe with -EIO" \
+		cfg_refused ctrl_status=517 "refused the arena: status 517 (not an errno)"
+	# a guest's ATTACH of 20 bytes: the device answers EINVAL (section 6)
+	check "attach: a 20-byte ATTACH is refused with EINVAL, detail 20" \
+		cfg_refused attach_len=20 "refused the arena: status 22 (an errno), detail 20" -22
+	check "recovery: the queues refused after the reset: it fails, saying so; rmmod is clean" \
+		vqs_refused
 	insmod /lib/ace/ace.ko || return 1
 	return 0
 }
@@ -217,6 +249,7 @@ attacks() {
 
 case ${1:-attacks} in
 extreme) extreme || bad "extreme: setup" ;;
+config) insmod /lib/ace/ace.ko || bad "config: insmod"; config || bad "config: setup" ;;
 *) attacks || bad "attacks: setup" ;;
 esac
 echo "ACE-TEST hostile: $fails failure(s)"

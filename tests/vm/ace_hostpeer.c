@@ -121,7 +121,7 @@ static struct {
 	u32 hecho, hping;
 	struct ace_rx rx_echo, rx_ping;
 	int n_ping, ping_done, pings_sent, pings_got;
-	long echoed, raises, kicks, stalls, bad, rounds, unfinished;
+	long echoed, raises, kicks, stalls, bad, rounds, unfinished, claim_failed;
 	/* the header forger */
 	int forge_armed;
 	pthread_t forger;
@@ -283,11 +283,22 @@ static int drv_map_arena(const struct ace_peer_arena *pa, int region_fd)
 		D.map = NULL;
 		return 0;
 	}
-	if (ace_mproc_claim(&D.a, "hecho", ACE_SIDE(ACE_SIDE_HOST, D.peer),
-			    ACE_MODE_INTERRUPT, &D.hecho) ||
-	    ace_mproc_claim(&D.a, "hping", ACE_SIDE(ACE_SIDE_HOST, D.peer),
-			    ACE_MODE_INTERRUPT, &D.hping))
-		return -1;
+	if ((err = ace_mproc_claim(&D.a, "hecho", ACE_SIDE(ACE_SIDE_HOST, D.peer),
+				   ACE_MODE_INTERRUPT, &D.hecho)) ||
+	    (err = ace_mproc_claim(&D.a, "hping", ACE_SIDE(ACE_SIDE_HOST, D.peer),
+				   ACE_MODE_INTERRUPT, &D.hping))) {
+		/* the same late ARENA, caught later: the guest reformats
+		 * it under us.  Not a reason to stop serving: the guest's
+		 * next ARENA follows (a claim that failed for any other
+		 * reason fails the guest's checks, which wait for hecho) */
+		printf("HOSTPEER claim failed: %s; waiting for the next arena\n",
+		       strerror(-err));
+		munmap(D.map, D.map_size);
+		D.map = NULL;
+		D.hecho = D.hping = 0;
+		D.claim_failed++;
+		return 0;
+	}
 	ace_rx_init(&D.rx_echo, D.hecho);
 	ace_rx_init(&D.rx_ping, D.hping);
 	D.ping_done = D.pings_sent = D.pings_got = 0;
@@ -501,9 +512,9 @@ static int cmd_driver(const char *path, int connect_ms, int n_ping, int seconds)
 	if (D.map && D.pings_sent && !D.ping_done)
 		D.unfinished++;	/* pinging started, and was cut off */
 	drv_forge_stop();
-	printf("HOSTPEER done: echoed %ld, %ld ping rounds of %d (%ld unfinished), kicks %ld, raises %ld, stalls %ld, bad %ld\n",
+	printf("HOSTPEER done: echoed %ld, %ld ping rounds of %d (%ld unfinished), kicks %ld, raises %ld, stalls %ld, bad %ld, claims failed %ld\n",
 	       D.echoed, D.rounds, D.n_ping, D.unfinished, D.kicks, D.raises,
-	       D.stalls, D.bad);
+	       D.stalls, D.bad, D.claim_failed);
 	return D.rounds && !D.unfinished && !D.stalls && !D.bad ? 0 : 1;
 }
 

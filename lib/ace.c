@@ -37,6 +37,7 @@
 #define ACE_ERR_LEN	512		/* ace_error()'s longest message */
 #define HOST_RECHECK_MS	100		/* see wait_host() */
 #define HOST_CHECK_NS	1000000		/* see device_check() */
+#define CLOSED_GRACE_NS	1000000000	/* see wait_mail() */
 #define GUEST_CHECK_NS	10000000
 #define RECV_SPINS	256		/* see ace_mp_recv() */
 #define RECREATE_RETRY_NS 100000000	/* see ace_service() */
@@ -442,10 +443,20 @@ static inline int in_current(const struct ace_mp *mp, const struct ace_inc *in)
 }
 
 /* A core error on an mproc call in incarnation `in`: -ESTALE (-ENOTCONN)
- * if its arena went meanwhile. */
+ * if its arena went meanwhile.  Host: a broken arena may be the guest
+ * formatting its next one in the same memory, its DETACH already on the
+ * socket: read what is there first (unless another thread is reading),
+ * so that is not reported as the guest's attack. */
 static int ace_noinline mp_err(struct ace_mp *mp, const struct ace_inc *in,
 			       int r, const char *what)
 {
+	struct ace *ch = mp->ch;
+
+	if (r == -EIO && !ch->guest && in_current(mp, in) &&
+	    !pthread_mutex_trylock(&ch->dev_lock)) {
+		(void)ace_host_process(&ch->host, 0);
+		pthread_mutex_unlock(&ch->dev_lock);
+	}
 	if (!in_current(mp, in))
 		return stale(mp, in);
 	return core_err(mp->ch, in->a, r, what);
@@ -1059,15 +1070,29 @@ static int wait_mail(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 
 		if (deadline && spin_end > deadline)
 			spin_end = deadline;
+		s64 closed_at = 0, t;
+
 		do {
 			int r;
 
-			/* a closed inbox is no mail to the spin, but only a
-			 * peer closes the inbox of an mproc that receives:
-			 * let the caller's receive say so (-EIO), or a
-			 * polling wait for ever would spin on for ever */
-			if (ace_spin_mail(in->a, &in->rx, 4096) || inbox_closed(in))
+			if (ace_spin_mail(in->a, &in->rx, 4096))
 				return 0;
+			/* A closed inbox is no mail to the spin.  A guest
+			 * formatting its next arena closes every slot, and
+			 * the device's DETACH may still be on its way: the
+			 * device look below ends the wait then.  Closed for
+			 * CLOSED_GRACE_NS in an arena still current, it is a
+			 * peer's doing: the caller's receive says so (-EIO);
+			 * a polling wait for ever would spin on for ever. */
+			if (inbox_closed(in)) {
+				t = now_ns();
+				if (!closed_at)
+					closed_at = t;
+				else if (t - closed_at >= CLOSED_GRACE_NS)
+					return 0;
+			} else {
+				closed_at = 0;
+			}
 			r = device_check(mp, 0);
 			if (r < 0)
 				return r;

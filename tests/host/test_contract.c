@@ -68,6 +68,8 @@
  *   closed_inbox the guest closes the inbox of a host mproc waiting in
  *                ace_mp_recv(ACE_FOREVER): -EIO in every mode (poll too),
  *                the device told
+ *   reformat     an honest reformat closes a polling mproc's inbox before
+ *                the DETACH arrives: -ENOTCONN, not -EIO
  *   kick_eof     the device closes the kick socket while one thread arms
  *                and acks an mproc's fd and another runs ace_service():
  *                -EPIPE, and no race (built with TSan too)
@@ -1957,6 +1959,70 @@ next:
 }
 
 
+/* reformat: an honest guest formatting its next arena closes every slot,
+ * and the device's DETACH may reach the peer after that (here: 50 ms).  A
+ * polling receive must end with the DETACH (-ENOTCONN, ACE_PERSIST), not
+ * take the closed inbox for a peer's attack (before: -EIO at once, the
+ * arena reported broken, and ace-echo -m poll exited). */
+static void case_reformat(void)
+{
+	char why[ACE_WHY_MAX];
+	struct ace_buf b;
+	struct receiver x = { 0 };
+	struct ace_arena ga;
+	struct ace *ch;
+	struct dev d;
+	pthread_t t;
+	int r, k;
+
+	r = open_dev_flags(&d, &ch, HELLO_OK, 2000, ACE_PERSIST);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	if (r)
+		goto out;
+	r = ace_mp_create(ch, "svc", ACE_MODE_POLL, &x.mp);
+	CHECK(r == 0, "create: %s", ace_error(ch));
+	if (r)
+		goto out;
+	pthread_create(&t, NULL, mp_receiver, &x);
+	usleep(100000);		/* it waits by now */
+	guest_view(&d, &ga);
+	ace_write_once(&ace_mproc_at(&ga, ACE_ID_SLOT(ace_mp_id(x.mp)))->inbox,
+		       ACE_INBOX_CLOSED);
+	usleep(50000);
+	dev_send(&d, ACE_PEER_DETACH);
+	for (k = 0; k < 300 && !__atomic_load_n(&x.done, __ATOMIC_ACQUIRE); k++)
+		usleep(10000);
+	CHECK(x.done, "the receiver still waits 3 s after the DETACH");
+	if (!x.done) {
+		dev_close(&d);	/* the connection ends: it returns */
+		pthread_join(t, NULL);
+		ace_close(ch);
+		return;
+	}
+	pthread_join(t, NULL);
+	CHECK(x.r == -ENOTCONN, "a polling receive across a reformat: %d (%s)",
+	      x.r, x.err);
+	CHECK(!dev_got_broken(&d, 300, why, sizeof(why)),
+	      "the device was told the arena is broken: %s", why);
+	/* the next arena; then its DETACH comes before a receive meets the
+	 * one after it, half formatted (a link that is no block): the
+	 * receive reads the DETACH first (before: -EIO, reported broken) */
+	r = persist_next(&d, ch, 2, NULL, NULL);
+	CHECK(r == ACE_SVC_REATTACHED, "the next arena: %d (%s)", r, ace_error(ch));
+	dev_send(&d, ACE_PEER_DETACH);
+	usleep(50000);
+	guest_view(&d, &ga);
+	ace_write_once(&ace_mproc_at(&ga, ACE_ID_SLOT(ace_mp_id(x.mp)))->inbox, 12345);
+	r = ace_mp_recv(x.mp, &b, ACE_NOWAIT);
+	CHECK(r == -ENOTCONN, "a receive that meets the next arena after the "
+	      "DETACH came: %d (%s)", r, ace_error(ch));
+	CHECK(!dev_got_broken(&d, 300, why, sizeof(why)),
+	      "the device was told the arena is broken: %s", why);
+out:
+	ace_close(ch);
+	dev_close(&d);
+}
+
 struct armer {
 	struct ace_mp *mp;
 	int stop;
@@ -2040,7 +2106,7 @@ static const struct {
 	{ "persist_call", case_persist_call },
 	{ "held_flags", case_held_flags }, { "held_free", case_held_free },
 	{ "misuse", case_misuse }, { "errors", case_errors },
-	{ "closed_inbox", case_closed_inbox },
+	{ "closed_inbox", case_closed_inbox }, { "reformat", case_reformat },
 	{ "kick_eof", case_kick_eof },
 };
 

@@ -30,9 +30,11 @@
 #include "ace_abi.h"
 
 #define ACE_CAS_RETRIES		(1u << 20)
-/* the sender's CAS on a receiver's notify word (a test builds with 0) */
+/* The sender's CAS on a receiver's notify word, before it falls back to
+ * a fetch_or: only the owner and other senders change that word, and a
+ * sender that set DEFERRED ends everyone's loop (a test builds with 0). */
 #ifndef ACE_NOTIFY_RETRIES
-#define ACE_NOTIFY_RETRIES	ACE_CAS_RETRIES
+#define ACE_NOTIFY_RETRIES	64
 #endif
 
 /* The private view of one arena.  Geometry is copied here once, checked,

@@ -33,11 +33,17 @@ int ace_send_notify(struct ace_arena *a, struct ace_mproc *e, u32 slot, u32 n)
 		 * fetch_or, so a section that ends meanwhile (depth 0) is
 		 * seen and we notify instead.  Partner: the CAS in
 		 * ace_section_end(). */
-		/* The message is in the inbox already: never -EAGAIN here
-		 * (the caller would think the block still its own).  A peer
-		 * that keeps changing its word gets its notification now. */
+		/* A word that keeps changing (only a hostile owner does
+		 * that for long): mark it with a fetch_or, which cannot
+		 * fail.  The message is in the inbox already, so never
+		 * -EAGAIN here (the caller would think the block still its
+		 * own).  A section open then drains at its end; one that
+		 * ended meanwhile (depth 0) ignores the bit, and its next
+		 * outermost begin clears it. */
 		if (tries == ACE_NOTIFY_RETRIES) {
-			n &= ~ACE_NOTIFY_DEPTH_MASK;
+			n = ace_fetch_or(&e->notify, ACE_NOTIFY_DEFERRED, ACE_SEQ_CST);
+			if (!(n & ACE_NOTIFY_ARMED))
+				return 0;
 			break;
 		}
 		if (ace_cas(&e->notify, &n, n | ACE_NOTIFY_DEFERRED, ACE_SEQ_CST))

@@ -834,11 +834,13 @@ static inline int buf_foreign(const struct ace_inc *in, const struct ace_buf *b)
  * (a receive or an alloc made the block ours), so a block whose owner
  * word still names this mproc is the guest's doing, and the arena is
  * broken (-EIO, the device told), unless its state is one the caller's
- * own mistake leaves there: ALLOC (held, refused for another reason),
+ * own mistake can leave there: ALLOC (held, refused for another reason),
  * CACHED and in this mproc's own cache (already freed: a double free,
- * or a send after free), QUEUED from and to this mproc (already sent to
- * itself; a received block names its sender).
- * Any other refusal, a block another owns included, stays the
+ * or a send after free; the cache is private), QUEUED to this mproc
+ * (sent to itself already, or sent on and sent back since: a buffer
+ * kept after its send).  A guest can fake that last one, and gets the
+ * caller's -EINVAL for it; telling them apart would take a walk of the
+ * inbox.  Any other refusal, a block another owns included, stays the
  * caller's -EINVAL. */
 static int ace_noinline held_changed(struct ace_inc *in, const struct ace_buf *b,
 				     int send)
@@ -860,8 +862,7 @@ static int ace_noinline held_changed(struct ace_inc *in, const struct ace_buf *b
 		for (i = 0; i < c->n[k]; i++)
 			if (c->off[k][i] == b->off)
 				return -EINVAL;
-	if (flags == ACE_MSG_QUEUED && ace_read_once(&m->dst) == in->id &&
-	    ace_read_once(&m->src) == in->id)
+	if (flags == ACE_MSG_QUEUED && ace_read_once(&m->dst) == in->id)
 		return -EINVAL;
 	return ace_arena_break(a, "the flags of a block this peer holds were "
 			       "changed under it", flags);

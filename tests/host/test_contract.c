@@ -1733,7 +1733,7 @@ static void case_held_free(void)
 	if (r != 1)
 		goto close;
 	guest_view(&d, &ga);
-	ace_write_once(&ace_msg(&ga, b.off)->flags, ACE_MSG_QUEUED);
+	ace_write_once(&ace_msg(&ga, b.off)->flags, ACE_MSG_FREE);
 	r = ace_mp_free(mp, &b);
 	CHECK(r == -EIO && strstr(ace_error(ch), "changed under it"),
 	      "free of a held block whose flags the guest changed: %d (%s)", r,
@@ -1746,6 +1746,26 @@ out:
 	dev_close(&d);
 }
 
+/* The guest mproc `g` sends back what it received. */
+static void guest_echo(struct dev *d, u32 g)
+{
+	struct ace_msg_desc m;
+	struct ace_arena ga;
+	struct ace_rx rx;
+	int i;
+
+	guest_view(d, &ga);
+	ace_rx_init(&rx, g);
+	for (i = 0; i < 200; i++) {
+		if (ace_recv(&ga, &rx, &m) == 1) {
+			if (ace_send_msg(&ga, g, m.src, m.off, m.len, 0, 0) < 0)
+				ace_free(&ga, m.off);
+			return;
+		}
+		usleep(1000);
+	}
+}
+
 /* misuse: the host program's own mistakes stay its -EINVAL and leave the
  * arena whole (before: a send after free was taken for the guest's
  * doing, and broke the arena, blaming the guest). */
@@ -1755,6 +1775,7 @@ static void case_misuse(void)
 	struct ace_mp *mp;
 	struct ace *ch;
 	struct dev d;
+	u32 g;
 	int r;
 
 	r = open_dev(&d, &ch, HELLO_OK, 2000);
@@ -1777,6 +1798,23 @@ static void case_misuse(void)
 	r = ace_mp_recv(mp, &c, 1000000000);
 	CHECK(r == 1, "it arrives once: %d (%s)", r, ace_error(ch));
 	CHECK(ace_mp_free(mp, &c) == 0, "and is freed: %s", ace_error(ch));
+	/* sent to the guest, sent back by it, and the stale buffer freed
+	 * before it is received */
+	CHECK(ace_mp_alloc(mp, 8, &c) == 0, "alloc: %s", ace_error(ch));
+	b = c;
+	g = guest_send(&d, "gback", ace_mp_id(mp), 1);	/* claims gback */
+	CHECK(g != 0, "the guest's mproc");
+	if (ace_mp_recv(mp, &c, 1000000000) == 1)
+		ace_mp_free(mp, &c);
+	CHECK(ace_mp_send(mp, g, &b) == 0, "send to the guest: %s", ace_error(ch));
+	guest_echo(&d, g);
+	r = ace_mp_free(mp, &b);
+	CHECK(r == -EINVAL, "a free after the send, the block sent back: %d (%s)",
+	      r, ace_error(ch));
+	r = ace_mp_recv(mp, &c, 1000000000);
+	CHECK(r == 1 && c.off == b.off, "it arrives: %d (%s)", r, ace_error(ch));
+	if (r == 1)
+		CHECK(ace_mp_free(mp, &c) == 0, "and is freed: %s", ace_error(ch));
 	CHECK(guest_round_trip(&d, ch, mp, "svc", "gcli"),
 	      "the arena is whole: the guest reaches svc");
 	ace_close(ch);

@@ -330,7 +330,7 @@ host-bins: $(BUILD)/host/fake_dev $(addprefix $(BUILD)/tools/,$(TOOLS)) \
 
 define host_list
 	printf 'host/contract-asan\t120\t$(BUILD)/host/test_contract\n'; \
-	printf 'host/contract-race-tsan\t120\tenv TSAN_OPTIONS=suppressions=tests/host/tsan-contract.supp $(BUILD)/host/test_contract-tsan persist persist_race persist_call errors kick_eof\n'; \
+	printf 'host/contract-race-tsan\t120\tenv TSAN_OPTIONS=suppressions=tests/host/tsan-contract.supp $(BUILD)/host/test_contract-tsan persist persist_race persist_call errors kick_eof reformat\n'; \
 	printf 'host/bridge-isolation-asan\t300\tbash tests/host/test_bridge.sh $(BUILD) $(BUILD)/tools-asan --sanitized\n'; \
 	printf 'host/reflect-asan\t60\tbash tests/host/test_reflect.sh $(BUILD) $(BUILD)/tools-asan\n'
 endef

@@ -62,6 +62,7 @@ struct ace {
 	int lost;			/* ACE_PERSIST: mprocs not created
 					 * again in the current arena */
 	s64 retry_at;			/* ACE_PERSIST: no retry before */
+	u64 serial;			/* see seterr() */
 	pthread_mutex_t err_lock;	/* err: a copy for other threads */
 	char err[ACE_ERR_LEN];
 };
@@ -145,9 +146,12 @@ static void inc_put(struct ace *ch, struct ace_inc *in)
 
 /* What went wrong, per thread: a thread's message is never overwritten
  * by another thread's failing call on the same channel before it reads
- * it.  ch->err keeps the channel's latest, for a thread that had none. */
-static __thread const struct ace *err_ch;
+ * it.  Kept for the last channel the thread failed on (by the channel's
+ * serial number, never reused: a later channel at the same address is
+ * another); ch->err keeps the channel's latest for any other thread. */
+static __thread u64 err_serial;	/* the channel of err_msg */
 static __thread char err_msg[ACE_ERR_LEN], err_copy[ACE_ERR_LEN];
+static u64 serials;			/* channels opened, for err_serial */
 
 /* Host: the connection is broken (set once, by whichever thread found
  * it: any thread may ask). */
@@ -163,9 +167,9 @@ static int seterr(struct ace *ch, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
 	va_end(ap);
-	err_ch = ch;
+	err_serial = ch->serial;
 	pthread_mutex_lock(&ch->err_lock);
-	memcpy(ch->err, err_msg, sizeof(ch->err));
+	memcpy(ch->err, err_msg, strlen(err_msg) + 1);
 	pthread_mutex_unlock(&ch->err_lock);
 	return -err;
 }
@@ -258,10 +262,10 @@ const char *ace_error(const struct ace *ch)
 {
 	if (!ch)
 		return "no channel (out of memory)";
-	if (err_ch == ch)
+	if (err_serial == ch->serial)
 		return err_msg;
 	pthread_mutex_lock((pthread_mutex_t *)&ch->err_lock);
-	memcpy(err_copy, ch->err, sizeof(err_copy));
+	memcpy(err_copy, ch->err, strlen(ch->err) + 1);
 	pthread_mutex_unlock((pthread_mutex_t *)&ch->err_lock);
 	return err_copy;
 }
@@ -395,6 +399,7 @@ int ace_open_flags(struct ace **chp, const char *where, int timeout_ms,
 	pthread_mutex_init(&ch->lock, NULL);
 	pthread_mutex_init(&ch->dev_lock, NULL);
 	pthread_mutex_init(&ch->err_lock, NULL);
+	ch->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 	if (flags & ~ACE_PERSIST)
 		return seterr(ch, EINVAL, "unknown flags 0x%x", flags & ~ACE_PERSIST);
 	ch->flags = flags;
@@ -426,8 +431,6 @@ void ace_close(struct ace *ch)
 	pthread_mutex_destroy(&ch->lock);
 	pthread_mutex_destroy(&ch->dev_lock);
 	pthread_mutex_destroy(&ch->err_lock);
-	if (err_ch == ch)
-		err_ch = NULL;	/* a later channel may get its address */
 	free(ch);
 }
 

@@ -141,9 +141,10 @@ int ace_open_flags(struct ace **ch, const char *where, int timeout_ms,
 		   unsigned flags);
 void ace_close(struct ace *ch);
 
-/* What this thread's last failing call on this channel said (per
- * thread: another thread's failing call never overwrites it; a thread
- * that made none gets the channel's latest message). */
+/* What went wrong, in words: this thread's last failing call, if it was
+ * on this channel (another thread's failing call never overwrites it);
+ * else the channel's latest message, from any thread.  Valid until this
+ * thread's next failing call or ace_error(). */
 const char *ace_error(const struct ace *ch);
 
 /* 1 if this channel is the guest backend, 0 if host. */

@@ -582,9 +582,10 @@ static int conn_dead(struct ace_host *h, int err)
 	char why[sizeof(h->err)];
 
 	memcpy(why, h->err, sizeof(why));
-	__atomic_store_n(&h->dead, err ? err : EPIPE, __ATOMIC_RELEASE);
 	arena_event(h, "the connection to the device broke: %s", why);
 	memcpy(h->err, why, sizeof(why));
+	/* last: a thread that sees it dead reads the words above */
+	__atomic_store_n(&h->dead, err ? err : EPIPE, __ATOMIC_RELEASE);
 	return -EPIPE;
 }
 

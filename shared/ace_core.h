@@ -564,21 +564,12 @@ static ace_hot int ace_send_msg(struct ace_arena *a, u32 src, u32 dst,
 	return ace_send_common(a, src, dst, off, len, 1, type, tag);
 }
 
-/*
- * The usual receive of a polling mproc: nothing on the private list, one
- * message in the inbox.  Its header is read once and checked before
- * anything is written; then it is claimed while still linked (ALLOC, ours:
- * an owner killed here strands nothing), then detached with one CAS.
- * Anything else (a batch, a push that lands meanwhile, anything that does
- * not check) goes to ace_recv_slow(), which starts again from the inbox.
- */
 /* ace_recv()'s way out of line, through a descriptor of its own: `d`,
  * the caller's, then never has its address taken, so the compiler keeps
  * it in registers on the fast path (going through memory cost a dozen
  * instructions a message).  head != 0: ace_recv_rest(). */
 static inline int ace_recv_slow_into(struct ace_arena *a, struct ace_rx *rx,
-					    struct ace_msg_desc *d, u32 was,
-					    u32 head)
+				     struct ace_msg_desc *d, u32 was, u32 head)
 {
 	struct ace_msg_desc t;
 	int r = head ? ace_recv_rest(a, rx, &t, was, head) :
@@ -589,6 +580,14 @@ static inline int ace_recv_slow_into(struct ace_arena *a, struct ace_rx *rx,
 	return r;
 }
 
+/*
+ * The usual receive of a polling mproc: nothing on the private list, one
+ * message in the inbox.  Its header is read once and checked before
+ * anything is written; then it is claimed while still linked (ALLOC, ours:
+ * an owner killed here strands nothing), then detached with one CAS.
+ * Anything else (a batch, a push that lands meanwhile, anything that does
+ * not check) goes to ace_recv_slow(), which starts again from the inbox.
+ */
 static ace_hot int ace_recv(struct ace_arena *a, struct ace_rx *rx,
 			   struct ace_msg_desc *d)
 {

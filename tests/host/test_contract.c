@@ -1875,6 +1875,14 @@ static void case_errors(void)
 	      !strncmp(ace_error(ch), "mode 9 is not", 13), "this thread's: %s",
 	      ace_error(ch));
 	ace_close(ch);
+	dev_close(&d);
+	/* a channel opened after it (maybe at the same address) has no
+	 * error yet: not the closed one's */
+	r = open_dev(&d, &ch, HELLO_OK, 2000);
+	CHECK(r == 0, "open: %s", ace_error(ch));
+	CHECK(!strstr(ace_error(ch), "mode 9"), "a new channel says the closed "
+	      "one's error: %s", ace_error(ch));
+	ace_close(ch);
 out:
 	dev_close(&d);
 }

@@ -293,6 +293,8 @@ static int drv_map_arena(const struct ace_peer_arena *pa, int region_fd)
 		 * reason fails the guest's checks, which wait for hecho) */
 		printf("HOSTPEER claim failed: %s; waiting for the next arena\n",
 		       strerror(-err));
+		if (D.hecho)
+			ace_mproc_release(&D.a, D.hecho);
 		munmap(D.map, D.map_size);
 		D.map = NULL;
 		D.hecho = D.hping = 0;

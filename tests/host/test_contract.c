@@ -1673,8 +1673,11 @@ out:
  * service exited with "send: Invalid argument" and the guest was never
  * told).  (A block that is not ours, as contract case reuse sends, stays
  * -EINVAL.) */
-static void case_held_flags(void)
+/* held_flags and held_free: the guest flips the flags of a block svc
+ * holds, then svc sends (or frees) it. */
+static void held_case(int by_free)
 {
+	const char *what = by_free ? "free" : "send";
 	struct ace_arena ga;
 	struct ace_buf b, other;
 	struct ace_mp *mp;
@@ -1694,13 +1697,12 @@ static void case_held_flags(void)
 	CHECK(r == 1, "received: %d (%s)", r, ace_error(ch));
 	if (r != 1)
 		goto close;
-	/* the guest flips the flags of the block svc holds */
 	guest_view(&d, &ga);
 	ace_write_once(&ace_msg(&ga, b.off)->flags, ACE_MSG_FREE);
-	r = ace_mp_send(mp, g, &b);
+	r = by_free ? ace_mp_free(mp, &b) : ace_mp_send(mp, g, &b);
 	CHECK(r == -EIO && strstr(ace_error(ch), "changed under it"),
-	      "send of a held block whose flags the guest changed: %d (%s)", r,
-	      ace_error(ch));
+	      "%s of a held block whose flags the guest changed: %d (%s)", what,
+	      r, ace_error(ch));
 	r = ace_mp_alloc(mp, 8, &other);
 	CHECK(r == -EIO, "the arena is broken after it: alloc %d (%s)", r, ace_error(ch));
 close:
@@ -1709,41 +1711,18 @@ out:
 	dev_close(&d);
 }
 
+static void case_held_flags(void)
+{
+	held_case(0);
+}
+
 /* held_free: as held_flags, but the host frees the block: -EIO, the
  * arena broken (before: -EINVAL "free: Invalid argument", so a sink such
  * as ace-echo -S exited on the caller's error and the guest was never
  * told). */
 static void case_held_free(void)
 {
-	struct ace_arena ga;
-	struct ace_buf b, other;
-	struct ace_mp *mp;
-	struct ace *ch;
-	struct dev d;
-	int r;
-
-	r = open_dev(&d, &ch, HELLO_OK, 2000);
-	CHECK(r == 0, "open: %s", ace_error(ch));
-	if (r)
-		goto out;
-	CHECK(ace_mp_create(ch, "svc", ACE_MODE_POLL, &mp) == 0, "%s", ace_error(ch));
-	CHECK(guest_send(&d, "gcli", ace_mp_id(mp), 1) != 0, "the guest's message");
-	r = ace_mp_recv(mp, &b, 1000000000);
-	CHECK(r == 1, "received: %d (%s)", r, ace_error(ch));
-	if (r != 1)
-		goto close;
-	guest_view(&d, &ga);
-	ace_write_once(&ace_msg(&ga, b.off)->flags, ACE_MSG_FREE);
-	r = ace_mp_free(mp, &b);
-	CHECK(r == -EIO && strstr(ace_error(ch), "changed under it"),
-	      "free of a held block whose flags the guest changed: %d (%s)", r,
-	      ace_error(ch));
-	r = ace_mp_alloc(mp, 8, &other);
-	CHECK(r == -EIO, "the arena is broken after it: alloc %d (%s)", r, ace_error(ch));
-close:
-	ace_close(ch);
-out:
-	dev_close(&d);
+	held_case(1);
 }
 
 /* The guest mproc `g` sends back what it received. */

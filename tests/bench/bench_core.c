@@ -222,6 +222,7 @@ static void ace_a(void)
 	struct ace_msg_desc d;
 	struct ace_cache cache;
 	u64 i, t;
+	int r;
 
 	map_arena(&a);
 	ace_rx_init(&rx, id_a);
@@ -238,8 +239,10 @@ static void ace_a(void)
 		memset(ace_payload(&a, (u32)off), (int)i, MSG);
 		if (ace_send(&a, id_a, id_b, (u32)off, MSG) < 0)
 			die("ace_send");
-		while (ace_recv(&a, &rx, &d) == 0)
+		while ((r = ace_recv(&a, &rx, &d)) == 0)
 			ace_cpu_relax();
+		if (r < 0)
+			die("ace_recv");
 		if (((unsigned char *)ace_payload(&a, d.off))[MSG - 1] != (unsigned char)i)
 			die("ace payload");
 		ace_cache_free(&a, &cache, d.off);
@@ -255,13 +258,16 @@ static void ace_b(void)
 	struct ace_rx rx;
 	struct ace_msg_desc d;
 	u64 i;
+	int r;
 
 	map_arena(&a);
 	ace_rx_init(&rx, id_b);
 	sh->ready = 1;
 	for (i = 0; i < warm + nsamples; i++) {
-		while (ace_recv(&a, &rx, &d) == 0)
+		while ((r = ace_recv(&a, &rx, &d)) == 0)
 			ace_cpu_relax();
+		if (r < 0)
+			die("ace_recv");
 		/* echo the same block back: zero copy */
 		if (ace_send(&a, id_b, id_a, d.off, d.len) < 0)
 			die("echo");

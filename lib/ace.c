@@ -445,6 +445,19 @@ static inline int in_current(const struct ace_mp *mp, const struct ace_inc *in)
 	return in->epoch == ace_read_once(&mp->ch->host.epoch);
 }
 
+/* Host: read what the device sent, without waiting, unless another
+ * thread is reading it (then 1: that thread does).  0, 1 or -errno. */
+static int device_peek(struct ace *ch)
+{
+	int r;
+
+	if (pthread_mutex_trylock(&ch->dev_lock))
+		return 1;
+	r = ace_host_process(&ch->host, 0);
+	pthread_mutex_unlock(&ch->dev_lock);
+	return r;
+}
+
 /* A core error on an mproc call in incarnation `in`: -ESTALE (-ENOTCONN)
  * if its arena went meanwhile.  Host: a broken arena may be the guest
  * formatting its next one in the same memory, its DETACH already on the
@@ -453,13 +466,8 @@ static inline int in_current(const struct ace_mp *mp, const struct ace_inc *in)
 static int ace_noinline mp_err(struct ace_mp *mp, const struct ace_inc *in,
 			       int r, const char *what)
 {
-	struct ace *ch = mp->ch;
-
-	if (r == -EIO && !ch->guest && in_current(mp, in) &&
-	    !pthread_mutex_trylock(&ch->dev_lock)) {
-		(void)ace_host_process(&ch->host, 0);
-		pthread_mutex_unlock(&ch->dev_lock);
-	}
+	if (r == -EIO && !mp->ch->guest && in_current(mp, in))
+		(void)device_peek(mp->ch);
 	if (!in_current(mp, in))
 		return stale(mp, in);
 	return core_err(mp->ch, in->a, r, what);
@@ -764,10 +772,9 @@ static int ace_noinline device_look(struct ace_mp *mp)
 	if (ch->guest)
 		return ioctl(ch->dev_fd, ACE_IOC_INFO, &info) ?
 		       ioctl_err(ch, "device", errno) : 0;
-	if (pthread_mutex_trylock(&ch->dev_lock))
+	r = device_peek(ch);
+	if (r > 0)
 		return 0;	/* another thread is reading the socket */
-	r = ace_host_process(&ch->host, 0);
-	pthread_mutex_unlock(&ch->dev_lock);
 	if (r < 0 && host_dead(ch))
 		return seterr(ch, EPIPE, "%s", ch->host.err);
 	s = stale(mp, mp_in(mp));
@@ -861,7 +868,7 @@ static int ace_noinline held_changed(struct ace_inc *in, const struct ace_buf *b
 	flags = ace_read_once(&m->flags);
 	if (ace_read_once(&m->owner) != in->id || flags == ACE_MSG_ALLOC)
 		return -EINVAL;
-	if (flags == ACE_MSG_CACHED && k < ACE_MAX_CLASSES)
+	if (flags == ACE_MSG_CACHED)
 		for (i = 0; i < c->n[k]; i++)
 			if (c->off[k][i] == b->off)
 				return -EINVAL;
@@ -1072,10 +1079,10 @@ static int wait_mail(struct ace_mp *mp, struct ace_inc *in, s64 deadline)
 		s64 spin_end = mp->mode == ACE_MODE_POLL ? deadline :
 			       now_ns() + (s64)mp->spin_us * 1000;
 
-		if (deadline && spin_end > deadline)
-			spin_end = deadline;
 		s64 closed_at = 0, t;
 
+		if (deadline && spin_end > deadline)
+			spin_end = deadline;
 		do {
 			int r;
 

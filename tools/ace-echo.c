@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 	const char *dev = tool_default_dev(), *name = "echo", *wait = NULL;
 	unsigned mode = ACE_MODE_ADAPTIVE;
 	uint64_t count = 0, n = 0, end_ns = 0, dropped = 0, looped = 0;
-	int sink = 0, quiet = 0, c, i, got;
+	int sink = 0, quiet = 0, c, i, got, self;
 	struct ace_buf b[32];
 	struct ace_mp *mp;
 	struct ace *ch;
@@ -107,19 +107,13 @@ int main(int argc, char **argv)
 		for (i = 0; i < got; i++) {
 			/* "from" this echo itself: a src a peer forged (an
 			 * answer would come back here, for ever) */
-			if (b[i].src == ace_mp_id(mp)) {
-				c = ace_mp_free(mp, &b[i]);
-				if (c == -ENOTCONN)
-					break;
-				TOOL_CHECK("ace-echo", ch, c);
-				looped++;
-				continue;
-			}
-			if (sink && b[i].type == TOOL_DATA) {
+			self = b[i].src == ace_mp_id(mp);
+			if (self || (sink && b[i].type == TOOL_DATA)) {
 				c = ace_mp_free(mp, &b[i]);
 				if (c == -ENOTCONN)
 					break;	/* the rest went with the guest */
 				TOOL_CHECK("ace-echo", ch, c);
+				looped += self;
 				continue;
 			}
 			c = ace_mp_send(mp, b[i].src, &b[i]);
